@@ -1,0 +1,3 @@
+DROP TABLE settings;
+DROP TABLE users;
+DROP TABLE institutions;

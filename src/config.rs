@@ -1,0 +1,119 @@
+//! Configuration from environment variables (documented in README.md).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rand::RngCore;
+
+use crate::db::DatabaseUrl;
+use crate::i18n::Locale;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+    pub default_locale: Locale,
+    pub secret: Secret,
+    pub site_name: String,
+    /// An optional logo file (SVG, PNG or JPEG) shown in the header.
+    pub logo_file: Option<PathBuf>,
+    /// The public address, used in links printed on the console and sent by mail.
+    pub public_url: String,
+    /// Whether session cookies carry the `Secure` flag (on when the public URL is https).
+    pub secure_cookies: bool,
+}
+
+/// The key that signs session tokens and CSRF tokens. Its `Debug` never shows it.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Secret(bytes)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+const SECRET_FILE: &str = "secret.key";
+
+impl Config {
+    /// Reads the environment. Creates the data directory and, when `BILIM_SECRET` is
+    /// unset, a random secret kept in it, so logins survive restarts.
+    pub fn from_env() -> anyhow::Result<Config> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let data_dir = PathBuf::from(var("BILIM_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let database_url =
+            var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}", data_dir.join("bilim.db").display()));
+        let database = DatabaseUrl::parse(&database_url)?;
+        let default_locale = match var("BILIM_DEFAULT_LOCALE") {
+            Some(code) => Locale::from_code(&code)
+                .with_context(|| format!("BILIM_DEFAULT_LOCALE must be one of ru kk ky tg tk uz en, not {code:?}"))?,
+            None => Locale::Ru,
+        };
+        let secret = match var("BILIM_SECRET") {
+            Some(secret) if secret.len() >= 32 => Secret(secret.into_bytes()),
+            Some(_) => anyhow::bail!("BILIM_SECRET must be at least 32 characters long"),
+            None => load_or_create_secret(&data_dir)?,
+        };
+        let bind = var("BILIM_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = var("BILIM_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let logo_file = var("BILIM_LOGO").map(PathBuf::from);
+        if let Some(logo) = &logo_file {
+            anyhow::ensure!(logo.is_file(), "BILIM_LOGO {} is not a file", logo.display());
+        }
+        Ok(Config {
+            secure_cookies: public_url.starts_with("https://"),
+            bind,
+            data_dir,
+            database,
+            default_locale,
+            secret,
+            site_name: var("BILIM_SITE_NAME").unwrap_or_else(|| "Bilim".into()),
+            logo_file,
+            public_url,
+        })
+    }
+}
+
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Secret> {
+    let path = data_dir.join(SECRET_FILE);
+    if path.exists() {
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read the secret {}", path.display()))?;
+        anyhow::ensure!(bytes.len() >= 32, "the secret in {} is too short", path.display());
+        return Ok(Secret(bytes));
+    }
+    let mut bytes = vec![0u8; 64];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    write_private_file(&path, &bytes).with_context(|| format!("cannot write the secret {}", path.display()))?;
+    Ok(Secret(bytes))
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

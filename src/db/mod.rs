@@ -1,0 +1,213 @@
+//! Database access for both backends: one diesel `MultiConnection` over SQLite and
+//! PostgreSQL, chosen at run time by the database URL, an r2d2 pool, per-connection
+//! SQLite pragmas and embedded migrations per backend.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock taken while migrating, so several `bilim`
+/// instances starting at once over one database migrate it one after the other.
+const MIGRATION_LOCK_KEY: i64 = 0x6269_6c69_6d00_0001;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager<DbConnection>>;
+pub type PooledDb = PooledConnection<ConnectionManager<DbConnection>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error("DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got scheme {0:?})")]
+    UnknownScheme(String),
+    #[error("cannot create the directory for the SQLite database {path}: {source}")]
+    CreateDir { path: String, source: std::io::Error },
+    #[error("cannot open the database: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("cannot migrate the database: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Where a database URL points, checked before anything is opened: an unknown scheme
+/// is an error, never a new SQLite file with a strange name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// What diesel is given: the URL for PostgreSQL, the file path for SQLite.
+    pub connect_to: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, DbSetupError> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self {
+                backend: Backend::Postgres,
+                connect_to: url.to_owned(),
+            });
+        }
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if !path.is_empty() {
+                return Ok(Self {
+                    backend: Backend::Sqlite,
+                    connect_to: path.to_owned(),
+                });
+            }
+        }
+        let scheme = url.split(':').next().unwrap_or_default().to_owned();
+        Err(DbSetupError::UnknownScheme(scheme))
+    }
+}
+
+/// Sets SQLite's pragmas on every new connection. `busy_timeout` comes before the
+/// journal mode so a second connection waits instead of failing while the first
+/// switches the file to WAL; foreign keys are off in SQLite unless asked for.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(sqlite) = conn {
+            for pragma in [
+                "PRAGMA busy_timeout = 10000",
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA foreign_keys = ON",
+            ] {
+                diesel::sql_query(pragma)
+                    .execute(sqlite)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Opens a pool for the URL, creating the SQLite file's directory where needed.
+pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError> {
+    if url.backend == Backend::Sqlite {
+        if let Some(parent) = std::path::Path::new(&url.connect_to).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|source| DbSetupError::CreateDir {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+    }
+    let manager = ConnectionManager::<DbConnection>::new(url.connect_to.clone());
+    let pool = Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(15))
+        .connection_customizer(Box::new(SqlitePragmas))
+        .build(manager)?;
+    Ok(pool)
+}
+
+pub fn backend_of(conn: &DbConnection) -> Backend {
+    match conn {
+        DbConnection::Postgresql(_) => Backend::Postgres,
+        DbConnection::Sqlite(_) => Backend::Sqlite,
+    }
+}
+
+/// Runs the pending migrations of the connection's backend. On PostgreSQL an advisory
+/// lock makes concurrent starts of several instances safe.
+pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
+    let to_error = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
+    match conn {
+        DbConnection::Sqlite(sqlite) => {
+            let applied = sqlite.run_pending_migrations(SQLITE_MIGRATIONS).map_err(to_error)?;
+            Ok(applied.len())
+        }
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query("SELECT pg_advisory_lock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                .execute(pg)?;
+            let result = pg
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|applied| applied.len())
+                .map_err(to_error);
+            diesel::sql_query("SELECT pg_advisory_unlock($1)")
+                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                .execute(pg)?;
+            result
+        }
+    }
+}
+
+/// Reverts every migration, newest first: used by the test that proves each
+/// migration's `down.sql` undoes its `up.sql` on both backends.
+pub fn revert_all(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
+    let to_error = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
+    match conn {
+        DbConnection::Sqlite(sqlite) => sqlite
+            .revert_all_migrations(SQLITE_MIGRATIONS)
+            .map(|reverted| reverted.len())
+            .map_err(to_error),
+        DbConnection::Postgresql(pg) => pg
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|reverted| reverted.len())
+            .map_err(to_error),
+    }
+}
+
+/// Runs `work` in a transaction meant for writing. On SQLite it is an immediate
+/// transaction: the write lock is taken at the start, so two writers queue on the busy
+/// timeout instead of one failing with SQLITE_BUSY when it upgrades a read lock.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let is_sqlite = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+            true
+        }
+        DbConnection::Postgresql(_) => false,
+    };
+    if !is_sqlite {
+        return conn.transaction(work);
+    }
+    let outcome = work(conn);
+    if let DbConnection::Sqlite(sqlite) = conn {
+        match &outcome {
+            Ok(_) => AnsiTransactionManager::commit_transaction(sqlite)?,
+            Err(_) => AnsiTransactionManager::rollback_transaction(sqlite)?,
+        }
+    }
+    outcome
+}

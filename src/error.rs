@@ -1,0 +1,133 @@
+//! Error policy.
+//!
+//! - Inside a request, every fallible step returns [`AppError`]; domain modules
+//!   return their own `thiserror` types where callers need to tell cases apart, and
+//!   convert into `AppError` at the edge.
+//! - `AppError` is mapped to an HTTP status in exactly one place
+//!   ([`AppError::status_code`]); the page or JSON body the user sees is rendered in
+//!   their language by `web::context`, which sees the request's locale.
+//! - Internal errors are logged with their cause and shown as a plain "something went
+//!   wrong" message; causes (SQL, paths, secrets) never reach the response.
+//! - Outside the request path (CLI, start-up) `anyhow` carries errors to `main`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+/// The message key a failed request shows, put into the response's extensions for
+/// `web::context` to render as a page or as JSON.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage {
+    pub key: &'static str,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("the form was not sent from this site or has expired")]
+    Csrf,
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("too many requests")]
+    RateLimited,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(cause.to_string())
+    }
+
+    /// The locale key of the message shown to the user.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "errors.not_found",
+            AppError::Unauthorized => "errors.unauthorized",
+            AppError::BadCredentials => "accounts.login_failed",
+            AppError::Forbidden => "errors.forbidden",
+            AppError::Csrf => "errors.csrf",
+            AppError::BadRequest(key) | AppError::Conflict(key) => key,
+            AppError::RateLimited => "errors.rate_limited",
+            AppError::PayloadTooLarge => "errors.payload_too_large",
+            AppError::UnsupportedMediaType => "errors.unsupported_media_type",
+            AppError::Internal(_) => "errors.internal",
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = HttpResponse::new(self.status_code());
+        response.extensions_mut().insert(ErrorMessage {
+            key: self.message_key(),
+        });
+        response
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        match error {
+            diesel::result::Error::NotFound => AppError::NotFound,
+            other => AppError::internal(other),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        AppError::internal(error)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        AppError::internal(error)
+    }
+}
+
+impl From<tera::Error> for AppError {
+    fn from(error: tera::Error) -> Self {
+        // tera's Display hides the cause chain; keep it for the log.
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        AppError::Internal(message)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
