@@ -1,0 +1,141 @@
+//! Field-level validation results shared by every form and JSON body: which field is
+//! wrong and the locale key that says why. Rendering turns them into an error summary
+//! and messages beside the fields in the user's language.
+
+use crate::i18n::{self, Locale};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The form field's name, which is also the input's `id`.
+    pub field: &'static str,
+    pub key: &'static str,
+    /// Placeholder values for the message, such as a length limit.
+    pub args: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<FieldError>);
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LocalisedFieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        FieldErrors(Vec::new())
+    }
+
+    pub fn add(&mut self, field: &'static str, key: &'static str) {
+        self.add_with(field, key, Vec::new());
+    }
+
+    pub fn add_with(&mut self, field: &'static str, key: &'static str, args: Vec<(&'static str, String)>) {
+        // One message per field: the first problem found is the one to fix first.
+        if !self.0.iter().any(|e| e.field == field) {
+            self.0.push(FieldError { field, key, args });
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &FieldError> {
+        self.0.iter()
+    }
+
+    /// `Ok(value)` when nothing was recorded.
+    pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    pub fn localise(&self, locale: Locale) -> Vec<LocalisedFieldError> {
+        self.0
+            .iter()
+            .map(|e| {
+                let args: Vec<(&str, &str)> = e.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                LocalisedFieldError {
+                    field: e.field,
+                    message: i18n::t_with(locale, e.key, &args),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Trims and checks a required text field against a length limit in characters.
+pub fn required_text(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    max_chars: usize,
+    missing_key: &'static str,
+) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.add(field, missing_key);
+    } else if value.chars().count() > max_chars {
+        errors.add_with(field, "validation.too_long", vec![("max", max_chars.to_string())]);
+    } else if value.chars().any(|c| c.is_control()) {
+        errors.add(field, "validation.control_characters");
+    }
+    value.to_owned()
+}
+
+/// Lower-cases and checks an email address: one `@`, a dotted domain, no spaces.
+pub fn email(errors: &mut FieldErrors, field: &'static str, value: &str) -> String {
+    let value = value.trim().to_lowercase();
+    if value.is_empty() {
+        errors.add(field, "validation.email_missing");
+        return value;
+    }
+    let valid = value.chars().count() <= 254
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if !valid {
+        errors.add(field, "validation.email_invalid");
+    }
+    value
+}
+
+pub const PASSWORD_MIN_CHARS: usize = 10;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// Checks a new password's length, in characters, within the stated limits.
+pub fn new_password(errors: &mut FieldErrors, field: &'static str, value: &str) {
+    let length = value.chars().count();
+    if length == 0 {
+        errors.add(field, "validation.password_missing");
+    } else if length < PASSWORD_MIN_CHARS {
+        errors.add_with(
+            field,
+            "validation.password_too_short",
+            vec![("min", PASSWORD_MIN_CHARS.to_string())],
+        );
+    } else if length > PASSWORD_MAX_CHARS {
+        errors.add_with(
+            field,
+            "validation.too_long",
+            vec![("max", PASSWORD_MAX_CHARS.to_string())],
+        );
+    }
+}
