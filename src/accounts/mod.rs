@@ -1,0 +1,12 @@
+//! Accounts: users, roles, passwords, sessions, registration, profiles, the first
+//! administrator's setup and the administrators' user management.
+
+pub mod admin;
+pub mod api;
+pub mod model;
+pub mod password;
+pub mod service;
+pub mod session;
+pub mod setup;
+pub mod store;
+pub mod web;

@@ -1,0 +1,191 @@
+//! Queries on the `users` table.
+
+use chrono::Utc;
+use diesel::prelude::*;
+
+use crate::accounts::model::{Category, Country, Role, User, UserRow};
+use crate::db::schema::users;
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::i18n::Locale;
+
+/// What a new account is made of; the password is already hashed.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub country: Option<Country>,
+    pub institution_id: Option<i64>,
+    pub category: Category,
+    pub locale: Locale,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InsertUserError {
+    #[error("the email address is already registered")]
+    EmailTaken,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, InsertUserError> {
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(users::table)
+        .values((
+            users::email.eq(new.email),
+            users::name.eq(new.name),
+            users::password_hash.eq(new.password_hash),
+            users::role.eq(new.role.code()),
+            users::country.eq(new.country.map(Country::code)),
+            users::institution_id.eq(new.institution_id),
+            users::category.eq(new.category.code()),
+            users::locale.eq(new.locale.code()),
+            users::token_version.eq(0),
+            users::created_at.eq(now),
+            users::updated_at.eq(now),
+        ))
+        .returning(users::id)
+        .get_result(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                InsertUserError::EmailTaken
+            }
+            other => InsertUserError::Database(other),
+        })
+}
+
+pub fn find_row_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<UserRow>, AppError> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_row(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, AppError> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<User>, AppError> {
+    find_row(conn, id)?.map(User::try_from).transpose()
+}
+
+pub fn email_exists(conn: &mut DbConnection, email: &str) -> Result<bool, AppError> {
+    let count: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
+    Ok(count > 0)
+}
+
+pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, AppError> {
+    Ok(users::table
+        .filter(users::role.eq(role.code()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Raises the token version, revoking every session and API token issued so far.
+/// Returns the new version.
+pub fn bump_token_version(conn: &mut DbConnection, id: i64) -> Result<i32, AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(users::table.find(id).select(users::token_version).first(conn)?)
+}
+
+pub struct ProfileUpdate<'a> {
+    pub name: &'a str,
+    pub country: Option<Country>,
+    pub institution_id: Option<i64>,
+    pub category: Category,
+    pub locale: Locale,
+}
+
+pub fn update_profile(conn: &mut DbConnection, id: i64, update: &ProfileUpdate<'_>) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::name.eq(update.name),
+            users::country.eq(update.country.map(Country::code)),
+            users::institution_id.eq(update.institution_id),
+            users::category.eq(update.category.code()),
+            users::locale.eq(update.locale.code()),
+            users::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets a new password hash and raises the token version in one statement.
+pub fn set_password(conn: &mut DbConnection, id: i64, password_hash: &str) -> Result<i32, AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(password_hash),
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(users::table.find(id).select(users::token_version).first(conn)?)
+}
+
+pub fn set_role(conn: &mut DbConnection, id: i64, role: Role, institution_id: Option<i64>) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::role.eq(role.code()),
+            users::institution_id.eq(institution_id),
+            users::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Filters of the administrators' user list.
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub institution_id: Option<i64>,
+    pub search: Option<String>,
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// One page of users, newest first, and the number of users matching the filter.
+pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: i64) -> Result<(Vec<User>, i64), AppError> {
+    let filtered = || {
+        let mut query = users::table.into_boxed();
+        if let Some(role) = filter.role {
+            query = query.filter(users::role.eq(role.code()));
+        }
+        if let Some(institution_id) = filter.institution_id {
+            query = query.filter(users::institution_id.eq(institution_id));
+        }
+        if let Some(search) = &filter.search {
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            query = query.filter(
+                users::email
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(users::name.like(pattern).escape('\\')),
+            );
+        }
+        query
+    };
+    let total: i64 = filtered().count().get_result(conn)?;
+    let rows: Vec<UserRow> = filtered()
+        .order(users::id.desc())
+        .limit(PAGE_SIZE)
+        .offset(page.saturating_sub(1).max(0).saturating_mul(PAGE_SIZE))
+        .select(UserRow::as_select())
+        .load(conn)?;
+    let users = rows.into_iter().map(User::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok((users, total))
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}

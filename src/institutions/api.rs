@@ -1,0 +1,48 @@
+//! `/api/v1/institutions`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::accounts::model::Role;
+use crate::error::{AppError, AppResult};
+use crate::institutions::{self, CreateInstitutionError, NewInstitution};
+use crate::web::context::RequestContext;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/institutions", web::get().to(list))
+        .route("/institutions", web::post().to(create));
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateRequest {
+    name: String,
+    country: String,
+}
+
+async fn list(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    ctx.user()?;
+    let all = state.db(institutions::list).await?;
+    Ok(HttpResponse::Ok().json(all))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    body: web::Json<CreateRequest>,
+) -> AppResult<HttpResponse> {
+    ctx.user_with_role(&[Role::Admin])?;
+    let new = NewInstitution::validate(&body.name, &body.country).map_err(|errors| {
+        let key = errors.iter().next().map(|e| e.key).unwrap_or("errors.bad_request");
+        AppError::BadRequest(key)
+    })?;
+    let id = state
+        .db(move |conn| {
+            institutions::create(conn, &new).map_err(|e| match e {
+                CreateInstitutionError::Duplicate => AppError::Conflict("institutions.duplicate"),
+                CreateInstitutionError::Database(e) => e.into(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+}

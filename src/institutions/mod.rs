@@ -1,0 +1,124 @@
+//! Law-enforcement training institutions. Each belongs to one country; coordinators
+//! and, later, course runs belong to an institution.
+
+pub mod api;
+pub mod web;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::model::Country;
+use crate::db::schema::institutions;
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::validation::{self, FieldErrors};
+
+pub const NAME_MAX_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = institutions)]
+pub struct InstitutionRow {
+    pub id: i64,
+    pub name: String,
+    pub country: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Institution {
+    pub id: i64,
+    pub name: String,
+    pub country: Country,
+}
+
+impl TryFrom<InstitutionRow> for Institution {
+    type Error = AppError;
+
+    fn try_from(row: InstitutionRow) -> Result<Self, Self::Error> {
+        Ok(Institution {
+            country: Country::from_code(&row.country)
+                .ok_or_else(|| AppError::internal(format!("institution {} has an unknown country", row.id)))?,
+            id: row.id,
+            name: row.name,
+        })
+    }
+}
+
+/// A checked request to create an institution.
+pub struct NewInstitution {
+    pub name: String,
+    pub country: Country,
+}
+
+impl NewInstitution {
+    pub fn validate(name: &str, country: &str) -> Result<NewInstitution, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name = validation::required_text(&mut errors, "name", name, NAME_MAX_CHARS, "institutions.name_missing");
+        let country = Country::parse(country);
+        if country.is_none() {
+            errors.add("country", "validation.country_invalid");
+        }
+        match country {
+            Some(country) if errors.is_empty() => Ok(NewInstitution { name, country }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateInstitutionError {
+    #[error("an institution of that name already exists in that country")]
+    Duplicate,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> Result<i64, CreateInstitutionError> {
+    diesel::insert_into(institutions::table)
+        .values((
+            institutions::name.eq(&new.name),
+            institutions::country.eq(new.country.code()),
+            institutions::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .returning(institutions::id)
+        .get_result(conn)
+        .map_err(|e| match e {
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
+                CreateInstitutionError::Duplicate
+            }
+            other => CreateInstitutionError::Database(other),
+        })
+}
+
+/// Every institution, by country and name. The list is short (tens per country).
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Institution>, AppError> {
+    institutions::table
+        .order((institutions::country.asc(), institutions::name.asc()))
+        .select(InstitutionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Institution::try_from)
+        .collect()
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Institution>, AppError> {
+    institutions::table
+        .find(id)
+        .select(InstitutionRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Institution::try_from)
+        .transpose()
+}
+
+pub fn find_by_name(conn: &mut DbConnection, country: Country, name: &str) -> Result<Option<Institution>, AppError> {
+    institutions::table
+        .filter(institutions::country.eq(country.code()))
+        .filter(institutions::name.eq(name))
+        .select(InstitutionRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Institution::try_from)
+        .transpose()
+}

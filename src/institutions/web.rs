@@ -1,0 +1,115 @@
+//! `/admin/institutions`: the administrators' list of institutions and the form that
+//! adds one.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::model::{Country, Role};
+use crate::error::AppResult;
+use crate::i18n;
+use crate::institutions::{self, CreateInstitutionError, NewInstitution};
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::forms::CsrfForm;
+use crate::web::render;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/institutions", web::get().to(list_page))
+        .route("/admin/institutions", web::post().to(create));
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct InstitutionForm {
+    name: String,
+    country: String,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: i64,
+    name: String,
+    country: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CreatedQuery {
+    created: Option<String>,
+}
+
+async fn page_with(
+    state: &AppState,
+    ctx: &RequestContext,
+    form: &InstitutionForm,
+    errors: Option<&FieldErrors>,
+    created: bool,
+) -> AppResult<HttpResponse> {
+    let all = state.db(institutions::list).await?;
+    let rows: Vec<Row> = all
+        .into_iter()
+        .map(|i| Row {
+            id: i.id,
+            name: i.name,
+            country: i18n::t(ctx.locale, &format!("countries.{}", i.country.code())),
+        })
+        .collect();
+    let countries: Vec<(String, String)> = Country::ALL
+        .iter()
+        .filter(|c| **c != Country::Other)
+        .map(|c| {
+            (
+                c.code().to_owned(),
+                i18n::t(ctx.locale, &format!("countries.{}", c.code())),
+            )
+        })
+        .collect();
+    let mut page = render::base_context(state, ctx);
+    page.insert("institutions", &rows);
+    page.insert("countries", &countries);
+    page.insert("form", form);
+    page.insert("name_max", &institutions::NAME_MAX_CHARS);
+    page.insert("created", &created);
+    match errors {
+        Some(errors) => {
+            render::with_errors(&mut page, errors, ctx.locale);
+            render::form_with_errors(state, "admin/institutions.html", &page)
+        }
+        None => render::page(state, "admin/institutions.html", &page),
+    }
+}
+
+async fn list_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<CreatedQuery>,
+) -> AppResult<HttpResponse> {
+    ctx.user_with_role(&[Role::Admin])?;
+    page_with(&state, &ctx, &InstitutionForm::default(), None, query.created.is_some()).await
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<InstitutionForm>,
+) -> AppResult<HttpResponse> {
+    ctx.user_with_role(&[Role::Admin])?;
+    let new = match NewInstitution::validate(&form.name, &form.country) {
+        Ok(new) => new,
+        Err(errors) => return page_with(&state, &ctx, &form, Some(&errors), false).await,
+    };
+    let outcome = state.db(move |conn| Ok(institutions::create(conn, &new))).await?;
+    match outcome {
+        Ok(_) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/admin/institutions?created=1"))
+            .finish()),
+        Err(CreateInstitutionError::Duplicate) => {
+            let mut errors = FieldErrors::new();
+            errors.add("name", "institutions.duplicate");
+            page_with(&state, &ctx, &form, Some(&errors), false).await
+        }
+        Err(CreateInstitutionError::Database(e)) => Err(e.into()),
+    }
+}
