@@ -1,0 +1,170 @@
+//! The `bilim` command line.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::accounts::model::{Country, Role};
+use crate::accounts::password;
+use crate::accounts::service::{self, AdminCreatedUser};
+use crate::config::Config;
+use crate::i18n::Locale;
+use crate::server;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bilim",
+    version,
+    about = "Bilim: cybercrime training for law enforcement, in seven languages"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web server (the default). Configuration comes from BILIM_* variables and DATABASE_URL.
+    Serve {
+        /// Add demo institutions and one account per role and country, and print their passwords.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account. Without --password-stdin a password is generated and printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Country code: KZ, KG, TJ, TM, UZ or OTHER.
+        #[arg(long)]
+        country: Option<String>,
+        /// The institution's id (required for coordinators).
+        #[arg(long)]
+        institution: Option<i64>,
+        /// Interface language: ru kk ky tg tk uz en.
+        #[arg(long, default_value = "ru")]
+        locale: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Learner,
+    Trainer,
+    Coordinator,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Role {
+        match role {
+            RoleArg::Learner => Role::Learner,
+            RoleArg::Trainer => Role::Trainer,
+            RoleArg::Coordinator => Role::Coordinator,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BILIM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => {
+            let config = Config::from_env()?;
+            actix_web::rt::System::new().block_on(server::serve(config, demo))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let config = Config::from_env()?;
+            server::open_database(&config)?;
+            println!("The database is up to date.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => run_user(command),
+    }
+}
+
+fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    let UserCommand::Create {
+        email,
+        name,
+        role,
+        country,
+        institution,
+        locale,
+        password_stdin,
+    } = command;
+    let country = country
+        .map(|c| Country::parse(&c).with_context(|| format!("unknown country {c:?}: use KZ, KG, TJ, TM, UZ or OTHER")))
+        .transpose()?;
+    let locale = Locale::from_code(&locale).with_context(|| format!("unknown language {locale:?}"))?;
+    let (password, generated) = if password_stdin {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("cannot read the password from standard input")?;
+        (input.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        (password::generate(), true)
+    };
+    let config = Config::from_env()?;
+    let pool = server::open_database(&config)?;
+    let mut conn = pool.get()?;
+    let new = AdminCreatedUser {
+        email,
+        name,
+        role: role.into(),
+        country,
+        institution_id: institution,
+        locale,
+    };
+    let id = service::create_user(&mut conn, &new, &password)?;
+    println!(
+        "Created user {id} ({}) with role {}.",
+        new.email.trim().to_lowercase(),
+        new.role.code()
+    );
+    if generated {
+        println!("Password (shown once): {password}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,48 @@
+//! Starting the server: configuration, database, migrations, first-run setup, demo data.
+
+use actix_web::{web, HttpServer};
+use anyhow::Context;
+
+use crate::accounts::setup;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::demo;
+use crate::web::AppState;
+
+/// Opens the database named by the configuration and brings its schema up to date.
+pub fn open_database(config: &Config) -> anyhow::Result<DbPool> {
+    let pool = db::connect(&config.database, 16)?;
+    let mut conn = pool.get().context("cannot connect to the database")?;
+    let applied = db::migrate(&mut conn)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(pool)
+}
+
+pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
+    let pool = open_database(&config)?;
+    let mut conn = pool.get().context("cannot connect to the database")?;
+    if seed_demo {
+        demo::seed(&mut conn)?.print();
+    }
+    if let Some(token) = setup::issue_token_if_needed(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))? {
+        // Printed, not logged: the address is a credential for whoever reads the console.
+        println!();
+        println!("No administrator exists yet. Open this address once to create the first one:");
+        println!("    {}/setup?token={token}", config.public_url);
+        println!();
+    }
+    drop(conn);
+    let backend = config.database.backend;
+    let bind = config.bind.clone();
+    let state = web::Data::new(AppState::new(pool, backend, config).context("cannot load the templates")?);
+    tracing::info!(%bind, database = backend.name(), "Bilim is listening");
+    println!("Bilim is running on http://{bind} ({} database)", backend.name());
+    HttpServer::new(move || crate::web::app(state.clone()))
+        .bind(&bind)
+        .with_context(|| format!("cannot listen on {bind}"))?
+        .run()
+        .await
+        .context("the server stopped with an error")
+}

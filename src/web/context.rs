@@ -1,0 +1,268 @@
+//! What every request knows before its handler runs: who is signed in, which language
+//! to answer in and the CSRF token of the browser. One middleware computes it, and the
+//! same middleware turns every error response into a page or JSON body in that
+//! language, so errors are rendered in one place.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use base64::Engine;
+use rand::RngCore;
+
+use crate::accounts::model::{Role, User};
+use crate::accounts::{session, store};
+use crate::error::{AppError, ErrorMessage};
+use crate::i18n::{self, Locale};
+use crate::web::render;
+use crate::web::AppState;
+
+pub const CSRF_COOKIE: &str = "bilim_csrf";
+pub const LANG_COOKIE: &str = "bilim_lang";
+
+/// The request's user, language and CSRF token.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub user: Option<User>,
+    pub locale: Locale,
+    pub csrf_token: String,
+    /// The path and query of the request, for links back to the same page.
+    pub path: String,
+    pub query: String,
+}
+
+impl RequestContext {
+    pub fn is_api_path(path: &str) -> bool {
+        path.starts_with("/api/")
+    }
+
+    /// The signed-in user, or `Unauthorized` (a redirect to the login page for pages).
+    pub fn user(&self) -> Result<&User, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthorized)
+    }
+
+    /// The signed-in user if their role is one of `roles`; a signed-in user with
+    /// another role gets `Forbidden`.
+    pub fn user_with_role(&self, roles: &[Role]) -> Result<&User, AppError> {
+        let user = self.user()?;
+        if roles.contains(&user.role) {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.locale, key)
+    }
+}
+
+impl FromRequest for RequestContext {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.extensions()
+                .get::<RequestContext>()
+                .cloned()
+                .ok_or_else(|| AppError::internal("the request context middleware is not installed")),
+        )
+    }
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn query_param<'a>(query: &'a str, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+    url_pairs(query).find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn url_pairs(query: &str) -> impl Iterator<Item = (std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// The token of the request: a Bearer header on the API (cookies are not accepted
+/// there, so the API needs no CSRF token), the session cookie on pages.
+fn presented_token(req: &ServiceRequest) -> Option<String> {
+    if RequestContext::is_api_path(req.path()) {
+        let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))?;
+        Some(token.trim().to_owned())
+    } else {
+        req.cookie(session::SESSION_COOKIE).map(|c| c.value().to_owned())
+    }
+}
+
+async fn signed_in_user(state: &AppState, token: Option<String>) -> Result<Option<User>, AppError> {
+    let Some(subject) = token.and_then(|t| session::verify(&state.config.secret, &t)) else {
+        return Ok(None);
+    };
+    let user = state.db(move |conn| store::find(conn, subject.user_id)).await?;
+    Ok(user.filter(|u| u.token_version == subject.token_version))
+}
+
+fn negotiate_locale(req: &ServiceRequest, user: Option<&User>, default: Locale) -> (Locale, bool) {
+    if let Some(locale) = query_param(req.query_string(), "lang").and_then(|code| Locale::from_code(&code)) {
+        return (locale, true);
+    }
+    let from_cookie = req.cookie(LANG_COOKIE).and_then(|c| Locale::from_code(c.value()));
+    let from_accept = || {
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(i18n::from_accept_language)
+    };
+    let locale = from_cookie
+        .or_else(|| user.map(|u| u.locale))
+        .or_else(from_accept)
+        .unwrap_or(default);
+    (locale, false)
+}
+
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(session::SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::hours(session::SESSION_HOURS))
+        .finish()
+}
+
+pub fn expired_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = session_cookie(state, String::new());
+    cookie.make_removal();
+    cookie
+}
+
+pub fn lang_cookie(state: &AppState, locale: Locale) -> Cookie<'static> {
+    Cookie::build(LANG_COOKIE, locale.code())
+        .path("/")
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(365))
+        .finish()
+}
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<BoxBody>>, actix_web::Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Err(AppError::internal("application state missing").into());
+    };
+    let token = presented_token(&req);
+    let had_token = token.is_some();
+    let user = signed_in_user(&state, token).await?;
+    let (locale, lang_from_query) = negotiate_locale(&req, user.as_ref(), state.config.default_locale);
+    let existing_csrf = req
+        .cookie(CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() >= 32);
+    let new_csrf = existing_csrf.is_none().then(random_token);
+    let context = RequestContext {
+        user,
+        locale,
+        csrf_token: existing_csrf.or_else(|| new_csrf.clone()).unwrap_or_default(),
+        path: req.path().to_owned(),
+        query: req.query_string().to_owned(),
+    };
+    let drop_stale_session = had_token && context.user.is_none() && !RequestContext::is_api_path(req.path());
+    req.extensions_mut().insert(context.clone());
+
+    let response = next.call(req).await?;
+    let mut response = render_error_if_any(&state, &context, response);
+
+    let mut cookies = Vec::new();
+    if let Some(token) = new_csrf {
+        cookies.push(
+            Cookie::build(CSRF_COOKIE, token)
+                .path("/")
+                .http_only(true)
+                .secure(state.config.secure_cookies)
+                .same_site(SameSite::Lax)
+                .finish(),
+        );
+    }
+    if lang_from_query {
+        cookies.push(lang_cookie(&state, locale));
+    }
+    if drop_stale_session {
+        cookies.push(expired_session_cookie(&state));
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Replaces the body of an error response (ours or one of actix's extractors') with
+/// a page or a JSON `{"error": …}` in the request's language. Pages that render
+/// their own errors (forms) carry no error and pass through.
+fn render_error_if_any<B: MessageBody + 'static>(
+    state: &AppState,
+    context: &RequestContext,
+    response: ServiceResponse<B>,
+) -> ServiceResponse<EitherBody<BoxBody>> {
+    let status = response.status();
+    let key = response
+        .response()
+        .extensions()
+        .get::<ErrorMessage>()
+        .map(|m| m.key)
+        .or_else(|| {
+            response
+                .response()
+                .error()
+                .filter(|_| status.is_client_error() || status.is_server_error())
+                .map(|_| default_message_key(status))
+        });
+    let Some(key) = key else {
+        return response.map_into_boxed_body().map_into_left_body();
+    };
+    let (request, _) = response.into_parts();
+    let replacement = if RequestContext::is_api_path(&context.path) {
+        HttpResponse::build(status).json(serde_json::json!({ "error": i18n::t(context.locale, key) }))
+    } else if status == actix_web::http::StatusCode::UNAUTHORIZED {
+        let next = if context.query.is_empty() {
+            context.path.clone()
+        } else {
+            format!("{}?{}", context.path, context.query)
+        };
+        let target = format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, target))
+            .finish()
+    } else {
+        render::error_page(state, context, status, key)
+    };
+    ServiceResponse::new(request, replacement).map_into_right_body()
+}
+
+fn default_message_key(status: actix_web::http::StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "errors.unauthorized",
+        403 => "errors.forbidden",
+        404 => "errors.not_found",
+        405 => "errors.method_not_allowed",
+        413 => "errors.payload_too_large",
+        415 => "errors.unsupported_media_type",
+        429 => "errors.rate_limited",
+        400..=499 => "errors.bad_request",
+        _ => "errors.internal",
+    }
+}

@@ -1,0 +1,103 @@
+//! Form posts from pages: the body is checked for size, encoding and the CSRF token
+//! before a handler sees it.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::web::context::RequestContext;
+
+/// The largest form body accepted; the longest text fields are a few kilobytes.
+pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
+
+/// An `application/x-www-form-urlencoded` body whose `csrf_token` field matches the
+/// browser's CSRF cookie. Form structs take every field as text with defaults, so a
+/// missing or wrong value becomes a message beside its field, not a rejected request.
+pub struct CsrfForm<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let context = req.extensions_get_context();
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim_start().starts_with("application/x-www-form-urlencoded"))
+            .unwrap_or(false);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let context = context?;
+            if !is_form {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let body = body.await.map_err(|_| AppError::PayloadTooLarge)?;
+            if body.len() > FORM_LIMIT_BYTES {
+                return Err(AppError::PayloadTooLarge);
+            }
+            let pairs = decode_strictly(&body)?;
+            let token_matches = pairs
+                .iter()
+                .find(|(name, _)| name == "csrf_token")
+                .map(|(_, value)| constant_time_eq(value.as_bytes(), context.csrf_token.as_bytes()))
+                .unwrap_or(false);
+            if !token_matches || context.csrf_token.is_empty() {
+                return Err(AppError::Csrf);
+            }
+            serde_urlencoded::from_bytes(&body)
+                .map(CsrfForm)
+                .map_err(|_| AppError::BadRequest("errors.bad_request"))
+        })
+    }
+}
+
+trait ContextOfRequest {
+    fn extensions_get_context(&self) -> Result<RequestContext, AppError>;
+}
+
+impl ContextOfRequest for HttpRequest {
+    fn extensions_get_context(&self) -> Result<RequestContext, AppError> {
+        use actix_web::HttpMessage;
+        self.extensions()
+            .get::<RequestContext>()
+            .cloned()
+            .ok_or_else(|| AppError::internal("the request context middleware is not installed"))
+    }
+}
+
+/// Decodes the form's pairs, refusing text that is not valid UTF-8 instead of
+/// silently replacing it.
+fn decode_strictly(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let invalid = || AppError::BadRequest("errors.invalid_encoding");
+    std::str::from_utf8(body).map_err(|_| invalid())?;
+    body.split(|b| *b == b'&')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut halves = part.splitn(2, |b| *b == b'=');
+            let name = halves.next().unwrap_or_default();
+            let value = halves.next().unwrap_or_default();
+            Ok((
+                decode_component(name).ok_or_else(invalid)?,
+                decode_component(value).ok_or_else(invalid)?,
+            ))
+        })
+        .collect()
+}
+
+fn decode_component(raw: &[u8]) -> Option<String> {
+    let plus_as_space: Vec<u8> = raw.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+    percent_encoding::percent_decode(&plus_as_space)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}

@@ -1,0 +1,131 @@
+//! The HTTP application: shared state, middleware and the routing table. Handlers live
+//! in the capability modules (`accounts::web`, `institutions::api`, …).
+
+pub mod assets;
+pub mod context;
+pub mod forms;
+pub mod rate_limit;
+pub mod render;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{self, DefaultHeaders};
+use actix_web::{web, App, HttpResponse};
+use tera::Tera;
+
+use crate::config::Config;
+use crate::db::{Backend, DbConnection, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::{accounts, institutions};
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub config: Config,
+    pub tera: Tera,
+    pub assets: assets::Assets,
+    pub limits: rate_limit::RateLimits,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, backend: Backend, config: Config) -> Result<Self, tera::Error> {
+        let trust_proxy = std::env::var("BILIM_TRUST_PROXY").map(|v| v == "true").unwrap_or(false);
+        Ok(AppState {
+            pool,
+            backend,
+            config,
+            tera: render::build_tera()?,
+            assets: assets::Assets::new(),
+            limits: rate_limit::RateLimits::new(trust_proxy),
+        })
+    }
+
+    /// Runs database work on the blocking thread pool, never on an async worker: a
+    /// pooled connection may wait, and SQLite calls block.
+    pub async fn db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Content Security Policy: everything from this origin, no inline script, no framing.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CSP))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+}
+
+/// The whole application, as the server and the tests run it.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(forms::FORM_LIMIT_BYTES))
+        .app_data(web::JsonConfig::default().limit(forms::FORM_LIMIT_BYTES))
+        .app_data(web::QueryConfig::default())
+        .wrap(middleware::from_fn(context::middleware))
+        .wrap(security_headers())
+        .wrap(middleware::Compress::default())
+        .wrap(middleware::Logger::new("%r %s %Dms"))
+        .route("/", web::get().to(home))
+        .route("/healthz", web::get().to(healthz))
+        .route("/static/{name}", web::get().to(assets::static_file))
+        .route("/logo", web::get().to(assets::logo))
+        .configure(accounts::web::routes)
+        .configure(accounts::admin::routes)
+        .configure(institutions::web::routes)
+        .service(
+            web::scope("/api/v1")
+                .configure(accounts::api::routes)
+                .configure(institutions::api::routes)
+                .default_service(web::to(not_found)),
+        )
+        .default_service(web::to(not_found))
+}
+
+async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}
+
+async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    state
+        .db(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "database": state.backend.name(),
+    })))
+}
+
+async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
+    let page = render::base_context(&state, &ctx);
+    render::page(&state, "home.html", &page)
+}

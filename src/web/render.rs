@@ -1,0 +1,215 @@
+//! tera templates, compiled into the binary, and what every page gets in its context.
+//!
+//! tera 1 is used deliberately over tera 2: its API is stable and known, and the
+//! only thing tera 2 would add here, functions that read the render state, is
+//! replaced by passing `lang` to the `t` function; templates stay display-only.
+
+use std::collections::HashMap;
+
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
+use serde::Serialize;
+use tera::{Tera, Value};
+
+use crate::accounts::model::Role;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Locale};
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::AppState;
+
+macro_rules! templates {
+    ($($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("../../templates/", $name)))),+]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "base.html",
+    "macros.html",
+    "partials/error_summary.html",
+    "partials/header.html",
+    "partials/footer.html",
+    "home.html",
+    "error.html",
+    "accounts/login.html",
+    "accounts/logout.html",
+    "accounts/register.html",
+    "accounts/profile.html",
+    "accounts/setup.html",
+    "admin/index.html",
+    "admin/institutions.html",
+    "admin/users.html",
+    "admin/user_edit.html",
+];
+
+pub fn build_tera() -> Result<Tera, tera::Error> {
+    let mut tera = Tera::default();
+    tera.add_raw_templates(TEMPLATES.to_vec())?;
+    tera.autoescape_on(vec![".html"]);
+    tera.set_escape_fn(escape_html);
+    tera.register_function("t", translate_function);
+    Ok(tera)
+}
+
+/// Escapes what could end a text node or a quoted attribute. tera's default also
+/// escapes `/`, which only makes every URL in the page longer.
+fn escape_html(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `t(key="…", lang=lang)`; with `count=n` it picks the plural form of `key`; any
+/// other argument fills the `%{name}` placeholder of the same name.
+fn translate_function(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let key = args
+        .get("key")
+        .and_then(Value::as_str)
+        .ok_or_else(|| tera::Error::msg("t() needs key"))?;
+    let locale = args
+        .get("lang")
+        .and_then(Value::as_str)
+        .and_then(Locale::from_code)
+        .ok_or_else(|| tera::Error::msg(format!("t(key={key:?}) needs a valid lang")))?;
+    let values: Vec<(String, String)> = args
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "key" | "lang" | "count"))
+        .map(|(name, value)| {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), text)
+        })
+        .collect();
+    let placeholders: Vec<(&str, &str)> = values.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let text = match args.get("count").and_then(Value::as_i64) {
+        Some(count) => i18n::t_count(locale, key, count, &placeholders),
+        None => i18n::t_with(locale, key, &placeholders),
+    };
+    Ok(Value::String(text))
+}
+
+#[derive(Serialize)]
+struct LanguageLink {
+    code: &'static str,
+    name: &'static str,
+    url: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct NavUser {
+    name: String,
+    role: Role,
+    is_admin: bool,
+}
+
+/// The same page in another language: the current path and query with `lang` set.
+fn url_in_language(context: &RequestContext, locale: Locale) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(context.query.as_bytes()) {
+        if name != "lang" {
+            serializer.append_pair(&name, &value);
+        }
+    }
+    serializer.append_pair("lang", locale.code());
+    format!("{}?{}", context.path, serializer.finish())
+}
+
+/// What the base layout needs on every page.
+pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context {
+    let mut page = tera::Context::new();
+    page.insert("lang", context.locale.code());
+    page.insert("site_name", &state.config.site_name);
+    page.insert("has_logo", &state.config.logo_file.is_some());
+    page.insert("css_url", &state.assets.css_url());
+    page.insert("csrf_token", &context.csrf_token);
+    page.insert("current_path", &context.path);
+    page.insert(
+        "user",
+        &context.user.as_ref().map(|u| NavUser {
+            name: u.name.clone(),
+            role: u.role,
+            is_admin: u.role == Role::Admin,
+        }),
+    );
+    let languages: Vec<LanguageLink> = Locale::ALL
+        .into_iter()
+        .map(|l| LanguageLink {
+            code: l.code(),
+            name: l.native_name(),
+            url: url_in_language(context, l),
+            current: l == context.locale,
+        })
+        .collect();
+    page.insert("languages", &languages);
+    page.insert("errors", &Vec::<()>::new());
+    page.insert("field_errors", &HashMap::<&str, &str>::new());
+    page
+}
+
+pub fn with_errors(page: &mut tera::Context, errors: &FieldErrors, locale: Locale) {
+    let localised = errors.localise(locale);
+    let by_field: HashMap<&str, &str> = localised.iter().map(|e| (e.field, e.message.as_str())).collect();
+    page.insert("field_errors", &by_field);
+    page.insert("errors", &localised);
+}
+
+pub fn render(state: &AppState, template: &str, page: &tera::Context) -> AppResult<String> {
+    Ok(state.tera.render(template, page)?)
+}
+
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// A page with status 200.
+pub fn page(state: &AppState, template: &str, page: &tera::Context) -> AppResult<HttpResponse> {
+    Ok(html(StatusCode::OK, render(state, template, page)?))
+}
+
+/// A form shown again with its errors: 422, so tools see the submission failed.
+pub fn form_with_errors(state: &AppState, template: &str, page: &tera::Context) -> AppResult<HttpResponse> {
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, render(state, template, page)?))
+}
+
+/// The localised error page. Rendering problems fall back to plain localised text so
+/// an error never turns into a second error.
+pub fn error_page(state: &AppState, context: &RequestContext, status: StatusCode, key: &str) -> HttpResponse {
+    let mut page = base_context(state, context);
+    page.insert("status", &status.as_u16());
+    page.insert("message", &i18n::t(context.locale, key));
+    page.insert("title_key", &format!("errors.title_{}", title_group(status)));
+    match state.tera.render("error.html", &page) {
+        Ok(body) => html(status, body),
+        Err(error) => {
+            tracing::error!(error = %AppError::from(error), "cannot render the error page");
+            HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .body(i18n::t(context.locale, key))
+        }
+    }
+}
+
+fn title_group(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        403 => "forbidden",
+        404 => "not_found",
+        429 => "rate_limited",
+        400..=499 => "bad_request",
+        _ => "internal",
+    }
+}
