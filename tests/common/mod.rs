@@ -1,0 +1,396 @@
+//! The test harness: the whole application (every middleware, the real templates and
+//! a real, freshly migrated database) driven through actix's HTTP service, with a
+//! cookie jar like a browser's.
+//!
+//! Every database test runs on SQLite; when `LMS_TEST_POSTGRES_URL` is set it also
+//! runs on PostgreSQL, each test in a database of its own.
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use actix_http::Request;
+use actix_service::Service;
+use actix_web::body::BoxBody;
+use actix_web::cookie::Cookie;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{test, web};
+use bilim::accounts::model::{Country, Role};
+use bilim::accounts::service::{self, AdminCreatedUser};
+use bilim::config::{Config, Secret};
+use bilim::db::{self, Backend, DatabaseUrl, DbPool};
+use bilim::i18n::Locale;
+use bilim::web::AppState;
+use diesel::{Connection, RunQueryDsl};
+
+pub const TEST_SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256-signing-0123456789";
+pub const PASSWORD: &str = "correct horse battery";
+
+type BoxedService = Box<
+    dyn Service<
+        Request,
+        Response = ServiceResponse<BoxBody>,
+        Error = actix_web::Error,
+        Future = futures_util::future::LocalBoxFuture<'static, Result<ServiceResponse<BoxBody>, actix_web::Error>>,
+    >,
+>;
+
+/// A PostgreSQL database made for one test and dropped after it.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name)).execute(&mut conn);
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres URL");
+    let (authority, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let host = authority.split('/').next().unwrap_or(authority);
+    let mut out = format!("{scheme}://{host}/{name}");
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    format!(
+        "bilim_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        rand_suffix()
+    )
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+/// A fresh PostgreSQL database, or `None` when `LMS_TEST_POSTGRES_URL` is unset.
+/// When it is set and the server cannot be reached, the test fails: CI must not
+/// silently skip PostgreSQL.
+pub fn fresh_postgres() -> Option<(String, PgDatabase)> {
+    let base = std::env::var("LMS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+    let admin_url = with_database(&base, "postgres");
+    let mut conn = diesel::PgConnection::establish(&admin_url)
+        .unwrap_or_else(|e| panic!("LMS_TEST_POSTGRES_URL is set but PostgreSQL cannot be reached: {e}"));
+    let name = unique_name();
+    diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .expect("create test database");
+    Some((with_database(&base, &name), PgDatabase { admin_url, name }))
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn location(&self) -> String {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The text of the `<title>` element.
+    pub fn title(&self) -> String {
+        let start = self.body.find("<title>").map(|i| i + 7).unwrap_or(0);
+        let end = self.body[start..].find("</title>").map(|i| start + i).unwrap_or(start);
+        self.body[start..end].to_owned()
+    }
+}
+
+pub struct TestApp {
+    service: BoxedService,
+    pub state: web::Data<AppState>,
+    pub cookies: BTreeMap<String, String>,
+    pub backend: Backend,
+    pub data_dir: tempfile::TempDir,
+    _postgres: Option<PgDatabase>,
+}
+
+pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config {
+    Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_path_buf(),
+        database,
+        default_locale: Locale::Ru,
+        secret: Secret::new(TEST_SECRET.to_vec()),
+        site_name: "Bilim".into(),
+        logo_file: None,
+        public_url: "http://localhost".into(),
+        secure_cookies: false,
+    }
+}
+
+fn migrated_pool(url: &DatabaseUrl) -> DbPool {
+    let pool = db::connect(url, 4).expect("open test database");
+    let mut conn = pool.get().expect("connection");
+    db::migrate(&mut conn).expect("migrate");
+    pool
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap();
+        Self::start(data_dir, url, None).await
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        let (url, database) = fresh_postgres()?;
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Some(Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await)
+    }
+
+    async fn start(data_dir: tempfile::TempDir, url: DatabaseUrl, postgres: Option<PgDatabase>) -> TestApp {
+        let pool = migrated_pool(&url);
+        let config = test_config(data_dir.path(), url.clone());
+        let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
+        let service = test::init_service(bilim::web::app(state.clone())).await;
+        let service =
+            actix_service::boxed::service(actix_service::ServiceExt::map(service, |res: ServiceResponse<_>| {
+                res.map_into_boxed_body()
+            }));
+        TestApp {
+            service,
+            state,
+            cookies: BTreeMap::new(),
+            backend: url.backend,
+            data_dir,
+            _postgres: postgres,
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn send(&mut self, mut req: test::TestRequest) -> TestResponse {
+        if !self.cookies.is_empty() {
+            req = req.insert_header((header::COOKIE, self.cookie_header()));
+        }
+        let response = self.service.call(req.to_request()).await.expect("service call");
+        let status = response.status();
+        let headers = response.headers().clone();
+        for value in headers.get_all(header::SET_COOKIE) {
+            let Ok(cookie) = Cookie::parse(value.to_str().unwrap().to_owned()) else {
+                continue;
+            };
+            let removed =
+                cookie.max_age().is_some_and(|age| age.is_zero() || age.is_negative()) || cookie.value().is_empty();
+            if removed {
+                self.cookies.remove(cookie.name());
+            } else {
+                self.cookies.insert(cookie.name().to_owned(), cookie.value().to_owned());
+            }
+        }
+        let bytes = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap_or_default();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    pub async fn get_with_header(&mut self, path: &str, name: header::HeaderName, value: &str) -> TestResponse {
+        self.send(test::TestRequest::get().uri(path).insert_header((name, value)))
+            .await
+    }
+
+    /// The browser's CSRF token, fetched with a page view when the jar has none yet.
+    pub async fn csrf_token(&mut self) -> String {
+        if !self.cookies.contains_key("bilim_csrf") {
+            self.get("/login").await;
+        }
+        self.cookies.get("bilim_csrf").cloned().expect("a CSRF cookie")
+    }
+
+    /// Posts a form as a browser would, with the CSRF token of the page.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form_without_token(path, &all).await
+    }
+
+    pub async fn post_form_without_token(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
+    }
+
+    pub async fn post_raw(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> TestResponse {
+        self.send(
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header((header::CONTENT_TYPE, content_type))
+                .set_payload(body),
+        )
+        .await
+    }
+
+    pub async fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        let mut req = test::TestRequest::default().method(method).uri(path);
+        if let Some(token) = token {
+            req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
+        }
+        if let Some(body) = body {
+            req = req.set_json(body);
+        }
+        self.send(req).await
+    }
+
+    /// Creates an account directly in the database, as `bilim user create` does.
+    pub fn create_user(&self, email: &str, role: Role, institution_id: Option<i64>) -> i64 {
+        let mut conn = self.state.pool.get().unwrap();
+        service::create_user(
+            &mut conn,
+            &AdminCreatedUser {
+                email: email.into(),
+                name: format!("Test {}", role.code()),
+                role,
+                country: if institution_id.is_some() {
+                    None
+                } else {
+                    Some(Country::Kz)
+                },
+                institution_id,
+                locale: Locale::Ru,
+            },
+            PASSWORD,
+        )
+        .unwrap()
+    }
+
+    pub fn create_institution(&self, name: &str, country: Country) -> i64 {
+        let mut conn = self.state.pool.get().unwrap();
+        bilim::institutions::create(
+            &mut conn,
+            &bilim::institutions::NewInstitution {
+                name: name.into(),
+                country,
+            },
+        )
+        .unwrap()
+    }
+
+    /// Signs in through the login form; panics unless it succeeds.
+    pub async fn sign_in(&mut self, email: &str, password: &str) {
+        let response = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "sign-in failed: {}",
+            response.body
+        );
+        assert!(self.cookies.contains_key("bilim_session"));
+    }
+
+    pub async fn api_token(&mut self, email: &str, password: &str) -> String {
+        let response = self
+            .api(
+                Method::POST,
+                "/api/v1/auth/token",
+                None,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        response.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn sign_out_locally(&mut self) {
+        self.cookies.remove("bilim_session");
+    }
+}
+
+/// Writes each test once per backend: `mod name { on_sqlite, on_postgres }`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                #[actix_web::test]
+                async fn on_sqlite() {
+                    #[allow(unused_mut)]
+                    let mut $app = $crate::common::TestApp::sqlite().await;
+                    $body
+                }
+
+                #[actix_web::test]
+                async fn on_postgres() {
+                    #[allow(unused_mut)]
+                    let Some(mut $app) = $crate::common::TestApp::postgres().await else {
+                        eprintln!("LMS_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
+                        return;
+                    };
+                    $body
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,78 @@
+//! The database layer on both backends: URLs, migrations up and down, transactions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use bilim::db::{self, Backend, DatabaseUrl};
+
+#[test]
+fn a_database_url_with_an_unknown_scheme_is_an_error_not_a_new_file() {
+    assert!(DatabaseUrl::parse("mysql://root@localhost/bilim").is_err());
+    assert!(DatabaseUrl::parse("bilim.db").is_err());
+    assert!(DatabaseUrl::parse("sqlite://").is_err());
+    assert_eq!(
+        DatabaseUrl::parse("sqlite://./data/bilim.db").unwrap().connect_to,
+        "./data/bilim.db"
+    );
+    assert_eq!(
+        DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend,
+        Backend::Postgres
+    );
+    assert_eq!(
+        DatabaseUrl::parse("postgres://u@h/db").unwrap().backend,
+        Backend::Postgres
+    );
+}
+
+fn migrations_apply_revert_and_apply_again(url: &DatabaseUrl) {
+    let pool = db::connect(url, 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    let applied = db::migrate(&mut conn).unwrap();
+    assert!(applied >= 1);
+    assert_eq!(db::migrate(&mut conn).unwrap(), 0, "migrating twice changes nothing");
+    assert_eq!(db::revert_all(&mut conn).unwrap(), applied, "every migration reverts");
+    assert_eq!(
+        db::migrate(&mut conn).unwrap(),
+        applied,
+        "and applies again after reverting"
+    );
+}
+
+#[test]
+fn every_sqlite_migration_reverts_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("m.db").display())).unwrap();
+    migrations_apply_revert_and_apply_again(&url);
+}
+
+#[test]
+fn every_postgres_migration_reverts_cleanly() {
+    let Some((url, _database)) = common::fresh_postgres() else {
+        eprintln!("LMS_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    migrations_apply_revert_and_apply_again(&DatabaseUrl::parse(&url).unwrap());
+}
+
+#[test]
+fn sqlite_connections_have_foreign_keys_wal_and_a_busy_timeout() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Value {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("nested/dir/p.db").display())).unwrap();
+    let pool = db::connect(&url, 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    let read = |conn: &mut db::DbConnection, pragma: &str| -> String {
+        diesel::sql_query(format!("SELECT CAST(({pragma}) AS TEXT) AS value"))
+            .get_result::<Value>(conn)
+            .unwrap()
+            .value
+    };
+    assert_eq!(read(&mut conn, "SELECT foreign_keys FROM pragma_foreign_keys"), "1");
+    assert_eq!(read(&mut conn, "SELECT journal_mode FROM pragma_journal_mode"), "wal");
+    assert_eq!(read(&mut conn, "SELECT timeout FROM pragma_busy_timeout"), "10000");
+}
