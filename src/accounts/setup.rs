@@ -2,7 +2,6 @@
 //! administrator exists, the server prints a one-time setup address whose token is
 //! stored only as a hash, and the first person to use it becomes the administrator.
 
-use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -10,8 +9,7 @@ use subtle::ConstantTimeEq;
 use crate::accounts::model::{Category, Role};
 use crate::accounts::service::{FormError, Profile};
 use crate::accounts::store::{self, InsertUserError, NewUser};
-use crate::db::schema::settings;
-use crate::db::{self, DbConnection};
+use crate::db::{self, settings, DbConnection};
 use crate::error::AppError;
 use crate::validation::FieldErrors;
 
@@ -29,19 +27,13 @@ fn token_hash(token: &str) -> String {
 pub fn issue_token_if_needed(conn: &mut DbConnection) -> Result<Option<String>, AppError> {
     db::write_transaction(conn, |conn| {
         if store::count_with_role(conn, Role::Admin)? > 0 {
-            diesel::delete(settings::table.filter(settings::name.eq(SETUP_TOKEN_SETTING))).execute(conn)?;
+            settings::remove(conn, SETUP_TOKEN_SETTING)?;
             return Ok(None);
         }
         let mut bytes = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut bytes);
         let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        diesel::delete(settings::table.filter(settings::name.eq(SETUP_TOKEN_SETTING))).execute(conn)?;
-        diesel::insert_into(settings::table)
-            .values((
-                settings::name.eq(SETUP_TOKEN_SETTING),
-                settings::value.eq(token_hash(&token)),
-            ))
-            .execute(conn)?;
+        settings::set(conn, SETUP_TOKEN_SETTING, &token_hash(&token))?;
         Ok(Some(token))
     })
 }
@@ -51,11 +43,7 @@ pub fn token_is_valid(conn: &mut DbConnection, token: &str) -> Result<bool, AppE
     if store::count_with_role(conn, Role::Admin)? > 0 {
         return Ok(false);
     }
-    let stored: Option<String> = settings::table
-        .filter(settings::name.eq(SETUP_TOKEN_SETTING))
-        .select(settings::value)
-        .first(conn)
-        .optional()?;
+    let stored = settings::get(conn, SETUP_TOKEN_SETTING)?;
     Ok(stored.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token_hash(token).as_bytes()))))
 }
 
@@ -93,7 +81,7 @@ pub fn create_first_admin(
             }
             InsertUserError::Database(e) => e.into(),
         })?;
-        diesel::delete(settings::table.filter(settings::name.eq(SETUP_TOKEN_SETTING))).execute(conn)?;
+        settings::remove(conn, SETUP_TOKEN_SETTING)?;
         Ok(id)
     })
 }

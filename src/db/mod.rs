@@ -3,6 +3,7 @@
 //! SQLite pragmas and embedded migrations per backend.
 
 pub mod schema;
+pub mod settings;
 
 use std::time::Duration;
 
