@@ -1,6 +1,7 @@
 //! The `bilim` command line.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -10,6 +11,8 @@ use crate::accounts::model::{Country, Role};
 use crate::accounts::password;
 use crate::accounts::service::{self, AdminCreatedUser};
 use crate::config::Config;
+use crate::courses;
+use crate::courses::load::{Catalogue, Severity};
 use crate::i18n::Locale;
 use crate::server;
 
@@ -38,6 +41,32 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Check and load courses written in Markdown.
+    Courses {
+        #[command(subcommand)]
+        command: CoursesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CoursesCommand {
+    /// Check a courses folder; print `path:line: error|warning: message` per problem and exit 1 on any error.
+    Check {
+        /// The courses folder.
+        #[arg(default_value = "courses")]
+        dir: PathBuf,
+    },
+    /// Load a courses folder into the database (unchanged courses are left as they are).
+    Import {
+        /// The courses folder.
+        #[arg(default_value = "courses")]
+        dir: PathBuf,
+    },
+    /// Print the fingerprint of every `##` section of a module file, for `[based_on]`.
+    Hash {
+        /// A module file, e.g. courses/cybercrime-foundations/05-legal-framework/ru.md.
+        file: PathBuf,
     },
 }
 
@@ -120,6 +149,81 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => run_user(command),
+        Command::Courses { command } => run_courses(command),
+    }
+}
+
+fn print_diagnostics(catalogue: &Catalogue) -> (usize, usize) {
+    let mut counts = (0, 0);
+    for diagnostic in catalogue.diagnostics.all() {
+        println!("{diagnostic}");
+        match diagnostic.severity {
+            Severity::Error => counts.0 += 1,
+            Severity::Warning => counts.1 += 1,
+        }
+    }
+    counts
+}
+
+fn run_courses(command: CoursesCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        CoursesCommand::Check { dir } => {
+            let catalogue = courses::load::load(&dir);
+            let (errors, warnings) = print_diagnostics(&catalogue);
+            let modules: usize = catalogue.courses.iter().map(|c| c.modules.len()).sum();
+            eprintln!(
+                "{} courses, {modules} modules checked: {errors} errors, {warnings} warnings",
+                catalogue.courses.len()
+            );
+            Ok(if errors > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        CoursesCommand::Import { dir } => {
+            let catalogue = courses::load::load(&dir);
+            let (errors, _) = print_diagnostics(&catalogue);
+            if errors > 0 {
+                eprintln!("nothing imported: fix the {errors} errors above first");
+                return Ok(ExitCode::FAILURE);
+            }
+            let config = Config::from_env()?;
+            let pool = server::open_database(&config)?;
+            let mut conn = pool.get()?;
+            let report = courses::import::import(&mut conn, &catalogue).map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_import_report(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        CoursesCommand::Hash { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let document = courses::sections::split(&text, 1);
+            for section in &document.sections {
+                println!(
+                    "{} = \"{}\"    # line {}",
+                    section.id, section.fingerprint, section.line
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn print_import_report(report: &courses::import::ImportReport) {
+    for (id, revision) in &report.imported {
+        println!("imported {id} (revision {revision})");
+    }
+    for id in &report.unchanged {
+        println!("unchanged {id}");
+    }
+    for id in &report.skipped {
+        println!("skipped {id}: it has errors; the last imported revision stays in use");
+    }
+    for id in &report.deactivated {
+        println!("hidden {id}: no longer in the courses folder (progress is kept)");
+    }
+    if report.law_updated {
+        println!("national law references updated");
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Config {
     pub public_url: String,
     /// Whether session cookies carry the `Secure` flag (on when the public URL is https).
     pub secure_cookies: bool,
+    /// The courses folder imported at start.
+    pub courses_dir: PathBuf,
 }
 
 /// The key that signs session tokens and CSRF tokens. Its `Debug` never shows it.
@@ -83,6 +85,7 @@ impl Config {
             database,
             default_locale,
             secret,
+            courses_dir: PathBuf::from(var("BILIM_COURSES_DIR").unwrap_or_else(|| "courses".into())),
             site_name: var("BILIM_SITE_NAME").unwrap_or_else(|| "Bilim".into()),
             logo_file,
             public_url,

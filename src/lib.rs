@@ -8,6 +8,7 @@ rust_i18n::i18n!("locales");
 pub mod accounts;
 pub mod cli;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -20,9 +20,29 @@ pub fn open_database(config: &Config) -> anyhow::Result<DbPool> {
     Ok(pool)
 }
 
+/// Imports the courses folder at start. Problems are logged; a course with errors
+/// keeps its last imported revision, so a typo never takes a course offline.
+fn import_courses(config: &Config, conn: &mut crate::db::DbConnection) {
+    if !config.courses_dir.is_dir() {
+        tracing::warn!(dir = %config.courses_dir.display(), "no courses folder: no courses imported");
+        return;
+    }
+    let catalogue = crate::courses::load::load(&config.courses_dir);
+    for diagnostic in catalogue.diagnostics.all() {
+        if diagnostic.severity == crate::courses::load::Severity::Error {
+            tracing::error!("{diagnostic}");
+        }
+    }
+    match crate::courses::import::import(conn, &catalogue) {
+        Ok(report) => crate::cli::print_import_report(&report),
+        Err(error) => tracing::error!(%error, "importing the courses failed"),
+    }
+}
+
 pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
     let pool = open_database(&config)?;
     let mut conn = pool.get().context("cannot connect to the database")?;
+    import_courses(&config, &mut conn);
     if seed_demo {
         demo::seed(&mut conn)?.print();
     }

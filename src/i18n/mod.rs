@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use chrono::{Datelike, NaiveDate};
 use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     Ru,
@@ -241,4 +241,21 @@ pub fn keys_of(locale: Locale) -> Vec<String> {
 /// The text stored for `key` in exactly this locale, without fallback.
 pub fn raw(locale: Locale, key: &str) -> Option<String> {
     crate::_rust_i18n_try_translate(locale.code(), key).map(Cow::into_owned)
+}
+
+/// The language to show when `wanted` is asked for and only `available` exist: the
+/// first of `wanted`'s fallback chain that exists, else the first available.
+pub fn best_available(available: &[Locale], wanted: Locale) -> Option<Locale> {
+    wanted
+        .fallback_chain()
+        .iter()
+        .copied()
+        .find(|l| available.contains(l))
+        .or_else(|| Locale::ALL.into_iter().find(|l| available.contains(l)))
+}
+
+/// The text for `wanted` from a table keyed by language code, with fallback.
+pub fn pick_text(table: &std::collections::BTreeMap<String, String>, wanted: Locale) -> Option<String> {
+    let available: Vec<Locale> = table.keys().filter_map(|k| Locale::from_code(k)).collect();
+    best_available(&available, wanted).and_then(|l| table.get(l.code()).cloned())
 }

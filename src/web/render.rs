@@ -41,6 +41,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "admin/institutions.html",
     "admin/users.html",
     "admin/user_edit.html",
+    "courses/catalogue.html",
+    "courses/overview.html",
+    "courses/module.html",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {

@@ -162,6 +162,7 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         logo_file: None,
         public_url: "http://localhost".into(),
         secure_cookies: false,
+        courses_dir: data_dir.join("courses"),
     }
 }
 
@@ -360,8 +361,67 @@ impl TestApp {
         response.json()["token"].as_str().unwrap().to_owned()
     }
 
+    /// Copies a fixture courses folder into this app's data directory (so a test can
+    /// change it) and returns where it is.
+    pub fn copy_courses(&self, fixture: &str) -> std::path::PathBuf {
+        let from = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/courses")
+            .join(fixture);
+        let to = self.data_dir.path().join("courses");
+        copy_dir(&from, &to);
+        to
+    }
+
+    /// Checks and imports a courses folder.
+    pub fn import_courses(&self, dir: &std::path::Path) -> bilim::courses::import::ImportReport {
+        let mut conn = self.state.pool.get().unwrap();
+        let (catalogue, report) = bilim::courses::import_folder(&mut conn, dir).unwrap();
+        assert!(
+            !catalogue.diagnostics.has_errors(),
+            "{:#?}",
+            catalogue.diagnostics.all()
+        );
+        report
+    }
+
+    /// Creates a user with a country (lower-case code) or none, and signs them in.
+    pub async fn sign_in_as(&mut self, email: &str, role: Role, country: Option<Country>) -> i64 {
+        let id = {
+            let mut conn = self.state.pool.get().unwrap();
+            service::create_user(
+                &mut conn,
+                &AdminCreatedUser {
+                    email: email.into(),
+                    name: format!("Reader {}", role.code()),
+                    role,
+                    country,
+                    institution_id: None,
+                    locale: Locale::Ru,
+                },
+                PASSWORD,
+            )
+            .unwrap()
+        };
+        self.sign_out_locally();
+        self.sign_in(email, PASSWORD).await;
+        id
+    }
+
     pub fn sign_out_locally(&mut self) {
         self.cookies.remove("bilim_session");
+    }
+}
+
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 

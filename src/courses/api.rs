@@ -1,0 +1,33 @@
+//! `/api/v1/courses/<course-id>/…`: completion and progress.
+
+use actix_web::{web, HttpResponse};
+
+use super::reading;
+use crate::error::AppResult;
+use crate::web::context::RequestContext;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/courses/{course}/modules/{module}/complete", web::post().to(complete))
+        .route("/courses/{course}/progress", web::get().to(progress));
+}
+
+async fn complete(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (course, module) = path.into_inner();
+    state
+        .db(move |conn| reading::complete(conn, &user, &course, &module))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn progress(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let course = path.into_inner();
+    let modules = state.db(move |conn| reading::progress(conn, &user, &course)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "modules": modules })))
+}

@@ -1,0 +1,387 @@
+//! Loading checked courses into the database.
+//!
+//! Importing is idempotent: a course whose files have not changed is left alone (no
+//! new revision); a changed course gets a new revision, and only the module texts
+//! whose rendering changed are rewritten. Progress is keyed by course and module id
+//! and never touched, so no import loses or resets it. Module Markdown is rendered
+//! here, once, and the HTML stored; pages never render Markdown.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::load::{Catalogue, LoadedCourse, LoadedModule};
+use super::markdown::{self, LinkContext};
+use super::store::ModuleVersionRow;
+use crate::db::schema::{course_modules, course_revisions, courses, law_entries, module_files, module_versions};
+use crate::db::{self, settings, DbConnection};
+use crate::error::AppError;
+
+const LAW_HASH_SETTING: &str = "law_entries_sha256";
+/// Advisory lock taken on PostgreSQL while importing, so instances starting together
+/// import one after the other.
+const IMPORT_LOCK_KEY: i64 = 0x6269_6c69_6d00_0002;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Courses imported with a new revision, and that revision.
+    pub imported: Vec<(String, i32)>,
+    pub unchanged: Vec<String>,
+    /// Courses not imported because of errors; the database keeps their last revision.
+    pub skipped: Vec<String>,
+    /// Courses no longer in the folder, hidden from the catalogue (progress is kept).
+    pub deactivated: Vec<String>,
+    pub law_updated: bool,
+}
+
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One rendered text of a module: a language, and a country for adaptations.
+pub struct Variant {
+    pub language: String,
+    pub country: String,
+    pub title: String,
+    pub outcomes: Vec<String>,
+    pub html: String,
+    pub law_concepts: Vec<String>,
+    pub outdated: Vec<String>,
+}
+
+impl Variant {
+    fn content_hash(&self) -> String {
+        let outcomes = self.outcomes.join("\n");
+        let concepts = self.law_concepts.join(" ");
+        let outdated = self.outdated.join(" ");
+        sha256_hex(&[
+            self.title.as_bytes(),
+            outcomes.as_bytes(),
+            self.html.as_bytes(),
+            concepts.as_bytes(),
+            outdated.as_bytes(),
+        ])
+    }
+}
+
+/// Every text of a module, rendered: each language's base text and each national
+/// adaptation merged into its base.
+pub fn render_variants(course: &LoadedCourse, module: &LoadedModule) -> Vec<Variant> {
+    let module_folders: Vec<(String, String)> = course
+        .modules
+        .iter()
+        .map(|m| (m.folder.clone(), m.id.clone()))
+        .collect();
+    let links = LinkContext {
+        course_id: &course.id,
+        module_id: &module.id,
+        module_folders: &module_folders,
+    };
+    let mut variants = Vec::new();
+    for (language, text) in &module.texts {
+        let ids: Vec<String> = text.split.sections.iter().map(|s| s.id.clone()).collect();
+        let rendered = markdown::render(&text.body, *language, &ids, &links);
+        variants.push(Variant {
+            language: language.code().to_owned(),
+            country: String::new(),
+            title: text.front.title.trim().to_owned(),
+            outcomes: text.front.outcomes.clone(),
+            law_concepts: rendered.law_concepts().into_iter().collect(),
+            html: rendered.html,
+            outdated: Vec::new(),
+        });
+        for adaptation in module.overrides.iter().filter(|o| o.language == *language) {
+            let merged = text.split.merged_with(&adaptation.split.sections);
+            let rendered = markdown::render(&merged, *language, &ids, &links);
+            variants.push(Variant {
+                language: language.code().to_owned(),
+                country: adaptation.country.clone(),
+                title: adaptation
+                    .front
+                    .title
+                    .clone()
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or_else(|| text.front.title.trim().to_owned()),
+                outcomes: text.front.outcomes.clone(),
+                law_concepts: rendered.law_concepts().into_iter().collect(),
+                html: rendered.html,
+                outdated: adaptation.outdated.clone(),
+            });
+        }
+    }
+    variants
+}
+
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+/// Imports every course of the catalogue that has no errors.
+pub fn import(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {
+    let locked = matches!(conn, DbConnection::Postgresql(_));
+    if locked {
+        diesel::sql_query("SELECT pg_advisory_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(IMPORT_LOCK_KEY)
+            .execute(conn)?;
+    }
+    let outcome = import_locked(conn, catalogue);
+    if locked {
+        diesel::sql_query("SELECT pg_advisory_unlock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(IMPORT_LOCK_KEY)
+            .execute(conn)?;
+    }
+    outcome
+}
+
+fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {
+    let mut report = ImportReport::default();
+    let law_has_errors =
+        catalogue.diagnostics.all().iter().any(|d| {
+            d.severity == super::load::Severity::Error && d.path.components().any(|c| c.as_os_str() == "_law")
+        });
+    if !law_has_errors {
+        report.law_updated = db::write_transaction(conn, |conn| import_law(conn, catalogue))?;
+    }
+    for course in &catalogue.courses {
+        if catalogue.diagnostics.has_errors_under(&course.dir) {
+            report.skipped.push(course.id.clone());
+            continue;
+        }
+        match db::write_transaction(conn, |conn| import_course(conn, course))? {
+            Some(revision) => report.imported.push((course.id.clone(), revision)),
+            None => report.unchanged.push(course.id.clone()),
+        }
+    }
+    let present: BTreeSet<&str> = catalogue.courses.iter().map(|c| c.id.as_str()).collect();
+    let active: Vec<String> = courses::table
+        .filter(courses::active.eq(true))
+        .select(courses::id)
+        .load(conn)?;
+    for id in active.into_iter().filter(|id| !present.contains(id.as_str())) {
+        diesel::update(courses::table.find(&id))
+            .set(courses::active.eq(false))
+            .execute(conn)?;
+        report.deactivated.push(id);
+    }
+    Ok(report)
+}
+
+fn import_law(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<bool, AppError> {
+    let serialised = json(&catalogue.law);
+    let hash = sha256_hex(&[serialised.as_bytes()]);
+    if settings::get(conn, LAW_HASH_SETTING)?.as_deref() == Some(hash.as_str()) {
+        return Ok(false);
+    }
+    diesel::delete(law_entries::table).execute(conn)?;
+    for (country, entries) in &catalogue.law {
+        for (concept, entry) in entries {
+            diesel::insert_into(law_entries::table)
+                .values((
+                    law_entries::country.eq(country),
+                    law_entries::concept.eq(concept),
+                    law_entries::article.eq(entry.article.trim()),
+                    law_entries::codes.eq(json(&entry.code)),
+                    law_entries::titles.eq(json(&entry.title)),
+                    law_entries::notes.eq(json(&entry.note)),
+                    law_entries::source.eq(entry.source.trim()),
+                    law_entries::verified.eq(entry.verified),
+                ))
+                .execute(conn)?;
+        }
+    }
+    settings::set(conn, LAW_HASH_SETTING, &hash)?;
+    Ok(true)
+}
+
+/// Imports one course; `Some(revision)` when it changed, `None` when it had not.
+fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Option<i32>, AppError> {
+    let now = Utc::now().naive_utc();
+    let existing: Option<(String, i32, bool)> = courses::table
+        .find(&course.id)
+        .select((courses::source_hash, courses::revision, courses::active))
+        .first(conn)
+        .optional()?;
+    if let Some((hash, _, true)) = &existing {
+        if hash == &course.source_hash {
+            return Ok(None);
+        }
+    }
+    let revision = existing.as_ref().map(|(_, r, _)| r + 1).unwrap_or(1);
+    let meta = &course.meta;
+    let course_settings = serde_json::json!({
+        "completion": meta.completion,
+        "valid_years": meta.valid_years,
+    });
+    let values = (
+        courses::version.eq(meta.version.as_text()),
+        courses::hours.eq(meta.hours),
+        courses::audience.eq(meta.audience.join(" ")),
+        courses::titles.eq(json(&meta.title)),
+        courses::summaries.eq(json(&meta.summary)),
+        courses::prerequisites.eq(json(&meta.prerequisites)),
+        courses::settings.eq(course_settings.to_string()),
+        courses::source_hash.eq(&course.source_hash),
+        courses::revision.eq(revision),
+        courses::active.eq(true),
+        courses::imported_at.eq(now),
+    );
+    if existing.is_some() {
+        diesel::update(courses::table.find(&course.id))
+            .set(values)
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(courses::table)
+            .values((courses::id.eq(&course.id), values))
+            .execute(conn)?;
+    }
+    diesel::insert_into(course_revisions::table)
+        .values((
+            course_revisions::course_id.eq(&course.id),
+            course_revisions::revision.eq(revision),
+            course_revisions::source_hash.eq(&course.source_hash),
+            course_revisions::imported_at.eq(now),
+        ))
+        .execute(conn)?;
+    import_modules(conn, course, revision)?;
+    Ok(Some(revision))
+}
+
+fn import_modules(conn: &mut DbConnection, course: &LoadedCourse, revision: i32) -> Result<(), AppError> {
+    let now = Utc::now().naive_utc();
+    diesel::update(course_modules::table.filter(course_modules::course_id.eq(&course.id)))
+        .set(course_modules::active.eq(false))
+        .execute(conn)?;
+    for (position, module) in course.modules.iter().enumerate() {
+        let minutes = module.primary().map(|t| t.front.minutes).unwrap_or(0);
+        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let minutes = i32::try_from(minutes).unwrap_or(i32::MAX);
+        let key = course_modules::table.find((&course.id, &module.id));
+        let updated = diesel::update(key)
+            .set((
+                course_modules::position.eq(position),
+                course_modules::minutes.eq(minutes),
+                course_modules::active.eq(true),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            diesel::insert_into(course_modules::table)
+                .values((
+                    course_modules::course_id.eq(&course.id),
+                    course_modules::id.eq(&module.id),
+                    course_modules::position.eq(position),
+                    course_modules::minutes.eq(minutes),
+                    course_modules::active.eq(true),
+                ))
+                .execute(conn)?;
+        }
+        import_versions(conn, course, module, revision, now)?;
+        import_files(conn, course, module)?;
+    }
+    Ok(())
+}
+
+fn import_versions(
+    conn: &mut DbConnection,
+    course: &LoadedCourse,
+    module: &LoadedModule,
+    revision: i32,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
+    let variants = render_variants(course, module);
+    let existing: Vec<(String, String, String)> = module_versions::table
+        .filter(module_versions::course_id.eq(&course.id))
+        .filter(module_versions::module_id.eq(&module.id))
+        .select((
+            module_versions::language,
+            module_versions::country,
+            module_versions::content_hash,
+        ))
+        .load(conn)?;
+    for variant in &variants {
+        let hash = variant.content_hash();
+        let stored = existing
+            .iter()
+            .find(|(l, c, _)| l == &variant.language && c == &variant.country);
+        if stored.is_some_and(|(_, _, h)| h == &hash) {
+            continue;
+        }
+        let row = ModuleVersionRow {
+            course_id: course.id.clone(),
+            module_id: module.id.clone(),
+            language: variant.language.clone(),
+            country: variant.country.clone(),
+            title: variant.title.clone(),
+            outcomes: json(&variant.outcomes),
+            html: variant.html.clone(),
+            law_concepts: variant.law_concepts.join(" "),
+            outdated_sections: variant.outdated.join(" "),
+            content_hash: hash,
+            revision,
+            updated_at: now,
+        };
+        if stored.is_some() {
+            diesel::update(module_versions::table.find((&row.course_id, &row.module_id, &row.language, &row.country)))
+                .set(&row)
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(module_versions::table).values(&row).execute(conn)?;
+        }
+    }
+    for (language, country, _) in &existing {
+        if !variants
+            .iter()
+            .any(|v| &v.language == language && &v.country == country)
+        {
+            diesel::delete(module_versions::table.find((&course.id, &module.id, language, country))).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn import_files(conn: &mut DbConnection, course: &LoadedCourse, module: &LoadedModule) -> Result<(), AppError> {
+    let existing: Vec<(String, String)> = module_files::table
+        .filter(module_files::course_id.eq(&course.id))
+        .filter(module_files::module_id.eq(&module.id))
+        .select((module_files::name, module_files::content_hash))
+        .load(conn)?;
+    for attachment in &module.attachments {
+        let hash = sha256_hex(&[&attachment.bytes]);
+        match existing.iter().find(|(name, _)| name == &attachment.name) {
+            Some((_, stored)) if stored == &hash => {}
+            Some(_) => {
+                diesel::update(module_files::table.find((&course.id, &module.id, &attachment.name)))
+                    .set((
+                        module_files::content_type.eq(attachment.content_type),
+                        module_files::bytes.eq(&attachment.bytes),
+                        module_files::content_hash.eq(&hash),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {
+                diesel::insert_into(module_files::table)
+                    .values((
+                        module_files::course_id.eq(&course.id),
+                        module_files::module_id.eq(&module.id),
+                        module_files::name.eq(&attachment.name),
+                        module_files::content_type.eq(attachment.content_type),
+                        module_files::bytes.eq(&attachment.bytes),
+                        module_files::content_hash.eq(&hash),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    for (name, _) in &existing {
+        if !module.attachments.iter().any(|a| &a.name == name) {
+            diesel::delete(module_files::table.find((&course.id, &module.id, name))).execute(conn)?;
+        }
+    }
+    Ok(())
+}

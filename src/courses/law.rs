@@ -1,0 +1,245 @@
+//! `{{law:concept}}` for one reader: the article of the reader's country in the
+//! reader's language, or, for a reader without a country, a comparison of the five.
+//! The cached module HTML carries markers; this fills them per request, which is a
+//! string substitution, not Markdown rendering.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::format::COUNTRIES;
+use super::markdown::{LAW_MARKER_END, LAW_MARKER_START};
+use super::store::{parse_json, LawRow, PerLanguage};
+use crate::i18n::{self, Locale};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn in_language(table: &PerLanguage, locale: Locale) -> Option<String> {
+    i18n::pick_text(table, locale)
+}
+
+/// "Article 205", "205-бап", "205-nji madda". Turkmen ordinals follow vowel harmony
+/// with the number's last word, which a fixed pattern cannot express: "206-njy madda".
+pub fn article_label(locale: Locale, number: &str) -> String {
+    let label = i18n::t_with(locale, "law.article", &[("number", number)]);
+    if locale == Locale::Tk && turkmen_number_takes_back_vowel(number) {
+        label.replacen("-nji", "-njy", 1)
+    } else {
+        label
+    }
+}
+
+/// Whether the last number in `text` is read with a back vowel in Turkmen: its last
+/// word is alty (6), dokuz (9), on (10), otuz (30), kyrk (40), altmyş (60) or togsan (90).
+fn turkmen_number_takes_back_vowel(text: &str) -> bool {
+    let digits: Vec<u32> = text
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .find(|part| !part.is_empty())
+        .map(|part| part.chars().filter_map(|c| c.to_digit(10)).collect())
+        .unwrap_or_default();
+    let mut from_end = digits.iter().rev();
+    match (from_end.next(), from_end.next()) {
+        (Some(units), _) if *units != 0 => matches!(units, 6 | 9),
+        (Some(_), Some(tens)) if *tens != 0 => matches!(tens, 1 | 3 | 4 | 6 | 9),
+        _ => false,
+    }
+}
+
+/// The concepts referred to in marked HTML, in order of first use.
+pub fn concepts_in(html: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find(LAW_MARKER_START) {
+        let after = rest.get(start + LAW_MARKER_START.len_utf8()..).unwrap_or_default();
+        let Some(end) = after.find(LAW_MARKER_END) else { break };
+        let concept = after.get(..end).unwrap_or_default().to_owned();
+        if !found.contains(&concept) {
+            found.push(concept);
+        }
+        rest = after.get(end + LAW_MARKER_END.len_utf8()..).unwrap_or_default();
+    }
+    found
+}
+
+/// One country's provision as shown to a reader.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provision {
+    pub country: String,
+    pub country_name: String,
+    /// "Criminal Code of the Republic of Kazakhstan, Article 205: …", in the reader's language.
+    pub text: String,
+    pub source: String,
+    pub verified: bool,
+    pub note: Option<String>,
+}
+
+/// A concept with its provision in each of the five countries (absent where no
+/// entry is recorded), for the comparison tables.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub concept: String,
+    pub anchor: String,
+    pub rows: Vec<Option<Provision>>,
+    pub country_names: Vec<String>,
+}
+
+pub struct LawBook {
+    /// (country, concept) → entry.
+    entries: BTreeMap<(String, String), LawRow>,
+}
+
+impl LawBook {
+    pub fn new(rows: Vec<LawRow>) -> Self {
+        LawBook {
+            entries: rows
+                .into_iter()
+                .map(|r| ((r.country.clone(), r.concept.clone()), r))
+                .collect(),
+        }
+    }
+
+    pub fn provision(&self, country: &str, concept: &str, locale: Locale) -> Option<Provision> {
+        let row = self.entries.get(&(country.to_owned(), concept.to_owned()))?;
+        let code = in_language(&parse_json(&row.codes), locale).unwrap_or_default();
+        let title = in_language(&parse_json(&row.titles), locale).unwrap_or_default();
+        let note = in_language(&parse_json(&row.notes), locale);
+        let article = row.article.trim();
+        let text = if article.is_empty() {
+            i18n::t_with(
+                locale,
+                "law.reference_without_article",
+                &[("code", &code), ("title", &title)],
+            )
+        } else {
+            let article = i18n::t_with(locale, "law.article", &[("number", article)]);
+            i18n::t_with(
+                locale,
+                "law.reference",
+                &[("code", &code), ("article", &article), ("title", &title)],
+            )
+        };
+        Some(Provision {
+            country: country.to_owned(),
+            country_name: i18n::t(locale, &format!("countries.{}", country.to_ascii_uppercase())),
+            text,
+            source: row.source.clone(),
+            verified: row.verified,
+            note,
+        })
+    }
+
+    fn unverified_mark(locale: Locale) -> String {
+        format!(
+            " <span class=\"law-ref__unverified\">({})</span>",
+            escape(&i18n::t(locale, "law.unverified"))
+        )
+    }
+
+    fn inline_for_country(&self, country: &str, concept: &str, locale: Locale) -> String {
+        match self.provision(country, concept, locale) {
+            Some(provision) => {
+                let mark = if provision.verified {
+                    String::new()
+                } else {
+                    Self::unverified_mark(locale)
+                };
+                format!(
+                    "<a class=\"law-ref\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>{mark}",
+                    escape(&provision.source),
+                    escape(&provision.text)
+                )
+            }
+            None => format!(
+                "<span class=\"law-ref law-ref--missing\">{}</span>",
+                escape(&i18n::t(locale, "law.no_provision"))
+            ),
+        }
+    }
+
+    /// For a reader without a country: the five articles in brief, linking to the
+    /// comparison table at the end of the module.
+    fn inline_comparison(&self, concept: &str, locale: Locale) -> String {
+        let parts: Vec<String> = COUNTRIES
+            .iter()
+            .map(|country| {
+                let article = self
+                    .entries
+                    .get(&(country.to_string(), concept.to_owned()))
+                    .map(|r| r.article.trim().to_owned())
+                    .filter(|a| !a.is_empty())
+                    .map(|a| article_label(locale, &a))
+                    .unwrap_or_else(|| "—".into());
+                format!("{} {}", country.to_ascii_uppercase(), article)
+            })
+            .collect();
+        format!(
+            "<a class=\"law-ref law-ref--compare\" href=\"#law-{}\">{}</a>",
+            escape(concept),
+            escape(&parts.join(" · "))
+        )
+    }
+
+    /// The comparison of the five countries for each concept.
+    pub fn comparisons(&self, concepts: &[String], locale: Locale) -> Vec<Comparison> {
+        concepts
+            .iter()
+            .map(|concept| Comparison {
+                concept: concept.clone(),
+                anchor: format!("law-{concept}"),
+                rows: COUNTRIES.iter().map(|c| self.provision(c, concept, locale)).collect(),
+                country_names: COUNTRIES
+                    .iter()
+                    .map(|c| i18n::t(locale, &format!("countries.{}", c.to_ascii_uppercase())))
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The module HTML with every marker replaced for this reader.
+    pub fn fill(&self, html: &str, country: Option<&str>, locale: Locale) -> String {
+        let mut out = String::with_capacity(html.len() + 256);
+        let mut rest = html;
+        while let Some(start) = rest.find(LAW_MARKER_START) {
+            let after = rest.get(start + LAW_MARKER_START.len_utf8()..).unwrap_or_default();
+            let Some(end) = after.find(LAW_MARKER_END) else { break };
+            let concept = after.get(..end).unwrap_or_default();
+            out.push_str(rest.get(..start).unwrap_or_default());
+            match country {
+                Some(country) => out.push_str(&self.inline_for_country(country, concept, locale)),
+                None => out.push_str(&self.inline_comparison(concept, locale)),
+            }
+            rest = after.get(end + LAW_MARKER_END.len_utf8()..).unwrap_or_default();
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn turkmen_ordinals_follow_the_last_word_of_the_number() {
+        for (number, back) in [
+            ("205", false),
+            ("206", true),
+            ("209", true),
+            ("210", true),
+            ("278-2", false),
+            ("230", true),
+            ("250", false),
+            ("300", false),
+            ("335-1", false),
+            ("96", true),
+        ] {
+            assert_eq!(turkmen_number_takes_back_vowel(number), back, "{number}");
+        }
+    }
+}

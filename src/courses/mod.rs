@@ -1,0 +1,26 @@
+//! Courses written in Markdown by national trainers: the file format, the validator,
+//! rendering, import into the database, and the pages and API learners use.
+
+pub mod api;
+pub mod format;
+pub mod import;
+pub mod law;
+pub mod load;
+pub mod markdown;
+pub mod reading;
+pub mod sections;
+pub mod store;
+pub mod web;
+
+use std::path::Path;
+
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+/// Checks and imports a courses folder, logging what happened; courses with errors
+/// keep their last imported revision.
+pub fn import_folder(conn: &mut DbConnection, dir: &Path) -> Result<(load::Catalogue, import::ImportReport), AppError> {
+    let catalogue = load::load(dir);
+    let report = import::import(conn, &catalogue)?;
+    Ok((catalogue, report))
+}

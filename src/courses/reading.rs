@@ -1,0 +1,517 @@
+//! What learners read: the catalogue, a course's overview and a module, in the
+//! reader's language (with fallback) and country (with national adaptations).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::format::COUNTRIES;
+use super::law::{self, Comparison, LawBook};
+use super::store::{self, parse_json, CourseRow, ModuleRow};
+use crate::accounts::model::User;
+use crate::db::schema::{course_modules, module_versions};
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::i18n::{self, Locale};
+
+/// "12 hours", "1,5 часа": whole numbers take their plural form; fractions use the
+/// `other` form, as CLDR prescribes for decimals in all seven languages.
+pub fn hours_label(locale: Locale, hours: f64) -> String {
+    if hours.fract() == 0.0 && hours.abs() < 1e9 {
+        // Whole hours below a billion fit an i64 exactly.
+        #[allow(clippy::cast_possible_truncation)]
+        let whole = hours as i64;
+        i18n::t_count(locale, "courses.hours", whole, &[])
+    } else {
+        let decimal = if locale == Locale::En { "." } else { "," };
+        let text = format!("{hours:.1}").replace('.', decimal);
+        i18n::t_with(locale, "courses.hours.other", &[("count", &text)])
+    }
+}
+
+pub fn minutes_label(locale: Locale, minutes: i32) -> String {
+    i18n::t_count(locale, "courses.minutes", i64::from(minutes), &[])
+}
+
+fn audience_labels(locale: Locale, course: &CourseRow) -> Vec<String> {
+    course
+        .audience()
+        .iter()
+        .map(|a| i18n::t(locale, &format!("audience.{a}")))
+        .collect()
+}
+
+fn title_of(course: &CourseRow, locale: Locale) -> String {
+    i18n::pick_text(&course.titles(), locale).unwrap_or_else(|| course.id.clone())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CourseCard {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub hours: String,
+    pub audience: Vec<String>,
+    pub languages: Vec<&'static str>,
+}
+
+/// The languages in which every module of a course has its text.
+fn complete_languages(modules: &[&str], texts: &BTreeMap<String, BTreeSet<String>>) -> Vec<&'static str> {
+    Locale::ALL
+        .into_iter()
+        .filter(|l| {
+            !modules.is_empty()
+                && modules
+                    .iter()
+                    .all(|m| texts.get(*m).is_some_and(|langs| langs.contains(l.code())))
+        })
+        .map(Locale::native_name)
+        .collect()
+}
+
+pub fn catalogue(conn: &mut DbConnection, locale: Locale, audience: Option<&str>) -> Result<Vec<CourseCard>, AppError> {
+    let courses = store::active_courses(conn)?;
+    let modules: Vec<(String, String)> = course_modules::table
+        .filter(course_modules::active.eq(true))
+        .select((course_modules::course_id, course_modules::id))
+        .load(conn)?;
+    let mut texts: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (course, module, language) in store::base_languages(conn)? {
+        texts
+            .entry(course)
+            .or_default()
+            .entry(module)
+            .or_default()
+            .insert(language);
+    }
+    let empty = BTreeMap::new();
+    Ok(courses
+        .iter()
+        .filter(|c| audience.is_none_or(|a| c.audience().iter().any(|x| x == a)))
+        .map(|course| {
+            let module_ids: Vec<&str> = modules
+                .iter()
+                .filter(|(c, _)| c == &course.id)
+                .map(|(_, m)| m.as_str())
+                .collect();
+            CourseCard {
+                id: course.id.clone(),
+                title: title_of(course, locale),
+                summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
+                hours: hours_label(locale, course.hours),
+                audience: audience_labels(locale, course),
+                languages: complete_languages(&module_ids, texts.get(&course.id).unwrap_or(&empty)),
+            }
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleCard {
+    pub id: String,
+    pub number: usize,
+    pub title: String,
+    pub minutes: String,
+    pub outcomes: Vec<String>,
+    pub completed_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Link {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CourseOverview {
+    pub id: String,
+    pub title: String,
+    pub summary: String,
+    pub hours: String,
+    pub audience: Vec<String>,
+    pub prerequisites: Vec<Link>,
+    pub modules: Vec<ModuleCard>,
+    pub completed: usize,
+    pub total: usize,
+    /// The first module not yet completed, where "continue" leads.
+    pub next_module: Option<String>,
+}
+
+/// Title and outcomes of each module in the best language for the reader.
+fn module_headings(
+    conn: &mut DbConnection,
+    course_id: &str,
+    locale: Locale,
+) -> Result<BTreeMap<String, (String, Vec<String>)>, AppError> {
+    let rows: Vec<(String, String, String, String)> = module_versions::table
+        .filter(module_versions::course_id.eq(course_id))
+        .filter(module_versions::country.eq(""))
+        .select((
+            module_versions::module_id,
+            module_versions::language,
+            module_versions::title,
+            module_versions::outcomes,
+        ))
+        .load(conn)?;
+    let mut by_module: BTreeMap<String, BTreeMap<String, (String, Vec<String>)>> = BTreeMap::new();
+    for (module, language, title, outcomes) in rows {
+        by_module
+            .entry(module)
+            .or_default()
+            .insert(language, (title, parse_json(&outcomes)));
+    }
+    Ok(by_module
+        .into_iter()
+        .filter_map(|(module, languages)| {
+            let available: Vec<Locale> = languages.keys().filter_map(|l| Locale::from_code(l)).collect();
+            let chosen = i18n::best_available(&available, locale)?;
+            languages.get(chosen.code()).cloned().map(|v| (module, v))
+        })
+        .collect())
+}
+
+fn completion_dates(
+    conn: &mut DbConnection,
+    user: Option<&User>,
+    course_id: &str,
+    locale: Locale,
+) -> Result<BTreeMap<String, String>, AppError> {
+    let Some(user) = user else { return Ok(BTreeMap::new()) };
+    Ok(store::progress_in_course(conn, user.id, course_id)?
+        .into_iter()
+        .filter_map(|p| {
+            p.completed_at
+                .map(|at| (p.module_id, i18n::format_date(locale, at.date())))
+        })
+        .collect())
+}
+
+pub fn overview(
+    conn: &mut DbConnection,
+    course_id: &str,
+    user: Option<&User>,
+    locale: Locale,
+) -> Result<CourseOverview, AppError> {
+    let course = store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    let modules = store::modules_of(conn, course_id)?;
+    let headings = module_headings(conn, course_id, locale)?;
+    let completed = completion_dates(conn, user, course_id, locale)?;
+    let mut prerequisites = Vec::new();
+    for id in course.prerequisites() {
+        if let Some(other) = store::find_active_course(conn, &id)? {
+            prerequisites.push(Link {
+                title: title_of(&other, locale),
+                id,
+            });
+        }
+    }
+    let cards: Vec<ModuleCard> = modules
+        .iter()
+        .enumerate()
+        .map(|(index, module)| {
+            let (title, outcomes) = headings
+                .get(&module.id)
+                .cloned()
+                .unwrap_or_else(|| (module.id.clone(), Vec::new()));
+            ModuleCard {
+                id: module.id.clone(),
+                number: index + 1,
+                title,
+                minutes: minutes_label(locale, module.minutes),
+                outcomes,
+                completed_on: completed.get(&module.id).cloned(),
+            }
+        })
+        .collect();
+    Ok(CourseOverview {
+        title: title_of(&course, locale),
+        summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
+        hours: hours_label(locale, course.hours),
+        audience: audience_labels(locale, &course),
+        prerequisites,
+        completed: cards.iter().filter(|c| c.completed_on.is_some()).count(),
+        total: cards.len(),
+        next_module: cards.iter().find(|c| c.completed_on.is_none()).map(|c| c.id.clone()),
+        modules: cards,
+        id: course.id,
+    })
+}
+
+/// The country version a reader asked for with `?country=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountryChoice<'a> {
+    /// No preference: the reader's own country.
+    Default,
+    /// `?country=none`: the base text.
+    Original,
+    /// `?country=kz`: a country's version (trainers and above, or the reader's own).
+    Country(&'a str),
+}
+
+impl<'a> CountryChoice<'a> {
+    pub fn parse(value: Option<&'a str>) -> CountryChoice<'a> {
+        match value.map(str::trim) {
+            Some("none") | Some("original") => CountryChoice::Original,
+            Some(code) if COUNTRIES.contains(&code) => CountryChoice::Country(code),
+            _ => CountryChoice::Default,
+        }
+    }
+}
+
+/// The reader's own country in the lower case of folder names, if it has national law.
+pub fn country_of(user: &User) -> Option<&'static str> {
+    let code = user.country?.code().to_ascii_lowercase();
+    COUNTRIES.into_iter().find(|c| *c == code)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CountryLink {
+    pub code: String,
+    pub name: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModulePage {
+    pub course_id: String,
+    pub course_title: String,
+    pub module_id: String,
+    pub number: usize,
+    pub total: usize,
+    pub title: String,
+    pub minutes: String,
+    pub outcomes: Vec<String>,
+    pub html: String,
+    /// The language of the text shown (for its `lang` attribute).
+    pub content_language: &'static str,
+    pub fallback_notice: Option<String>,
+    /// The country whose adaptation is shown, by name.
+    pub adapted_for: Option<String>,
+    /// The reader's country has an adaptation that is not shown now.
+    pub adaptation_available: Option<CountryLink>,
+    /// Country versions trainers can preview, with the original first.
+    pub previews: Vec<CountryLink>,
+    pub outdated_sections: Vec<String>,
+    pub previous: Option<Link>,
+    pub next: Option<Link>,
+    pub completed_on: Option<String>,
+    /// Comparison tables of the five countries, for readers without a country.
+    pub law_tables: Vec<Comparison>,
+}
+
+struct Resolved {
+    language: Locale,
+    country: String,
+}
+
+/// Which text to show: the best language, then the chosen or the reader's country
+/// if an adaptation exists in that language.
+fn resolve(
+    keys: &[(String, String)],
+    wanted: Locale,
+    reader_country: Option<&str>,
+    choice: CountryChoice<'_>,
+    is_staff: bool,
+) -> Option<Resolved> {
+    let languages: Vec<Locale> = keys
+        .iter()
+        .filter(|(_, country)| country.is_empty())
+        .filter_map(|(language, _)| Locale::from_code(language))
+        .collect();
+    let language = i18n::best_available(&languages, wanted)?;
+    let country = match choice {
+        CountryChoice::Original => None,
+        CountryChoice::Country(code) if is_staff || Some(code) == reader_country => Some(code),
+        _ => reader_country,
+    };
+    let adapted = country.filter(|c| keys.iter().any(|(l, k)| l == language.code() && k == c));
+    Some(Resolved {
+        language,
+        country: adapted.unwrap_or_default().to_owned(),
+    })
+}
+
+fn neighbour(
+    modules: &[ModuleRow],
+    index: Option<usize>,
+    headings: &BTreeMap<String, (String, Vec<String>)>,
+) -> Option<Link> {
+    let module = modules.get(index?)?;
+    Some(Link {
+        id: module.id.clone(),
+        title: headings
+            .get(&module.id)
+            .map(|h| h.0.clone())
+            .unwrap_or_else(|| module.id.clone()),
+    })
+}
+
+fn country_name(locale: Locale, code: &str) -> String {
+    i18n::t(locale, &format!("countries.{}", code.to_ascii_uppercase()))
+}
+
+pub fn module_page(
+    conn: &mut DbConnection,
+    course_id: &str,
+    module_id: &str,
+    user: &User,
+    locale: Locale,
+    choice: CountryChoice<'_>,
+) -> Result<ModulePage, AppError> {
+    let course = store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    let modules = store::modules_of(conn, course_id)?;
+    let index = modules
+        .iter()
+        .position(|m| m.id == module_id)
+        .ok_or(AppError::NotFound)?;
+    let keys: Vec<(String, String)> = module_versions::table
+        .filter(module_versions::course_id.eq(course_id))
+        .filter(module_versions::module_id.eq(module_id))
+        .select((module_versions::language, module_versions::country))
+        .load(conn)?;
+    let is_staff = user.role.is_staff();
+    let reader_country = country_of(user);
+    let resolved = resolve(&keys, locale, reader_country, choice, is_staff).ok_or(AppError::NotFound)?;
+    let version = store::find_version(conn, course_id, module_id, resolved.language.code(), &resolved.country)?
+        .ok_or(AppError::NotFound)?;
+
+    let concepts = law::concepts_in(&version.html);
+    let book = LawBook::new(store::law_for_concepts(conn, &concepts)?);
+    // The law shown follows the version shown: an adaptation's country, else the
+    // reader's (or previewed) country, else a comparison of all five.
+    let law_country = match (resolved.country.as_str(), choice) {
+        ("", CountryChoice::Country(code)) if is_staff => Some(code),
+        ("", CountryChoice::Original) => reader_country,
+        ("", _) => reader_country,
+        (country, _) => COUNTRIES.into_iter().find(|c| *c == country),
+    };
+    let html = book.fill(&version.html, law_country, locale);
+    let law_tables = if law_country.is_none() {
+        book.comparisons(&concepts, locale)
+    } else {
+        Vec::new()
+    };
+
+    let now = Utc::now().naive_utc();
+    store::record_start(conn, user.id, course_id, module_id, now)?;
+    let completed_on = store::progress_in_course(conn, user.id, course_id)?
+        .into_iter()
+        .find(|p| p.module_id == module_id)
+        .and_then(|p| p.completed_at)
+        .map(|at| i18n::format_date(locale, at.date()));
+
+    let headings = module_headings(conn, course_id, locale)?;
+    let fallback_notice = (resolved.language != locale).then(|| {
+        i18n::t_with(
+            locale,
+            "courses.fallback_notice",
+            &[
+                ("wanted", locale.native_name()),
+                ("shown", resolved.language.native_name()),
+            ],
+        )
+    });
+    let adaptation_available = match reader_country {
+        Some(own)
+            if resolved.country.is_empty() && keys.iter().any(|(l, c)| l == resolved.language.code() && c == own) =>
+        {
+            Some(CountryLink {
+                code: own.to_owned(),
+                name: country_name(locale, own),
+                current: false,
+            })
+        }
+        _ => None,
+    };
+    let previews = if is_staff {
+        let mut links = vec![CountryLink {
+            code: "none".into(),
+            name: i18n::t(locale, "courses.preview_original"),
+            current: resolved.country.is_empty(),
+        }];
+        links.extend(
+            COUNTRIES
+                .iter()
+                .filter(|c| keys.iter().any(|(l, k)| l == resolved.language.code() && k == *c))
+                .map(|c| CountryLink {
+                    code: (*c).to_owned(),
+                    name: country_name(locale, c),
+                    current: resolved.country == *c,
+                }),
+        );
+        links
+    } else {
+        Vec::new()
+    };
+    Ok(ModulePage {
+        course_title: title_of(&course, locale),
+        course_id: course.id.clone(),
+        module_id: module_id.to_owned(),
+        number: index + 1,
+        total: modules.len(),
+        title: version.title.clone(),
+        minutes: modules
+            .get(index)
+            .map(|m| minutes_label(locale, m.minutes))
+            .unwrap_or_default(),
+        outcomes: version.outcomes(),
+        html,
+        content_language: resolved.language.code(),
+        fallback_notice,
+        adapted_for: (!resolved.country.is_empty()).then(|| country_name(locale, &resolved.country)),
+        adaptation_available,
+        previews,
+        outdated_sections: if is_staff {
+            version
+                .outdated_sections
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        previous: neighbour(&modules, index.checked_sub(1), &headings),
+        next: neighbour(&modules, Some(index + 1), &headings),
+        completed_on,
+        law_tables,
+    })
+}
+
+/// Marks a module complete for a user; unknown courses and modules are `NotFound`.
+pub fn complete(conn: &mut DbConnection, user: &User, course_id: &str, module_id: &str) -> Result<(), AppError> {
+    store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    let modules = store::modules_of(conn, course_id)?;
+    if !modules.iter().any(|m| m.id == module_id) {
+        return Err(AppError::NotFound);
+    }
+    store::mark_complete(conn, user.id, course_id, module_id, Utc::now().naive_utc())?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleProgress {
+    pub id: String,
+    pub completed_at: Option<String>,
+}
+
+/// `GET /api/v1/courses/<id>/progress`: every module in order with its completion
+/// time (RFC 3339, UTC) or null.
+pub fn progress(conn: &mut DbConnection, user: &User, course_id: &str) -> Result<Vec<ModuleProgress>, AppError> {
+    store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    let modules = store::modules_of(conn, course_id)?;
+    let done: BTreeMap<String, chrono::NaiveDateTime> = store::progress_in_course(conn, user.id, course_id)?
+        .into_iter()
+        .filter_map(|p| p.completed_at.map(|at| (p.module_id, at)))
+        .collect();
+    Ok(modules
+        .into_iter()
+        .map(|m| ModuleProgress {
+            completed_at: done
+                .get(&m.id)
+                .map(|at| at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            id: m.id,
+        })
+        .collect())
+}

@@ -1,0 +1,299 @@
+//! Queries on the course tables: courses, modules, rendered module versions,
+//! attachments, law entries and progress. Every query a page runs is by primary key or
+//! by an index (`courses_active`, `course_modules_order`, `module_progress` keys).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{course_modules, courses, law_entries, module_files, module_progress, module_versions};
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = courses)]
+pub struct CourseRow {
+    pub id: String,
+    pub version: String,
+    pub hours: f64,
+    pub audience: String,
+    pub titles: String,
+    pub summaries: String,
+    pub prerequisites: String,
+    pub settings: String,
+    pub source_hash: String,
+    pub revision: i32,
+    pub active: bool,
+    pub imported_at: NaiveDateTime,
+}
+
+/// Text stored per language as JSON `{"en": "…", "ru": "…"}`.
+pub type PerLanguage = BTreeMap<String, String>;
+
+pub fn parse_json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+impl CourseRow {
+    pub fn titles(&self) -> PerLanguage {
+        parse_json(&self.titles)
+    }
+
+    pub fn summaries(&self) -> PerLanguage {
+        parse_json(&self.summaries)
+    }
+
+    pub fn audience(&self) -> Vec<String> {
+        self.audience.split_whitespace().map(str::to_owned).collect()
+    }
+
+    pub fn prerequisites(&self) -> Vec<String> {
+        parse_json(&self.prerequisites)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = course_modules)]
+pub struct ModuleRow {
+    pub course_id: String,
+    pub id: String,
+    pub position: i32,
+    pub minutes: i32,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = module_versions)]
+pub struct ModuleVersionRow {
+    pub course_id: String,
+    pub module_id: String,
+    pub language: String,
+    pub country: String,
+    pub title: String,
+    pub outcomes: String,
+    pub html: String,
+    pub law_concepts: String,
+    pub outdated_sections: String,
+    pub content_hash: String,
+    pub revision: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ModuleVersionRow {
+    pub fn outcomes(&self) -> Vec<String> {
+        parse_json(&self.outcomes)
+    }
+}
+
+/// Which languages and countries a module has texts for, without the texts.
+#[derive(Debug, Clone, Queryable)]
+pub struct VersionKey {
+    pub module_id: String,
+    pub language: String,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = law_entries)]
+pub struct LawRow {
+    pub country: String,
+    pub concept: String,
+    pub article: String,
+    pub codes: String,
+    pub titles: String,
+    pub notes: String,
+    pub source: String,
+    pub verified: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = module_progress)]
+pub struct ProgressRow {
+    pub user_id: i64,
+    pub course_id: String,
+    pub module_id: String,
+    pub started_at: NaiveDateTime,
+    pub completed_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn active_courses(conn: &mut DbConnection) -> Result<Vec<CourseRow>, AppError> {
+    Ok(courses::table
+        .filter(courses::active.eq(true))
+        .order(courses::id.asc())
+        .select(CourseRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_course(conn: &mut DbConnection, id: &str) -> Result<Option<CourseRow>, AppError> {
+    Ok(courses::table
+        .find(id)
+        .select(CourseRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_active_course(conn: &mut DbConnection, id: &str) -> Result<Option<CourseRow>, AppError> {
+    Ok(find_course(conn, id)?.filter(|c| c.active))
+}
+
+/// The course's active modules in order.
+pub fn modules_of(conn: &mut DbConnection, course_id: &str) -> Result<Vec<ModuleRow>, AppError> {
+    Ok(course_modules::table
+        .filter(course_modules::course_id.eq(course_id))
+        .filter(course_modules::active.eq(true))
+        .order(course_modules::position.asc())
+        .select(ModuleRow::as_select())
+        .load(conn)?)
+}
+
+/// Which (module, language, country) texts exist for a course.
+pub fn version_keys(conn: &mut DbConnection, course_id: &str) -> Result<Vec<VersionKey>, AppError> {
+    Ok(module_versions::table
+        .filter(module_versions::course_id.eq(course_id))
+        .select((
+            module_versions::module_id,
+            module_versions::language,
+            module_versions::country,
+        ))
+        .load(conn)?)
+}
+
+/// Every course's (module, language) pairs of base texts, for the catalogue's
+/// language list.
+pub fn base_languages(conn: &mut DbConnection) -> Result<Vec<(String, String, String)>, AppError> {
+    Ok(module_versions::table
+        .filter(module_versions::country.eq(""))
+        .select((
+            module_versions::course_id,
+            module_versions::module_id,
+            module_versions::language,
+        ))
+        .load(conn)?)
+}
+
+pub fn find_version(
+    conn: &mut DbConnection,
+    course_id: &str,
+    module_id: &str,
+    language: &str,
+    country: &str,
+) -> Result<Option<ModuleVersionRow>, AppError> {
+    Ok(module_versions::table
+        .find((course_id, module_id, language, country))
+        .select(ModuleVersionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Titles and outcomes of every module of a course in one language (base texts).
+pub fn base_versions_in(
+    conn: &mut DbConnection,
+    course_id: &str,
+    language: &str,
+) -> Result<Vec<ModuleVersionRow>, AppError> {
+    Ok(module_versions::table
+        .filter(module_versions::course_id.eq(course_id))
+        .filter(module_versions::language.eq(language))
+        .filter(module_versions::country.eq(""))
+        .select(ModuleVersionRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_file(
+    conn: &mut DbConnection,
+    course_id: &str,
+    module_id: &str,
+    name: &str,
+) -> Result<Option<(String, Vec<u8>, String)>, AppError> {
+    Ok(module_files::table
+        .find((course_id, module_id, name))
+        .select((
+            module_files::content_type,
+            module_files::bytes,
+            module_files::content_hash,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn law_for_concepts(conn: &mut DbConnection, concepts: &[String]) -> Result<Vec<LawRow>, AppError> {
+    if concepts.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(law_entries::table
+        .filter(law_entries::concept.eq_any(concepts))
+        .select(LawRow::as_select())
+        .load(conn)?)
+}
+
+pub fn progress_in_course(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course_id: &str,
+) -> Result<Vec<ProgressRow>, AppError> {
+    Ok(module_progress::table
+        .filter(module_progress::user_id.eq(user_id))
+        .filter(module_progress::course_id.eq(course_id))
+        .select(ProgressRow::as_select())
+        .load(conn)?)
+}
+
+/// Records that a user opened a module, once: the first visit is the start.
+pub fn record_start(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course_id: &str,
+    module_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let existing: i64 = module_progress::table
+        .filter(module_progress::user_id.eq(user_id))
+        .filter(module_progress::course_id.eq(course_id))
+        .filter(module_progress::module_id.eq(module_id))
+        .count()
+        .get_result(conn)?;
+    if existing == 0 {
+        let inserted = diesel::insert_into(module_progress::table)
+            .values((
+                module_progress::user_id.eq(user_id),
+                module_progress::course_id.eq(course_id),
+                module_progress::module_id.eq(module_id),
+                module_progress::started_at.eq(now),
+                module_progress::updated_at.eq(now),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => {}
+            // Another request of the same user recorded it first: nothing to do.
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Marks a module complete; completing it again keeps the first completion time.
+/// Returns the completion time.
+pub fn mark_complete(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course_id: &str,
+    module_id: &str,
+    now: NaiveDateTime,
+) -> Result<NaiveDateTime, AppError> {
+    record_start(conn, user_id, course_id, module_id, now)?;
+    let key = module_progress::table
+        .filter(module_progress::user_id.eq(user_id))
+        .filter(module_progress::course_id.eq(course_id))
+        .filter(module_progress::module_id.eq(module_id));
+    diesel::update(key.filter(module_progress::completed_at.is_null()))
+        .set((
+            module_progress::completed_at.eq(now),
+            module_progress::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let completed: Option<NaiveDateTime> = key.select(module_progress::completed_at).first(conn)?;
+    Ok(completed.unwrap_or(now))
+}
