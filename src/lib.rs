@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod i18n;
 pub mod institutions;
+pub mod quizzes;
 pub mod server;
 pub mod validation;
 pub mod web;

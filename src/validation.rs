@@ -2,12 +2,14 @@
 //! wrong and the locale key that says why. Rendering turns them into an error summary
 //! and messages beside the fields in the user's language.
 
+use std::borrow::Cow;
+
 use crate::i18n::{self, Locale};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     /// The form field's name, which is also the input's `id`.
-    pub field: &'static str,
+    pub field: Cow<'static, str>,
     pub key: &'static str,
     /// Placeholder values for the message, such as a length limit.
     pub args: Vec<(&'static str, String)>,
@@ -18,7 +20,7 @@ pub struct FieldErrors(Vec<FieldError>);
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LocalisedFieldError {
-    pub field: &'static str,
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
@@ -32,6 +34,15 @@ impl FieldErrors {
     }
 
     pub fn add_with(&mut self, field: &'static str, key: &'static str, args: Vec<(&'static str, String)>) {
+        self.push(Cow::Borrowed(field), key, args);
+    }
+
+    /// For fields whose names are made at run time, such as one per quiz question.
+    pub fn add_named(&mut self, field: String, key: &'static str) {
+        self.push(Cow::Owned(field), key, Vec::new());
+    }
+
+    fn push(&mut self, field: Cow<'static, str>, key: &'static str, args: Vec<(&'static str, String)>) {
         // One message per field: the first problem found is the one to fix first.
         if !self.0.iter().any(|e| e.field == field) {
             self.0.push(FieldError { field, key, args });
@@ -65,7 +76,7 @@ impl FieldErrors {
             .map(|e| {
                 let args: Vec<(&str, &str)> = e.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 LocalisedFieldError {
-                    field: e.field,
+                    field: e.field.clone(),
                     message: i18n::t_with(locale, e.key, &args),
                 }
             })

@@ -250,6 +250,7 @@ fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Optio
         ))
         .execute(conn)?;
     import_modules(conn, course, revision)?;
+    crate::quizzes::import::import_quizzes(conn, &course.id, &course.quizzes)?;
     Ok(Some(revision))
 }
 

@@ -40,11 +40,11 @@ impl std::fmt::Display for Diagnostic {
 pub struct Diagnostics(Vec<Diagnostic>);
 
 impl Diagnostics {
-    fn error(&mut self, path: &Path, line: usize, message: impl Into<String>) {
+    pub fn error(&mut self, path: &Path, line: usize, message: impl Into<String>) {
         self.push(path, line, Severity::Error, message.into());
     }
 
-    fn warning(&mut self, path: &Path, line: usize, message: impl Into<String>) {
+    pub fn warning(&mut self, path: &Path, line: usize, message: impl Into<String>) {
         self.push(path, line, Severity::Warning, message.into());
     }
 
@@ -134,6 +134,7 @@ pub struct LoadedCourse {
     pub dir: PathBuf,
     pub meta: CourseToml,
     pub modules: Vec<LoadedModule>,
+    pub quizzes: Vec<crate::quizzes::format::LoadedQuiz>,
     /// Every byte the course is made of, for its content fingerprint.
     pub source_hash: String,
 }
@@ -157,7 +158,7 @@ impl Catalogue {
 
 /// Reads a file as UTF-8 text with LF line endings; an error names the line of the
 /// first invalid byte.
-fn read_text(path: &Path, diagnostics: &mut Diagnostics) -> Option<String> {
+pub(crate) fn read_text(path: &Path, diagnostics: &mut Diagnostics) -> Option<String> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -185,7 +186,7 @@ fn read_text(path: &Path, diagnostics: &mut Diagnostics) -> Option<String> {
     }
 }
 
-fn parse_toml<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_toml<T: serde::de::DeserializeOwned>(
     text: &str,
     first_line: usize,
     path: &Path,
@@ -202,14 +203,14 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
 }
 
 /// The line of the first line in `text` starting with `prefix`, or 1.
-fn line_starting_with(text: &str, prefix: &str) -> usize {
+pub(crate) fn line_starting_with(text: &str, prefix: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().starts_with(prefix))
         .map(|i| i + 1)
         .unwrap_or(1)
 }
 
-fn sorted_entries(dir: &Path, path_for_errors: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
+pub(crate) fn sorted_entries(dir: &Path, path_for_errors: &Path, diagnostics: &mut Diagnostics) -> Vec<PathBuf> {
     match std::fs::read_dir(dir) {
         Ok(entries) => {
             let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
@@ -223,13 +224,13 @@ fn sorted_entries(dir: &Path, path_for_errors: &Path, diagnostics: &mut Diagnost
     }
 }
 
-fn file_name(path: &Path) -> String {
+pub(crate) fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
 
-fn check_language_keys(
+pub(crate) fn check_language_keys(
     table: &BTreeMap<String, String>,
     what: &str,
     text: &str,
@@ -491,11 +492,14 @@ fn load_course(
         }
         modules.push(module);
     }
+    let module_ids: Vec<String> = modules.iter().map(|m| m.id.clone()).collect();
+    let quizzes = crate::quizzes::format::load_quizzes(dir, &module_ids, diagnostics);
     Some(LoadedCourse {
         id: id.to_owned(),
         dir: dir.to_path_buf(),
         meta,
         modules,
+        quizzes,
         source_hash: course_fingerprint(dir),
     })
 }

@@ -137,6 +137,15 @@ pub struct CourseOverview {
     pub total: usize,
     /// The first module not yet completed, where "continue" leads.
     pub next_module: Option<String>,
+    pub quizzes: Vec<QuizLink>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuizLink {
+    pub id: String,
+    pub title: String,
+    /// "After the module …" or "Final test".
+    pub placement: String,
 }
 
 /// Title and outcomes of each module in the best language for the reader.
@@ -225,7 +234,28 @@ pub fn overview(
             }
         })
         .collect();
+    let quizzes = crate::quizzes::attempts::quizzes_of(conn, course_id)?
+        .into_iter()
+        .map(|quiz| {
+            let placement = match &quiz.settings.after_module {
+                Some(module) => {
+                    let title = headings
+                        .get(module)
+                        .map(|h| h.0.clone())
+                        .unwrap_or_else(|| module.clone());
+                    i18n::t_with(locale, "quizzes.after_module", &[("module", &title)])
+                }
+                None => i18n::t(locale, "quizzes.final_quiz"),
+            };
+            QuizLink {
+                title: quiz.title(locale),
+                id: quiz.id,
+                placement,
+            }
+        })
+        .collect();
     Ok(CourseOverview {
+        quizzes,
         title: title_of(&course, locale),
         summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
         hours: hours_label(locale, course.hours),

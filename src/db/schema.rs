@@ -124,6 +124,64 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    quizzes (course_id, id) {
+        course_id -> Text,
+        id -> Text,
+        settings -> Text,
+        titles -> Text,
+        content_hash -> Text,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    quiz_versions (course_id, quiz_id, language) {
+        course_id -> Text,
+        quiz_id -> Text,
+        language -> Text,
+        questions -> Text,
+    }
+}
+
+diesel::table! {
+    quiz_attempts (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        course_id -> Text,
+        quiz_id -> Text,
+        language -> Text,
+        is_preview -> Bool,
+        questions -> Text,
+        settings -> Text,
+        started_at -> Timestamp,
+        deadline -> Nullable<Timestamp>,
+        submitted_at -> Nullable<Timestamp>,
+        score -> Nullable<Double>,
+        max_score -> Nullable<Double>,
+        percent -> Nullable<Double>,
+        passed -> Nullable<Bool>,
+        pending_manual -> Bool,
+    }
+}
+
+diesel::table! {
+    attempt_responses (attempt_id, question_id) {
+        attempt_id -> BigInt,
+        question_id -> Text,
+        response -> Nullable<Text>,
+        answered_at -> Nullable<Timestamp>,
+        score -> Nullable<Double>,
+        max_score -> Nullable<Double>,
+        pending_manual -> Bool,
+        grader_id -> Nullable<BigInt>,
+        comment -> Nullable<Text>,
+        graded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(attempt_responses -> quiz_attempts (attempt_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     users,
@@ -135,4 +193,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     module_files,
     law_entries,
     module_progress,
+    quizzes,
+    quiz_versions,
+    quiz_attempts,
+    attempt_responses,
 );

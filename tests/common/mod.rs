@@ -205,6 +205,21 @@ impl TestApp {
         }
     }
 
+    /// A new application over the same database and data directory, as after a
+    /// server restart; the browser's cookies are kept.
+    pub async fn restart(self) -> TestApp {
+        let url = self.state.config.database.clone();
+        let TestApp {
+            data_dir,
+            _postgres,
+            cookies,
+            ..
+        } = self;
+        let mut app = Self::start(data_dir, url, _postgres).await;
+        app.cookies = cookies;
+        app
+    }
+
     pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -302,6 +317,11 @@ impl TestApp {
 
     /// Creates an account directly in the database, as `bilim user create` does.
     pub fn create_user(&self, email: &str, role: Role, institution_id: Option<i64>) -> i64 {
+        self.create_user_speaking(email, role, institution_id, Locale::Ru)
+    }
+
+    /// Creates an account whose interface language is `locale`.
+    pub fn create_user_speaking(&self, email: &str, role: Role, institution_id: Option<i64>, locale: Locale) -> i64 {
         let mut conn = self.state.pool.get().unwrap();
         service::create_user(
             &mut conn,
@@ -315,7 +335,7 @@ impl TestApp {
                     Some(Country::Kz)
                 },
                 institution_id,
-                locale: Locale::Ru,
+                locale,
             },
             PASSWORD,
         )

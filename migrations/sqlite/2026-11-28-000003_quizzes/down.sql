@@ -1,0 +1,4 @@
+DROP TABLE attempt_responses;
+DROP TABLE quiz_attempts;
+DROP TABLE quiz_versions;
+DROP TABLE quizzes;

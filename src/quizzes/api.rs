@@ -1,0 +1,70 @@
+//! The quiz API (a contract): start an attempt, save responses, submit.
+
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+
+use super::attempts;
+use super::grading::Response;
+use super::views;
+use crate::error::{AppError, AppResult};
+use crate::web::context::RequestContext;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/courses/{course}/quizzes/{quiz}/attempts", web::post().to(start))
+        .route("/attempts/{attempt}/responses/{question}", web::put().to(save))
+        .route("/attempts/{attempt}/submit", web::post().to(submit));
+}
+
+/// Attempt ids in paths are numbers; anything else names no attempt.
+pub fn parse_attempt_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn start(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (course, quiz) = path.into_inner();
+    let locale = ctx.locale;
+    let (attempt, created) = state
+        .db(move |conn| attempts::start(conn, &user, &course, &quiz, locale, Utc::now().naive_utc()))
+        .await?;
+    let body = serde_json::json!({
+        "attempt_id": attempt.id,
+        "deadline": attempt.deadline.map(|d| d.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        "questions": views::questions_view(&attempt),
+    });
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+async fn save(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    body: web::Json<Response>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (attempt, question) = path.into_inner();
+    let attempt = parse_attempt_id(&attempt)?;
+    let response = body.into_inner();
+    state
+        .db(move |conn| attempts::save_response(conn, user.id, attempt, &question, &response, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn submit(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let attempt = parse_attempt_id(&path)?;
+    let result = state
+        .db(move |conn| attempts::submit(conn, user.id, attempt, Utc::now().naive_utc()))
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
