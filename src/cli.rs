@@ -47,6 +47,21 @@ enum Command {
         #[command(subcommand)]
         command: CoursesCommand,
     },
+    /// Work with quiz question files.
+    Quiz {
+        #[command(subcommand)]
+        command: QuizCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum QuizCommand {
+    /// Convert a Moodle XML question export to GIFT on standard output; question types
+    /// GIFT cannot hold are listed on standard error.
+    Convert {
+        /// The Moodle XML file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +165,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::User { command } => run_user(command),
         Command::Courses { command } => run_courses(command),
+        Command::Quiz {
+            command: QuizCommand::Convert { file },
+        } => convert_quiz(&file),
     }
 }
 
@@ -207,6 +225,21 @@ fn run_courses(command: CoursesCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn convert_quiz(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let xml = std::fs::read_to_string(file).with_context(|| format!("cannot read {} as UTF-8 text", file.display()))?;
+    let conversion = crate::quizzes::moodle::convert(&xml)?;
+    print!("{}", conversion.gift);
+    for skipped in &conversion.unsupported {
+        eprintln!("not converted (GIFT has no such question type): {skipped}");
+    }
+    eprintln!(
+        "{} questions converted, {} not converted",
+        conversion.converted,
+        conversion.unsupported.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn print_import_report(report: &courses::import::ImportReport) {

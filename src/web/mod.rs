@@ -17,7 +17,7 @@ use tera::Tera;
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::{accounts, courses, institutions};
+use crate::{accounts, courses, institutions, quizzes};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -99,11 +99,13 @@ pub fn app(
         .configure(accounts::admin::routes)
         .configure(institutions::web::routes)
         .configure(courses::web::routes)
+        .configure(quizzes::web::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)
                 .configure(institutions::api::routes)
                 .configure(courses::api::routes)
+                .configure(quizzes::api::routes)
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(not_found))

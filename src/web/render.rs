@@ -44,6 +44,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "courses/catalogue.html",
     "courses/overview.html",
     "courses/module.html",
+    "quizzes/start.html",
+    "quizzes/attempt.html",
+    "quizzes/review.html",
+    "quizzes/grading.html",
+    "quizzes/grade_essay.html",
+    "quizzes/statistics.html",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {
@@ -116,6 +122,7 @@ struct NavUser {
     name: String,
     role: Role,
     is_admin: bool,
+    is_staff: bool,
 }
 
 /// The same page in another language: the current path and query with `lang` set.
@@ -145,6 +152,7 @@ pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context
             name: u.name.clone(),
             role: u.role,
             is_admin: u.role == Role::Admin,
+            is_staff: u.role.is_staff(),
         }),
     );
     let languages: Vec<LanguageLink> = Locale::ALL
@@ -164,7 +172,10 @@ pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context
 
 pub fn with_errors(page: &mut tera::Context, errors: &FieldErrors, locale: Locale) {
     let localised = errors.localise(locale);
-    let by_field: HashMap<&str, &str> = localised.iter().map(|e| (e.field, e.message.as_str())).collect();
+    let by_field: HashMap<&str, &str> = localised
+        .iter()
+        .map(|e| (e.field.as_ref(), e.message.as_str()))
+        .collect();
     page.insert("field_errors", &by_field);
     page.insert("errors", &localised);
 }
