@@ -1,6 +1,12 @@
 //! The GIFT parser: every feature of the format, Cyrillic text, errors with lines, and
 //! no panic on any input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::approx_constant)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::approx_constant
+)]
 
 use bilim::quizzes::gift::{self, Choice, Kind, NumericAnswer, NumericValue, Pair, TextFormat};
 use proptest::prelude::*;
