@@ -195,8 +195,14 @@ where
 {
     let is_sqlite = match conn {
         DbConnection::Sqlite(sqlite) => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-            true
+            let depth = AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth()?;
+            if depth.is_some() {
+                // Already inside a write transaction: a savepoint nests in it.
+                false
+            } else {
+                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+                true
+            }
         }
         DbConnection::Postgresql(_) => false,
     };

@@ -24,6 +24,8 @@ diesel::table! {
         token_version -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_verified_at -> Nullable<Timestamp>,
+        position -> Nullable<Text>,
     }
 }
 
@@ -182,6 +184,95 @@ diesel::table! {
 
 diesel::joinable!(attempt_responses -> quiz_attempts (attempt_id));
 
+diesel::table! {
+    course_runs (id) {
+        id -> BigInt,
+        course_id -> Text,
+        institution_id -> BigInt,
+        language -> Text,
+        country -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        enrol_by -> Date,
+        capacity -> Integer,
+        mode -> Text,
+        enrolment -> Text,
+        enrolment_key -> Nullable<Text>,
+        phase -> Text,
+        categories -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        reminder_sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    run_trainers (run_id, user_id) {
+        run_id -> BigInt,
+        user_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    enrolments (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        user_id -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrolment_events (id) {
+        id -> BigInt,
+        enrolment_id -> BigInt,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        actor_id -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        recipient -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        message_id -> Text,
+        dedupe_key -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(enrolments -> course_runs (run_id));
+diesel::joinable!(enrolments -> users (user_id));
+diesel::joinable!(course_runs -> institutions (institution_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     users,
@@ -197,4 +288,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     quiz_versions,
     quiz_attempts,
     attempt_responses,
+    course_runs,
+    run_trainers,
+    enrolments,
+    enrolment_events,
+    user_tokens,
+    outbox,
 );

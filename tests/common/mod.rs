@@ -12,6 +12,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod smtp;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -163,6 +165,8 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         public_url: "http://localhost".into(),
         secure_cookies: false,
         courses_dir: data_dir.join("courses"),
+        smtp_url: None,
+        mail_from: "Bilim <no-reply@bilim.test>".into(),
     }
 }
 

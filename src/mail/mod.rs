@@ -1,0 +1,431 @@
+//! Localised email through a queue that never loses a message.
+//!
+//! Messages are rendered in the recipient's language and written to the `outbox`
+//! table in the same transaction as the change they announce. A background worker
+//! delivers them: over SMTP when `BILIM_SMTP_URL` is set, otherwise as `.eml` files in
+//! `<data dir>/outbox/`. Each message is claimed before sending (on PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED`), so with several instances each message is sent by one
+//! of them; a failure is retried with exponential backoff. A crash between sending and
+//! recording leaves the claim to expire and the message to be sent again with the same
+//! Message-ID, which mail systems treat as the same message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::Transport;
+use rand::RngCore;
+
+use crate::db::schema::outbox;
+use crate::db::{self, DbConnection, DbPool};
+use crate::error::AppError;
+use crate::i18n::{self, Locale};
+
+/// How long a claimed message stays reserved for the instance sending it.
+const CLAIM_SECONDS: i64 = 120;
+/// After this many failed attempts a message is marked failed and left for an operator.
+const MAX_ATTEMPTS: i32 = 12;
+const BATCH: i64 = 20;
+
+/// What kind of message, naming its texts in `locales/` (`mail.<kind>.subject` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    VerifyEmail,
+    Invitation,
+    PasswordReset,
+    EnrolmentRequested,
+    EnrolmentApproved,
+    EnrolmentRejected,
+    EnrolmentWaitlisted,
+    EnrolmentPromoted,
+    RunStartingSoon,
+}
+
+impl Kind {
+    fn key(self) -> &'static str {
+        match self {
+            Kind::VerifyEmail => "verify_email",
+            Kind::Invitation => "invitation",
+            Kind::PasswordReset => "password_reset",
+            Kind::EnrolmentRequested => "enrolment_requested",
+            Kind::EnrolmentApproved => "enrolment_approved",
+            Kind::EnrolmentRejected => "enrolment_rejected",
+            Kind::EnrolmentWaitlisted => "enrolment_waitlisted",
+            Kind::EnrolmentPromoted => "enrolment_promoted",
+            Kind::RunStartingSoon => "run_starting_soon",
+        }
+    }
+}
+
+/// A message to queue: who gets it, in which language, and what fills its texts.
+pub struct Email {
+    pub to: String,
+    pub name: String,
+    pub locale: Locale,
+    pub kind: Kind,
+    pub args: Vec<(&'static str, String)>,
+    /// A link the message asks the reader to follow.
+    pub link: Option<String>,
+    /// Queued at most once under this key (a reminder per run and learner, …).
+    pub dedupe_key: Option<String>,
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The message's subject, plain text and HTML in the recipient's language.
+pub fn render(email: &Email, site_name: &str) -> Rendered {
+    let locale = email.locale;
+    let mut args: Vec<(&str, &str)> = email.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    args.push(("site", site_name));
+    args.push(("name", email.name.as_str()));
+    let key = email.kind.key();
+    let subject = i18n::t_with(locale, &format!("mail.{key}.subject"), &args);
+    let greeting = i18n::t_with(locale, "mail.greeting", &args);
+    let body = i18n::t_with(locale, &format!("mail.{key}.body"), &args);
+    let signature = i18n::t_with(locale, "mail.signature", &args);
+    let paragraphs: Vec<&str> = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
+    let action = email
+        .link
+        .as_ref()
+        .map(|link| (i18n::t(locale, &format!("mail.{key}.action")), link.clone()));
+
+    let mut text = format!("{greeting}\n\n{}\n\n", paragraphs.join("\n\n"));
+    if let Some((label, link)) = &action {
+        text.push_str(&format!("{label}:\n{link}\n\n"));
+    }
+    text.push_str(&signature);
+
+    let mut html = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
+         <body style=\"font-family:system-ui,'Segoe UI',Roboto,'Noto Sans','DejaVu Sans',sans-serif;color:#1b1f24;line-height:1.5;max-width:36em\">\
+         <p>{}</p>",
+        locale.code(),
+        escape(&subject),
+        escape(&greeting)
+    );
+    for paragraph in &paragraphs {
+        html.push_str(&format!("<p>{}</p>", escape(paragraph)));
+    }
+    if let Some((label, link)) = &action {
+        html.push_str(&format!(
+            "<p><a href=\"{}\" style=\"display:inline-block;background:#1d6b3a;color:#fff;padding:.6em 1em;text-decoration:none;font-weight:bold\">{}</a></p><p style=\"font-size:.9em;color:#4a5360\">{}</p>",
+            escape(link),
+            escape(label),
+            escape(link)
+        ));
+    }
+    html.push_str(&format!("<p>{}</p></body></html>", escape(&signature)));
+    Rendered { subject, text, html }
+}
+
+fn new_message_id(domain: &str) -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("<{id}@{domain}>")
+}
+
+/// Adds a message to the outbox, in the caller's transaction. A message with a
+/// dedupe key already queued is not queued again.
+pub fn enqueue(conn: &mut DbConnection, email: &Email, site_name: &str, mail_domain: &str) -> Result<(), AppError> {
+    if let Some(key) = &email.dedupe_key {
+        let exists: i64 = outbox::table
+            .filter(outbox::dedupe_key.eq(key))
+            .count()
+            .get_result(conn)?;
+        if exists > 0 {
+            return Ok(());
+        }
+    }
+    let rendered = render(email, site_name);
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::recipient.eq(&email.to),
+            outbox::subject.eq(&rendered.subject),
+            outbox::text_body.eq(&rendered.text),
+            outbox::html_body.eq(&rendered.html),
+            outbox::message_id.eq(new_message_id(mail_domain)),
+            outbox::dedupe_key.eq(&email.dedupe_key),
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Where mail goes.
+pub enum Delivery {
+    Smtp(Box<lettre::SmtpTransport>),
+    Files(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailSetupError {
+    #[error("BILIM_SMTP_URL is not a valid SMTP address: {0}")]
+    SmtpUrl(String),
+    #[error("cannot create the outbox folder {0}: {1}")]
+    Folder(String, std::io::Error),
+}
+
+impl Delivery {
+    /// SMTP when a URL is given (`smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// for STARTTLS, `smtps://user:pass@host:465` for TLS), else `.eml` files.
+    pub fn new(smtp_url: Option<&str>, outbox_dir: PathBuf) -> Result<Delivery, MailSetupError> {
+        match smtp_url {
+            Some(url) => {
+                let transport = lettre::SmtpTransport::from_url(url)
+                    .map_err(|e| MailSetupError::SmtpUrl(e.to_string()))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build();
+                Ok(Delivery::Smtp(Box::new(transport)))
+            }
+            None => {
+                std::fs::create_dir_all(&outbox_dir)
+                    .map_err(|e| MailSetupError::Folder(outbox_dir.display().to_string(), e))?;
+                Ok(Delivery::Files(outbox_dir))
+            }
+        }
+    }
+
+    fn send(&self, message: &lettre::Message) -> Result<(), String> {
+        match self {
+            Delivery::Smtp(transport) => transport.send(message).map(|_| ()).map_err(|e| e.to_string()),
+            Delivery::Files(dir) => lettre::FileTransport::new(dir)
+                .send(message)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+#[derive(diesel::QueryableByName)]
+struct ClaimedId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Reserves due messages for this instance. On PostgreSQL rows locked by another
+/// instance's claim are skipped rather than waited for.
+fn claim(conn: &mut DbConnection, instance: &str, now: NaiveDateTime) -> Result<Vec<i64>, AppError> {
+    let until = now + chrono::Duration::seconds(CLAIM_SECONDS);
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            let claimed: Vec<ClaimedId> = diesel::sql_query(
+                "UPDATE outbox SET locked_until = $1, locked_by = $2 WHERE id IN (\
+                 SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $3 \
+                 AND (locked_until IS NULL OR locked_until < $3) ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id",
+            )
+            .bind::<diesel::sql_types::Timestamp, _>(until)
+            .bind::<diesel::sql_types::Text, _>(instance)
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .bind::<diesel::sql_types::BigInt, _>(BATCH)
+            .load(pg)?;
+            Ok(claimed.into_iter().map(|c| c.id).collect())
+        }
+        DbConnection::Sqlite(_) => db::write_transaction(conn, |conn| {
+            let due: Vec<i64> = outbox::table
+                .filter(outbox::status.eq("pending"))
+                .filter(outbox::next_attempt_at.le(now))
+                .filter(outbox::locked_until.is_null().or(outbox::locked_until.lt(now)))
+                .order(outbox::id.asc())
+                .limit(BATCH)
+                .select(outbox::id)
+                .load(conn)?;
+            diesel::update(outbox::table.filter(outbox::id.eq_any(&due)))
+                .set((outbox::locked_until.eq(until), outbox::locked_by.eq(instance)))
+                .execute(conn)?;
+            Ok(due)
+        }),
+    }
+}
+
+fn build_message(
+    from: &Mailbox,
+    recipient: &str,
+    subject: &str,
+    text: &str,
+    html: &str,
+    message_id: &str,
+) -> Result<lettre::Message, String> {
+    let to: Mailbox = recipient.parse().map_err(|e| format!("invalid recipient: {e}"))?;
+    lettre::Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(subject)
+        .message_id(Some(message_id.to_owned()))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(text.to_owned()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(html.to_owned()),
+                ),
+        )
+        .map_err(|e| e.to_string())
+}
+
+/// Minutes to wait after the n-th failure: 1, 2, 4 … up to an hour.
+fn backoff(attempts: i32) -> chrono::Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 6)).unwrap_or(6);
+    chrono::Duration::minutes(2_i64.pow(exponent).min(60))
+}
+
+/// Sends the messages that are due; each is claimed first, so concurrent workers
+/// never send the same message.
+pub fn deliver_due(
+    pool: &DbPool,
+    delivery: &Delivery,
+    from: &Mailbox,
+    instance: &str,
+    now: NaiveDateTime,
+) -> Result<DeliveryReport, AppError> {
+    let mut conn = pool.get()?;
+    let ids = claim(&mut conn, instance, now)?;
+    let mut report = DeliveryReport::default();
+    for id in ids {
+        let (recipient, subject, text, html, message_id, attempts): (String, String, String, String, String, i32) =
+            outbox::table
+                .find(id)
+                .select((
+                    outbox::recipient,
+                    outbox::subject,
+                    outbox::text_body,
+                    outbox::html_body,
+                    outbox::message_id,
+                    outbox::attempts,
+                ))
+                .first(&mut conn)?;
+        let outcome =
+            build_message(from, &recipient, &subject, &text, &html, &message_id).and_then(|m| delivery.send(&m));
+        match outcome {
+            Ok(()) => {
+                diesel::update(outbox::table.find(id))
+                    .set((
+                        outbox::status.eq("sent"),
+                        outbox::sent_at.eq(Utc::now().naive_utc()),
+                        outbox::attempts.eq(attempts + 1),
+                        outbox::locked_until.eq(None::<NaiveDateTime>),
+                        outbox::last_error.eq(None::<String>),
+                    ))
+                    .execute(&mut conn)?;
+                report.sent += 1;
+            }
+            Err(error) => {
+                let attempts = attempts + 1;
+                let status = if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+                tracing::warn!(outbox_id = id, attempts, %error, "sending mail failed");
+                diesel::update(outbox::table.find(id))
+                    .set((
+                        outbox::status.eq(status),
+                        outbox::attempts.eq(attempts),
+                        outbox::next_attempt_at.eq(now + backoff(attempts)),
+                        outbox::locked_until.eq(None::<NaiveDateTime>),
+                        outbox::last_error.eq(Some(error.chars().take(500).collect::<String>())),
+                    ))
+                    .execute(&mut conn)?;
+                if status == "failed" {
+                    report.failed += 1;
+                } else {
+                    report.retrying += 1;
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Mail settings shared by the queue's producers and its worker.
+#[derive(Clone)]
+pub struct MailSettings {
+    pub from: Mailbox,
+    pub domain: String,
+    pub site_name: String,
+    pub public_url: String,
+}
+
+impl MailSettings {
+    pub fn new(from: &str, site_name: &str, public_url: &str) -> Result<MailSettings, String> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| format!("BILIM_MAIL_FROM is not an address: {e}"))?;
+        let domain = from.email.domain().to_owned();
+        Ok(MailSettings {
+            from,
+            domain,
+            site_name: site_name.to_owned(),
+            public_url: public_url.to_owned(),
+        })
+    }
+
+    pub fn queue(&self, conn: &mut DbConnection, email: &Email) -> Result<(), AppError> {
+        enqueue(conn, email, &self.site_name, &self.domain)
+    }
+
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url)
+    }
+}
+
+/// Runs the delivery loop on its own thread, every few seconds, for the life of the
+/// process. Also queues reminders for runs starting soon.
+pub fn spawn_worker(
+    pool: DbPool,
+    delivery: Delivery,
+    settings: MailSettings,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let mut bytes = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let instance: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::thread::Builder::new()
+        .name("bilim-mail".into())
+        .spawn(move || loop {
+            let now = Utc::now().naive_utc();
+            if let Ok(mut conn) = pool.get() {
+                if let Err(error) = crate::enrolment::queue_start_reminders(&mut conn, &settings, now) {
+                    tracing::error!(%error, "queuing run reminders failed");
+                }
+            }
+            match deliver_due(&pool, &delivery, &settings.from, &instance, now) {
+                Ok(report) if report.sent + report.retrying + report.failed > 0 => {
+                    tracing::info!(
+                        sent = report.sent,
+                        retrying = report.retrying,
+                        failed = report.failed,
+                        "mail delivered"
+                    );
+                }
+                Ok(_) => {}
+                Err(error) => tracing::error!(%error, "mail delivery failed"),
+            }
+            std::thread::sleep(Duration::from_secs(5));
+        })
+}
