@@ -24,6 +24,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The courses folder imported at start.
     pub courses_dir: PathBuf,
+    /// `BILIM_SMTP_URL`: SMTP server for outgoing mail; without it mail goes to files.
+    pub smtp_url: Option<String>,
+    /// `BILIM_MAIL_FROM`: the sender of outgoing mail.
+    pub mail_from: String,
 }
 
 /// The key that signs session tokens and CSRF tokens. Its `Debug` never shows it.
@@ -86,6 +90,8 @@ impl Config {
             default_locale,
             secret,
             courses_dir: PathBuf::from(var("BILIM_COURSES_DIR").unwrap_or_else(|| "courses".into())),
+            smtp_url: var("BILIM_SMTP_URL"),
+            mail_from: var("BILIM_MAIL_FROM").unwrap_or_else(|| "Bilim <no-reply@bilim.localhost>".into()),
             site_name: var("BILIM_SITE_NAME").unwrap_or_else(|| "Bilim".into()),
             logo_file,
             public_url,

@@ -144,6 +144,30 @@ pub fn set_role(conn: &mut DbConnection, id: i64, role: Role, institution_id: Op
     Ok(())
 }
 
+/// The professional details a coordinator's upload gives a new account.
+pub fn set_invited_details(
+    conn: &mut DbConnection,
+    id: i64,
+    category: Category,
+    position: &str,
+) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::category.eq(category.code()),
+            users::position.eq(Some(position.trim()).filter(|p| !p.is_empty())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Marks the address as verified (the user followed a link sent to it).
+pub fn mark_email_verified(conn: &mut DbConnection, id: i64, at: chrono::NaiveDateTime) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set(users::email_verified_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Filters of the administrators' user list.
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {

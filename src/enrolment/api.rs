@@ -1,0 +1,203 @@
+//! The enrolment API (a contract): runs, self-enrolment, coordinators' decisions and
+//! bulk upload.
+
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::{bulk, EnrolmentRow, RunInput};
+use crate::accounts::model::Role;
+use crate::error::{AppError, AppResult};
+use crate::web::context::RequestContext;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/runs", web::post().to(create_run))
+        .route("/runs", web::get().to(list_runs))
+        .route("/runs/{run}/enrolments", web::post().to(enrol))
+        .route("/runs/{run}/enrolments", web::get().to(run_enrolments))
+        .route("/runs/{run}/enrolments/bulk", web::post().to(bulk_upload))
+        .route("/me/enrolments", web::get().to(my_enrolments))
+        .route("/enrolments/{id}/approve", web::post().to(approve))
+        .route("/enrolments/{id}/reject", web::post().to(reject))
+        .route("/enrolments/{id}/withdraw", web::post().to(withdraw));
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+fn enrolment_json(row: &EnrolmentRow) -> serde_json::Value {
+    serde_json::json!({"id": row.id, "run_id": row.run_id, "user_id": row.user_id, "status": row.status})
+}
+
+/// JSON values as the text fields of a run form: numbers and strings alike.
+fn run_input(body: &serde_json::Map<String, serde_json::Value>) -> RunInput {
+    let field = |name: &str| match body.get(name) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    RunInput {
+        course_id: field("course_id"),
+        institution_id: field("institution_id"),
+        language: field("language"),
+        country: field("country"),
+        starts_on: field("starts_on"),
+        ends_on: field("ends_on"),
+        enrol_by: field("enrol_by"),
+        capacity: field("capacity"),
+        mode: field("mode"),
+        enrolment: field("enrolment"),
+        key: field("key"),
+        phase: field("phase"),
+        categories: field("categories"),
+    }
+}
+
+async fn create_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
+    let input = run_input(&body);
+    let id = state
+        .db(move |conn| {
+            let fields = super::check_run(conn, &input)?.map_err(|errors| {
+                AppError::BadRequest(errors.iter().next().map(|e| e.key).unwrap_or("errors.bad_request"))
+            })?;
+            super::create_run(conn, &user, &fields)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+}
+
+async fn list_runs(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let runs = state
+        .db(move |conn| {
+            let today = Utc::now().date_naive();
+            super::visible_runs(conn, &user, today)?
+                .iter()
+                .map(|run| super::run_json(conn, run))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(runs))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct EnrolBody {
+    key: Option<String>,
+}
+
+async fn enrol(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run = parse_id(&path)?;
+    let body: EnrolBody = if body.iter().all(u8::is_ascii_whitespace) {
+        EnrolBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|_| AppError::BadRequest("errors.bad_request"))?
+    };
+    let mail = state.mail.clone();
+    let row = state
+        .db(move |conn| super::self_enrol(conn, &mail, &user, run, body.key.as_deref(), Utc::now().date_naive()))
+        .await?;
+    Ok(HttpResponse::Created().json(enrolment_json(&row)))
+}
+
+async fn my_enrolments(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user_id = ctx.user()?.id;
+    let rows = state.db(move |conn| super::enrolments_of_user(conn, user_id)).await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(enrolment_json).collect::<Vec<_>>()))
+}
+
+async fn run_enrolments(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
+    let run = parse_id(&path)?;
+    let rows = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &user, run)?;
+            super::enrolments_of_run(conn, run.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows.iter().map(|(row, _, _)| enrolment_json(row)).collect::<Vec<_>>()))
+}
+
+async fn approve(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
+    let id = parse_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
+    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+}
+
+#[derive(Debug, Deserialize)]
+struct RejectBody {
+    reason: String,
+}
+
+async fn reject(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    body: web::Json<RejectBody>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
+    let id = parse_id(&path)?;
+    let mail = state.mail.clone();
+    let reason = body.into_inner().reason;
+    let row = state
+        .db(move |conn| super::reject(conn, &mail, &user, id, &reason))
+        .await?;
+    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+}
+
+async fn withdraw(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let id = parse_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state.db(move |conn| super::withdraw(conn, &mail, &user, id)).await?;
+    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BulkQuery {
+    dry_run: Option<String>,
+}
+
+async fn bulk_upload(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    query: web::Query<BulkQuery>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
+    let run = parse_id(&path)?;
+    let dry_run = query.dry_run.as_deref().is_some_and(|v| v == "true" || v == "1");
+    let locale = ctx.locale;
+    let mail = state.mail.clone();
+    let rows = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &user, run)?;
+            if dry_run {
+                bulk::preview(conn, &body, locale)
+            } else {
+                bulk::apply(conn, &mail, &user, &run, &body, locale).map(|(rows, _)| rows)
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "rows": rows })))
+}

@@ -1,0 +1,925 @@
+//! Course runs of training institutions and enrolment in them: self-enrolment,
+//! enrolment keys, approval by coordinators, invitations, waitlists that promote the
+//! first in line, and a history of every change with who, when and why. Capacity is
+//! never exceeded: every change of places happens in a write transaction that, on
+//! PostgreSQL, holds an advisory lock for the run.
+
+pub mod api;
+pub mod bulk;
+pub mod web;
+
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::model::{Category, Country, Role, User};
+use crate::accounts::store as user_store;
+use crate::db::schema::{course_runs, enrolment_events, enrolments, run_trainers, users};
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+use crate::i18n::{self, Locale};
+use crate::mail::{self, Email, MailSettings};
+use crate::validation::FieldErrors;
+
+const RUN_LOCK_BASE: i64 = 0x6269_6c69_6d02_0000;
+
+macro_rules! code_enum {
+    ($name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn code(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+
+            pub fn from_code(code: &str) -> Option<$name> {
+                match code.trim() { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(Mode { Online => "online", Blended => "blended", InPerson => "in_person" });
+code_enum!(EnrolmentMode { Open => "open", Key => "key", Approval => "approval", Invitation => "invitation" });
+code_enum!(Phase {
+    TrainingOfTrainers => "training_of_trainers",
+    Thematic => "thematic",
+    NationalPilot => "national_pilot",
+    SecondNationalRound => "second_national_round",
+    Other => "other",
+});
+code_enum!(Status {
+    Requested => "requested",
+    Enrolled => "enrolled",
+    Waitlisted => "waitlisted",
+    Rejected => "rejected",
+    Withdrawn => "withdrawn",
+    Completed => "completed",
+});
+
+impl Status {
+    /// Whether the enrolment holds or waits for a place.
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Requested | Status::Enrolled | Status::Waitlisted)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = course_runs)]
+pub struct RunRow {
+    pub id: i64,
+    pub course_id: String,
+    pub institution_id: i64,
+    pub language: String,
+    pub country: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub enrol_by: NaiveDate,
+    pub capacity: i32,
+    pub mode: String,
+    pub enrolment: String,
+    pub enrolment_key: Option<String>,
+    pub phase: String,
+    pub categories: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub reminder_sent_at: Option<NaiveDateTime>,
+}
+
+impl RunRow {
+    pub fn enrolment_mode(&self) -> EnrolmentMode {
+        EnrolmentMode::from_code(&self.enrolment).unwrap_or(EnrolmentMode::Invitation)
+    }
+
+    pub fn categories(&self) -> Vec<String> {
+        self.categories.split_whitespace().map(str::to_owned).collect()
+    }
+
+    /// The run's country in the lower case of national adaptations, if it has one.
+    pub fn adaptation_country(&self) -> Option<&'static str> {
+        let code = self.country.to_ascii_lowercase();
+        crate::courses::format::COUNTRIES.into_iter().find(|c| *c == code)
+    }
+}
+
+/// A run as the API returns it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunJson {
+    pub id: i64,
+    pub course_id: String,
+    pub institution_id: i64,
+    pub language: String,
+    pub country: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub enrol_by: NaiveDate,
+    pub capacity: i32,
+    pub mode: String,
+    pub enrolment: String,
+    pub phase: String,
+    pub enrolled: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = enrolments)]
+pub struct EnrolmentRow {
+    pub id: i64,
+    pub run_id: i64,
+    pub user_id: i64,
+    pub status: String,
+    #[serde(skip)]
+    pub created_at: NaiveDateTime,
+    #[serde(skip)]
+    pub updated_at: NaiveDateTime,
+}
+
+impl EnrolmentRow {
+    pub fn status(&self) -> Status {
+        Status::from_code(&self.status).unwrap_or(Status::Withdrawn)
+    }
+}
+
+/// The fields of a run as typed in a form or a JSON body.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+#[serde(default)]
+pub struct RunInput {
+    pub course_id: String,
+    pub institution_id: String,
+    pub language: String,
+    pub country: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub enrol_by: String,
+    pub capacity: String,
+    pub mode: String,
+    pub enrolment: String,
+    pub key: String,
+    pub phase: String,
+    /// Professional categories the run is for, space-separated; empty = all.
+    pub categories: String,
+}
+
+/// A checked run.
+#[derive(Debug, Clone)]
+pub struct RunFields {
+    pub course_id: String,
+    pub institution_id: i64,
+    pub language: Locale,
+    pub country: Country,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub enrol_by: NaiveDate,
+    pub capacity: i32,
+    pub mode: Mode,
+    pub enrolment: EnrolmentMode,
+    pub key: Option<String>,
+    pub phase: Phase,
+    pub categories: Vec<Category>,
+}
+
+fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
+    match NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
+        Ok(date) => Some(date),
+        Err(_) => {
+            errors.add(field, "runs.date_invalid");
+            None
+        }
+    }
+}
+
+/// Checks a run's fields; the course must exist and the institution must be one the
+/// user may create runs for (checked by the caller).
+pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> Result<Result<RunFields, FieldErrors>, AppError> {
+    let mut errors = FieldErrors::new();
+    let course_id = input.course_id.trim().to_owned();
+    if crate::courses::store::find_active_course(conn, &course_id)?.is_none() {
+        errors.add("course_id", "runs.course_invalid");
+    }
+    let institution_id = input.institution_id.trim().parse::<i64>().ok();
+    if institution_id.is_none() {
+        errors.add("institution_id", "accounts.institution_invalid");
+    }
+    let language = Locale::from_code(&input.language);
+    if language.is_none() {
+        errors.add("language", "accounts.locale_invalid");
+    }
+    let country = Country::parse(&input.country);
+    if country.is_none() {
+        errors.add("country", "validation.country_invalid");
+    }
+    let starts_on = parse_date(&mut errors, "starts_on", &input.starts_on);
+    let ends_on = parse_date(&mut errors, "ends_on", &input.ends_on);
+    let enrol_by = parse_date(&mut errors, "enrol_by", &input.enrol_by);
+    if let (Some(start), Some(end)) = (starts_on, ends_on) {
+        if end < start {
+            errors.add("ends_on", "runs.ends_before_start");
+        }
+    }
+    if let (Some(start), Some(by)) = (starts_on, enrol_by) {
+        if by > start {
+            errors.add("enrol_by", "runs.enrol_by_after_start");
+        }
+    }
+    let capacity = input
+        .capacity
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|c| (1..=10_000).contains(c));
+    if capacity.is_none() {
+        errors.add("capacity", "runs.capacity_invalid");
+    }
+    let mode = Mode::from_code(&input.mode);
+    if mode.is_none() {
+        errors.add("mode", "runs.mode_invalid");
+    }
+    let enrolment = EnrolmentMode::from_code(&input.enrolment);
+    if enrolment.is_none() {
+        errors.add("enrolment", "runs.enrolment_invalid");
+    }
+    let key = Some(input.key.trim().to_owned()).filter(|k| !k.is_empty());
+    if enrolment == Some(EnrolmentMode::Key) && key.as_ref().is_none_or(|k| k.chars().count() < 4) {
+        errors.add("key", "runs.key_missing");
+    }
+    let phase = Phase::from_code(&input.phase);
+    if phase.is_none() {
+        errors.add("phase", "runs.phase_invalid");
+    }
+    let mut categories = Vec::new();
+    for code in input.categories.split([' ', ',']).filter(|c| !c.trim().is_empty()) {
+        match Category::from_code(code.trim()) {
+            Some(category) => categories.push(category),
+            None => errors.add("categories", "accounts.category_invalid"),
+        }
+    }
+    if let Some(id) = institution_id {
+        if crate::institutions::find(conn, id)?.is_none() {
+            errors.add("institution_id", "accounts.institution_invalid");
+        }
+    }
+    Ok(
+        match (
+            language,
+            country,
+            starts_on,
+            ends_on,
+            enrol_by,
+            capacity,
+            mode,
+            enrolment,
+            phase,
+            institution_id,
+        ) {
+            (
+                Some(language),
+                Some(country),
+                Some(starts_on),
+                Some(ends_on),
+                Some(enrol_by),
+                Some(capacity),
+                Some(mode),
+                Some(enrolment),
+                Some(phase),
+                Some(institution_id),
+            ) if errors.is_empty() => Ok(RunFields {
+                course_id,
+                institution_id,
+                language,
+                country,
+                starts_on,
+                ends_on,
+                enrol_by,
+                capacity,
+                mode,
+                enrolment,
+                key: if enrolment == EnrolmentMode::Key { key } else { None },
+                phase,
+                categories,
+            }),
+            _ => Err(errors),
+        },
+    )
+}
+
+/// Whether `user` may manage runs of `institution_id`: administrators any,
+/// coordinators their own institution's.
+pub fn manages(user: &User, institution_id: i64) -> bool {
+    user.role == Role::Admin || (user.role == Role::Coordinator && user.institution_id == Some(institution_id))
+}
+
+pub fn create_run(conn: &mut DbConnection, user: &User, fields: &RunFields) -> Result<i64, AppError> {
+    if !manages(user, fields.institution_id) {
+        return Err(AppError::Forbidden);
+    }
+    let now = Utc::now().naive_utc();
+    Ok(diesel::insert_into(course_runs::table)
+        .values((
+            course_runs::course_id.eq(&fields.course_id),
+            course_runs::institution_id.eq(fields.institution_id),
+            course_runs::language.eq(fields.language.code()),
+            course_runs::country.eq(fields.country.code()),
+            course_runs::starts_on.eq(fields.starts_on),
+            course_runs::ends_on.eq(fields.ends_on),
+            course_runs::enrol_by.eq(fields.enrol_by),
+            course_runs::capacity.eq(fields.capacity),
+            course_runs::mode.eq(fields.mode.code()),
+            course_runs::enrolment.eq(fields.enrolment.code()),
+            course_runs::enrolment_key.eq(&fields.key),
+            course_runs::phase.eq(fields.phase.code()),
+            course_runs::categories.eq(fields.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(" ")),
+            course_runs::created_by.eq(user.id),
+            course_runs::created_at.eq(now),
+            course_runs::updated_at.eq(now),
+        ))
+        .returning(course_runs::id)
+        .get_result(conn)?)
+}
+
+pub fn update_run(conn: &mut DbConnection, user: &User, run_id: i64, fields: &RunFields) -> Result<(), AppError> {
+    let run = find_run_for_manager(conn, user, run_id)?;
+    if !manages(user, fields.institution_id) {
+        return Err(AppError::Forbidden);
+    }
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        diesel::update(course_runs::table.find(run.id))
+            .set((
+                course_runs::course_id.eq(&fields.course_id),
+                course_runs::institution_id.eq(fields.institution_id),
+                course_runs::language.eq(fields.language.code()),
+                course_runs::country.eq(fields.country.code()),
+                course_runs::starts_on.eq(fields.starts_on),
+                course_runs::ends_on.eq(fields.ends_on),
+                course_runs::enrol_by.eq(fields.enrol_by),
+                course_runs::capacity.eq(fields.capacity),
+                course_runs::mode.eq(fields.mode.code()),
+                course_runs::enrolment.eq(fields.enrolment.code()),
+                course_runs::enrolment_key.eq(&fields.key),
+                course_runs::phase.eq(fields.phase.code()),
+                course_runs::categories.eq(fields.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(" ")),
+                course_runs::updated_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub fn find_run(conn: &mut DbConnection, run_id: i64) -> Result<Option<RunRow>, AppError> {
+    Ok(course_runs::table
+        .find(run_id)
+        .select(RunRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A run the user manages; another institution's run is `NotFound`.
+pub fn find_run_for_manager(conn: &mut DbConnection, user: &User, run_id: i64) -> Result<RunRow, AppError> {
+    find_run(conn, run_id)?
+        .filter(|run| manages(user, run.institution_id))
+        .ok_or(AppError::NotFound)
+}
+
+pub fn enrolled_count(conn: &mut DbConnection, run_id: i64) -> Result<i64, AppError> {
+    Ok(enrolments::table
+        .filter(enrolments::run_id.eq(run_id))
+        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn run_json(conn: &mut DbConnection, run: &RunRow) -> Result<RunJson, AppError> {
+    Ok(RunJson {
+        id: run.id,
+        course_id: run.course_id.clone(),
+        institution_id: run.institution_id,
+        language: run.language.clone(),
+        country: run.country.clone(),
+        starts_on: run.starts_on,
+        ends_on: run.ends_on,
+        enrol_by: run.enrol_by,
+        capacity: run.capacity,
+        mode: run.mode.clone(),
+        enrolment: run.enrolment.clone(),
+        phase: run.phase.clone(),
+        enrolled: enrolled_count(conn, run.id)?,
+    })
+}
+
+/// Whether a learner may see and join a run: their country (or a regional run), their
+/// professional category, and enrolment still open.
+pub fn open_to(run: &RunRow, user: &User, today: NaiveDate) -> bool {
+    let country_fits =
+        run.country == Country::Other.code() || user.country.map(Country::code) == Some(run.country.as_str());
+    let categories = run.categories();
+    let category_fits = categories.is_empty() || categories.iter().any(|c| c == user.category.code());
+    country_fits && category_fits && today <= run.enrol_by && run.enrolment_mode() != EnrolmentMode::Invitation
+}
+
+/// The runs a user can see: all for administrators, their institution's for
+/// coordinators, those open to them (or where they are enrolled or teach) for others.
+pub fn visible_runs(conn: &mut DbConnection, user: &User, today: NaiveDate) -> Result<Vec<RunRow>, AppError> {
+    let all: Vec<RunRow> = match user.role {
+        Role::Admin => course_runs::table
+            .order(course_runs::starts_on.desc())
+            .select(RunRow::as_select())
+            .load(conn)?,
+        Role::Coordinator => course_runs::table
+            .filter(course_runs::institution_id.eq(user.institution_id.unwrap_or(-1)))
+            .order(course_runs::starts_on.desc())
+            .select(RunRow::as_select())
+            .load(conn)?,
+        Role::Learner | Role::Trainer => {
+            let mine: Vec<i64> = enrolments::table
+                .filter(enrolments::user_id.eq(user.id))
+                .select(enrolments::run_id)
+                .load(conn)?;
+            let teaching: Vec<i64> = run_trainers::table
+                .filter(run_trainers::user_id.eq(user.id))
+                .select(run_trainers::run_id)
+                .load(conn)?;
+            let candidates: Vec<RunRow> = course_runs::table
+                .filter(
+                    course_runs::enrol_by
+                        .ge(today)
+                        .or(course_runs::id.eq_any(&mine))
+                        .or(course_runs::id.eq_any(&teaching)),
+                )
+                .order(course_runs::starts_on.asc())
+                .select(RunRow::as_select())
+                .load(conn)?;
+            candidates
+                .into_iter()
+                .filter(|run| mine.contains(&run.id) || teaching.contains(&run.id) || open_to(run, user, today))
+                .collect()
+        }
+    };
+    Ok(all)
+}
+
+fn lock_run(conn: &mut DbConnection, run_id: i64) -> Result<(), AppError> {
+    if matches!(conn, DbConnection::Postgresql(_)) {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+            .bind::<diesel::sql_types::BigInt, _>(RUN_LOCK_BASE ^ run_id)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn record(
+    conn: &mut DbConnection,
+    enrolment_id: i64,
+    from: Option<Status>,
+    to: Status,
+    actor: Option<i64>,
+    reason: Option<&str>,
+) -> Result<(), AppError> {
+    diesel::insert_into(enrolment_events::table)
+        .values((
+            enrolment_events::enrolment_id.eq(enrolment_id),
+            enrolment_events::from_status.eq(from.map(Status::code)),
+            enrolment_events::to_status.eq(to.code()),
+            enrolment_events::actor_id.eq(actor),
+            enrolment_events::reason.eq(reason),
+            enrolment_events::at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn set_status(
+    conn: &mut DbConnection,
+    enrolment: &EnrolmentRow,
+    to: Status,
+    actor: Option<i64>,
+    reason: Option<&str>,
+) -> Result<EnrolmentRow, AppError> {
+    let now = Utc::now().naive_utc();
+    diesel::update(enrolments::table.find(enrolment.id))
+        .set((enrolments::status.eq(to.code()), enrolments::updated_at.eq(now)))
+        .execute(conn)?;
+    record(conn, enrolment.id, Some(enrolment.status()), to, actor, reason)?;
+    Ok(EnrolmentRow {
+        status: to.code().to_owned(),
+        updated_at: now,
+        ..enrolment.clone()
+    })
+}
+
+fn run_title(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> Result<String, AppError> {
+    Ok(crate::courses::store::find_course(conn, &run.course_id)?
+        .and_then(|c| i18n::pick_text(&c.titles(), locale))
+        .unwrap_or_else(|| run.course_id.clone()))
+}
+
+/// Queues the message announcing an enrolment's new status to its learner.
+fn notify(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    run: &RunRow,
+    user_id: i64,
+    kind: mail::Kind,
+    reason: Option<&str>,
+) -> Result<(), AppError> {
+    let Some(user) = user_store::find(conn, user_id)? else {
+        return Ok(());
+    };
+    let course = run_title(conn, run, user.locale)?;
+    let mut args = vec![
+        ("course", course),
+        ("starts", i18n::format_date(user.locale, run.starts_on)),
+    ];
+    if let Some(reason) = reason {
+        args.push(("reason", reason.to_owned()));
+    }
+    mail.queue(
+        conn,
+        &Email {
+            to: user.email.clone(),
+            name: user.name.clone(),
+            locale: user.locale,
+            kind,
+            args,
+            link: Some(mail.link(&format!("/runs/{}", run.id))),
+            dedupe_key: None,
+        },
+    )
+}
+
+/// Moves the first in line from the waitlist into a freed place.
+fn promote_waitlisted(conn: &mut DbConnection, mail: &MailSettings, run: &RunRow) -> Result<(), AppError> {
+    while enrolled_count(conn, run.id)? < i64::from(run.capacity) {
+        let next: Option<EnrolmentRow> = enrolments::table
+            .filter(enrolments::run_id.eq(run.id))
+            .filter(enrolments::status.eq(Status::Waitlisted.code()))
+            .order((enrolments::updated_at.asc(), enrolments::id.asc()))
+            .select(EnrolmentRow::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(next) = next else { break };
+        set_status(conn, &next, Status::Enrolled, None, Some("promoted from the waitlist"))?;
+        notify(conn, mail, run, next.user_id, mail::Kind::EnrolmentPromoted, None)?;
+    }
+    Ok(())
+}
+
+/// Gives a place if one is free, else a place on the waitlist.
+fn place_status(conn: &mut DbConnection, run: &RunRow) -> Result<Status, AppError> {
+    Ok(if enrolled_count(conn, run.id)? < i64::from(run.capacity) {
+        Status::Enrolled
+    } else {
+        Status::Waitlisted
+    })
+}
+
+fn existing(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<Option<EnrolmentRow>, AppError> {
+    Ok(enrolments::table
+        .filter(enrolments::run_id.eq(run_id))
+        .filter(enrolments::user_id.eq(user_id))
+        .select(EnrolmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Creates or renews a user's enrolment with the given status, in the caller's
+/// transaction, and records it.
+fn put(
+    conn: &mut DbConnection,
+    run: &RunRow,
+    user_id: i64,
+    status: Status,
+    actor: i64,
+    reason: Option<&str>,
+) -> Result<EnrolmentRow, AppError> {
+    match existing(conn, run.id, user_id)? {
+        Some(row) => set_status(conn, &row, status, Some(actor), reason),
+        None => {
+            let now = Utc::now().naive_utc();
+            let id: i64 = diesel::insert_into(enrolments::table)
+                .values((
+                    enrolments::run_id.eq(run.id),
+                    enrolments::user_id.eq(user_id),
+                    enrolments::status.eq(status.code()),
+                    enrolments::created_at.eq(now),
+                    enrolments::updated_at.eq(now),
+                ))
+                .returning(enrolments::id)
+                .get_result(conn)?;
+            record(conn, id, None, status, Some(actor), reason)?;
+            Ok(EnrolmentRow {
+                id,
+                run_id: run.id,
+                user_id,
+                status: status.code().to_owned(),
+                created_at: now,
+                updated_at: now,
+            })
+        }
+    }
+}
+
+fn kind_for(status: Status) -> Option<mail::Kind> {
+    match status {
+        Status::Requested => Some(mail::Kind::EnrolmentRequested),
+        Status::Enrolled => Some(mail::Kind::EnrolmentApproved),
+        Status::Waitlisted => Some(mail::Kind::EnrolmentWaitlisted),
+        Status::Rejected => Some(mail::Kind::EnrolmentRejected),
+        _ => None,
+    }
+}
+
+/// A learner enrols themselves: at once in open runs and with the right key, as a
+/// request where the run needs approval. Invitation-only runs refuse.
+pub fn self_enrol(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    user: &User,
+    run_id: i64,
+    key: Option<&str>,
+    today: NaiveDate,
+) -> Result<EnrolmentRow, AppError> {
+    let run = find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
+    let visible = open_to(&run, user, today) || existing(conn, run.id, user.id)?.is_some();
+    if !visible {
+        return Err(AppError::NotFound);
+    }
+    if today > run.enrol_by {
+        return Err(AppError::Conflict("runs.enrolment_closed"));
+    }
+    match run.enrolment_mode() {
+        EnrolmentMode::Invitation => return Err(AppError::Forbidden),
+        EnrolmentMode::Key => {
+            let expected = run.enrolment_key.clone().unwrap_or_default();
+            let given = key.unwrap_or_default().trim();
+            let matches =
+                !expected.is_empty() && subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into();
+            if !matches {
+                return Err(AppError::BadRequest("runs.key_wrong"));
+            }
+        }
+        _ => {}
+    }
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        if let Some(current) = existing(conn, run.id, user.id)? {
+            match current.status() {
+                status if status.is_active() || status == Status::Completed => return Ok(current),
+                Status::Rejected => return Err(AppError::Conflict("runs.already_rejected")),
+                _ => {}
+            }
+        }
+        let status = if run.enrolment_mode() == EnrolmentMode::Approval {
+            Status::Requested
+        } else {
+            place_status(conn, &run)?
+        };
+        let row = put(conn, &run, user.id, status, user.id, None)?;
+        if let Some(kind) = kind_for(status) {
+            notify(conn, mail, &run, user.id, kind, None)?;
+        }
+        Ok(row)
+    })
+}
+
+fn find_enrolment(conn: &mut DbConnection, id: i64) -> Result<Option<EnrolmentRow>, AppError> {
+    Ok(enrolments::table
+        .find(id)
+        .select(EnrolmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A coordinator approves a request: a place if one is free, else the waitlist.
+pub fn approve(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    manager: &User,
+    enrolment_id: i64,
+) -> Result<EnrolmentRow, AppError> {
+    let enrolment = find_enrolment(conn, enrolment_id)?.ok_or(AppError::NotFound)?;
+    let run = find_run_for_manager(conn, manager, enrolment.run_id)?;
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        let current = find_enrolment(conn, enrolment_id)?.ok_or(AppError::NotFound)?;
+        if current.status() != Status::Requested {
+            return Err(AppError::Conflict("runs.not_requested"));
+        }
+        let status = place_status(conn, &run)?;
+        let row = set_status(conn, &current, status, Some(manager.id), None)?;
+        if let Some(kind) = kind_for(status) {
+            notify(conn, mail, &run, current.user_id, kind, None)?;
+        }
+        Ok(row)
+    })
+}
+
+/// A coordinator rejects a request or a waitlisted learner, with a reason.
+pub fn reject(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    manager: &User,
+    enrolment_id: i64,
+    reason: &str,
+) -> Result<EnrolmentRow, AppError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::BadRequest("runs.reason_missing"));
+    }
+    let enrolment = find_enrolment(conn, enrolment_id)?.ok_or(AppError::NotFound)?;
+    let run = find_run_for_manager(conn, manager, enrolment.run_id)?;
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        let current = find_enrolment(conn, enrolment_id)?.ok_or(AppError::NotFound)?;
+        if !matches!(current.status(), Status::Requested | Status::Waitlisted) {
+            return Err(AppError::Conflict("runs.cannot_reject"));
+        }
+        let row = set_status(conn, &current, Status::Rejected, Some(manager.id), Some(reason))?;
+        notify(
+            conn,
+            mail,
+            &run,
+            current.user_id,
+            mail::Kind::EnrolmentRejected,
+            Some(reason),
+        )?;
+        Ok(row)
+    })
+}
+
+/// The learner leaves the run; a place they held goes to the first in line.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    user: &User,
+    enrolment_id: i64,
+) -> Result<EnrolmentRow, AppError> {
+    let enrolment = find_enrolment(conn, enrolment_id)?
+        .filter(|e| e.user_id == user.id)
+        .ok_or(AppError::NotFound)?;
+    let run = find_run(conn, enrolment.run_id)?.ok_or(AppError::NotFound)?;
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        let current = find_enrolment(conn, enrolment_id)?.ok_or(AppError::NotFound)?;
+        if !current.status().is_active() {
+            return Err(AppError::Conflict("runs.cannot_withdraw"));
+        }
+        let row = set_status(conn, &current, Status::Withdrawn, Some(user.id), None)?;
+        promote_waitlisted(conn, mail, &run)?;
+        Ok(row)
+    })
+}
+
+/// A coordinator enrols someone directly (bulk upload, invitations): a place if one
+/// is free, else the waitlist. An active enrolment is left as it is.
+pub fn enrol_by_manager(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    manager: &User,
+    run: &RunRow,
+    user_id: i64,
+) -> Result<EnrolmentRow, AppError> {
+    lock_run(conn, run.id)?;
+    if let Some(current) = existing(conn, run.id, user_id)? {
+        if current.status().is_active() || current.status() == Status::Completed {
+            return Ok(current);
+        }
+    }
+    let status = place_status(conn, run)?;
+    let row = put(
+        conn,
+        run,
+        user_id,
+        status,
+        manager.id,
+        Some("enrolled by a coordinator"),
+    )?;
+    if let Some(kind) = kind_for(status) {
+        notify(conn, mail, run, user_id, kind, None)?;
+    }
+    Ok(row)
+}
+
+pub fn enrolments_of_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<EnrolmentRow>, AppError> {
+    Ok(enrolments::table
+        .filter(enrolments::user_id.eq(user_id))
+        .order(enrolments::id.desc())
+        .select(EnrolmentRow::as_select())
+        .load(conn)?)
+}
+
+pub fn enrolments_of_run(
+    conn: &mut DbConnection,
+    run_id: i64,
+) -> Result<Vec<(EnrolmentRow, String, String)>, AppError> {
+    let rows: Vec<(EnrolmentRow, String, String)> = enrolments::table
+        .inner_join(users::table)
+        .filter(enrolments::run_id.eq(run_id))
+        .order((enrolments::status.asc(), enrolments::updated_at.asc()))
+        .select((EnrolmentRow::as_select(), users::name, users::email))
+        .load(conn)?;
+    Ok(rows)
+}
+
+/// The run whose national adaptation a learner reads: their most recent active run of
+/// the course.
+pub fn run_country_for(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course_id: &str,
+) -> Result<Option<&'static str>, AppError> {
+    let runs: Vec<RunRow> = course_runs::table
+        .inner_join(enrolments::table)
+        .filter(enrolments::user_id.eq(user_id))
+        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .filter(course_runs::course_id.eq(course_id))
+        .order(course_runs::starts_on.desc())
+        .select(RunRow::as_select())
+        .load(conn)?;
+    Ok(runs.first().and_then(RunRow::adaptation_country))
+}
+
+/// Whether a learner may read a course: trainers and above always; learners with an
+/// enrolment in one of its runs, or any learner while no run of the course exists.
+pub fn may_study(conn: &mut DbConnection, user: &User, course_id: &str) -> Result<bool, AppError> {
+    if user.role.is_staff() {
+        return Ok(true);
+    }
+    let runs: i64 = course_runs::table
+        .filter(course_runs::course_id.eq(course_id))
+        .count()
+        .get_result(conn)?;
+    if runs == 0 {
+        return Ok(true);
+    }
+    let mine: i64 = course_runs::table
+        .inner_join(enrolments::table)
+        .filter(enrolments::user_id.eq(user.id))
+        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .filter(course_runs::course_id.eq(course_id))
+        .count()
+        .get_result(conn)?;
+    Ok(mine > 0)
+}
+
+/// Queues "starting soon" reminders for runs starting within three days, once per
+/// run and learner.
+pub fn queue_start_reminders(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let today = now.date();
+    let soon = today + chrono::Duration::days(3);
+    let runs: Vec<RunRow> = course_runs::table
+        .filter(course_runs::reminder_sent_at.is_null())
+        .filter(course_runs::starts_on.ge(today))
+        .filter(course_runs::starts_on.le(soon))
+        .select(RunRow::as_select())
+        .load(conn)?;
+    let mut queued = 0;
+    for run in runs {
+        db::write_transaction(conn, |conn| -> Result<(), AppError> {
+            let learners: Vec<i64> = enrolments::table
+                .filter(enrolments::run_id.eq(run.id))
+                .filter(enrolments::status.eq(Status::Enrolled.code()))
+                .select(enrolments::user_id)
+                .load(conn)?;
+            for user_id in learners {
+                let Some(user) = user_store::find(conn, user_id)? else {
+                    continue;
+                };
+                let course = run_title(conn, &run, user.locale)?;
+                mail.queue(
+                    conn,
+                    &Email {
+                        to: user.email.clone(),
+                        name: user.name.clone(),
+                        locale: user.locale,
+                        kind: mail::Kind::RunStartingSoon,
+                        args: vec![
+                            ("course", course),
+                            ("starts", i18n::format_date(user.locale, run.starts_on)),
+                        ],
+                        link: Some(mail.link(&format!("/courses/{}", run.course_id))),
+                        dedupe_key: Some(format!("run-{}-start-{}", run.id, user.id)),
+                    },
+                )?;
+                queued += 1;
+            }
+            diesel::update(course_runs::table.find(run.id))
+                .set(course_runs::reminder_sent_at.eq(now))
+                .execute(conn)?;
+            Ok(())
+        })?;
+    }
+    Ok(queued)
+}
