@@ -54,9 +54,17 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
         println!();
     }
     drop(conn);
+    let delivery = crate::mail::Delivery::new(config.smtp_url.as_deref(), config.data_dir.join("outbox"))?;
+    match &config.smtp_url {
+        Some(_) => tracing::info!("mail is sent over SMTP"),
+        None => {
+            tracing::info!(folder = %config.data_dir.join("outbox").display(), "no BILIM_SMTP_URL: mail is written as .eml files")
+        }
+    }
     let backend = config.database.backend;
     let bind = config.bind.clone();
-    let state = web::Data::new(AppState::new(pool, backend, config).context("cannot load the templates")?);
+    let state = web::Data::new(AppState::new(pool.clone(), backend, config).context("cannot start the application")?);
+    crate::mail::spawn_worker(pool, delivery, state.mail.clone()).context("cannot start the mail worker")?;
     tracing::info!(%bind, database = backend.name(), "Bilim is listening");
     println!("Bilim is running on http://{bind} ({} database)", backend.name());
     HttpServer::new(move || crate::web::app(state.clone()))

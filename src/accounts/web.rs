@@ -282,10 +282,16 @@ async fn register(
     };
     let plain = registration.password.clone();
     let password_hash = web::block(move || password::hash(&plain)).await??;
+    let mail = state.mail.clone();
     let outcome = state
         .db(move |conn| {
-            Ok(service::register(conn, &registration, &password_hash, Role::Learner)
-                .map(|id| (id, registration.profile.locale)))
+            let outcome = service::register(conn, &registration, &password_hash, Role::Learner);
+            if let Ok(id) = &outcome {
+                if let Some(user) = store::find(conn, *id)? {
+                    super::recovery::send_verification(conn, &mail, &user)?;
+                }
+            }
+            Ok(outcome.map(|id| (id, registration.profile.locale)))
         })
         .await?;
     match outcome {

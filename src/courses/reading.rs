@@ -391,6 +391,9 @@ pub fn module_page(
     choice: CountryChoice<'_>,
 ) -> Result<ModulePage, AppError> {
     let course = store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    if !crate::enrolment::may_study(conn, user, course_id)? {
+        return Err(AppError::Forbidden);
+    }
     let modules = store::modules_of(conn, course_id)?;
     let index = modules
         .iter()
@@ -402,7 +405,11 @@ pub fn module_page(
         .select((module_versions::language, module_versions::country))
         .load(conn)?;
     let is_staff = user.role.is_staff();
-    let reader_country = country_of(user);
+    // A learner in a course run reads the adaptation of the run's country.
+    let reader_country = match crate::enrolment::run_country_for(conn, user.id, course_id)? {
+        Some(country) => Some(country),
+        None => country_of(user),
+    };
     let resolved = resolve(&keys, locale, reader_country, choice, is_staff).ok_or(AppError::NotFound)?;
     let version = store::find_version(conn, course_id, module_id, resolved.language.code(), &resolved.country)?
         .ok_or(AppError::NotFound)?;
@@ -512,6 +519,9 @@ pub fn module_page(
 /// Marks a module complete for a user; unknown courses and modules are `NotFound`.
 pub fn complete(conn: &mut DbConnection, user: &User, course_id: &str, module_id: &str) -> Result<(), AppError> {
     store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    if !crate::enrolment::may_study(conn, user, course_id)? {
+        return Err(AppError::Forbidden);
+    }
     let modules = store::modules_of(conn, course_id)?;
     if !modules.iter().any(|m| m.id == module_id) {
         return Err(AppError::NotFound);

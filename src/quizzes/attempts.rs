@@ -433,6 +433,9 @@ pub fn start(
     now: NaiveDateTime,
 ) -> Result<(Attempt, bool), AppError> {
     let quiz = find_quiz(conn, course_id, quiz_id)?.ok_or(AppError::NotFound)?;
+    if !crate::enrolment::may_study(conn, user, course_id)? {
+        return Err(AppError::Forbidden);
+    }
     let is_preview = user.role.is_staff();
     let id = db::write_transaction(conn, |conn| -> Result<Result<i64, i64>, AppError> {
         lock_user_on_postgres(conn, user.id)?;

@@ -17,7 +17,7 @@ use tera::Tera;
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::{accounts, courses, institutions, quizzes};
+use crate::{accounts, courses, enrolment, institutions, quizzes};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -26,12 +26,16 @@ pub struct AppState {
     pub tera: Tera,
     pub assets: assets::Assets,
     pub limits: rate_limit::RateLimits,
+    pub mail: crate::mail::MailSettings,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, backend: Backend, config: Config) -> Result<Self, tera::Error> {
         let trust_proxy = std::env::var("BILIM_TRUST_PROXY").map(|v| v == "true").unwrap_or(false);
+        let mail = crate::mail::MailSettings::new(&config.mail_from, &config.site_name, &config.public_url)
+            .map_err(tera::Error::msg)?;
         Ok(AppState {
+            mail,
             pool,
             backend,
             config,
@@ -96,16 +100,19 @@ pub fn app(
         .route("/static/{name}", web::get().to(assets::static_file))
         .route("/logo", web::get().to(assets::logo))
         .configure(accounts::web::routes)
+        .configure(accounts::recovery::routes)
         .configure(accounts::admin::routes)
         .configure(institutions::web::routes)
         .configure(courses::web::routes)
         .configure(quizzes::web::routes)
+        .configure(enrolment::web::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)
                 .configure(institutions::api::routes)
                 .configure(courses::api::routes)
                 .configure(quizzes::api::routes)
+                .configure(enrolment::api::routes)
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(not_found))

@@ -37,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "accounts/register.html",
     "accounts/profile.html",
     "accounts/setup.html",
+    "accounts/forgot.html",
+    "accounts/reset.html",
+    "accounts/invitation.html",
+    "accounts/verified.html",
     "admin/index.html",
     "admin/institutions.html",
     "admin/users.html",
@@ -50,6 +54,11 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "quizzes/grading.html",
     "quizzes/grade_essay.html",
     "quizzes/statistics.html",
+    "runs/list.html",
+    "runs/run.html",
+    "runs/manage_list.html",
+    "runs/form.html",
+    "runs/manage.html",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {
@@ -123,6 +132,7 @@ struct NavUser {
     role: Role,
     is_admin: bool,
     is_staff: bool,
+    is_manager: bool,
 }
 
 /// The same page in another language: the current path and query with `lang` set.
@@ -153,6 +163,7 @@ pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context
             role: u.role,
             is_admin: u.role == Role::Admin,
             is_staff: u.role.is_staff(),
+            is_manager: matches!(u.role, Role::Coordinator | Role::Admin),
         }),
     );
     let languages: Vec<LanguageLink> = Locale::ALL

@@ -1,0 +1,248 @@
+//! Links sent by mail: confirming an address, accepting an invitation by setting a
+//! password, and resetting a forgotten password. A reset request answers the same
+//! whether or not the address has an account, so it reveals nothing.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::model::User;
+use super::tokens::{self, Purpose};
+use super::{password, session, store};
+use crate::db::{self, DbConnection};
+use crate::error::{AppError, AppResult};
+use crate::mail::{Email, Kind, MailSettings};
+use crate::validation::{self, FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+use crate::web::context::{self, RequestContext};
+use crate::web::forms::CsrfForm;
+use crate::web::render;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/password/forgot", web::get().to(forgot_page))
+        .route("/password/forgot", web::post().to(forgot))
+        .route("/password/reset", web::get().to(reset_page))
+        .route("/password/reset", web::post().to(reset))
+        .route("/invitation", web::get().to(invitation_page))
+        .route("/invitation", web::post().to(accept_invitation))
+        .route("/verify-email", web::get().to(verify_email));
+}
+
+/// Queues the message that asks a new user to confirm their address.
+pub fn send_verification(conn: &mut DbConnection, mail: &MailSettings, user: &User) -> Result<(), AppError> {
+    let token = tokens::issue(conn, user.id, Purpose::VerifyEmail, Utc::now().naive_utc())?;
+    mail.queue(
+        conn,
+        &Email {
+            to: user.email.clone(),
+            name: user.name.clone(),
+            locale: user.locale,
+            kind: Kind::VerifyEmail,
+            args: vec![],
+            link: Some(mail.link(&format!("/verify-email?token={token}"))),
+            dedupe_key: None,
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ForgotForm {
+    email: String,
+}
+
+fn forgot_form(
+    state: &AppState,
+    ctx: &RequestContext,
+    form: &ForgotForm,
+    errors: Option<&FieldErrors>,
+    sent: bool,
+) -> AppResult<HttpResponse> {
+    let mut page = render::base_context(state, ctx);
+    page.insert("email", &form.email);
+    page.insert("sent", &sent);
+    match errors {
+        Some(errors) => {
+            render::with_errors(&mut page, errors, ctx.locale);
+            render::form_with_errors(state, "accounts/forgot.html", &page)
+        }
+        None => render::page(state, "accounts/forgot.html", &page),
+    }
+}
+
+async fn forgot_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    forgot_form(&state, &ctx, &ForgotForm::default(), None, false)
+}
+
+async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<ForgotForm>,
+) -> AppResult<HttpResponse> {
+    state.limits.check(&state.limits.sign_in, &req)?;
+    let mut errors = FieldErrors::new();
+    let email = validation::email(&mut errors, "email", &form.email);
+    if !errors.is_empty() {
+        return forgot_form(&state, &ctx, &form, Some(&errors), false);
+    }
+    let mail = state.mail.clone();
+    state
+        .db(move |conn| {
+            let Some(row) = store::find_row_by_email(conn, &email)? else {
+                return Ok(());
+            };
+            let user = User::try_from(row)?;
+            db::write_transaction(conn, |conn| {
+                let token = tokens::issue(conn, user.id, Purpose::PasswordReset, Utc::now().naive_utc())?;
+                mail.queue(
+                    conn,
+                    &Email {
+                        to: user.email.clone(),
+                        name: user.name.clone(),
+                        locale: user.locale,
+                        kind: Kind::PasswordReset,
+                        args: vec![],
+                        link: Some(mail.link(&format!("/password/reset?token={token}"))),
+                        dedupe_key: None,
+                    },
+                )
+            })
+        })
+        .await?;
+    forgot_form(&state, &ctx, &ForgotForm::default(), None, true)
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct TokenQuery {
+    token: String,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct NewPasswordForm {
+    token: String,
+    password: String,
+    password_confirmation: String,
+}
+
+async fn token_owner(state: &AppState, token: &str, purpose: Purpose) -> AppResult<i64> {
+    let token = token.to_owned();
+    state
+        .db(move |conn| tokens::peek(conn, &token, purpose, Utc::now().naive_utc()))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn password_form(
+    state: &AppState,
+    ctx: &RequestContext,
+    template: &str,
+    token: &str,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let mut page = render::base_context(state, ctx);
+    page.insert("token", token);
+    page.insert("password_min", &PASSWORD_MIN_CHARS);
+    page.insert("password_max", &PASSWORD_MAX_CHARS);
+    match errors {
+        Some(errors) => {
+            render::with_errors(&mut page, errors, ctx.locale);
+            render::form_with_errors(state, template, &page)
+        }
+        None => render::page(state, template, &page),
+    }
+}
+
+async fn reset_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<TokenQuery>,
+) -> AppResult<HttpResponse> {
+    token_owner(&state, &query.token, Purpose::PasswordReset).await?;
+    password_form(&state, &ctx, "accounts/reset.html", &query.token, None)
+}
+
+async fn invitation_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<TokenQuery>,
+) -> AppResult<HttpResponse> {
+    token_owner(&state, &query.token, Purpose::Invitation).await?;
+    password_form(&state, &ctx, "accounts/invitation.html", &query.token, None)
+}
+
+/// Sets a new password with a one-time token and signs the user in; the address is
+/// confirmed too, since the link arrived in its mailbox.
+async fn set_password_with(
+    state: &AppState,
+    ctx: &RequestContext,
+    form: NewPasswordForm,
+    purpose: Purpose,
+    template: &str,
+) -> AppResult<HttpResponse> {
+    token_owner(state, &form.token, purpose).await?;
+    let mut errors = FieldErrors::new();
+    validation::new_password(&mut errors, "password", &form.password);
+    if !errors.has("password") && form.password != form.password_confirmation {
+        errors.add("password_confirmation", "accounts.password_mismatch");
+    }
+    if !errors.is_empty() {
+        return password_form(state, ctx, template, &form.token, Some(&errors));
+    }
+    let plain = form.password.clone();
+    let hash = web::block(move || password::hash(&plain)).await??;
+    let token = form.token.clone();
+    let (user_id, version) = state
+        .db(move |conn| {
+            db::write_transaction(conn, |conn| {
+                let now = Utc::now().naive_utc();
+                let user_id = tokens::redeem(conn, &token, purpose, now)?.ok_or(AppError::NotFound)?;
+                let version = store::set_password(conn, user_id, &hash)?;
+                store::mark_email_verified(conn, user_id, now)?;
+                Ok((user_id, version))
+            })
+        })
+        .await?;
+    let issued = session::issue(&state.config.secret, user_id, version)?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/profile?saved=password"))
+        .cookie(context::session_cookie(state, issued.token))
+        .finish())
+}
+
+async fn reset(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<NewPasswordForm>,
+) -> AppResult<HttpResponse> {
+    set_password_with(&state, &ctx, form, Purpose::PasswordReset, "accounts/reset.html").await
+}
+
+async fn accept_invitation(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<NewPasswordForm>,
+) -> AppResult<HttpResponse> {
+    set_password_with(&state, &ctx, form, Purpose::Invitation, "accounts/invitation.html").await
+}
+
+async fn verify_email(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<TokenQuery>,
+) -> AppResult<HttpResponse> {
+    let token = query.into_inner().token;
+    state
+        .db(move |conn| {
+            let now = Utc::now().naive_utc();
+            let user_id = tokens::redeem(conn, &token, Purpose::VerifyEmail, now)?.ok_or(AppError::NotFound)?;
+            store::mark_email_verified(conn, user_id, now)
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("verified", &true);
+    render::page(&state, "accounts/verified.html", &page)
+}

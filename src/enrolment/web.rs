@@ -1,0 +1,542 @@
+//! Course run pages: learners find runs and enrol; coordinators create runs, decide
+//! requests and enrol groups from a CSV file.
+
+use actix_multipart::Multipart;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::{bulk, EnrolmentMode, Mode, Phase, RunInput, RunRow, Status};
+use crate::accounts::model::{Category, Country, Role, User};
+use crate::courses::store as course_store;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Locale};
+use crate::institutions;
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::forms::CsrfForm;
+use crate::web::render;
+use crate::web::AppState;
+
+const MANAGERS: [Role; 2] = [Role::Coordinator, Role::Admin];
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/runs", web::get().to(runs_page))
+        .route("/runs/{run}", web::get().to(run_page))
+        .route("/runs/{run}/enrol", web::post().to(enrol))
+        .route("/runs/{run}/withdraw", web::post().to(withdraw))
+        .route("/coordinator/runs", web::get().to(manage_list))
+        .route("/coordinator/runs/new", web::get().to(new_run_page))
+        .route("/coordinator/runs/new", web::post().to(create_run))
+        .route("/coordinator/runs/{run}", web::get().to(manage_run))
+        .route("/coordinator/runs/{run}/bulk", web::post().to(bulk_upload))
+        .route("/coordinator/enrolments/{id}/approve", web::post().to(approve))
+        .route("/coordinator/enrolments/{id}/reject", web::post().to(reject));
+}
+
+fn redirect(to: String) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// A run as the pages show it, in the reader's language.
+#[derive(Debug, Clone, Serialize)]
+struct RunView {
+    id: i64,
+    course_id: String,
+    course: String,
+    institution: String,
+    dates: String,
+    enrol_by: String,
+    language: &'static str,
+    country: String,
+    mode: String,
+    enrolment: String,
+    enrolment_code: &'static str,
+    phase: String,
+    places: String,
+    capacity: i32,
+    enrolled: i64,
+}
+
+fn label(locale: Locale, group: &str, code: &str) -> String {
+    i18n::t(locale, &format!("{group}.{code}"))
+}
+
+fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunView> {
+    let course = course_store::find_course(conn, &run.course_id)?
+        .and_then(|c| i18n::pick_text(&c.titles(), locale))
+        .unwrap_or_else(|| run.course_id.clone());
+    let institution = institutions::find(conn, run.institution_id)?
+        .map(|i| i.name)
+        .unwrap_or_default();
+    let enrolled = super::enrolled_count(conn, run.id)?;
+    let free = (i64::from(run.capacity) - enrolled).max(0);
+    Ok(RunView {
+        id: run.id,
+        course_id: run.course_id.clone(),
+        course,
+        institution,
+        dates: format!(
+            "{} – {}",
+            i18n::format_date(locale, run.starts_on),
+            i18n::format_date(locale, run.ends_on)
+        ),
+        enrol_by: i18n::format_date(locale, run.enrol_by),
+        language: Locale::from_code(&run.language)
+            .map(Locale::native_name)
+            .unwrap_or_default(),
+        country: label(locale, "countries", &run.country),
+        mode: label(locale, "run_modes", &run.mode),
+        enrolment: label(locale, "enrolment_modes", &run.enrolment),
+        enrolment_code: run.enrolment_mode().code(),
+        phase: label(locale, "phases", &run.phase),
+        places: i18n::t_count(locale, "runs.places_free", free, &[]),
+        capacity: run.capacity,
+        enrolled,
+    })
+}
+
+#[derive(Serialize)]
+struct MyEnrolment {
+    run: RunView,
+    status: String,
+}
+
+async fn runs_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let locale = ctx.locale;
+    let (open, mine) = state
+        .db(move |conn| {
+            let today = Utc::now().date_naive();
+            let enrolments = super::enrolments_of_user(conn, user.id)?;
+            let mut mine = Vec::new();
+            for enrolment in &enrolments {
+                if let Some(run) = super::find_run(conn, enrolment.run_id)? {
+                    mine.push(MyEnrolment {
+                        run: run_view(conn, &run, locale)?,
+                        status: label(locale, "enrolment_status", &enrolment.status),
+                    });
+                }
+            }
+            let taken: Vec<i64> = enrolments.iter().map(|e| e.run_id).collect();
+            let open = super::visible_runs(conn, &user, today)?
+                .into_iter()
+                .filter(|run| !taken.contains(&run.id) && super::open_to(run, &user, today))
+                .map(|run| run_view(conn, &run, locale))
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok((open, mine))
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("open_runs", &open);
+    page.insert("my_enrolments", &mine);
+    render::page(&state, "runs/list.html", &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RunPageQuery {
+    error: Option<String>,
+}
+
+async fn run_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    query: web::Query<RunPageQuery>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let locale = ctx.locale;
+    let (view, enrolment) = state
+        .db(move |conn| {
+            let run = super::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
+            let enrolment = super::enrolments_of_user(conn, user.id)?
+                .into_iter()
+                .find(|e| e.run_id == run.id);
+            let today = Utc::now().date_naive();
+            let visible =
+                enrolment.is_some() || super::open_to(&run, &user, today) || super::manages(&user, run.institution_id);
+            if !visible {
+                return Err(AppError::NotFound);
+            }
+            Ok((run_view(conn, &run, locale)?, enrolment))
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("run", &view);
+    page.insert("enrolment_id", &enrolment.as_ref().map(|e| e.id));
+    page.insert(
+        "status",
+        &enrolment.as_ref().map(|e| label(locale, "enrolment_status", &e.status)),
+    );
+    page.insert("active", &enrolment.as_ref().is_some_and(|e| e.status().is_active()));
+    let error = query
+        .error
+        .as_deref()
+        .filter(|e| e.starts_with("runs."))
+        .map(|key| i18n::t(locale, key));
+    page.insert("error", &error);
+    render::page(&state, "runs/run.html", &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EnrolForm {
+    key: String,
+}
+
+async fn enrol(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<EnrolForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let mail = state.mail.clone();
+    let outcome = state
+        .db(move |conn| super::self_enrol(conn, &mail, &user, run_id, Some(&form.key), Utc::now().date_naive()))
+        .await;
+    match outcome {
+        Ok(_) => Ok(redirect(format!("/runs/{run_id}"))),
+        // Shown on the run's page, in the reader's language.
+        Err(AppError::BadRequest(key) | AppError::Conflict(key)) => Ok(redirect(format!("/runs/{run_id}?error={key}"))),
+        Err(error) => Err(error),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WithdrawForm {
+    enrolment_id: String,
+}
+
+async fn withdraw(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<WithdrawForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let enrolment_id = parse_id(&form.enrolment_id)?;
+    let mail = state.mail.clone();
+    state
+        .db(move |conn| super::withdraw(conn, &mail, &user, enrolment_id))
+        .await?;
+    Ok(redirect(format!("/runs/{run_id}")))
+}
+
+// ---- coordinators ----
+
+async fn manage_list(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let locale = ctx.locale;
+    let runs = state
+        .db(move |conn| {
+            super::visible_runs(conn, &user, Utc::now().date_naive())?
+                .iter()
+                .map(|run| run_view(conn, run, locale))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("runs", &runs);
+    render::page(&state, "runs/manage_list.html", &page)
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, group: &str, locale: Locale) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice {
+            value: code(*v).to_owned(),
+            label: label(locale, group, code(*v)),
+        })
+        .collect()
+}
+
+async fn run_form(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: &User,
+    form: &RunInput,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let locale = ctx.locale;
+    let for_user = user.clone();
+    let (courses, institutions) = state
+        .db(move |conn| {
+            let courses: Vec<Choice> = course_store::active_courses(conn)?
+                .into_iter()
+                .map(|c| Choice {
+                    label: i18n::pick_text(&c.titles(), locale).unwrap_or_else(|| c.id.clone()),
+                    value: c.id,
+                })
+                .collect();
+            let institutions: Vec<Choice> = institutions::list(conn)?
+                .into_iter()
+                .filter(|i| super::manages(&for_user, i.id))
+                .map(|i| Choice {
+                    value: i.id.to_string(),
+                    label: i.name,
+                })
+                .collect();
+            Ok((courses, institutions))
+        })
+        .await?;
+    let mut page = render::base_context(state, ctx);
+    page.insert("form", form);
+    page.insert("courses", &courses);
+    page.insert("institutions", &institutions);
+    page.insert(
+        "run_languages",
+        &Locale::ALL
+            .iter()
+            .map(|l| Choice {
+                value: l.code().into(),
+                label: l.native_name().into(),
+            })
+            .collect::<Vec<_>>(),
+    );
+    page.insert("countries", &choices(Country::ALL, Country::code, "countries", locale));
+    page.insert("modes", &choices(Mode::ALL, Mode::code, "run_modes", locale));
+    page.insert(
+        "enrolment_modes",
+        &choices(EnrolmentMode::ALL, EnrolmentMode::code, "enrolment_modes", locale),
+    );
+    page.insert("phases", &choices(Phase::ALL, Phase::code, "phases", locale));
+    page.insert(
+        "categories",
+        &choices(Category::ALL, Category::code, "categories", locale),
+    );
+    match errors {
+        Some(errors) => {
+            render::with_errors(&mut page, errors, locale);
+            render::form_with_errors(state, "runs/form.html", &page)
+        }
+        None => render::page(state, "runs/form.html", &page),
+    }
+}
+
+async fn new_run_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let form = RunInput {
+        institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
+        language: ctx.locale.code().into(),
+        country: user.country.map(|c| c.code().to_owned()).unwrap_or_default(),
+        ..RunInput::default()
+    };
+    run_form(&state, &ctx, &user, &form, None).await
+}
+
+async fn create_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    let first = |name: &str| field(name).first().map(|v| v.to_string()).unwrap_or_default();
+    let form = RunInput {
+        course_id: first("course_id"),
+        institution_id: first("institution_id"),
+        language: first("language"),
+        country: first("country"),
+        starts_on: first("starts_on"),
+        ends_on: first("ends_on"),
+        enrol_by: first("enrol_by"),
+        capacity: first("capacity"),
+        mode: first("mode"),
+        enrolment: first("enrolment"),
+        key: first("key"),
+        phase: first("phase"),
+        categories: field("categories").join(" "),
+    };
+    let checked_form = form.clone();
+    let creator = user.clone();
+    let outcome = state
+        .db(move |conn| match super::check_run(conn, &checked_form)? {
+            Ok(fields) => super::create_run(conn, &creator, &fields).map(Ok),
+            Err(errors) => Ok(Err(errors)),
+        })
+        .await?;
+    match outcome {
+        Ok(id) => Ok(redirect(format!("/coordinator/runs/{id}"))),
+        Err(errors) => run_form(&state, &ctx, &user, &form, Some(&errors)).await,
+    }
+}
+
+#[derive(Serialize)]
+struct EnrolmentLine {
+    id: i64,
+    name: String,
+    email: String,
+    status: String,
+    requested: bool,
+    waitlisted: bool,
+}
+
+async fn manage_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    run_id: i64,
+    preview: Option<(Vec<bulk::RowOutcome>, bool, bool)>,
+    upload_error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let locale = ctx.locale;
+    let (view, lines) = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &user, run_id)?;
+            let lines = super::enrolments_of_run(conn, run.id)?
+                .into_iter()
+                .map(|(row, name, email)| EnrolmentLine {
+                    id: row.id,
+                    status: label(locale, "enrolment_status", &row.status),
+                    requested: row.status() == Status::Requested,
+                    waitlisted: row.status() == Status::Waitlisted,
+                    name,
+                    email,
+                })
+                .collect::<Vec<_>>();
+            Ok((run_view(conn, &run, locale)?, lines))
+        })
+        .await?;
+    let mut page = render::base_context(state, ctx);
+    page.insert("run", &view);
+    page.insert("enrolments", &lines);
+    let (rows, applied, has_errors) = preview
+        .map(|(rows, applied, errors)| (Some(rows), applied, errors))
+        .unwrap_or((None, false, false));
+    page.insert("preview", &rows);
+    page.insert("applied", &applied);
+    page.insert("preview_has_errors", &has_errors);
+    page.insert("upload_error", &upload_error);
+    render::page(state, "runs/manage.html", &page)
+}
+
+async fn manage_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    manage_page(&state, &ctx, parse_id(&path)?, None, None).await
+}
+
+async fn approve(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    _form: CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let id = parse_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
+    Ok(redirect(format!("/coordinator/runs/{}", row.run_id)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RejectForm {
+    reason: String,
+}
+
+async fn reject(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<RejectForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let id = parse_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state
+        .db(move |conn| super::reject(conn, &mail, &user, id, &form.reason))
+        .await?;
+    Ok(redirect(format!("/coordinator/runs/{}", row.run_id)))
+}
+
+/// Reads the upload form: its CSRF token, the action and the file's bytes.
+async fn read_upload(mut payload: Multipart) -> AppResult<(String, String, Vec<u8>)> {
+    let (mut token, mut action, mut file) = (String::new(), String::new(), Vec::new());
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| AppError::BadRequest("errors.bad_request"))?;
+        let name = field
+            .content_disposition()
+            .and_then(|d| d.get_name())
+            .unwrap_or_default()
+            .to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("errors.bad_request"))?;
+            if bytes.len() + chunk.len() > bulk::MAX_BYTES {
+                return Err(AppError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => token = String::from_utf8_lossy(&bytes).into_owned(),
+            "action" => action = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => file = bytes,
+            _ => {}
+        }
+    }
+    Ok((token, action, file))
+}
+
+async fn bulk_upload(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    payload: Multipart,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let run_id = parse_id(&path)?;
+    let (token, action, file) = read_upload(payload).await?;
+    let token_matches =
+        !ctx.csrf_token.is_empty() && subtle::ConstantTimeEq::ct_eq(token.as_bytes(), ctx.csrf_token.as_bytes()).into();
+    if !token_matches {
+        return Err(AppError::Csrf);
+    }
+    let locale = ctx.locale;
+    let mail = state.mail.clone();
+    let apply = action == "apply";
+    let outcome = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &user, run_id)?;
+            if apply {
+                bulk::apply(conn, &mail, &user, &run, &file, locale)
+            } else {
+                bulk::preview(conn, &file, locale).map(|rows| (rows, false))
+            }
+        })
+        .await;
+    match outcome {
+        Ok((rows, applied)) => {
+            let has_errors = rows.iter().any(|r| r.status == bulk::RowStatus::Error);
+            manage_page(&state, &ctx, run_id, Some((rows, applied, has_errors)), None).await
+        }
+        Err(AppError::BadRequest(key)) => manage_page(&state, &ctx, run_id, None, Some(i18n::t(locale, key))).await,
+        Err(error) => Err(error),
+    }
+}
