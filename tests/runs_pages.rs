@@ -243,4 +243,35 @@ on_both_backends! {
         assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK, "trainers always read every module");
         let _ = header::LOCATION;
     }
+
+    async fn editing_a_run_with_more_places_promotes_the_waiting_list(app) {
+        let (run, location) = coordinator_with_run(&mut app, "invitation").await;
+        let mut conn = app.state.pool.get().unwrap();
+        let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
+        let coordinator = bilim::accounts::model::User::try_from(bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz").unwrap().unwrap()).unwrap();
+        drop(conn);
+        let mut statuses = Vec::new();
+        for n in 0..3 {
+            let id = app.create_user(&format!("group{n}@example.kz"), Role::Learner, None);
+            let mut conn = app.state.pool.get().unwrap();
+            let row = bilim::db::write_transaction(&mut conn, |conn| bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, id)).unwrap();
+            statuses.push(row.status);
+        }
+        assert_eq!(statuses, ["enrolled", "enrolled", "waitlisted"]);
+        let form = app.get(&format!("{location}/edit?lang=en")).await;
+        assert!(form.body.contains("value=\"2\"") && form.body.contains("Save the run"));
+        let (starts, ends, enrol_by) = dates();
+        let institution = run_row.institution_id.to_string();
+        let saved = app
+            .post_form(
+                &format!("{location}/edit"),
+                &[("course_id", "demo-course"), ("institution_id", &institution), ("language", "ru"), ("country", "KZ"), ("starts_on", &starts), ("ends_on", &ends), ("enrol_by", &enrol_by), ("capacity", "3"), ("mode", "online"), ("enrolment", "invitation"), ("phase", "thematic")],
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let mut conn = app.state.pool.get().unwrap();
+        assert_eq!(bilim::enrolment::enrolled_count(&mut conn, run).unwrap(), 3, "the waitlisted learner took the new place");
+        let bad = app.post_form(&format!("{location}/edit?lang=en"), &[("capacity", "0")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }

@@ -8,41 +8,14 @@ use crate::db::schema::users;
 use crate::error::AppError;
 use crate::i18n::Locale;
 
-/// Declares a closed set of values stored as text, with its stored codes, so the
-/// database, forms and JSON agree on one spelling.
-macro_rules! text_enum {
-    ($name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn from_code(code: &str) -> Option<$name> {
-                match code { $($code => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.code())
-            }
-        }
-    };
-}
-
-text_enum!(Role {
+crate::text_enum!(Role {
     Learner => "learner",
     Trainer => "trainer",
     Coordinator => "coordinator",
     Admin => "admin",
 });
 
-text_enum!(Country {
+crate::text_enum!(Country {
     Kz => "KZ",
     Kg => "KG",
     Tj => "TJ",
@@ -51,7 +24,7 @@ text_enum!(Country {
     Other => "OTHER",
 });
 
-text_enum!(Category {
+crate::text_enum!(Category {
     PoliceOfficer => "police_officer",
     Investigator => "investigator",
     Prosecutor => "prosecutor",

@@ -136,15 +136,28 @@ async fn token_owner(state: &AppState, token: &str, purpose: Purpose) -> AppResu
         .ok_or(AppError::NotFound)
 }
 
+/// Where each kind of set-password link posts, and the words of its page.
+fn page_of(purpose: Purpose) -> (&'static str, &'static str) {
+    match purpose {
+        Purpose::Invitation => ("/invitation", "invitation"),
+        _ => ("/password/reset", "reset"),
+    }
+}
+
 fn password_form(
     state: &AppState,
     ctx: &RequestContext,
-    template: &str,
+    purpose: Purpose,
     token: &str,
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
+    let (action, words) = page_of(purpose);
+    let template = "accounts/new_password.html";
     let mut page = render::base_context(state, ctx);
     page.insert("token", token);
+    page.insert("action", action);
+    page.insert("title_key", &format!("recovery.{words}_title"));
+    page.insert("lead_key", &format!("recovery.{words}_lead"));
     page.insert("password_min", &PASSWORD_MIN_CHARS);
     page.insert("password_max", &PASSWORD_MAX_CHARS);
     match errors {
@@ -162,7 +175,7 @@ async fn reset_page(
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
     token_owner(&state, &query.token, Purpose::PasswordReset).await?;
-    password_form(&state, &ctx, "accounts/reset.html", &query.token, None)
+    password_form(&state, &ctx, Purpose::PasswordReset, &query.token, None)
 }
 
 async fn invitation_page(
@@ -171,7 +184,7 @@ async fn invitation_page(
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
     token_owner(&state, &query.token, Purpose::Invitation).await?;
-    password_form(&state, &ctx, "accounts/invitation.html", &query.token, None)
+    password_form(&state, &ctx, Purpose::Invitation, &query.token, None)
 }
 
 /// Sets a new password with a one-time token and signs the user in; the address is
@@ -181,7 +194,6 @@ async fn set_password_with(
     ctx: &RequestContext,
     form: NewPasswordForm,
     purpose: Purpose,
-    template: &str,
 ) -> AppResult<HttpResponse> {
     token_owner(state, &form.token, purpose).await?;
     let mut errors = FieldErrors::new();
@@ -190,7 +202,7 @@ async fn set_password_with(
         errors.add("password_confirmation", "accounts.password_mismatch");
     }
     if !errors.is_empty() {
-        return password_form(state, ctx, template, &form.token, Some(&errors));
+        return password_form(state, ctx, purpose, &form.token, Some(&errors));
     }
     let plain = form.password.clone();
     let hash = web::block(move || password::hash(&plain)).await??;
@@ -218,7 +230,7 @@ async fn reset(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<NewPasswordForm>,
 ) -> AppResult<HttpResponse> {
-    set_password_with(&state, &ctx, form, Purpose::PasswordReset, "accounts/reset.html").await
+    set_password_with(&state, &ctx, form, Purpose::PasswordReset).await
 }
 
 async fn accept_invitation(
@@ -226,7 +238,7 @@ async fn accept_invitation(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<NewPasswordForm>,
 ) -> AppResult<HttpResponse> {
-    set_password_with(&state, &ctx, form, Purpose::Invitation, "accounts/invitation.html").await
+    set_password_with(&state, &ctx, form, Purpose::Invitation).await
 }
 
 async fn verify_email(

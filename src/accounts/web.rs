@@ -12,7 +12,7 @@ use crate::i18n::{self, Locale};
 use crate::institutions::{self, Institution};
 use crate::validation::{FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use crate::web::context::{self, RequestContext};
-use crate::web::forms::CsrfForm;
+use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
 
@@ -210,15 +210,8 @@ async fn logout_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResu
     render::page(&state, "accounts/logout.html", &page)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct EmptyForm {}
-
 /// Signs out everywhere: raising the token version revokes every session of the user.
-async fn logout(
-    state: web::Data<AppState>,
-    ctx: RequestContext,
-    _form: CsrfForm<EmptyForm>,
-) -> AppResult<HttpResponse> {
+async fn logout(state: web::Data<AppState>, ctx: RequestContext, _form: CsrfOnly) -> AppResult<HttpResponse> {
     if let Some(user) = &ctx.user {
         let id = user.id;
         state.db(move |conn| store::bump_token_version(conn, id)).await?;

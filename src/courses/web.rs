@@ -10,7 +10,7 @@ use super::store;
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::web::context::RequestContext;
-use crate::web::forms::CsrfForm;
+use crate::web::forms::CsrfOnly;
 use crate::web::render;
 use crate::web::AppState;
 
@@ -95,14 +95,11 @@ async fn module(
     render::page(&state, "courses/module.html", &page)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct EmptyForm {}
-
 async fn complete(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfOnly,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
     let (course_id, module_id) = path.into_inner();

@@ -23,41 +23,16 @@ use crate::validation::FieldErrors;
 
 const RUN_LOCK_BASE: i64 = 0x6269_6c69_6d02_0000;
 
-macro_rules! code_enum {
-    ($name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn code(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn from_code(code: &str) -> Option<$name> {
-                match code.trim() { $($code => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.code())
-            }
-        }
-    };
-}
-
-code_enum!(Mode { Online => "online", Blended => "blended", InPerson => "in_person" });
-code_enum!(EnrolmentMode { Open => "open", Key => "key", Approval => "approval", Invitation => "invitation" });
-code_enum!(Phase {
+crate::text_enum!(Mode { Online => "online", Blended => "blended", InPerson => "in_person" });
+crate::text_enum!(EnrolmentMode { Open => "open", Key => "key", Approval => "approval", Invitation => "invitation" });
+crate::text_enum!(Phase {
     TrainingOfTrainers => "training_of_trainers",
     Thematic => "thematic",
     NationalPilot => "national_pilot",
     SecondNationalRound => "second_national_round",
     Other => "other",
 });
-code_enum!(Status {
+crate::text_enum!(Status {
     Requested => "requested",
     Enrolled => "enrolled",
     Waitlisted => "waitlisted",
@@ -317,6 +292,47 @@ pub fn manages(user: &User, institution_id: i64) -> bool {
     user.role == Role::Admin || (user.role == Role::Coordinator && user.institution_id == Some(institution_id))
 }
 
+/// The columns a run's form sets, for both creating and editing it.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = course_runs, treat_none_as_null = true)]
+struct RunValues<'a> {
+    course_id: &'a str,
+    institution_id: i64,
+    language: &'a str,
+    country: &'a str,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    enrol_by: NaiveDate,
+    capacity: i32,
+    mode: &'a str,
+    enrolment: &'a str,
+    enrolment_key: Option<&'a str>,
+    phase: &'a str,
+    categories: String,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> RunValues<'a> {
+    fn of(fields: &'a RunFields, now: NaiveDateTime) -> Self {
+        RunValues {
+            course_id: &fields.course_id,
+            institution_id: fields.institution_id,
+            language: fields.language.code(),
+            country: fields.country.code(),
+            starts_on: fields.starts_on,
+            ends_on: fields.ends_on,
+            enrol_by: fields.enrol_by,
+            capacity: fields.capacity,
+            mode: fields.mode.code(),
+            enrolment: fields.enrolment.code(),
+            enrolment_key: fields.key.as_deref(),
+            phase: fields.phase.code(),
+            categories: fields.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(" "),
+            updated_at: now,
+        }
+    }
+}
+
 pub fn create_run(conn: &mut DbConnection, user: &User, fields: &RunFields) -> Result<i64, AppError> {
     if !manages(user, fields.institution_id) {
         return Err(AppError::Forbidden);
@@ -324,28 +340,23 @@ pub fn create_run(conn: &mut DbConnection, user: &User, fields: &RunFields) -> R
     let now = Utc::now().naive_utc();
     Ok(diesel::insert_into(course_runs::table)
         .values((
-            course_runs::course_id.eq(&fields.course_id),
-            course_runs::institution_id.eq(fields.institution_id),
-            course_runs::language.eq(fields.language.code()),
-            course_runs::country.eq(fields.country.code()),
-            course_runs::starts_on.eq(fields.starts_on),
-            course_runs::ends_on.eq(fields.ends_on),
-            course_runs::enrol_by.eq(fields.enrol_by),
-            course_runs::capacity.eq(fields.capacity),
-            course_runs::mode.eq(fields.mode.code()),
-            course_runs::enrolment.eq(fields.enrolment.code()),
-            course_runs::enrolment_key.eq(&fields.key),
-            course_runs::phase.eq(fields.phase.code()),
-            course_runs::categories.eq(fields.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(" ")),
+            RunValues::of(fields, now),
             course_runs::created_by.eq(user.id),
             course_runs::created_at.eq(now),
-            course_runs::updated_at.eq(now),
         ))
         .returning(course_runs::id)
         .get_result(conn)?)
 }
 
-pub fn update_run(conn: &mut DbConnection, user: &User, run_id: i64, fields: &RunFields) -> Result<(), AppError> {
+/// Changes a run's settings. Raising the capacity moves the first in line from the
+/// waitlist into the new places.
+pub fn update_run(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    user: &User,
+    run_id: i64,
+    fields: &RunFields,
+) -> Result<(), AppError> {
     let run = find_run_for_manager(conn, user, run_id)?;
     if !manages(user, fields.institution_id) {
         return Err(AppError::Forbidden);
@@ -353,25 +364,30 @@ pub fn update_run(conn: &mut DbConnection, user: &User, run_id: i64, fields: &Ru
     db::write_transaction(conn, |conn| {
         lock_run(conn, run.id)?;
         diesel::update(course_runs::table.find(run.id))
-            .set((
-                course_runs::course_id.eq(&fields.course_id),
-                course_runs::institution_id.eq(fields.institution_id),
-                course_runs::language.eq(fields.language.code()),
-                course_runs::country.eq(fields.country.code()),
-                course_runs::starts_on.eq(fields.starts_on),
-                course_runs::ends_on.eq(fields.ends_on),
-                course_runs::enrol_by.eq(fields.enrol_by),
-                course_runs::capacity.eq(fields.capacity),
-                course_runs::mode.eq(fields.mode.code()),
-                course_runs::enrolment.eq(fields.enrolment.code()),
-                course_runs::enrolment_key.eq(&fields.key),
-                course_runs::phase.eq(fields.phase.code()),
-                course_runs::categories.eq(fields.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(" ")),
-                course_runs::updated_at.eq(Utc::now().naive_utc()),
-            ))
+            .set(RunValues::of(fields, Utc::now().naive_utc()))
             .execute(conn)?;
-        Ok(())
+        let updated = find_run(conn, run.id)?.ok_or(AppError::NotFound)?;
+        promote_waitlisted(conn, mail, &updated)
     })
+}
+
+/// A run's settings as form fields, for editing.
+pub fn input_of(run: &RunRow) -> RunInput {
+    RunInput {
+        course_id: run.course_id.clone(),
+        institution_id: run.institution_id.to_string(),
+        language: run.language.clone(),
+        country: run.country.clone(),
+        starts_on: run.starts_on.to_string(),
+        ends_on: run.ends_on.to_string(),
+        enrol_by: run.enrol_by.to_string(),
+        capacity: run.capacity.to_string(),
+        mode: run.mode.clone(),
+        enrolment: run.enrolment.clone(),
+        key: run.enrolment_key.clone().unwrap_or_default(),
+        phase: run.phase.clone(),
+        categories: run.categories.clone(),
+    }
 }
 
 pub fn find_run(conn: &mut DbConnection, run_id: i64) -> Result<Option<RunRow>, AppError> {

@@ -17,7 +17,7 @@ use crate::i18n::{self, Locale};
 use crate::institutions;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
-use crate::web::forms::CsrfForm;
+use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
 
@@ -32,6 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/coordinator/runs/new", web::get().to(new_run_page))
         .route("/coordinator/runs/new", web::post().to(create_run))
         .route("/coordinator/runs/{run}", web::get().to(manage_run))
+        .route("/coordinator/runs/{run}/edit", web::get().to(edit_run_page))
+        .route("/coordinator/runs/{run}/edit", web::post().to(edit_run))
         .route("/coordinator/runs/{run}/bulk", web::post().to(bulk_upload))
         .route("/coordinator/enrolments/{id}/approve", web::post().to(approve))
         .route("/coordinator/enrolments/{id}/reject", web::post().to(reject));
@@ -268,11 +270,13 @@ fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, group: &str, locale:
         .collect()
 }
 
+/// The run form, for a new run (`editing` none) or an existing one.
 async fn run_form(
     state: &AppState,
     ctx: &RequestContext,
     user: &User,
     form: &RunInput,
+    editing: Option<i64>,
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
@@ -299,6 +303,7 @@ async fn run_form(
         .await?;
     let mut page = render::base_context(state, ctx);
     page.insert("form", form);
+    page.insert("editing", &editing);
     page.insert("courses", &courses);
     page.insert("institutions", &institutions);
     page.insert(
@@ -339,15 +344,11 @@ async fn new_run_page(state: web::Data<AppState>, ctx: RequestContext) -> AppRes
         country: user.country.map(|c| c.code().to_owned()).unwrap_or_default(),
         ..RunInput::default()
     };
-    run_form(&state, &ctx, &user, &form, None).await
+    run_form(&state, &ctx, &user, &form, None, None).await
 }
 
-async fn create_run(
-    state: web::Data<AppState>,
-    ctx: RequestContext,
-    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
-) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
+/// The run form's fields; categories are ticked boxes, so they may repeat.
+fn run_input_from(pairs: &[(String, String)]) -> RunInput {
     let field = |name: &str| {
         pairs
             .iter()
@@ -356,7 +357,7 @@ async fn create_run(
             .collect::<Vec<_>>()
     };
     let first = |name: &str| field(name).first().map(|v| v.to_string()).unwrap_or_default();
-    let form = RunInput {
+    RunInput {
         course_id: first("course_id"),
         institution_id: first("institution_id"),
         language: first("language"),
@@ -370,7 +371,16 @@ async fn create_run(
         key: first("key"),
         phase: first("phase"),
         categories: field("categories").join(" "),
-    };
+    }
+}
+
+async fn create_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let form = run_input_from(&pairs);
     let checked_form = form.clone();
     let creator = user.clone();
     let outcome = state
@@ -381,7 +391,45 @@ async fn create_run(
         .await?;
     match outcome {
         Ok(id) => Ok(redirect(format!("/coordinator/runs/{id}"))),
-        Err(errors) => run_form(&state, &ctx, &user, &form, Some(&errors)).await,
+        Err(errors) => run_form(&state, &ctx, &user, &form, None, Some(&errors)).await,
+    }
+}
+
+async fn edit_run_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let run_id = parse_id(&path)?;
+    let manager = user.clone();
+    let form = state
+        .db(move |conn| super::find_run_for_manager(conn, &manager, run_id).map(|run| super::input_of(&run)))
+        .await?;
+    run_form(&state, &ctx, &user, &form, Some(run_id), None).await
+}
+
+async fn edit_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let run_id = parse_id(&path)?;
+    let form = run_input_from(&pairs);
+    let checked_form = form.clone();
+    let editor = user.clone();
+    let mail = state.mail.clone();
+    let outcome = state
+        .db(move |conn| match super::check_run(conn, &checked_form)? {
+            Ok(fields) => super::update_run(conn, &mail, &editor, run_id, &fields).map(Ok),
+            Err(errors) => Ok(Err(errors)),
+        })
+        .await?;
+    match outcome {
+        Ok(()) => Ok(redirect(format!("/coordinator/runs/{run_id}"))),
+        Err(errors) => run_form(&state, &ctx, &user, &form, Some(run_id), Some(&errors)).await,
     }
 }
 
@@ -446,7 +494,7 @@ async fn approve(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
-    _form: CsrfForm<Vec<(String, String)>>,
+    _form: CsrfOnly,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
     let id = parse_id(&path)?;

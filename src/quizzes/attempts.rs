@@ -209,62 +209,28 @@ pub struct Attempt {
     pub pending_manual: bool,
 }
 
-type AttemptRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    bool,
-    String,
-    String,
-    NaiveDateTime,
-    Option<NaiveDateTime>,
-    Option<NaiveDateTime>,
-    Option<f64>,
-    Option<bool>,
-    bool,
-);
-
-/// The attempt columns in the order of [`AttemptRow`].
-type AttemptColumns = (
-    quiz_attempts::id,
-    quiz_attempts::user_id,
-    quiz_attempts::course_id,
-    quiz_attempts::quiz_id,
-    quiz_attempts::language,
-    quiz_attempts::is_preview,
-    quiz_attempts::questions,
-    quiz_attempts::settings,
-    quiz_attempts::started_at,
-    quiz_attempts::deadline,
-    quiz_attempts::submitted_at,
-    quiz_attempts::percent,
-    quiz_attempts::passed,
-    quiz_attempts::pending_manual,
-);
-
-fn attempt_columns() -> AttemptColumns {
-    (
-        quiz_attempts::id,
-        quiz_attempts::user_id,
-        quiz_attempts::course_id,
-        quiz_attempts::quiz_id,
-        quiz_attempts::language,
-        quiz_attempts::is_preview,
-        quiz_attempts::questions,
-        quiz_attempts::settings,
-        quiz_attempts::started_at,
-        quiz_attempts::deadline,
-        quiz_attempts::submitted_at,
-        quiz_attempts::percent,
-        quiz_attempts::passed,
-        quiz_attempts::pending_manual,
-    )
+/// An attempt as stored.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = quiz_attempts)]
+struct AttemptRecord {
+    id: i64,
+    user_id: i64,
+    course_id: String,
+    quiz_id: String,
+    language: String,
+    is_preview: bool,
+    questions: String,
+    settings: String,
+    started_at: NaiveDateTime,
+    deadline: Option<NaiveDateTime>,
+    submitted_at: Option<NaiveDateTime>,
+    percent: Option<f64>,
+    passed: Option<bool>,
+    pending_manual: bool,
 }
 
-fn attempt_from(row: AttemptRow) -> Result<Attempt, AppError> {
-    let (
+fn attempt_from(row: AttemptRecord) -> Result<Attempt, AppError> {
+    let AttemptRecord {
         id,
         user_id,
         course_id,
@@ -279,7 +245,7 @@ fn attempt_from(row: AttemptRow) -> Result<Attempt, AppError> {
         percent,
         passed,
         pending_manual,
-    ) = row;
+    } = row;
     Ok(Attempt {
         id,
         user_id,
@@ -300,10 +266,10 @@ fn attempt_from(row: AttemptRow) -> Result<Attempt, AppError> {
 
 /// The user's attempt; another user's attempt is `NotFound`, as if it did not exist.
 pub fn find_attempt(conn: &mut DbConnection, user_id: i64, attempt_id: i64) -> Result<Attempt, AppError> {
-    let row: AttemptRow = quiz_attempts::table
+    let row: AttemptRecord = quiz_attempts::table
         .find(attempt_id)
         .filter(quiz_attempts::user_id.eq(user_id))
-        .select(attempt_columns())
+        .select(AttemptRecord::as_select())
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
@@ -312,9 +278,9 @@ pub fn find_attempt(conn: &mut DbConnection, user_id: i64, attempt_id: i64) -> R
 
 /// Any user's attempt, for trainers.
 pub fn find_attempt_any(conn: &mut DbConnection, attempt_id: i64) -> Result<Attempt, AppError> {
-    let row: AttemptRow = quiz_attempts::table
+    let row: AttemptRecord = quiz_attempts::table
         .find(attempt_id)
-        .select(attempt_columns())
+        .select(AttemptRecord::as_select())
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
@@ -327,12 +293,12 @@ pub fn attempts_of(
     course_id: &str,
     quiz_id: &str,
 ) -> Result<Vec<Attempt>, AppError> {
-    let rows: Vec<AttemptRow> = quiz_attempts::table
+    let rows: Vec<AttemptRecord> = quiz_attempts::table
         .filter(quiz_attempts::user_id.eq(user_id))
         .filter(quiz_attempts::course_id.eq(course_id))
         .filter(quiz_attempts::quiz_id.eq(quiz_id))
         .order(quiz_attempts::id.asc())
-        .select(attempt_columns())
+        .select(AttemptRecord::as_select())
         .load(conn)?;
     rows.into_iter().map(attempt_from).collect()
 }

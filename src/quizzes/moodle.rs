@@ -46,36 +46,30 @@ pub enum ConvertError {
     NotMoodle,
 }
 
+/// An element with its name and attributes, without children yet.
+fn element_of(start: &quick_xml::events::BytesStart<'_>) -> Element {
+    let mut element = Element {
+        name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
+        ..Element::default()
+    };
+    for attribute in start.attributes().flatten() {
+        let key = String::from_utf8_lossy(attribute.key.local_name().as_ref()).into_owned();
+        let value = attribute.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
+        element.attributes.push((key, value));
+    }
+    element
+}
+
 fn parse_tree(xml: &str) -> Result<Element, ConvertError> {
     let mut reader = Reader::from_str(xml);
     let mut stack: Vec<Element> = vec![Element::default()];
     loop {
         let event = reader.read_event().map_err(|e| ConvertError::Xml(e.to_string()))?;
         match event {
-            Event::Start(start) => {
-                let mut element = Element {
-                    name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
-                    ..Element::default()
-                };
-                for attribute in start.attributes().flatten() {
-                    let key = String::from_utf8_lossy(attribute.key.local_name().as_ref()).into_owned();
-                    let value = attribute.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
-                    element.attributes.push((key, value));
-                }
-                stack.push(element);
-            }
+            Event::Start(start) => stack.push(element_of(&start)),
             Event::Empty(start) => {
-                let mut element = Element {
-                    name: String::from_utf8_lossy(start.local_name().as_ref()).into_owned(),
-                    ..Element::default()
-                };
-                for attribute in start.attributes().flatten() {
-                    let key = String::from_utf8_lossy(attribute.key.local_name().as_ref()).into_owned();
-                    let value = attribute.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
-                    element.attributes.push((key, value));
-                }
                 if let Some(parent) = stack.last_mut() {
-                    parent.children.push(element);
+                    parent.children.push(element_of(&start));
                 }
             }
             Event::End(_) => {

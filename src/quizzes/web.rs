@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
-use crate::web::forms::CsrfForm;
+use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
 
@@ -117,14 +117,11 @@ async fn quiz_page(
     render::page(&state, "quizzes/start.html", &page)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct EmptyForm {}
-
 async fn start(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
-    _form: CsrfForm<EmptyForm>,
+    _form: CsrfOnly,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
     let (course, quiz) = path.into_inner();

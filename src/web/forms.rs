@@ -13,6 +13,12 @@ use crate::web::context::RequestContext;
 /// The largest form body accepted; the longest text fields are a few kilobytes.
 pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 
+/// A form with nothing but its CSRF token: buttons such as "sign out" or "approve".
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NoFields {}
+
+pub type CsrfOnly = CsrfForm<NoFields>;
+
 /// An `application/x-www-form-urlencoded` body whose `csrf_token` field matches the
 /// browser's CSRF cookie. Form structs take every field as text with defaults, so a
 /// missing or wrong value becomes a message beside its field, not a rejected request.
