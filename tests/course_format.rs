@@ -149,6 +149,35 @@ fn each_kind_of_error_is_reported_at_its_file_and_line() {
 }
 
 #[test]
+fn a_completion_rule_may_name_only_modules_and_quizzes_the_course_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "c/course.toml",
+        "version = \"1\"\nhours = 1\naudience = [\"police\"]\n[title]\nen = \"C\"\n[summary]\nen = \"S\"\n[completion]\nmodules = [\"intro\", \"ghost\"]\nquizzes = [\"absent\"]\nmin_score = 120\n",
+    );
+    write(
+        root,
+        "c/01-intro/en.md",
+        "+++\ntitle = \"Intro\"\nminutes = 1\noutcomes = [\"x\"]\n+++\n\nText.\n",
+    );
+    let lines = diagnostics(root);
+    for needle in [
+        "names module `ghost`",
+        "names quiz `absent`",
+        "min_score must be a percentage",
+    ] {
+        assert!(
+            has(&lines, "c/course.toml:8: error:", needle),
+            "expected {needle} in:\n{}",
+            lines.join("\n")
+        );
+    }
+    assert!(!lines.iter().any(|l| l.contains("`intro`")), "{}", lines.join("\n"));
+}
+
+#[test]
 fn a_changed_base_section_makes_its_adaptation_outdated() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixture(), dir.path());

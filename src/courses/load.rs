@@ -494,6 +494,7 @@ fn load_course(
     }
     let module_ids: Vec<String> = modules.iter().map(|m| m.id.clone()).collect();
     let quizzes = crate::quizzes::format::load_quizzes(dir, &module_ids, diagnostics);
+    check_completion_rule(&meta, &text, &toml_path, &module_ids, &quizzes, diagnostics);
     Some(LoadedCourse {
         id: id.to_owned(),
         dir: dir.to_path_buf(),
@@ -502,6 +503,61 @@ fn load_course(
         quizzes,
         source_hash: course_fingerprint(dir),
     })
+}
+
+/// `[completion]` must name modules and quizzes the course has.
+fn check_completion_rule(
+    meta: &CourseToml,
+    text: &str,
+    path: &Path,
+    module_ids: &[String],
+    quizzes: &[crate::quizzes::format::LoadedQuiz],
+    diagnostics: &mut Diagnostics,
+) {
+    use crate::certificates::completion::{CompletionRule, ModulesRule};
+    let Some(table) = &meta.completion else { return };
+    let line = line_starting_with(text, "[completion]");
+    let rule: CompletionRule = match toml::Value::Table(table.clone()).try_into() {
+        Ok(rule) => rule,
+        Err(error) => {
+            diagnostics.error(path, line, format!("[completion] is not valid: {}", error.message()));
+            return;
+        }
+    };
+    match &rule.modules {
+        Some(ModulesRule::Named(name)) if name != "all" => {
+            diagnostics.error(
+                path,
+                line,
+                "[completion] modules must be \"all\" or a list of module ids",
+            );
+        }
+        Some(ModulesRule::List(ids)) => {
+            for id in ids.iter().filter(|id| !module_ids.contains(id)) {
+                diagnostics.error(
+                    path,
+                    line,
+                    format!("[completion] names module `{id}`, which the course does not have"),
+                );
+            }
+        }
+        _ => {}
+    }
+    for id in rule
+        .quizzes
+        .iter()
+        .flatten()
+        .filter(|id| !quizzes.iter().any(|q| &q.id == *id))
+    {
+        diagnostics.error(
+            path,
+            line,
+            format!("[completion] names quiz `{id}`, which the course does not have"),
+        );
+    }
+    if rule.min_score.is_some_and(|s| !(0.0..=100.0).contains(&s)) {
+        diagnostics.error(path, line, "[completion] min_score must be a percentage from 0 to 100");
+    }
 }
 
 fn check_course_meta(meta: &CourseToml, text: &str, path: &Path, diagnostics: &mut Diagnostics) {

@@ -181,6 +181,18 @@ fn module_headings(
         .collect())
 }
 
+/// Each module's title in the best language for the reader.
+pub fn module_titles(
+    conn: &mut DbConnection,
+    course_id: &str,
+    locale: Locale,
+) -> Result<BTreeMap<String, String>, AppError> {
+    Ok(module_headings(conn, course_id, locale)?
+        .into_iter()
+        .map(|(id, (title, _))| (id, title))
+        .collect())
+}
+
 fn completion_dates(
     conn: &mut DbConnection,
     user: Option<&User>,
@@ -526,8 +538,9 @@ pub fn complete(conn: &mut DbConnection, user: &User, course_id: &str, module_id
     if !modules.iter().any(|m| m.id == module_id) {
         return Err(AppError::NotFound);
     }
-    store::mark_complete(conn, user.id, course_id, module_id, Utc::now().naive_utc())?;
-    Ok(())
+    let now = Utc::now().naive_utc();
+    store::mark_complete(conn, user.id, course_id, module_id, now)?;
+    crate::certificates::refresh(conn, user.id, course_id, now)
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -240,6 +240,17 @@ pub fn progress_in_course(
         .load(conn)?)
 }
 
+/// The courses in which a user has opened at least one module.
+pub fn courses_started_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<String>, AppError> {
+    let mut ids: Vec<String> = module_progress::table
+        .filter(module_progress::user_id.eq(user_id))
+        .select(module_progress::course_id)
+        .distinct()
+        .load(conn)?;
+    ids.sort();
+    Ok(ids)
+}
+
 /// Records that a user opened a module, once: the first visit is the start.
 pub fn record_start(
     conn: &mut DbConnection,

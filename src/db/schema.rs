@@ -273,6 +273,34 @@ diesel::joinable!(enrolments -> course_runs (run_id));
 diesel::joinable!(enrolments -> users (user_id));
 diesel::joinable!(course_runs -> institutions (institution_id));
 
+diesel::table! {
+    course_completions (user_id, course_id) {
+        user_id -> BigInt,
+        course_id -> Text,
+        run_id -> Nullable<BigInt>,
+        completed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (code) {
+        code -> Text,
+        user_id -> BigInt,
+        course_id -> Text,
+        run_id -> Nullable<BigInt>,
+        holder_name -> Text,
+        course_titles -> Text,
+        institution -> Text,
+        country -> Text,
+        hours -> Double,
+        issued_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+        revoked_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     users,
@@ -294,4 +322,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrolment_events,
     user_tokens,
     outbox,
+    course_completions,
+    certificates,
 );

@@ -824,6 +824,16 @@ pub fn enrol_by_manager(
     Ok(row)
 }
 
+/// Marks a learner's enrolment in a run completed, when they complete its course.
+pub fn mark_completed(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<(), AppError> {
+    if let Some(current) = existing(conn, run_id, user_id)? {
+        if current.status() == Status::Enrolled {
+            set_status(conn, &current, Status::Completed, None, Some("course completed"))?;
+        }
+    }
+    Ok(())
+}
+
 pub fn enrolments_of_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<EnrolmentRow>, AppError> {
     Ok(enrolments::table
         .filter(enrolments::user_id.eq(user_id))

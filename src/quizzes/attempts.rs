@@ -627,6 +627,7 @@ fn store_totals(conn: &mut DbConnection, attempt: &Attempt, now: NaiveDateTime) 
         if let Some(module) = &attempt.settings.after_module {
             course_store::mark_complete(conn, attempt.user_id, &attempt.course_id, module, now)?;
         }
+        crate::certificates::refresh(conn, attempt.user_id, &attempt.course_id, now)?;
     }
     Ok(result)
 }

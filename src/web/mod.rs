@@ -17,7 +17,7 @@ use tera::Tera;
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::{accounts, courses, enrolment, institutions, quizzes};
+use crate::{accounts, certificates, courses, enrolment, institutions, quizzes};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -27,6 +27,7 @@ pub struct AppState {
     pub assets: assets::Assets,
     pub limits: rate_limit::RateLimits,
     pub mail: crate::mail::MailSettings,
+    pub signing: crate::certificates::keys::SigningKeys,
 }
 
 impl AppState {
@@ -34,7 +35,10 @@ impl AppState {
         let trust_proxy = std::env::var("BILIM_TRUST_PROXY").map(|v| v == "true").unwrap_or(false);
         let mail = crate::mail::MailSettings::new(&config.mail_from, &config.site_name, &config.public_url)
             .map_err(tera::Error::msg)?;
+        let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
+            .map_err(|e| tera::Error::msg(e.to_string()))?;
         Ok(AppState {
+            signing,
             mail,
             pool,
             backend,
@@ -106,6 +110,7 @@ pub fn app(
         .configure(courses::web::routes)
         .configure(quizzes::web::routes)
         .configure(enrolment::web::routes)
+        .configure(certificates::web::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)
@@ -113,6 +118,7 @@ pub fn app(
                 .configure(courses::api::routes)
                 .configure(quizzes::api::routes)
                 .configure(enrolment::api::routes)
+                .configure(certificates::api::routes)
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(not_found))

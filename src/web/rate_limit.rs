@@ -15,6 +15,8 @@ pub struct RateLimits {
     pub sign_in: DefaultKeyedRateLimiter<IpAddr>,
     /// New accounts.
     pub register: DefaultKeyedRateLimiter<IpAddr>,
+    /// Public certificate checks: codes must not be guessable by brute force.
+    pub verify: DefaultKeyedRateLimiter<IpAddr>,
     trust_proxy: bool,
 }
 
@@ -27,6 +29,7 @@ impl RateLimits {
         RateLimits {
             sign_in: RateLimiter::keyed(per_minute(10)),
             register: RateLimiter::keyed(per_minute(5)),
+            verify: RateLimiter::keyed(per_minute(30)),
             trust_proxy,
         }
     }

@@ -58,6 +58,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "runs/manage_list.html",
     "runs/form.html",
     "runs/manage.html",
+    "certificates/mine.html",
+    "certificates/verify.html",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {

@@ -1,0 +1,200 @@
+//! Certificate pages: the learner's certificates and completion status, the PDF,
+//! the public verification page, revocation, and the published signing key.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use super::pdf::{self, CertificateText};
+use super::Validity;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Locale};
+use crate::web::context::RequestContext;
+use crate::web::forms::CsrfForm;
+use crate::web::render;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/certificates", web::get().to(mine))
+        .route("/certificates/{file}", web::get().to(download))
+        .route("/certificates/{code}/revoke", web::post().to(revoke))
+        .route("/verify/{code}", web::get().to(verify))
+        .route("/.well-known/jwks.json", web::get().to(jwks));
+}
+
+#[derive(Serialize)]
+struct CertificateView {
+    code: String,
+    course: String,
+    issued: String,
+    status: String,
+}
+
+#[derive(Serialize)]
+struct CourseStatus {
+    course_id: String,
+    course: String,
+    complete: bool,
+    missing: Vec<super::completion::Missing>,
+}
+
+fn validity_label(locale: Locale, validity: Validity) -> String {
+    let key = match validity {
+        Validity::Valid => "certificates.valid",
+        Validity::Revoked => "certificates.revoked",
+        Validity::Expired => "certificates.expired",
+    };
+    i18n::t(locale, key)
+}
+
+/// The learner's certificates, and for each course they study what is still missing.
+async fn mine(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let locale = ctx.locale;
+    let (certificates, statuses) = state
+        .db(move |conn| {
+            let now = super::now();
+            let certificates: Vec<CertificateView> = super::of_user(conn, user.id)?
+                .iter()
+                .map(|c| CertificateView {
+                    code: c.code.clone(),
+                    course: c.course_title(locale),
+                    issued: i18n::format_date(locale, c.issued_at.date()),
+                    status: validity_label(locale, c.validity(now)),
+                })
+                .collect();
+            let mut statuses = Vec::new();
+            for course_id in crate::courses::store::courses_started_by(conn, user.id)? {
+                let Some(course) = crate::courses::store::find_active_course(conn, &course_id)? else {
+                    continue;
+                };
+                let completion = super::completion::evaluate(conn, user.id, &course_id, locale)?;
+                statuses.push(CourseStatus {
+                    course: i18n::pick_text(&course.titles(), locale).unwrap_or_else(|| course_id.clone()),
+                    course_id,
+                    complete: completion.complete,
+                    missing: completion.missing,
+                });
+            }
+            Ok((certificates, statuses))
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("certificates", &certificates);
+    page.insert("statuses", &statuses);
+    render::page(&state, "certificates/mine.html", &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `/certificates/<code>.pdf`: for the holder, their coordinator and administrators.
+async fn download(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    query: web::Query<LangQuery>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let file = path.into_inner();
+    let code = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?.to_owned();
+    let certificate = state
+        .db(move |conn| {
+            let certificate = super::find(conn, &code)?.ok_or(AppError::NotFound)?;
+            if certificate.user_id == user.id || super::may_manage(conn, &user, &certificate)? {
+                Ok(certificate)
+            } else {
+                Err(AppError::NotFound)
+            }
+        })
+        .await?;
+    let locale = query.lang.as_deref().and_then(Locale::from_code).unwrap_or(ctx.locale);
+    let text = CertificateText {
+        site_name: state.config.site_name.clone(),
+        verify_url: format!("{}/verify/{}", state.config.public_url, certificate.code),
+        date: i18n::format_date(locale, certificate.issued_at.date()),
+        expires: certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
+    };
+    let filename = format!("certificate-{}.pdf", certificate.code);
+    let bytes = web::block(move || pdf::render(&certificate, locale, &text)).await??;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+/// The public check of a certificate; an unknown code reveals nothing else.
+async fn verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    state.limits.check(&state.limits.verify, &req)?;
+    let code = path.into_inner();
+    let locale = ctx.locale;
+    let certificate = state.db(move |conn| super::find(conn, &code)).await?;
+    let mut page = render::base_context(&state, &ctx);
+    match certificate {
+        Some(certificate) => {
+            let validity = certificate.validity(super::now());
+            page.insert("found", &true);
+            page.insert("validity", &validity);
+            page.insert("status", &validity_label(locale, validity));
+            page.insert("holder", &certificate.holder_name);
+            page.insert("course", &certificate.course_title(locale));
+            page.insert("issued", &i18n::format_date(locale, certificate.issued_at.date()));
+            page.insert("issuer", &certificate.institution);
+            page.insert("code", &certificate.code);
+            page.insert(
+                "expires",
+                &certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
+            );
+            page.insert("reason", &certificate.revoked_reason);
+            render::page(&state, "certificates/verify.html", &page)
+        }
+        None => {
+            page.insert("found", &false);
+            Ok(HttpResponse::NotFound()
+                .content_type("text/html; charset=utf-8")
+                .body(render::render(&state, "certificates/verify.html", &page)?))
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RevokeForm {
+    reason: String,
+}
+
+async fn revoke(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<RevokeForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx
+        .user_with_role(&[
+            crate::accounts::model::Role::Coordinator,
+            crate::accounts::model::Role::Admin,
+        ])?
+        .clone();
+    let code = path.into_inner();
+    let done = state
+        .db(move |conn| super::revoke(conn, &user, &code, &form.reason, super::now()))
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/verify/{}", done.code)))
+        .finish())
+}
+
+async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .json(state.signing.jwks())
+}
