@@ -64,7 +64,8 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
     let backend = config.database.backend;
     let bind = config.bind.clone();
     let state = web::Data::new(AppState::new(pool.clone(), backend, config).context("cannot start the application")?);
-    crate::mail::spawn_worker(pool, delivery, state.mail.clone()).context("cannot start the mail worker")?;
+    crate::mail::spawn_worker(pool.clone(), delivery, state.mail.clone()).context("cannot start the mail worker")?;
+    spawn_planner_statistics(pool).context("cannot start the database maintenance thread")?;
     tracing::info!(%bind, database = backend.name(), "Bilim is listening");
     println!("Bilim is running on http://{bind} ({} database)", backend.name());
     HttpServer::new(move || crate::web::app(state.clone()))
@@ -73,4 +74,19 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
         .run()
         .await
         .context("the server stopped with an error")
+}
+
+/// Refreshes SQLite's planner statistics hourly, so that report queries keep good plans
+/// as tables grow (connections are long-lived; `optimize` on open alone is not enough).
+fn spawn_planner_statistics(pool: crate::db::DbPool) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("bilim-db-maintenance".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+            if let Ok(mut conn) = pool.get() {
+                if let Err(error) = crate::db::optimize(&mut conn) {
+                    tracing::warn!(%error, "refreshing planner statistics failed");
+                }
+            }
+        })
 }
