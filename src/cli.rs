@@ -116,6 +116,8 @@ enum RoleArg {
     Trainer,
     Coordinator,
     Admin,
+    /// Reads aggregate programme reports only.
+    Observer,
 }
 
 impl From<RoleArg> for Role {
@@ -125,6 +127,7 @@ impl From<RoleArg> for Role {
             RoleArg::Trainer => Role::Trainer,
             RoleArg::Coordinator => Role::Coordinator,
             RoleArg::Admin => Role::Admin,
+            RoleArg::Observer => Role::Observer,
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod i18n;
 pub mod institutions;
 pub mod mail;
 pub mod quizzes;
+pub mod reports;
 pub mod server;
 pub mod validation;
 pub mod web;

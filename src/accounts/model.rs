@@ -13,6 +13,7 @@ crate::text_enum!(Role {
     Trainer => "trainer",
     Coordinator => "coordinator",
     Admin => "admin",
+    Observer => "observer",
 });
 
 crate::text_enum!(Country {

@@ -251,7 +251,9 @@ pub fn courses_started_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<S
     Ok(ids)
 }
 
-/// Records that a user opened a module, once: the first visit is the start.
+/// Records that a user opened a module: the first visit is the start; later visits
+/// refresh the time of last activity that reports read, at most once an hour so that
+/// reading does not write on every page.
 pub fn record_start(
     conn: &mut DbConnection,
     user_id: i64,
@@ -265,7 +267,15 @@ pub fn record_start(
         .filter(module_progress::module_id.eq(module_id))
         .count()
         .get_result(conn)?;
-    if existing == 0 {
+    if existing > 0 {
+        let refreshed = diesel::update(module_progress::table.find((user_id, course_id, module_id)))
+            .filter(module_progress::updated_at.lt(now - chrono::Duration::hours(1)))
+            .set(module_progress::updated_at.eq(now))
+            .execute(conn)?;
+        if refreshed > 0 {
+            crate::enrolment::record_activity(conn, user_id, course_id, now)?;
+        }
+    } else {
         let inserted = diesel::insert_into(module_progress::table)
             .values((
                 module_progress::user_id.eq(user_id),
@@ -276,7 +286,7 @@ pub fn record_start(
             ))
             .execute(conn);
         match inserted {
-            Ok(_) => {}
+            Ok(_) => crate::enrolment::record_activity(conn, user_id, course_id, now)?,
             // Another request of the same user recorded it first: nothing to do.
             Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
             Err(other) => return Err(other.into()),
@@ -299,12 +309,15 @@ pub fn mark_complete(
         .filter(module_progress::user_id.eq(user_id))
         .filter(module_progress::course_id.eq(course_id))
         .filter(module_progress::module_id.eq(module_id));
-    diesel::update(key.filter(module_progress::completed_at.is_null()))
+    let newly_completed = diesel::update(key.filter(module_progress::completed_at.is_null()))
         .set((
             module_progress::completed_at.eq(now),
             module_progress::updated_at.eq(now),
         ))
         .execute(conn)?;
+    if newly_completed > 0 {
+        crate::enrolment::record_activity(conn, user_id, course_id, now)?;
+    }
     let completed: Option<NaiveDateTime> = key.select(module_progress::completed_at).first(conn)?;
     Ok(completed.unwrap_or(now))
 }

@@ -164,6 +164,7 @@ diesel::table! {
         percent -> Nullable<Double>,
         passed -> Nullable<Bool>,
         pending_manual -> Bool,
+        run_id -> Nullable<BigInt>,
     }
 }
 
@@ -222,6 +223,7 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        last_activity_at -> Nullable<Timestamp>,
     }
 }
 
@@ -324,4 +326,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     course_completions,
     certificates,
+);
+
+// Reports group by columns of joined tables.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    enrolments::run_id,
+    enrolments::user_id,
+    enrolments::status,
+    quiz_attempts::quiz_id,
+    course_runs::country,
+    course_runs::phase,
+    users::category,
+    users::name,
+    users::email,
 );

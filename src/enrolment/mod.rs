@@ -445,6 +445,8 @@ pub fn open_to(run: &RunRow, user: &User, today: NaiveDate) -> bool {
 /// coordinators, those open to them (or where they are enrolled or teach) for others.
 pub fn visible_runs(conn: &mut DbConnection, user: &User, today: NaiveDate) -> Result<Vec<RunRow>, AppError> {
     let all: Vec<RunRow> = match user.role {
+        // Observers read aggregate reports, not runs.
+        Role::Observer => Vec::new(),
         Role::Admin => course_runs::table
             .order(course_runs::starts_on.desc())
             .select(RunRow::as_select())
@@ -822,6 +824,41 @@ pub fn enrol_by_manager(
         notify(conn, mail, run, user_id, kind, None)?;
     }
     Ok(row)
+}
+
+/// The learner's latest run of a course to which they are admitted, if any: the run
+/// their quiz attempts count towards in reports.
+pub fn current_run_in_course(conn: &mut DbConnection, user_id: i64, course_id: &str) -> Result<Option<i64>, AppError> {
+    Ok(enrolments::table
+        .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
+        .filter(enrolments::user_id.eq(user_id))
+        .filter(course_runs::course_id.eq(course_id))
+        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .order((course_runs::starts_on.desc(), course_runs::id.desc()))
+        .select(enrolments::run_id)
+        .first(conn)
+        .optional()?)
+}
+
+/// Notes study activity in a course on the learner's enrolments in its runs; reports
+/// read it to tell active learners from stalled ones.
+pub fn record_activity(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let runs_of_course = course_runs::table
+        .filter(course_runs::course_id.eq(course_id))
+        .select(course_runs::id);
+    diesel::update(
+        enrolments::table
+            .filter(enrolments::user_id.eq(user_id))
+            .filter(enrolments::run_id.eq_any(runs_of_course)),
+    )
+    .set(enrolments::last_activity_at.eq(now))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Marks a learner's enrolment in a run completed, when they complete its course.

@@ -208,6 +208,29 @@ pub fn format_number(locale: Locale, number: i64) -> String {
     grouped
 }
 
+/// A share in per cent with one decimal: "85.5%" in English, "85,5 %" in the
+/// languages of the region, which write a decimal comma and a space before the sign.
+pub fn format_percent(locale: Locale, value: f64) -> String {
+    let number = format!("{value:.1}");
+    if locale == Locale::En {
+        format!("{number}%")
+    } else {
+        format!("{}\u{a0}%", number.replace('.', ","))
+    }
+}
+
+/// A difference in percentage points with its sign: "+12.5", "−3,0".
+pub fn format_points(locale: Locale, value: f64) -> String {
+    let sign = if value < 0.0 { "\u{2212}" } else { "+" };
+    let number = format!("{:.1}", value.abs());
+    let number = if locale == Locale::En {
+        number
+    } else {
+        number.replace('.', ",")
+    };
+    format!("{sign}{number}")
+}
+
 /// A date written out as officials of each language write it, from the patterns and
 /// month names in the locale files ("28 ноября 2026 г.", "2026 ж. 28 қараша").
 pub fn format_date(locale: Locale, date: NaiveDate) -> String {

@@ -17,7 +17,7 @@ use tera::Tera;
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::{accounts, certificates, courses, enrolment, institutions, quizzes};
+use crate::{accounts, certificates, courses, enrolment, institutions, quizzes, reports};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -111,6 +111,7 @@ pub fn app(
         .configure(quizzes::web::routes)
         .configure(enrolment::web::routes)
         .configure(certificates::web::routes)
+        .configure(reports::web::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)

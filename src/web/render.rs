@@ -60,6 +60,9 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "runs/manage.html",
     "certificates/mine.html",
     "certificates/verify.html",
+    "reports/index.html",
+    "reports/table.html",
+    "reports/chart.html",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {
@@ -134,6 +137,7 @@ struct NavUser {
     is_admin: bool,
     is_staff: bool,
     is_manager: bool,
+    reads_reports: bool,
 }
 
 /// The same page in another language: the current path and query with `lang` set.
@@ -165,6 +169,7 @@ pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context
             is_admin: u.role == Role::Admin,
             is_staff: u.role.is_staff(),
             is_manager: matches!(u.role, Role::Coordinator | Role::Admin),
+            reads_reports: matches!(u.role, Role::Coordinator | Role::Admin | Role::Observer),
         }),
     );
     let languages: Vec<LanguageLink> = Locale::ALL

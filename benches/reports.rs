@@ -1,0 +1,261 @@
+//! The reports dashboard at programme scale on SQLite: 100,000 learners, each in two
+//! of 200 runs (of the five shipped courses) at 50 institutions, 1,000,000 module
+//! progress records and 200,000 quiz attempts.
+//! `cargo bench --bench reports` prints how long the administrator's dashboard (every
+//! run) and a coordinator's (one institution) take to compute.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::Path;
+use std::time::Instant;
+
+use bilim::accounts::model::{Category, Country, Role, User};
+use bilim::db::schema::{course_runs, enrolments, institutions, module_progress, quiz_attempts, users};
+use bilim::db::{self, DatabaseUrl, DbConnection};
+use bilim::i18n::Locale;
+use bilim::reports;
+use chrono::{Duration, NaiveDateTime, Utc};
+use criterion::{criterion_group, criterion_main, Criterion};
+use diesel::prelude::*;
+
+const LEARNERS: i64 = 100_000;
+const INSTITUTIONS: i64 = 50;
+const RUNS: i64 = 200;
+/// Modules each learner has opened in each of their two courses.
+const MODULES_PER_COURSE: usize = 5;
+const BATCH: usize = 1_000;
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// The shipped courses and their module ids.
+type Courses = Vec<(String, Vec<String>)>;
+
+fn seed(conn: &mut diesel::SqliteConnection, courses: &Courses) {
+    let started = Instant::now();
+    let today = Utc::now().date_naive();
+    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+        for i in 0..INSTITUTIONS {
+            diesel::insert_into(institutions::table)
+                .values((
+                    institutions::name.eq(format!("Institution {i}")),
+                    institutions::country.eq(Country::ALL[(i % 5) as usize].code()),
+                    institutions::created_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+        let categories = [Category::PoliceOfficer, Category::Investigator, Category::Prosecutor];
+        let ids: Vec<i64> = (1..=LEARNERS).collect();
+        for chunk in ids.chunks(BATCH) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|&i| {
+                    (
+                        users::email.eq(format!("learner{i}@example.kz")),
+                        users::name.eq(format!("Слушатель {i}")),
+                        users::password_hash.eq("!"),
+                        users::role.eq(Role::Learner.code()),
+                        users::category.eq(categories[(i % 3) as usize].code()),
+                        users::locale.eq("ru"),
+                        users::created_at.eq(now()),
+                        users::updated_at.eq(now()),
+                    )
+                })
+                .collect();
+            diesel::insert_into(users::table).values(&rows).execute(conn)?;
+        }
+        for run in 0..RUNS {
+            diesel::insert_into(course_runs::table)
+                .values((
+                    course_runs::course_id.eq(&course_of(courses, run + 1).0),
+                    course_runs::institution_id.eq(run % INSTITUTIONS + 1),
+                    course_runs::language.eq("ru"),
+                    course_runs::country.eq(Country::ALL[(run % 5) as usize].code()),
+                    course_runs::starts_on.eq(today - Duration::days(run % 60)),
+                    course_runs::ends_on.eq(today + Duration::days(30)),
+                    course_runs::enrol_by.eq(today - Duration::days(run % 60)),
+                    course_runs::capacity.eq(1_000),
+                    course_runs::mode.eq("online"),
+                    course_runs::enrolment.eq("approval"),
+                    course_runs::phase.eq(if run % 2 == 0 {
+                        "national_pilot"
+                    } else {
+                        "second_national_round"
+                    }),
+                    course_runs::categories.eq(""),
+                    course_runs::created_by.eq(1_i64),
+                    course_runs::created_at.eq(now()),
+                    course_runs::updated_at.eq(now()),
+                ))
+                .execute(conn)?;
+        }
+        for chunk in ids.chunks(BATCH) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
+                .map(|(i, run)| {
+                    (
+                        enrolments::run_id.eq(run),
+                        enrolments::user_id.eq(i),
+                        enrolments::status.eq(if (i + run) % 4 == 0 { "completed" } else { "enrolled" }),
+                        enrolments::created_at.eq(now()),
+                        enrolments::updated_at.eq(now()),
+                        enrolments::last_activity_at.eq(Some(now() - Duration::days(days_since_study(i)))),
+                    )
+                })
+                .collect();
+            diesel::insert_into(enrolments::table).values(&rows).execute(conn)?;
+            let rows: Vec<_> = chunk
+                .iter()
+                .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
+                .flat_map(|(i, run)| (0..MODULES_PER_COURSE).map(move |m| (i, run, m)))
+                .map(|(i, run, m)| {
+                    let (course, modules) = course_of(courses, run);
+                    let at = now() - Duration::days((i + m as i64) % 45);
+                    debug_assert!(days_since_study(i) <= (i + m as i64) % 45);
+                    (
+                        module_progress::user_id.eq(i),
+                        module_progress::course_id.eq(course.clone()),
+                        module_progress::module_id.eq(modules[m].clone()),
+                        module_progress::started_at.eq(at),
+                        module_progress::updated_at.eq(at),
+                    )
+                })
+                .collect();
+            for rows in rows.chunks(BATCH) {
+                diesel::insert_into(module_progress::table).values(rows).execute(conn)?;
+            }
+            let rows: Vec<_> = chunk
+                .iter()
+                .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
+                .map(|(i, run)| {
+                    let percent = ((i * 7 + run * 31) % 101) as f64;
+                    (
+                        quiz_attempts::user_id.eq(i),
+                        quiz_attempts::course_id.eq(course_of(courses, run).0.clone()),
+                        quiz_attempts::quiz_id.eq("final"),
+                        quiz_attempts::language.eq("ru"),
+                        quiz_attempts::is_preview.eq(false),
+                        quiz_attempts::questions.eq("[]"),
+                        quiz_attempts::settings.eq("{}"),
+                        quiz_attempts::started_at.eq(now()),
+                        quiz_attempts::submitted_at.eq(Some(now())),
+                        quiz_attempts::percent.eq(Some(percent)),
+                        quiz_attempts::passed.eq(Some(percent >= 60.0)),
+                        quiz_attempts::pending_manual.eq(false),
+                        quiz_attempts::run_id.eq(Some(run)),
+                    )
+                })
+                .collect();
+            diesel::insert_into(quiz_attempts::table).values(&rows).execute(conn)?;
+        }
+        Ok(())
+    })
+    .expect("seed");
+    eprintln!(
+        "seeded {LEARNERS} learners, {} progress records, {} attempts in {:.1?}",
+        LEARNERS * 2 * MODULES_PER_COURSE as i64,
+        LEARNERS * 2,
+        started.elapsed()
+    );
+}
+
+/// Days since the learner's most recent module activity: the least of the five
+/// modules' `(i + m) % 45`.
+fn days_since_study(learner: i64) -> i64 {
+    (0..MODULES_PER_COURSE as i64)
+        .map(|m| (learner + m) % 45)
+        .min()
+        .unwrap_or(0)
+}
+
+/// The first of a learner's two runs; the second is the next run, of another course.
+fn first_run(learner: i64) -> i64 {
+    learner % RUNS + 1
+}
+
+/// Runs cycle through the five courses.
+fn course_of(courses: &Courses, run: i64) -> &(String, Vec<String>) {
+    &courses[((run - 1) % 5) as usize]
+}
+
+fn shipped_courses(conn: &mut DbConnection) -> Courses {
+    use bilim::db::schema::course_modules;
+    let rows: Vec<(String, String)> = course_modules::table
+        .order((course_modules::course_id, course_modules::position))
+        .select((course_modules::course_id, course_modules::id))
+        .load(conn)
+        .unwrap();
+    let mut courses: Courses = Vec::new();
+    for (course, module) in rows {
+        match courses.last_mut() {
+            Some((id, modules)) if *id == course => modules.push(module),
+            _ => courses.push((course, vec![module])),
+        }
+    }
+    assert_eq!(courses.len(), 5, "the five shipped courses");
+    assert!(courses.iter().all(|(_, m)| m.len() >= MODULES_PER_COURSE));
+    courses
+}
+
+fn reader(role: Role, institution_id: Option<i64>) -> User {
+    User {
+        id: 0,
+        email: "reader@example.kz".into(),
+        name: "Reader".into(),
+        role,
+        country: None,
+        institution_id,
+        category: Category::Other,
+        locale: Locale::Ru,
+        token_version: 0,
+        created_at: now(),
+    }
+}
+
+/// Everything the dashboard computes for one reader.
+fn dashboard(conn: &mut DbConnection, user: &User) -> usize {
+    let since = reports::window_start(now(), 14);
+    let runs = reports::runs_in_scope(conn, user).unwrap();
+    let figures = reports::run_figures(conn, &runs, since).unwrap();
+    let groups = reports::group_figures(conn, &runs).unwrap();
+    // The page lists the first 200 stalled learners and counts the rest.
+    let (stalled, total) = reports::stalled_learners(conn, &runs, Utc::now().date_naive(), since, Some(200)).unwrap();
+    figures.len() + groups.len() + stalled.len() + usize::try_from(total).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    // BILIM_BENCH_DB keeps the seeded database for a look at query plans.
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::env::var("BILIM_BENCH_DB").map_or_else(|_| dir.path().join("bench.db"), Into::into);
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let pool = db::connect(&url, 2).unwrap();
+    let mut conn = pool.get().unwrap();
+    db::migrate(&mut conn).unwrap();
+    let seeded: i64 = users::table.count().get_result(&mut *conn).unwrap();
+    if seeded == 0 {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("courses");
+        bilim::courses::import_folder(&mut conn, &shipped).unwrap();
+        let courses = shipped_courses(&mut conn);
+        let DbConnection::Sqlite(sqlite) = &mut *conn else {
+            panic!("the benchmark runs on SQLite")
+        };
+        seed(sqlite, &courses);
+    }
+    // What a running server does: refresh the query planner's statistics.
+    db::optimize(&mut conn).unwrap();
+    let mut group = c.benchmark_group("reports dashboard, 100k learners, 1M progress records");
+    group.sample_size(10);
+    let admin = reader(Role::Admin, None);
+    group.bench_function("administrator: all 200 runs", |b| {
+        b.iter(|| dashboard(&mut conn, &admin))
+    });
+    let coordinator = reader(Role::Coordinator, Some(1));
+    group.bench_function("coordinator: one institution", |b| {
+        b.iter(|| dashboard(&mut conn, &coordinator))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,364 @@
+//! Figures for institutions and the programme: per run, per country, professional
+//! category and programme phase, knowledge gain between a pre-test and its final quiz,
+//! and learners who have stalled. Every figure is counted by the database in grouped
+//! queries over indexed columns; only the grouped rows come back.
+
+pub mod web;
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::dsl::{avg, count_star};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::accounts::model::{Role, User};
+use crate::db::schema::{certificates, course_runs, enrolments, quiz_attempts, users};
+use crate::db::DbConnection;
+use crate::enrolment::{RunRow, Status};
+use crate::error::AppError;
+use crate::quizzes::attempts as quiz_store;
+
+/// Observers see no group smaller than this, so that no figure points at a person.
+pub const MIN_GROUP: i64 = 5;
+
+/// Enrolment statuses of people admitted to a run.
+const ADMITTED: [&str; 2] = ["enrolled", "completed"];
+
+/// The runs whose figures a user may see: all for administrators and programme
+/// observers (who see aggregates only), their institution's for coordinators, none
+/// for anyone else.
+pub fn runs_in_scope(conn: &mut DbConnection, user: &User) -> Result<Vec<RunRow>, AppError> {
+    let query = course_runs::table
+        .order((course_runs::starts_on.desc(), course_runs::id.desc()))
+        .select(RunRow::as_select());
+    Ok(match user.role {
+        Role::Admin | Role::Observer => query.load(conn)?,
+        Role::Coordinator => query
+            .filter(course_runs::institution_id.eq(user.institution_id.unwrap_or(-1)))
+            .load(conn)?,
+        Role::Learner | Role::Trainer => Vec::new(),
+    })
+}
+
+/// The figures of one run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunFigures {
+    pub run_id: i64,
+    /// Admitted learners: enrolled or completed.
+    pub enrolled: i64,
+    /// Admitted learners with study activity within the window.
+    pub active: i64,
+    pub completed: i64,
+    /// Certificates issued for the run and not revoked.
+    pub certified: i64,
+    /// Mean score of submitted attempts at the course's quizzes other than pre-tests.
+    pub average_score: Option<f64>,
+    /// Mean score of submitted pre-test attempts, and of their paired final quizzes.
+    pub pre_test: Option<f64>,
+    pub post_test: Option<f64>,
+}
+
+impl RunFigures {
+    /// Completed as a share of admitted learners, in per cent.
+    pub fn completion_rate(&self) -> Option<f64> {
+        percent(self.completed, self.enrolled)
+    }
+
+    /// Post-test minus pre-test mean, in percentage points.
+    pub fn gain(&self) -> Option<f64> {
+        Some(self.post_test? - self.pre_test?)
+    }
+}
+
+// Counts stay far below 2^52, where f64 is exact.
+#[allow(clippy::cast_precision_loss)]
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
+}
+
+/// Figures for each of `runs`; `since` is the start of the activity window.
+pub fn run_figures(
+    conn: &mut DbConnection,
+    runs: &[RunRow],
+    since: NaiveDateTime,
+) -> Result<Vec<RunFigures>, AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let mut figures: BTreeMap<i64, RunFigures> = ids
+        .iter()
+        .map(|&run_id| {
+            (
+                run_id,
+                RunFigures {
+                    run_id,
+                    ..RunFigures::default()
+                },
+            )
+        })
+        .collect();
+    for (run_id, status, count) in status_counts(conn, &ids)? {
+        if let Some(f) = figures.get_mut(&run_id) {
+            f.enrolled += count;
+            if status == Status::Completed.code() {
+                f.completed += count;
+            }
+        }
+    }
+    for (run_id, count) in certified_counts(conn, &ids)? {
+        if let Some(f) = figures.get_mut(&run_id) {
+            f.certified = count;
+        }
+    }
+    for (run_id, count) in active_counts(conn, &ids, since)? {
+        if let Some(f) = figures.get_mut(&run_id) {
+            f.active = count;
+        }
+    }
+    add_scores(conn, runs, &mut figures)?;
+    Ok(ids.iter().filter_map(|id| figures.remove(id)).collect())
+}
+
+fn status_counts(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<(i64, String, i64)>, AppError> {
+    Ok(enrolments::table
+        .filter(enrolments::run_id.eq_any(ids))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .group_by((enrolments::run_id, enrolments::status))
+        .select((enrolments::run_id, enrolments::status, count_star()))
+        .load(conn)?)
+}
+
+fn certified_counts(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
+    let rows: Vec<(Option<i64>, i64)> = certificates::table
+        .filter(certificates::run_id.eq_any(ids))
+        .filter(certificates::revoked_at.is_null())
+        .group_by(certificates::run_id)
+        .select((certificates::run_id, count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(run, n)| Some((run?, n))).collect())
+}
+
+/// Admitted learners per run who opened or completed a module of its course since `since`.
+fn active_counts(conn: &mut DbConnection, ids: &[i64], since: NaiveDateTime) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(enrolments::table
+        .filter(enrolments::run_id.eq_any(ids))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .filter(enrolments::last_activity_at.ge(since))
+        .group_by(enrolments::run_id)
+        .select((enrolments::run_id, count_star()))
+        .load(conn)?)
+}
+
+/// (run, quiz, mean score, number of attempts).
+type QuizMean = (i64, String, Option<f64>, i64);
+
+/// Mean score and number of submitted attempts per run and quiz, from the run each
+/// attempt was taken in.
+fn quiz_means(conn: &mut DbConnection, run_ids: &[i64]) -> Result<Vec<QuizMean>, AppError> {
+    let rows: Vec<(Option<i64>, String, Option<f64>, i64)> = quiz_attempts::table
+        .filter(quiz_attempts::run_id.eq_any(run_ids))
+        .filter(quiz_attempts::submitted_at.is_not_null())
+        .filter(quiz_attempts::is_preview.eq(false))
+        .filter(quiz_attempts::percent.is_not_null())
+        .group_by((quiz_attempts::run_id, quiz_attempts::quiz_id))
+        .select((
+            quiz_attempts::run_id,
+            quiz_attempts::quiz_id,
+            avg(quiz_attempts::percent),
+            count_star(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(run, quiz, mean, n)| Some((run?, quiz, mean, n)))
+        .collect())
+}
+
+/// Pairs (pre-test, final quiz) of a course, from `pre_test` in the final quiz's settings.
+fn pre_test_pairs(conn: &mut DbConnection, course_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    Ok(quiz_store::quizzes_of(conn, course_id)?
+        .into_iter()
+        .filter_map(|q| Some((q.settings.pre_test.clone()?, q.id)))
+        .collect())
+}
+
+fn add_scores(
+    conn: &mut DbConnection,
+    runs: &[RunRow],
+    figures: &mut BTreeMap<i64, RunFigures>,
+) -> Result<(), AppError> {
+    let mut runs_by_course: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for run in runs {
+        runs_by_course.entry(run.course_id.as_str()).or_default().push(run.id);
+    }
+    for (course_id, run_ids) in runs_by_course {
+        let pairs = pre_test_pairs(conn, course_id)?;
+        let means = quiz_means(conn, &run_ids)?;
+        for run_id in run_ids {
+            let Some(f) = figures.get_mut(&run_id) else { continue };
+            let of_run: Vec<(&str, f64, i64)> = means
+                .iter()
+                .filter(|(id, ..)| *id == run_id)
+                .filter_map(|(_, quiz, mean, n)| Some((quiz.as_str(), (*mean)?, *n)))
+                .collect();
+            let is_pre_test = |quiz: &str| pairs.iter().any(|(pre, _)| pre == quiz);
+            let is_post_test = |quiz: &str| pairs.iter().any(|(_, post)| post == quiz);
+            f.average_score = weighted_mean(of_run.iter().filter(|(q, ..)| !is_pre_test(q)));
+            f.pre_test = weighted_mean(of_run.iter().filter(|(q, ..)| is_pre_test(q)));
+            f.post_test = weighted_mean(of_run.iter().filter(|(q, ..)| is_post_test(q)));
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn weighted_mean<'a>(rows: impl Iterator<Item = &'a (&'a str, f64, i64)>) -> Option<f64> {
+    let (sum, n) = rows.fold((0.0, 0_i64), |(sum, n), (_, mean, count)| {
+        (sum + mean * *count as f64, n + count)
+    });
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// Figures for one combination of country, professional category and programme phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GroupFigures {
+    pub country: String,
+    pub category: String,
+    pub phase: String,
+    pub enrolled: i64,
+    pub completed: i64,
+    pub certified: i64,
+}
+
+impl GroupFigures {
+    pub fn completion_rate(&self) -> Option<f64> {
+        percent(self.completed, self.enrolled)
+    }
+}
+
+type GroupKey = (String, String, String);
+
+/// Learners of `runs` split by the run's country, the learner's category and the
+/// run's programme phase.
+pub fn group_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<GroupFigures>, AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let statuses: Vec<(String, String, String, String, i64)> = enrolments::table
+        .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
+        .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
+        .filter(enrolments::run_id.eq_any(&ids))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .group_by((
+            course_runs::country,
+            users::category,
+            course_runs::phase,
+            enrolments::status,
+        ))
+        .select((
+            course_runs::country,
+            users::category,
+            course_runs::phase,
+            enrolments::status,
+            count_star(),
+        ))
+        .load(conn)?;
+    let certified: Vec<(String, String, String, i64)> = certificates::table
+        .inner_join(course_runs::table.on(certificates::run_id.eq(course_runs::id.nullable())))
+        .inner_join(users::table.on(users::id.eq(certificates::user_id)))
+        .filter(course_runs::id.eq_any(&ids))
+        .filter(certificates::revoked_at.is_null())
+        .group_by((course_runs::country, users::category, course_runs::phase))
+        .select((course_runs::country, users::category, course_runs::phase, count_star()))
+        .load(conn)?;
+    let mut merged: BTreeMap<GroupKey, GroupFigures> = BTreeMap::new();
+    for (country, category, phase, status, count) in statuses {
+        let key = (country.clone(), category.clone(), phase.clone());
+        let entry = merged.entry(key).or_insert_with(|| new_group(country, category, phase));
+        entry.enrolled += count;
+        if status == Status::Completed.code() {
+            entry.completed += count;
+        }
+    }
+    for (country, category, phase, count) in certified {
+        let key = (country.clone(), category.clone(), phase.clone());
+        merged
+            .entry(key)
+            .or_insert_with(|| new_group(country, category, phase))
+            .certified += count;
+    }
+    Ok(merged.into_values().collect())
+}
+
+fn new_group(country: String, category: String, phase: String) -> GroupFigures {
+    GroupFigures {
+        country,
+        category,
+        phase,
+        ..GroupFigures::default()
+    }
+}
+
+/// An admitted, not yet completed learner of a started run with no study activity
+/// since the window began.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StalledLearner {
+    pub run_id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub last_activity: Option<NaiveDateTime>,
+}
+
+/// Stalled learners of `runs`, longest silence first (those who never started, then
+/// the oldest activity), at most `limit` of them, and how many there are in all.
+pub fn stalled_learners(
+    conn: &mut DbConnection,
+    runs: &[RunRow],
+    today: NaiveDate,
+    since: NaiveDateTime,
+    limit: Option<i64>,
+) -> Result<(Vec<StalledLearner>, i64), AppError> {
+    let started: Vec<i64> = runs.iter().filter(|r| r.starts_on <= today).map(|r| r.id).collect();
+    let stalled = || {
+        enrolments::table
+            .filter(enrolments::run_id.eq_any(started.clone()))
+            .filter(enrolments::status.eq(Status::Enrolled.code()))
+            .filter(
+                enrolments::last_activity_at
+                    .lt(since)
+                    .or(enrolments::last_activity_at.is_null()),
+            )
+    };
+    let total: i64 = stalled().count().get_result(conn)?;
+    let rows: Vec<(i64, i64, String, String, Option<NaiveDateTime>)> = stalled()
+        .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
+        .order((
+            enrolments::last_activity_at.is_not_null(),
+            enrolments::last_activity_at.asc(),
+            users::name.asc(),
+            enrolments::id.asc(),
+        ))
+        .limit(limit.unwrap_or(i64::MAX))
+        .select((
+            enrolments::run_id,
+            enrolments::user_id,
+            users::name,
+            users::email,
+            enrolments::last_activity_at,
+        ))
+        .load(conn)?;
+    let learners = rows
+        .into_iter()
+        .map(|(run_id, user_id, name, email, last_activity)| StalledLearner {
+            run_id,
+            user_id,
+            name,
+            email,
+            last_activity,
+        })
+        .collect();
+    Ok((learners, total))
+}
+
+/// The start of an activity window of `days` days ending at `now`.
+pub fn window_start(now: NaiveDateTime, days: u16) -> NaiveDateTime {
+    now - Duration::days(i64::from(days))
+}

@@ -1,0 +1,500 @@
+//! The reports page for coordinators (their institution) and administrators (all
+//! institutions), its server-drawn chart and its CSV exports.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{GroupFigures, RunFigures, StalledLearner};
+use crate::accounts::model::{Role, User};
+use crate::courses::store as course_store;
+use crate::db::DbConnection;
+use crate::enrolment::RunRow;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Locale};
+use crate::institutions;
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::render;
+use crate::web::AppState;
+
+const READERS: [Role; 3] = [Role::Coordinator, Role::Admin, Role::Observer];
+const DEFAULT_DAYS: u16 = 14;
+const MAX_DAYS: u16 = 365;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/reports", web::get().to(page))
+        .route("/reports/{file}", web::get().to(export));
+}
+
+#[derive(Deserialize)]
+struct WindowQuery {
+    days: Option<String>,
+}
+
+/// The activity window in days from `?days=`, or the field error to show.
+fn parse_days(raw: Option<&str>) -> Result<u16, FieldErrors> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(DEFAULT_DAYS);
+    };
+    match raw.parse::<u16>() {
+        Ok(days) if (1..=MAX_DAYS).contains(&days) => Ok(days),
+        _ => {
+            let mut errors = FieldErrors::new();
+            errors.add_with("days", "reports.days_invalid", vec![("max", MAX_DAYS.to_string())]);
+            Err(errors)
+        }
+    }
+}
+
+/// Everything a report shows, computed in one database round.
+struct Report {
+    runs: Vec<(RunRow, RunFigures)>,
+    groups: Vec<GroupFigures>,
+    stalled: Vec<StalledLearner>,
+    stalled_total: i64,
+    titles: Vec<(i64, String, String)>,
+}
+
+/// Builds the report a user may read. Observers get aggregates only: no stalled list
+/// (it names people) and no run or group of fewer than [`super::MIN_GROUP`] people.
+fn build_report(
+    conn: &mut DbConnection,
+    user: &User,
+    days: u16,
+    locale: Locale,
+    limit: Option<i64>,
+) -> AppResult<Report> {
+    let now = Utc::now().naive_utc();
+    let since: NaiveDateTime = super::window_start(now, days);
+    let observer = user.role == Role::Observer;
+    let runs = super::runs_in_scope(conn, user)?;
+    let figures = super::run_figures(conn, &runs, since)?;
+    let mut groups = super::group_figures(conn, &runs)?;
+    let (runs, figures): (Vec<RunRow>, Vec<RunFigures>) = runs
+        .into_iter()
+        .zip(figures)
+        .filter(|(_, f)| !observer || f.enrolled >= super::MIN_GROUP)
+        .unzip();
+    let (stalled, stalled_total) = if observer {
+        groups.retain(|g| g.enrolled >= super::MIN_GROUP);
+        (Vec::new(), 0)
+    } else {
+        super::stalled_learners(conn, &runs, now.date(), since, limit)?
+    };
+    let titles = runs
+        .iter()
+        .map(|run| {
+            Ok((
+                run.id,
+                course_title(conn, &run.course_id, locale)?,
+                institution_name(conn, run.institution_id)?,
+            ))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Report {
+        runs: runs.into_iter().zip(figures).collect(),
+        groups,
+        stalled,
+        stalled_total,
+        titles,
+    })
+}
+
+fn course_title(conn: &mut DbConnection, course_id: &str, locale: Locale) -> AppResult<String> {
+    Ok(course_store::find_course(conn, course_id)?
+        .and_then(|c| i18n::pick_text(&c.titles(), locale))
+        .unwrap_or_else(|| course_id.to_owned()))
+}
+
+fn institution_name(conn: &mut DbConnection, id: i64) -> AppResult<String> {
+    Ok(institutions::find(conn, id)?.map(|i| i.name).unwrap_or_default())
+}
+
+fn label(locale: Locale, group: &str, code: &str) -> String {
+    i18n::t(locale, &format!("{group}.{code}"))
+}
+
+/// A value in a report table: its text for the reader, and for figures the number
+/// that a spreadsheet should calculate with.
+#[derive(Serialize)]
+struct Cell {
+    text: String,
+    #[serde(skip)]
+    figure: Option<Figure>,
+}
+
+#[derive(Clone, Copy)]
+enum Figure {
+    Count(i64),
+    Percent(f64),
+    Points(f64),
+}
+
+impl Cell {
+    fn text(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            figure: None,
+        }
+    }
+
+    fn count(n: i64) -> Cell {
+        Cell {
+            text: n.to_string(),
+            figure: Some(Figure::Count(n)),
+        }
+    }
+
+    fn percent(locale: Locale, value: Option<f64>) -> Cell {
+        match value {
+            Some(v) => Cell {
+                text: i18n::format_percent(locale, v),
+                figure: Some(Figure::Percent(v)),
+            },
+            None => Cell::text("—"),
+        }
+    }
+
+    fn points(locale: Locale, value: Option<f64>) -> Cell {
+        match value {
+            Some(v) => Cell {
+                text: i18n::format_points(locale, v),
+                figure: Some(Figure::Points(v)),
+            },
+            None => Cell::text("—"),
+        }
+    }
+}
+
+/// One row of a report table.
+#[derive(Serialize)]
+struct Row {
+    cells: Vec<Cell>,
+}
+
+/// A table as the page shows it and the exports write it.
+#[derive(Serialize)]
+struct Table {
+    name: &'static str,
+    headings: Vec<String>,
+    rows: Vec<Row>,
+    /// Set when the page shows only the first rows; the exports have them all.
+    shortened: Option<String>,
+}
+
+/// The most stalled learners the page lists, so that it stays light on a slow
+/// connection; the exports list them all.
+const PAGE_ROWS: i64 = 200;
+
+fn headings(locale: Locale, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .map(|key| i18n::t(locale, &format!("reports.{key}")))
+        .collect()
+}
+
+fn runs_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .runs
+        .iter()
+        .zip(&report.titles)
+        .map(|((run, f), (_, course, institution))| Row {
+            cells: vec![
+                Cell::text(course.clone()),
+                Cell::text(institution.clone()),
+                Cell::text(label(locale, "countries", &run.country)),
+                Cell::text(label(locale, "phases", &run.phase)),
+                Cell::text(i18n::format_date_short(run.starts_on)),
+                Cell::count(f.enrolled),
+                Cell::count(f.active),
+                Cell::count(f.completed),
+                Cell::count(f.certified),
+                Cell::percent(locale, f.completion_rate()),
+                Cell::percent(locale, f.average_score),
+                Cell::percent(locale, f.pre_test),
+                Cell::percent(locale, f.post_test),
+                Cell::points(locale, f.gain()),
+            ],
+        })
+        .collect();
+    Table {
+        name: "runs",
+        headings: headings(
+            locale,
+            &[
+                "course",
+                "institution",
+                "country",
+                "phase",
+                "starts_on",
+                "enrolled",
+                "active",
+                "completed",
+                "certified",
+                "completion_rate",
+                "average_score",
+                "pre_test",
+                "post_test",
+                "gain",
+            ],
+        ),
+        rows,
+        shortened: None,
+    }
+}
+
+fn groups_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .groups
+        .iter()
+        .map(|g| Row {
+            cells: vec![
+                Cell::text(label(locale, "countries", &g.country)),
+                Cell::text(label(locale, "categories", &g.category)),
+                Cell::text(label(locale, "phases", &g.phase)),
+                Cell::count(g.enrolled),
+                Cell::count(g.completed),
+                Cell::count(g.certified),
+                Cell::percent(locale, g.completion_rate()),
+            ],
+        })
+        .collect();
+    Table {
+        name: "groups",
+        headings: headings(
+            locale,
+            &[
+                "country",
+                "category",
+                "phase",
+                "enrolled",
+                "completed",
+                "certified",
+                "completion_rate",
+            ],
+        ),
+        rows,
+        shortened: None,
+    }
+}
+
+fn stalled_table(report: &Report, locale: Locale) -> Table {
+    let rows: Vec<Row> = report
+        .stalled
+        .iter()
+        .map(|s| {
+            let course = report
+                .titles
+                .iter()
+                .find(|(run_id, ..)| *run_id == s.run_id)
+                .map(|(_, course, _)| course.clone())
+                .unwrap_or_default();
+            Row {
+                cells: vec![
+                    Cell::text(s.name.clone()),
+                    Cell::text(s.email.clone()),
+                    Cell::text(course),
+                    Cell::text(
+                        s.last_activity
+                            .map(|at| i18n::format_date(locale, at.date()))
+                            .unwrap_or_else(|| i18n::t(locale, "reports.never")),
+                    ),
+                ],
+            }
+        })
+        .collect();
+    let shown = rows.len();
+    Table {
+        name: "stalled",
+        headings: headings(locale, &["learner", "email", "course", "last_activity"]),
+        rows,
+        shortened: (i64::try_from(shown).unwrap_or(i64::MAX) < report.stalled_total).then(|| {
+            i18n::t_with(
+                locale,
+                "reports.shortened",
+                &[
+                    ("shown", &shown.to_string()),
+                    ("total", &report.stalled_total.to_string()),
+                ],
+            )
+        }),
+    }
+}
+
+/// A horizontal bar in the completion chart; `width` is in per cent of the plot.
+#[derive(Serialize)]
+struct Bar {
+    label: String,
+    value: String,
+    width: f64,
+    y: usize,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    bars: Vec<Bar>,
+    height: usize,
+}
+
+const BAR_PITCH: usize = 28;
+
+fn completion_chart(report: &Report, locale: Locale) -> Chart {
+    let bars: Vec<Bar> = report
+        .runs
+        .iter()
+        .zip(&report.titles)
+        .filter_map(|((run, f), (_, course, _))| {
+            let rate = f.completion_rate()?;
+            Some((run, rate, course))
+        })
+        .enumerate()
+        .map(|(i, (run, rate, course))| Bar {
+            label: format!("{course} · {}", i18n::format_date_short(run.starts_on)),
+            value: i18n::format_percent(locale, rate),
+            width: rate.clamp(0.0, 100.0),
+            y: i * BAR_PITCH,
+        })
+        .collect();
+    Chart {
+        height: bars.len() * BAR_PITCH,
+        bars,
+    }
+}
+
+async fn page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<WindowQuery>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&READERS)?.clone();
+    let observer = user.role == Role::Observer;
+    let locale = ctx.locale;
+    let parsed = parse_days(query.days.as_deref());
+    let days = parsed.as_ref().copied().unwrap_or(DEFAULT_DAYS);
+    let report = state
+        .db(move |conn| build_report(conn, &user, days, locale, Some(PAGE_ROWS)))
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    if let Err(errors) = &parsed {
+        render::with_errors(&mut page, errors, locale);
+    }
+    page.insert("days", &query.days.clone().unwrap_or_else(|| days.to_string()));
+    page.insert("window", &days);
+    page.insert("chart", &completion_chart(&report, locale));
+    let mut tables = vec![runs_table(&report, locale), groups_table(&report, locale)];
+    if !observer {
+        tables.push(stalled_table(&report, locale));
+    }
+    page.insert("tables", &tables);
+    page.insert("observer", &observer);
+    render::page(&state, "reports/index.html", &page)
+}
+
+/// `/reports/<runs|groups|stalled>.<csv|xlsx>`. CSV is UTF-8 with a byte-order mark,
+/// so that spreadsheet programs open Cyrillic and Uzbek/Turkmen Latin correctly; XLSX
+/// keeps figures as numbers.
+async fn export(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    file: web::Path<String>,
+    query: web::Query<WindowQuery>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&READERS)?.clone();
+    let locale = ctx.locale;
+    let (name, extension) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
+    let pick: fn(&Report, Locale) -> Table = match name {
+        "runs" => runs_table,
+        "groups" => groups_table,
+        "stalled" if user.role != Role::Observer => stalled_table,
+        _ => return Err(AppError::NotFound),
+    };
+    let (content_type, write): (&str, Writer) = match extension {
+        "csv" => ("text/csv; charset=utf-8", csv_bytes),
+        "xlsx" => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            xlsx_bytes,
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    let days = parse_days(query.days.as_deref()).unwrap_or(DEFAULT_DAYS);
+    let report = state
+        .db(move |conn| build_report(conn, &user, days, locale, None))
+        .await?;
+    let table = pick(&report, locale);
+    let bytes = write(&table)?;
+    let filename = format!("bilim-{}-{}.{extension}", table.name, Utc::now().date_naive());
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(bytes))
+}
+
+/// Writes a table in one export format.
+type Writer = fn(&Table) -> AppResult<Vec<u8>>;
+
+fn export_failed(error: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("writing a report export: {error}"))
+}
+
+fn csv_bytes(table: &Table) -> AppResult<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    writer
+        .write_record(table.headings.iter().map(|h| neutralise_formula(h)))
+        .map_err(export_failed)?;
+    for row in &table.rows {
+        writer
+            .write_record(row.cells.iter().map(|cell| neutralise_formula(&cell.text)))
+            .map_err(export_failed)?;
+    }
+    writer.into_inner().map_err(export_failed)
+}
+
+/// One worksheet with a bold heading row; figures are numbers (percentages as
+/// fractions with a percent format), everything else text, so no cell is a formula.
+fn xlsx_bytes(table: &Table) -> AppResult<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let heading = Format::new().set_bold();
+    let percent = Format::new().set_num_format("0.0%");
+    let points = Format::new().set_num_format("+0.0;-0.0;0.0");
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(table.name).map_err(export_failed)?;
+    for (col, text) in (0_u16..).zip(&table.headings) {
+        sheet
+            .write_string_with_format(0, col, text, &heading)
+            .map_err(export_failed)?;
+    }
+    for (row_index, row) in (1_u32..).zip(&table.rows) {
+        for (col, cell) in (0_u16..).zip(&row.cells) {
+            match cell.figure {
+                #[allow(clippy::cast_precision_loss)]
+                Some(Figure::Count(n)) => sheet.write_number(row_index, col, n as f64),
+                Some(Figure::Percent(v)) => sheet.write_number_with_format(row_index, col, v / 100.0, &percent),
+                Some(Figure::Points(v)) => sheet.write_number_with_format(row_index, col, v, &points),
+                None => sheet.write_string(row_index, col, &cell.text),
+            }
+            .map_err(export_failed)?;
+        }
+    }
+    sheet.autofit();
+    workbook.save_to_buffer().map_err(export_failed)
+}
+
+/// Names and emails come from users; a cell starting with = + - @ would run as a
+/// formula in a spreadsheet, so it gets a leading apostrophe (OWASP CSV injection).
+/// Signed numbers such as a gain of "+12.5" stay numbers.
+fn neutralise_formula(cell: &str) -> String {
+    let signed_number = cell
+        .strip_prefix(['+', '-'])
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ','));
+    if !signed_number && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}

@@ -1,0 +1,399 @@
+//! Reports: figures against a hand-computed fixture, CSV export, the activity window
+//! and institution isolation.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use actix_web::http::StatusCode;
+use bilim::accounts::model::{Country, Role};
+use bilim::db::schema::{certificates, course_runs, enrolments, module_progress, quiz_attempts, users};
+use chrono::{Duration, NaiveDateTime, Utc};
+use common::{TestApp, PASSWORD};
+use diesel::prelude::*;
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// A run of the demo course that started `started_days_ago` days ago.
+fn insert_run(app: &TestApp, institution: i64, country: &str, phase: &str, started_days_ago: i64, creator: i64) -> i64 {
+    let mut conn = app.state.pool.get().unwrap();
+    let today = Utc::now().date_naive();
+    let starts_on = today - Duration::days(started_days_ago);
+    diesel::insert_into(course_runs::table)
+        .values((
+            course_runs::course_id.eq("demo-course"),
+            course_runs::institution_id.eq(institution),
+            course_runs::language.eq("ru"),
+            course_runs::country.eq(country),
+            course_runs::starts_on.eq(starts_on),
+            course_runs::ends_on.eq(today + Duration::days(30)),
+            course_runs::enrol_by.eq(starts_on),
+            course_runs::capacity.eq(30),
+            course_runs::mode.eq("online"),
+            course_runs::enrolment.eq("approval"),
+            course_runs::phase.eq(phase),
+            course_runs::categories.eq(""),
+            course_runs::created_by.eq(creator),
+            course_runs::created_at.eq(now()),
+            course_runs::updated_at.eq(now()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    course_runs::table
+        .select(course_runs::id)
+        .order(course_runs::id.desc())
+        .first(&mut conn)
+        .unwrap()
+}
+
+/// A learner with a name and category, admitted to `run` with `status`.
+fn learner(app: &TestApp, email: &str, name: &str, category: &str, run: i64, status: &str) -> i64 {
+    let id = app.create_user(email, Role::Learner, None);
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(users::table.find(id))
+        .set((users::name.eq(name), users::category.eq(category)))
+        .execute(&mut conn)
+        .unwrap();
+    diesel::insert_into(enrolments::table)
+        .values((
+            enrolments::run_id.eq(run),
+            enrolments::user_id.eq(id),
+            enrolments::status.eq(status),
+            enrolments::created_at.eq(now()),
+            enrolments::updated_at.eq(now()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    id
+}
+
+fn studied(app: &TestApp, user: i64, days_ago: i64) {
+    let mut conn = app.state.pool.get().unwrap();
+    let at = now() - Duration::days(days_ago);
+    diesel::insert_into(module_progress::table)
+        .values((
+            module_progress::user_id.eq(user),
+            module_progress::course_id.eq("demo-course"),
+            module_progress::module_id.eq("intro"),
+            module_progress::started_at.eq(at),
+            module_progress::updated_at.eq(at),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    bilim::enrolment::record_activity(&mut conn, user, "demo-course", at).unwrap();
+}
+
+/// A submitted attempt, taken in `run`.
+fn attempt(app: &TestApp, user: i64, run: i64, quiz: &str, percent: f64) {
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::insert_into(quiz_attempts::table)
+        .values((
+            quiz_attempts::user_id.eq(user),
+            quiz_attempts::course_id.eq("demo-course"),
+            quiz_attempts::quiz_id.eq(quiz),
+            quiz_attempts::language.eq("ru"),
+            quiz_attempts::is_preview.eq(false),
+            quiz_attempts::questions.eq("[]"),
+            quiz_attempts::settings.eq("{}"),
+            quiz_attempts::started_at.eq(now()),
+            quiz_attempts::submitted_at.eq(Some(now())),
+            quiz_attempts::score.eq(Some(percent)),
+            quiz_attempts::max_score.eq(Some(100.0)),
+            quiz_attempts::percent.eq(Some(percent)),
+            quiz_attempts::passed.eq(Some(percent >= 60.0)),
+            quiz_attempts::pending_manual.eq(false),
+            quiz_attempts::run_id.eq(Some(run)),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+fn certificate(app: &TestApp, code: &str, user: i64, run: i64, revoked: bool) {
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::insert_into(certificates::table)
+        .values((
+            certificates::code.eq(code),
+            certificates::user_id.eq(user),
+            certificates::course_id.eq("demo-course"),
+            certificates::run_id.eq(Some(run)),
+            certificates::holder_name.eq("holder"),
+            certificates::course_titles.eq("{}"),
+            certificates::institution.eq("institution"),
+            certificates::country.eq("KZ"),
+            certificates::hours.eq(2.0),
+            certificates::issued_at.eq(now()),
+            certificates::revoked_at.eq(revoked.then(now)),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// The fixture, computed by hand:
+///
+/// Run A (Kazakhstan, national pilot, started 10 days ago), institution A:
+/// - Айгерим Сапарова, police officer, completed, studied 2 days ago, certificate;
+///   pre-test 40 %, final 80 %.
+/// - Данияр Ахметов, investigator, enrolled, studied 3 days ago, revoked certificate;
+///   pre-test 60 %, final 100 %.
+/// - "=HYPERLINK(…)", police officer, enrolled, studied 30 days ago: stalled.
+/// - Ерлан Омаров, prosecutor, enrolled, never studied: stalled.
+/// - Requested only: not admitted, counted nowhere.
+///
+/// So run A: enrolled 4, active 2, completed 1, certified 1, completion 25 %,
+/// pre-test mean 50 %, final mean 90 %, average score 90 %, gain +40 points.
+///
+/// Run B (Uzbekistan, thematic), institution B: one active learner, Bobur Karimov.
+struct Fixture {
+    coordinator_a: &'static str,
+    coordinator_b: &'static str,
+    admin: &'static str,
+}
+
+fn fixture(app: &TestApp) -> Fixture {
+    let dir = app.copy_courses("valid");
+    let quiz = dir.join("demo-course/quizzes/final/quiz.toml");
+    let settings = std::fs::read_to_string(&quiz).unwrap();
+    std::fs::write(&quiz, format!("pre_test = \"check\"\n{settings}")).unwrap();
+    app.import_courses(&dir);
+    let institution_a = app.create_institution("Академия МВД", Country::Kz);
+    let institution_b = app.create_institution("Akademiya", Country::Uz);
+    let coordinator = app.create_user("coordinator-a@example.kz", Role::Coordinator, Some(institution_a));
+    app.create_user("coordinator-b@example.uz", Role::Coordinator, Some(institution_b));
+    app.create_user("admin@example.kz", Role::Admin, None);
+    let run_a = insert_run(app, institution_a, "KZ", "national_pilot", 10, coordinator);
+    let run_b = insert_run(app, institution_b, "UZ", "thematic", 5, coordinator);
+
+    let aigerim = learner(
+        app,
+        "aigerim@example.kz",
+        "Айгерим Сапарова",
+        "police_officer",
+        run_a,
+        "completed",
+    );
+    studied(app, aigerim, 2);
+    attempt(app, aigerim, run_a, "check", 40.0);
+    attempt(app, aigerim, run_a, "final", 80.0);
+    certificate(app, "AAAA-1111", aigerim, run_a, false);
+
+    let daniyar = learner(
+        app,
+        "daniyar@example.kz",
+        "Данияр Ахметов",
+        "investigator",
+        run_a,
+        "enrolled",
+    );
+    studied(app, daniyar, 3);
+    attempt(app, daniyar, run_a, "check", 60.0);
+    attempt(app, daniyar, run_a, "final", 100.0);
+    certificate(app, "BBBB-2222", daniyar, run_a, true);
+
+    let formula = learner(
+        app,
+        "formula@example.kz",
+        "=HYPERLINK(\"x\")",
+        "police_officer",
+        run_a,
+        "enrolled",
+    );
+    studied(app, formula, 30);
+    learner(app, "erlan@example.kz", "Ерлан Омаров", "prosecutor", run_a, "enrolled");
+    learner(
+        app,
+        "waiting@example.kz",
+        "Ожидающий",
+        "police_officer",
+        run_a,
+        "requested",
+    );
+
+    let bobur = learner(
+        app,
+        "bobur@example.uz",
+        "Bobur Karimov",
+        "investigator",
+        run_b,
+        "enrolled",
+    );
+    studied(app, bobur, 1);
+    Fixture {
+        coordinator_a: "coordinator-a@example.kz",
+        coordinator_b: "coordinator-b@example.uz",
+        admin: "admin@example.kz",
+    }
+}
+
+/// The CSV rows, without the byte-order mark.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a byte-order mark")).unwrap();
+    csv::Reader::from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+const NBSP: char = '\u{a0}';
+
+on_both_backends! {
+    async fn the_run_report_matches_the_hand_computed_figures(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let csv = app.get("/reports/runs.csv").await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+        let rows = csv_rows(&csv.bytes);
+        assert_eq!(rows.len(), 1, "coordinator A sees only their institution's run: {rows:?}");
+        let row = &rows[0];
+        assert_eq!(row[1], "Академия МВД");
+        assert_eq!(&row[5..], [
+            "4".to_owned(),
+            "2".to_owned(),
+            "1".to_owned(),
+            "1".to_owned(),
+            format!("25,0{NBSP}%"),
+            format!("90,0{NBSP}%"),
+            format!("50,0{NBSP}%"),
+            format!("90,0{NBSP}%"),
+            "+40,0".to_owned(),
+        ]);
+
+        let page = app.get("/reports").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("<svg"), "the completion chart is drawn on the server");
+        assert!(page.body.contains(&format!("25,0{NBSP}%")));
+        assert!(!page.body.contains("<script"));
+    }
+
+    async fn learners_are_split_by_country_category_and_phase(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let rows = csv_rows(&app.get("/reports/groups.csv").await.bytes);
+        let find = |category: &str| rows.iter().find(|r| r[1] == category).unwrap_or_else(|| panic!("{category} in {rows:?}")).clone();
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        let police = find("Сотрудник полиции");
+        assert_eq!(police[0], "Казахстан");
+        assert_eq!(&police[3..], ["2", "1", "1", &format!("50,0{NBSP}%")]);
+        assert_eq!(&find("Следователь")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
+        assert_eq!(&find("Прокурор")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
+    }
+
+    async fn stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_run_formulas(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let rows = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
+        let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(names, ["Ерлан Омаров", "'=HYPERLINK(\"x\")"]);
+        assert_eq!(rows[0][3], "Не занимался");
+
+        let wider = csv_rows(&app.get("/reports/stalled.csv?days=60").await.bytes);
+        assert_eq!(wider.len(), 1, "with a 60-day window only the learner who never studied is stalled");
+    }
+
+    async fn the_csv_opens_with_cyrillic_intact(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let csv = app.get("/reports/stalled.csv").await;
+        assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"));
+        let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
+        assert!(text.starts_with("Слушатель,Эл. почта,Курс,Последняя активность"), "{text}");
+        assert!(text.contains("Ерлан Омаров"));
+        assert!(csv.header("content-disposition").starts_with("attachment; filename=\"bilim-stalled-"));
+    }
+
+    async fn coordinators_see_only_their_institution_and_administrators_see_all(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_b, PASSWORD).await;
+        let page = app.get("/reports").await;
+        assert!(page.body.contains("Akademiya"), "{} {}", page.status, page.body);
+        assert!(!page.body.contains("Академия МВД"));
+        assert!(!page.body.contains("Ерлан Омаров"));
+        let rows = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0][1], "Akademiya");
+
+        app.sign_out_locally();
+        app.sign_in(f.admin, PASSWORD).await;
+        let rows = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+        assert_eq!(rows.len(), 2);
+    }
+
+    async fn learners_cannot_read_reports_and_visitors_are_sent_to_sign_in(app) {
+        fixture(&app);
+        let anonymous = app.get("/reports").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+        assert!(anonymous.location().starts_with("/login"));
+        app.sign_in("aigerim@example.kz", PASSWORD).await;
+        assert_eq!(app.get("/reports").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.get("/reports/stalled.csv").await.status, StatusCode::FORBIDDEN);
+    }
+
+    async fn an_invalid_activity_window_is_explained_and_the_default_is_used(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let page = app.get("/reports?days=abc").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("error-summary"));
+        assert!(page.body.contains("Введите целое число дней от 1 до 365"));
+        assert!(page.body.contains("Ерлан Омаров"), "the report still shows, over the default window");
+        assert_eq!(app.get("/reports/unknown.csv").await.status, StatusCode::NOT_FOUND);
+    }
+
+    async fn the_xlsx_export_keeps_figures_as_numbers_and_text_intact(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let xlsx = app.get("/reports/runs.xlsx").await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert_eq!(xlsx.header("content-type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+        let read = |archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+            text
+        };
+        let sheet = read(&mut archive, "xl/worksheets/sheet1.xml");
+        let strings = read(&mut archive, "xl/sharedStrings.xml");
+        assert!(strings.contains("Академия МВД") && strings.contains("Доля завершивших"), "{strings}");
+        assert!(sheet.contains("<v>0.25</v>"), "the completion rate is the number 25 %: {sheet}");
+        assert!(sheet.contains("<v>40</v>"), "the gain is the number 40: {sheet}");
+    }
+
+    async fn observers_see_aggregates_of_five_or_more_and_nothing_personal(app) {
+        fixture(&app);
+        app.create_user("observer@example.org", Role::Observer, None);
+        app.sign_in("observer@example.org", PASSWORD).await;
+        let page = app.get("/reports").await;
+        assert_eq!(page.status, StatusCode::OK);
+        for personal in ["Ерлан Омаров", "erlan@example.kz", "Bobur Karimov", "Айгерим"] {
+            assert!(!page.body.contains(personal), "{personal} must not be shown to observers");
+        }
+        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+        assert!(runs.is_empty(), "no run has five admitted learners: {runs:?}");
+        assert_eq!(app.get("/reports/stalled.csv").await.status, StatusCode::NOT_FOUND);
+
+        // A sixth admitted learner in run A makes it large enough to report.
+        let run_a: i64 = {
+            let mut conn = app.state.pool.get().unwrap();
+            course_runs::table.select(course_runs::id).order(course_runs::id.asc()).first(&mut conn).unwrap()
+        };
+        learner(&app, "sixth@example.kz", "Шестой", "police_officer", run_a, "enrolled");
+        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0][5], "5");
+        let groups = csv_rows(&app.get("/reports/groups.csv").await.bytes);
+        assert!(groups.is_empty(), "every category group is still smaller than five: {groups:?}");
+    }
+
+    async fn opening_a_module_makes_a_stalled_learner_active(app) {
+        let f = fixture(&app);
+        app.sign_in("erlan@example.kz", PASSWORD).await;
+        assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+        app.sign_out_locally();
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let stalled = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
+        assert!(stalled.iter().all(|r| r[0] != "Ерлан Омаров"), "{stalled:?}");
+        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+        assert_eq!(runs[0][6], "3", "Айгерим, Данияр and now Ерлан studied within 14 days");
+    }
+}
