@@ -4,7 +4,7 @@
 
 mod common;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use bilim::accounts::model::{Country, Role};
 use bilim::db::schema::{certificates, course_runs, enrolments, module_progress, quiz_attempts, users};
 use chrono::{Duration, NaiveDateTime, Utc};
@@ -395,5 +395,24 @@ on_both_backends! {
         assert!(stalled.iter().all(|r| r[0] != "Ерлан Омаров"), "{stalled:?}");
         let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
         assert_eq!(runs[0][6], "3", "Айгерим, Данияр and now Ерлан studied within 14 days");
+    }
+
+    async fn a_quiz_attempt_counts_towards_the_run_the_learner_is_in(app) {
+        let f = fixture(&app);
+        let token = app.api_token("erlan@example.kz", PASSWORD).await;
+        let started = app
+            .api(Method::POST, "/api/v1/courses/demo-course/quizzes/final/attempts", Some(&token), None)
+            .await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+        let id = started.json()["attempt_id"].as_i64().unwrap();
+        let submitted = app
+            .api(Method::POST, &format!("/api/v1/attempts/{id}/submit"), Some(&token), None)
+            .await;
+        assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+        // Final-test mean over 80, 100 and the unanswered 0: 60; gain 60 − 50.
+        assert_eq!(runs[0][12], format!("60,0{NBSP}%"));
+        assert_eq!(runs[0][13], "+10,0");
     }
 }

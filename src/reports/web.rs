@@ -322,7 +322,7 @@ fn stalled_table(report: &Report, locale: Locale) -> Table {
     }
 }
 
-/// A horizontal bar in the completion chart; `width` is in per cent of the plot.
+/// A horizontal bar in the completion chart, in the chart's own units.
 #[derive(Serialize)]
 struct Bar {
     label: String,
@@ -338,6 +338,8 @@ struct Chart {
 }
 
 const BAR_PITCH: usize = 28;
+/// The width of a bar at 100 %, leaving room for the value at the right.
+const PLOT_WIDTH: f64 = 560.0;
 
 fn completion_chart(report: &Report, locale: Locale) -> Chart {
     let bars: Vec<Bar> = report
@@ -352,7 +354,7 @@ fn completion_chart(report: &Report, locale: Locale) -> Chart {
         .map(|(i, (run, rate, course))| Bar {
             label: format!("{course} · {}", i18n::format_date_short(run.starts_on)),
             value: i18n::format_percent(locale, rate),
-            width: rate.clamp(0.0, 100.0),
+            width: rate.clamp(0.0, 100.0) / 100.0 * PLOT_WIDTH,
             y: i * BAR_PITCH,
         })
         .collect();
