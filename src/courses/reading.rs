@@ -181,6 +181,13 @@ fn module_headings(
         .collect())
 }
 
+/// A course's title in the best language for the reader; its id if the course is gone.
+pub fn course_title(conn: &mut DbConnection, course_id: &str, locale: Locale) -> Result<String, AppError> {
+    Ok(store::find_course(conn, course_id)?
+        .and_then(|c| i18n::pick_text(&c.titles(), locale))
+        .unwrap_or_else(|| course_id.to_owned()))
+}
+
 /// Each module's title in the best language for the reader.
 pub fn module_titles(
     conn: &mut DbConnection,

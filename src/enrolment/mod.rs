@@ -534,9 +534,7 @@ fn set_status(
 }
 
 fn run_title(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> Result<String, AppError> {
-    Ok(crate::courses::store::find_course(conn, &run.course_id)?
-        .and_then(|c| i18n::pick_text(&c.titles(), locale))
-        .unwrap_or_else(|| run.course_id.clone()))
+    crate::courses::reading::course_title(conn, &run.course_id, locale)
 }
 
 /// Queues the message announcing an enrolment's new status to its learner.

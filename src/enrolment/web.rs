@@ -13,7 +13,7 @@ use crate::accounts::model::{Category, Country, Role, User};
 use crate::courses::store as course_store;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Locale};
+use crate::i18n::{self, label, Locale};
 use crate::institutions;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
@@ -67,14 +67,8 @@ struct RunView {
     enrolled: i64,
 }
 
-fn label(locale: Locale, group: &str, code: &str) -> String {
-    i18n::t(locale, &format!("{group}.{code}"))
-}
-
 fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunView> {
-    let course = course_store::find_course(conn, &run.course_id)?
-        .and_then(|c| i18n::pick_text(&c.titles(), locale))
-        .unwrap_or_else(|| run.course_id.clone());
+    let course = crate::courses::reading::course_title(conn, &run.course_id, locale)?;
     let institution = institutions::find(conn, run.institution_id)?
         .map(|i| i.name)
         .unwrap_or_default();

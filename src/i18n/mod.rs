@@ -180,6 +180,11 @@ pub fn plural_category(locale: Locale, count: i64) -> &'static str {
     }
 }
 
+/// The label of a code in a group of the locale files, e.g. `phases.national_pilot`.
+pub fn label(locale: Locale, group: &str, code: &str) -> String {
+    t(locale, &format!("{group}.{code}"))
+}
+
 /// A counted phrase: `key.one`, `key.few`, … chosen for `count`, with `%{count}`
 /// and the other placeholders filled.
 pub fn t_count(locale: Locale, key: &str, count: i64, args: &[(&str, &str)]) -> String {

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{GroupFigures, RunFigures, StalledLearner};
 use crate::accounts::model::{Role, User};
-use crate::courses::store as course_store;
+use crate::courses::reading::course_title;
 use crate::db::DbConnection;
 use crate::enrolment::RunRow;
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Locale};
+use crate::i18n::{self, label, Locale};
 use crate::institutions;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
@@ -102,18 +102,8 @@ fn build_report(
     })
 }
 
-fn course_title(conn: &mut DbConnection, course_id: &str, locale: Locale) -> AppResult<String> {
-    Ok(course_store::find_course(conn, course_id)?
-        .and_then(|c| i18n::pick_text(&c.titles(), locale))
-        .unwrap_or_else(|| course_id.to_owned()))
-}
-
 fn institution_name(conn: &mut DbConnection, id: i64) -> AppResult<String> {
     Ok(institutions::find(conn, id)?.map(|i| i.name).unwrap_or_default())
-}
-
-fn label(locale: Locale, group: &str, code: &str) -> String {
-    i18n::t(locale, &format!("{group}.{code}"))
 }
 
 /// A value in a report table: its text for the reader, and for figures the number
