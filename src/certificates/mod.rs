@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::accounts::model::{Role, User};
 use crate::accounts::store as user_store;
 use crate::courses::store as course_store;
-use crate::db::schema::{certificates, course_completions, course_runs, enrolments};
+use crate::db::schema::{certificates, course_completions};
 use crate::db::DbConnection;
-use crate::enrolment::{self, Status};
+use crate::enrolment;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 
@@ -82,19 +82,6 @@ fn new_code() -> String {
         .join("-")
 }
 
-/// The learner's run of the course (enrolled or completed), if any.
-fn run_of(conn: &mut DbConnection, user_id: i64, course_id: &str) -> Result<Option<enrolment::RunRow>, AppError> {
-    let runs: Vec<enrolment::RunRow> = course_runs::table
-        .inner_join(enrolments::table)
-        .filter(enrolments::user_id.eq(user_id))
-        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
-        .filter(course_runs::course_id.eq(course_id))
-        .order(course_runs::starts_on.desc())
-        .select(enrolment::RunRow::as_select())
-        .load(conn)?;
-    Ok(runs.into_iter().next())
-}
-
 /// Re-evaluates a learner's completion after one of its inputs changed; records a new
 /// completion, marks the run's enrolment completed and issues the certificate, once.
 pub fn refresh(conn: &mut DbConnection, user_id: i64, course_id: &str, now: NaiveDateTime) -> Result<(), AppError> {
@@ -109,7 +96,7 @@ pub fn refresh(conn: &mut DbConnection, user_id: i64, course_id: &str, now: Naiv
     if !state.complete || state.completed_at.is_some() {
         return Ok(());
     }
-    let run = run_of(conn, user_id, course_id)?;
+    let run = enrolment::latest_admitted_run(conn, user_id, course_id)?;
     let inserted = diesel::insert_into(course_completions::table)
         .values((
             course_completions::user_id.eq(user_id),

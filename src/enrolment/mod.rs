@@ -41,6 +41,9 @@ crate::text_enum!(Status {
     Completed => "completed",
 });
 
+/// Status codes of learners admitted to a run: enrolled, or enrolled and since completed.
+pub const ADMITTED: [&str; 2] = [Status::Enrolled.code(), Status::Completed.code()];
+
 impl Status {
     /// Whether the enrolment holds or waits for a place.
     pub fn is_active(self) -> bool {
@@ -408,7 +411,7 @@ pub fn find_run_for_manager(conn: &mut DbConnection, user: &User, run_id: i64) -
 pub fn enrolled_count(conn: &mut DbConnection, run_id: i64) -> Result<i64, AppError> {
     Ok(enrolments::table
         .filter(enrolments::run_id.eq(run_id))
-        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .filter(enrolments::status.eq_any(ADMITTED))
         .count()
         .get_result(conn)?)
 }
@@ -825,15 +828,15 @@ pub fn enrol_by_manager(
 }
 
 /// The learner's latest run of a course to which they are admitted, if any: the run
-/// their quiz attempts count towards in reports.
-pub fn current_run_in_course(conn: &mut DbConnection, user_id: i64, course_id: &str) -> Result<Option<i64>, AppError> {
-    Ok(enrolments::table
-        .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
+/// their certificate names and their quiz attempts count towards in reports.
+pub fn latest_admitted_run(conn: &mut DbConnection, user_id: i64, course_id: &str) -> Result<Option<RunRow>, AppError> {
+    Ok(course_runs::table
+        .inner_join(enrolments::table.on(enrolments::run_id.eq(course_runs::id)))
         .filter(enrolments::user_id.eq(user_id))
         .filter(course_runs::course_id.eq(course_id))
-        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .filter(enrolments::status.eq_any(ADMITTED))
         .order((course_runs::starts_on.desc(), course_runs::id.desc()))
-        .select(enrolments::run_id)
+        .select(RunRow::as_select())
         .first(conn)
         .optional()?)
 }
@@ -900,7 +903,7 @@ pub fn run_country_for(
     let runs: Vec<RunRow> = course_runs::table
         .inner_join(enrolments::table)
         .filter(enrolments::user_id.eq(user_id))
-        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .filter(enrolments::status.eq_any(ADMITTED))
         .filter(course_runs::course_id.eq(course_id))
         .order(course_runs::starts_on.desc())
         .select(RunRow::as_select())
@@ -924,7 +927,7 @@ pub fn may_study(conn: &mut DbConnection, user: &User, course_id: &str) -> Resul
     let mine: i64 = course_runs::table
         .inner_join(enrolments::table)
         .filter(enrolments::user_id.eq(user.id))
-        .filter(enrolments::status.eq_any([Status::Enrolled.code(), Status::Completed.code()]))
+        .filter(enrolments::status.eq_any(ADMITTED))
         .filter(course_runs::course_id.eq(course_id))
         .count()
         .get_result(conn)?;

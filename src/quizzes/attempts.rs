@@ -448,7 +448,8 @@ pub fn start(
                 quiz_attempts::started_at.eq(now),
                 quiz_attempts::deadline.eq(deadline),
                 quiz_attempts::pending_manual.eq(false),
-                quiz_attempts::run_id.eq(crate::enrolment::current_run_in_course(conn, user.id, course_id)?),
+                quiz_attempts::run_id
+                    .eq(crate::enrolment::latest_admitted_run(conn, user.id, course_id)?.map(|run| run.id)),
             ))
             .returning(quiz_attempts::id)
             .get_result(conn)?;

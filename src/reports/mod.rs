@@ -15,15 +15,12 @@ use serde::Serialize;
 use crate::accounts::model::{Role, User};
 use crate::db::schema::{certificates, course_runs, enrolments, quiz_attempts, users};
 use crate::db::DbConnection;
-use crate::enrolment::{RunRow, Status};
+use crate::enrolment::{RunRow, Status, ADMITTED};
 use crate::error::AppError;
 use crate::quizzes::attempts as quiz_store;
 
 /// Observers see no group smaller than this, so that no figure points at a person.
 pub const MIN_GROUP: i64 = 5;
-
-/// Enrolment statuses of people admitted to a run.
-const ADMITTED: [&str; 2] = ["enrolled", "completed"];
 
 /// The runs whose figures a user may see: all for administrators and programme
 /// observers (who see aggregates only), their institution's for coordinators, none
