@@ -1,6 +1,8 @@
 //! The reports page for coordinators (their institution) and administrators (all
 //! institutions), its server-drawn chart and its CSV exports.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
@@ -83,16 +85,24 @@ fn build_report(
     } else {
         super::stalled_learners(conn, &runs, now.date(), since, limit)?
     };
-    let titles = runs
-        .iter()
-        .map(|run| {
-            Ok((
-                run.id,
-                course_title(conn, &run.course_id, locale)?,
-                institution_name(conn, run.institution_id)?,
-            ))
-        })
-        .collect::<AppResult<Vec<_>>>()?;
+    // Many runs share a course and an institution: look each up once.
+    let mut courses: BTreeMap<String, String> = BTreeMap::new();
+    let mut institutions: BTreeMap<i64, String> = BTreeMap::new();
+    let mut titles = Vec::with_capacity(runs.len());
+    for run in &runs {
+        if !courses.contains_key(&run.course_id) {
+            let title = course_title(conn, &run.course_id, locale)?;
+            courses.insert(run.course_id.clone(), title);
+        }
+        if let std::collections::btree_map::Entry::Vacant(entry) = institutions.entry(run.institution_id) {
+            entry.insert(institution_name(conn, run.institution_id)?);
+        }
+        titles.push((
+            run.id,
+            courses.get(&run.course_id).cloned().unwrap_or_default(),
+            institutions.get(&run.institution_id).cloned().unwrap_or_default(),
+        ));
+    }
     Ok(Report {
         runs: runs.into_iter().zip(figures).collect(),
         groups,
