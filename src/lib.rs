@@ -34,6 +34,7 @@ macro_rules! text_enum {
 }
 
 pub mod accounts;
+pub mod attendance;
 pub mod certificates;
 pub mod cli;
 pub mod config;

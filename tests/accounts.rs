@@ -196,6 +196,28 @@ on_both_backends! {
         assert_eq!(me["institution_id"], institution.parse::<i64>().unwrap());
     }
 
+    async fn gender_is_recorded_only_when_the_person_gives_it(app) {
+        let id = app.create_user("gender@example.kz", Role::Learner, None);
+        app.sign_in("gender@example.kz", PASSWORD).await;
+        let gender = |app: &common::TestApp| -> Option<String> {
+            use diesel::prelude::*;
+            let mut conn = app.state.pool.get().unwrap();
+            bilim::db::schema::users::table.find(id).select(bilim::db::schema::users::gender).first(&mut conn).unwrap()
+        };
+        let fields = |gender: &'static str| [("name", "Айжан Нурланова"), ("country", "KZ"), ("category", "investigator"), ("locale", "ru"), ("gender", gender)];
+        assert_eq!(app.post_form("/profile", &fields("female")).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(gender(&app).as_deref(), Some("female"));
+        assert!(app.get("/profile").await.body.contains("value=\"female\" checked"), "the choice is shown again");
+
+        let refused = app.post_form("/profile", &fields("unknown")).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains(&bilim::i18n::t(bilim::i18n::Locale::Ru, "accounts.gender_invalid")));
+        assert_eq!(gender(&app).as_deref(), Some("female"), "nothing changed");
+
+        assert_eq!(app.post_form("/profile", &fields("")).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(gender(&app), None, "withdrawn when the person prefers not to say");
+    }
+
     async fn a_learner_gets_a_localised_403_on_every_admin_page(app) {
         app.create_user("learner@example.kz", Role::Learner, None);
         app.sign_in("learner@example.kz", PASSWORD).await;

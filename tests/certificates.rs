@@ -11,46 +11,6 @@ use bilim::i18n::Locale;
 use common::{TestApp, PASSWORD};
 use serde_json::{json, Value};
 
-/// Passes the demo course's module quiz through the API, whichever questions it draws.
-async fn pass_check_quiz(app: &mut TestApp, token: &str) {
-    let attempt = app
-        .api(
-            Method::POST,
-            "/api/v1/courses/demo-course/quizzes/check/attempts",
-            Some(token),
-            None,
-        )
-        .await
-        .json();
-    let id = attempt["attempt_id"].as_i64().unwrap();
-    for q in attempt["questions"].as_array().unwrap() {
-        let body = match q["id"].as_str().unwrap() {
-            "a" => json!({"choice": "true"}),
-            "b" => {
-                json!({"choice": q["options"].as_array().unwrap().iter().find(|o| o["text"] == "right").unwrap()["id"]})
-            }
-            _ => json!({"value": 4}),
-        };
-        app.api(
-            Method::PUT,
-            &format!("/api/v1/attempts/{id}/responses/{}", q["id"].as_str().unwrap()),
-            Some(token),
-            Some(body),
-        )
-        .await;
-    }
-    let result = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/attempts/{id}/submit"),
-            Some(token),
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(result["passed"], json!(true));
-}
-
 /// A learner of an institution who completes the demo course; returns their token.
 async fn completed_learner(app: &mut TestApp, email: &str, name: &str, locale: Locale) -> String {
     let dir = app.copy_courses("valid");
@@ -80,7 +40,7 @@ async fn completed_learner(app: &mut TestApp, email: &str, name: &str, locale: L
         .await
         .json();
     assert_eq!(before, json!([]), "the quiz is still missing");
-    pass_check_quiz(app, &token).await;
+    common::pass_check_quiz(app, &token).await;
     token
 }
 
@@ -118,7 +78,7 @@ on_both_backends! {
         app.import_courses(&dir);
         let id = app.create_user("race@example.kz", Role::Learner, None);
         let token = app.api_token("race@example.kz", PASSWORD).await;
-        pass_check_quiz(&mut app, &token).await;
+        common::pass_check_quiz(&mut app, &token).await;
         {
             let mut conn = app.state.pool.get().unwrap();
             let now = chrono::Utc::now().naive_utc();

@@ -28,7 +28,7 @@ on_both_backends! {
             let user = bilim::accounts::store::find_row_by_email(&mut conn, "pref@example.kz").unwrap().unwrap();
             bilim::accounts::store::update_profile(&mut conn, user.id, &bilim::accounts::store::ProfileUpdate {
                 name: "Pref", country: None, institution_id: None,
-                category: bilim::accounts::model::Category::Other, locale: bilim::i18n::Locale::Tk,
+                category: bilim::accounts::model::Category::Other, locale: bilim::i18n::Locale::Tk, gender: None,
             }).unwrap();
         }
         app.sign_in("pref@example.kz", PASSWORD).await;

@@ -34,6 +34,8 @@ crate::text_enum!(Category {
     Other => "other",
 });
 
+crate::text_enum!(Gender { Female => "female", Male => "male" });
+
 impl Role {
     /// Staff roles read every course and see teaching tools.
     pub fn is_staff(self) -> bool {
@@ -64,6 +66,8 @@ pub struct UserRow {
     pub token_version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Recorded only when the person chose to give it.
+    pub gender: Option<String>,
 }
 
 /// A user with typed fields; the password hash stays in [`UserRow`].
@@ -79,6 +83,7 @@ pub struct User {
     pub locale: Locale,
     pub token_version: i32,
     pub created_at: NaiveDateTime,
+    pub gender: Option<Gender>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -93,6 +98,10 @@ impl TryFrom<UserRow> for User {
                 None => None,
             },
             category: Category::from_code(&row.category).ok_or_else(|| corrupt("category"))?,
+            gender: match &row.gender {
+                Some(code) => Some(Gender::from_code(code).ok_or_else(|| corrupt("gender"))?),
+                None => None,
+            },
             locale: Locale::from_code(&row.locale).ok_or_else(|| corrupt("locale"))?,
             id: row.id,
             email: row.email,

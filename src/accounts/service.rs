@@ -2,7 +2,7 @@
 //! users from the command line. Validation turns raw text into typed values and
 //! reports every problem by field.
 
-use crate::accounts::model::{Category, Country, Role, User};
+use crate::accounts::model::{Category, Country, Gender, Role, User};
 use crate::accounts::password;
 use crate::accounts::store::{self, InsertUserError, NewUser, ProfileUpdate};
 use crate::db::{self, DbConnection};
@@ -22,6 +22,8 @@ pub struct ProfileInput {
     pub institution_id: String,
     pub category: String,
     pub locale: String,
+    /// `female`, `male` or empty for not stated.
+    pub gender: String,
 }
 
 /// Profile fields once checked.
@@ -32,6 +34,7 @@ pub struct Profile {
     pub institution_id: Option<i64>,
     pub category: Category,
     pub locale: Locale,
+    pub gender: Option<Gender>,
 }
 
 /// Checks what can be checked without the database; `check_institution` does the rest.
@@ -59,7 +62,18 @@ fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profi
     if locale.is_none() {
         errors.add("locale", "accounts.locale_invalid");
     }
+    let gender = match input.gender.trim() {
+        "" => None,
+        code => {
+            let gender = Gender::from_code(code);
+            if gender.is_none() {
+                errors.add("gender", "accounts.gender_invalid");
+            }
+            gender
+        }
+    };
     Some(Profile {
+        gender,
         name,
         country: country?,
         institution_id,
@@ -167,6 +181,7 @@ pub fn register(
                 institution_id: profile.institution_id,
                 category: profile.category,
                 locale: profile.locale,
+                gender: profile.gender,
             },
         )
         .map_err(|e| match e {
@@ -217,6 +232,7 @@ pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -
             institution_id,
             category: profile.category,
             locale: profile.locale,
+            gender: profile.gender,
         },
     )?;
     Ok(())
@@ -307,6 +323,7 @@ pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &s
                     Category::Other
                 },
                 locale: new.locale,
+                gender: None,
             },
         )
         .map_err(|e| match e {

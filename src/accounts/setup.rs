@@ -71,6 +71,7 @@ pub fn create_first_admin(
                 institution_id: None,
                 category: Category::Other,
                 locale: profile.locale,
+                gender: None,
             },
         )
         .map_err(|e| match e {

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::accounts::model::{Category, Country, Role, User, UserRow};
+use crate::accounts::model::{Category, Country, Gender, Role, User, UserRow};
 use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -19,6 +19,7 @@ pub struct NewUser<'a> {
     pub institution_id: Option<i64>,
     pub category: Category,
     pub locale: Locale,
+    pub gender: Option<Gender>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, InsertU
             users::institution_id.eq(new.institution_id),
             users::category.eq(new.category.code()),
             users::locale.eq(new.locale.code()),
+            users::gender.eq(new.gender.map(Gender::code)),
             users::token_version.eq(0),
             users::created_at.eq(now),
             users::updated_at.eq(now),
@@ -105,6 +107,7 @@ pub struct ProfileUpdate<'a> {
     pub institution_id: Option<i64>,
     pub category: Category,
     pub locale: Locale,
+    pub gender: Option<Gender>,
 }
 
 pub fn update_profile(conn: &mut DbConnection, id: i64, update: &ProfileUpdate<'_>) -> Result<(), AppError> {
@@ -115,6 +118,7 @@ pub fn update_profile(conn: &mut DbConnection, id: i64, update: &ProfileUpdate<'
             users::institution_id.eq(update.institution_id),
             users::category.eq(update.category.code()),
             users::locale.eq(update.locale.code()),
+            users::gender.eq(update.gender.map(Gender::code)),
             users::updated_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;

@@ -4,7 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::model::{Category, Country, Role, User};
+use crate::accounts::model::{Category, Country, Gender, Role, User};
 use crate::accounts::service::{self, FormError, PasswordChangeInput, ProfileInput, RegistrationInput};
 use crate::accounts::{password, session, setup, store};
 use crate::error::{AppError, AppResult};
@@ -82,7 +82,17 @@ fn profile_choices(page: &mut tera::Context, locale: Locale, all_institutions: &
             })
         })
         .collect();
+    let genders: Vec<Choice> = std::iter::once(Choice {
+        value: String::new(),
+        label: i18n::t(locale, "accounts.gender_not_stated"),
+    })
+    .chain(Gender::ALL.iter().map(|g| Choice {
+        value: g.code().into(),
+        label: i18n::t(locale, &format!("genders.{}", g.code())),
+    }))
+    .collect();
     page.insert("countries", &countries);
+    page.insert("genders", &genders);
     page.insert("categories", &categories);
     page.insert("locales", &locales);
     page.insert("institution_groups", &groups);
@@ -98,6 +108,7 @@ fn profile_input_of(user: &User) -> ProfileInput {
         institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
         category: user.category.code().into(),
         locale: user.locale.code().into(),
+        gender: user.gender.map(|g| g.code().to_owned()).unwrap_or_default(),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Whether a learner has completed a course, computed on the server whenever one of
 //! its inputs changes (a module marked complete, a quiz passed, an essay graded), and
 //! stored with its time. The rule comes from `[completion]` in `course.toml`; without
-//! it, every module must be complete and every quiz passed (pre-tests excepted).
+//! it, every module must be complete and every quiz passed (pre-tests excepted). A run
+//! may also require a share of its in-person days attended (`min_attendance`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -139,6 +140,9 @@ pub fn evaluate(
             });
         }
     }
+    if let Some(attendance) = missing_attendance(conn, user_id, course_id, locale)? {
+        missing.push(attendance);
+    }
     let completed_at: Option<NaiveDateTime> = course_completions::table
         .find((user_id, course_id))
         .select(course_completions::completed_at)
@@ -149,4 +153,35 @@ pub fn evaluate(
         completed_at,
         missing,
     })
+}
+
+/// The attendance the learner's run still requires of them, if it requires any.
+fn missing_attendance(
+    conn: &mut DbConnection,
+    user_id: i64,
+    course_id: &str,
+    locale: Locale,
+) -> Result<Option<Missing>, AppError> {
+    let Some(run) = crate::enrolment::latest_admitted_run(conn, user_id, course_id)? else {
+        return Ok(None);
+    };
+    let Some(required) = run.min_attendance else {
+        return Ok(None);
+    };
+    let tally = crate::attendance::tally(conn, run.id, user_id)?;
+    if tally.meets(required) {
+        return Ok(None);
+    }
+    Ok(Some(Missing {
+        kind: "attendance",
+        title: i18n::t_with(
+            locale,
+            "completion.attendance",
+            &[
+                ("required", &required.to_string()),
+                ("attended", &tally.attended.to_string()),
+                ("held", &tally.held.to_string()),
+            ],
+        ),
+    }))
 }

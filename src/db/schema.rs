@@ -26,6 +26,7 @@ diesel::table! {
         updated_at -> Timestamp,
         email_verified_at -> Nullable<Timestamp>,
         position -> Nullable<Text>,
+        gender -> Nullable<Text>,
     }
 }
 
@@ -205,8 +206,33 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reminder_sent_at -> Nullable<Timestamp>,
+        min_attendance -> Nullable<Integer>,
     }
 }
+
+diesel::table! {
+    run_sessions (id) {
+        id -> BigInt,
+        run_id -> BigInt,
+        held_on -> Date,
+        topic -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance (session_id, user_id) {
+        session_id -> BigInt,
+        user_id -> BigInt,
+        present -> Bool,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(attendance -> run_sessions (session_id));
+diesel::joinable!(run_sessions -> course_runs (run_id));
 
 diesel::table! {
     run_trainers (run_id, user_id) {
@@ -320,6 +346,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attempt_responses,
     course_runs,
     run_trainers,
+    run_sessions,
+    attendance,
     enrolments,
     enrolment_events,
     user_tokens,
@@ -334,9 +362,11 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     enrolments::user_id,
     enrolments::status,
     quiz_attempts::quiz_id,
+    quiz_attempts::course_id,
     course_runs::country,
     course_runs::phase,
     users::category,
+    users::gender,
     users::name,
     users::email,
 );

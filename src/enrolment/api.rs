@@ -52,6 +52,7 @@ fn run_input(body: &serde_json::Map<String, serde_json::Value>) -> RunInput {
         key: field("key"),
         phase: field("phase"),
         categories: field("categories"),
+        min_attendance: field("min_attendance"),
     }
 }
 

@@ -72,6 +72,8 @@ pub struct RunRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub reminder_sent_at: Option<NaiveDateTime>,
+    /// Share of in-person days a learner must attend, in per cent.
+    pub min_attendance: Option<i32>,
 }
 
 impl RunRow {
@@ -105,6 +107,7 @@ pub struct RunJson {
     pub mode: String,
     pub enrolment: String,
     pub phase: String,
+    pub min_attendance: Option<i32>,
     pub enrolled: i64,
 }
 
@@ -145,6 +148,8 @@ pub struct RunInput {
     pub phase: String,
     /// Professional categories the run is for, space-separated; empty = all.
     pub categories: String,
+    /// Per cent of in-person days to attend; empty when attendance is not required.
+    pub min_attendance: String,
 }
 
 /// A checked run.
@@ -163,6 +168,7 @@ pub struct RunFields {
     pub key: Option<String>,
     pub phase: Phase,
     pub categories: Vec<Category>,
+    pub min_attendance: Option<i32>,
 }
 
 fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
@@ -240,6 +246,7 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> Result<Result<Run
             None => errors.add("categories", "accounts.category_invalid"),
         }
     }
+    let min_attendance = check_min_attendance(&mut errors, &input.min_attendance, mode);
     if let Some(id) = institution_id {
         if crate::institutions::find(conn, id)?.is_none() {
             errors.add("institution_id", "accounts.institution_invalid");
@@ -283,10 +290,29 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> Result<Result<Run
                 key: if enrolment == EnrolmentMode::Key { key } else { None },
                 phase,
                 categories,
+                min_attendance,
             }),
             _ => Err(errors),
         },
     )
+}
+
+/// The attendance a run requires: empty for none, or a whole per cent from 1 to 100.
+/// Only runs that meet in person have days to attend.
+fn check_min_attendance(errors: &mut FieldErrors, raw: &str, mode: Option<Mode>) -> Option<i32> {
+    let raw = raw.trim().trim_end_matches('%').trim();
+    if raw.is_empty() {
+        return None;
+    }
+    let Some(share) = raw.parse::<i32>().ok().filter(|p| (1..=100).contains(p)) else {
+        errors.add("min_attendance", "runs.attendance_invalid");
+        return None;
+    };
+    if mode == Some(Mode::Online) {
+        errors.add("min_attendance", "runs.attendance_online");
+        return None;
+    }
+    Some(share)
 }
 
 /// Whether `user` may manage runs of `institution_id`: administrators any,
@@ -312,6 +338,7 @@ struct RunValues<'a> {
     enrolment_key: Option<&'a str>,
     phase: &'a str,
     categories: String,
+    min_attendance: Option<i32>,
     updated_at: NaiveDateTime,
 }
 
@@ -331,6 +358,7 @@ impl<'a> RunValues<'a> {
             enrolment_key: fields.key.as_deref(),
             phase: fields.phase.code(),
             categories: fields.categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(" "),
+            min_attendance: fields.min_attendance,
             updated_at: now,
         }
     }
@@ -352,7 +380,8 @@ pub fn create_run(conn: &mut DbConnection, user: &User, fields: &RunFields) -> R
 }
 
 /// Changes a run's settings. Raising the capacity moves the first in line from the
-/// waitlist into the new places.
+/// waitlist into the new places; a changed attendance requirement is applied to every
+/// learner of the run at once, so that lowering it certifies those who now meet it.
 pub fn update_run(
     conn: &mut DbConnection,
     mail: &MailSettings,
@@ -370,7 +399,14 @@ pub fn update_run(
             .set(RunValues::of(fields, Utc::now().naive_utc()))
             .execute(conn)?;
         let updated = find_run(conn, run.id)?.ok_or(AppError::NotFound)?;
-        promote_waitlisted(conn, mail, &updated)
+        promote_waitlisted(conn, mail, &updated)?;
+        if updated.min_attendance != run.min_attendance {
+            let now = Utc::now().naive_utc();
+            for (user_id, ..) in admitted_learners(conn, run.id)? {
+                crate::certificates::refresh(conn, user_id, &updated.course_id, now)?;
+            }
+        }
+        Ok(())
     })
 }
 
@@ -390,6 +426,7 @@ pub fn input_of(run: &RunRow) -> RunInput {
         key: run.enrolment_key.clone().unwrap_or_default(),
         phase: run.phase.clone(),
         categories: run.categories.clone(),
+        min_attendance: run.min_attendance.map(|p| p.to_string()).unwrap_or_default(),
     }
 }
 
@@ -430,6 +467,7 @@ pub fn run_json(conn: &mut DbConnection, run: &RunRow) -> Result<RunJson, AppErr
         mode: run.mode.clone(),
         enrolment: run.enrolment.clone(),
         phase: run.phase.clone(),
+        min_attendance: run.min_attendance,
         enrolled: enrolled_count(conn, run.id)?,
     })
 }
@@ -986,4 +1024,97 @@ pub fn queue_start_reminders(
         })?;
     }
     Ok(queued)
+}
+
+/// A trainer of a run, as the run's pages list them.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunTrainer {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+pub fn trainers_of(conn: &mut DbConnection, run_id: i64) -> Result<Vec<RunTrainer>, AppError> {
+    let rows: Vec<(i64, String, String)> = run_trainers::table
+        .inner_join(users::table.on(users::id.eq(run_trainers::user_id)))
+        .filter(run_trainers::run_id.eq(run_id))
+        .order(users::name.asc())
+        .select((users::id, users::name, users::email))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, email)| RunTrainer { user_id, name, email })
+        .collect())
+}
+
+/// Whether `user_id` is one of the run's trainers.
+pub fn teaches(conn: &mut DbConnection, user_id: i64, run_id: i64) -> Result<bool, AppError> {
+    Ok(run_trainers::table
+        .find((run_id, user_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// The runs a trainer teaches, the latest first.
+pub fn runs_taught_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<RunRow>, AppError> {
+    Ok(course_runs::table
+        .inner_join(run_trainers::table.on(run_trainers::run_id.eq(course_runs::id)))
+        .filter(run_trainers::user_id.eq(user_id))
+        .order((course_runs::starts_on.desc(), course_runs::id.desc()))
+        .select(RunRow::as_select())
+        .load(conn)?)
+}
+
+/// Makes the account with `email` a trainer of the run. The account must have the
+/// trainer role; a field error says why not otherwise.
+pub fn assign_trainer(
+    conn: &mut DbConnection,
+    manager: &User,
+    run_id: i64,
+    email: &str,
+) -> Result<Result<(), FieldErrors>, AppError> {
+    let run = find_run_for_manager(conn, manager, run_id)?;
+    let mut errors = FieldErrors::new();
+    let email = email.trim().to_lowercase();
+    let trainer = match user_store::find_row_by_email(conn, &email)? {
+        None => {
+            errors.add("trainer_email", "runs.trainer_unknown");
+            return Ok(Err(errors));
+        }
+        Some(row) if row.role != Role::Trainer.code() => {
+            errors.add("trainer_email", "runs.trainer_not_trainer");
+            return Ok(Err(errors));
+        }
+        Some(row) => row,
+    };
+    if teaches(conn, trainer.id, run.id)? {
+        errors.add("trainer_email", "runs.trainer_already");
+        return Ok(Err(errors));
+    }
+    diesel::insert_into(run_trainers::table)
+        .values((run_trainers::run_id.eq(run.id), run_trainers::user_id.eq(trainer.id)))
+        .execute(conn)?;
+    Ok(Ok(()))
+}
+
+/// Takes a trainer off a run; the attendance they recorded stays.
+pub fn remove_trainer(conn: &mut DbConnection, manager: &User, run_id: i64, trainer_id: i64) -> Result<(), AppError> {
+    let run = find_run_for_manager(conn, manager, run_id)?;
+    let removed = diesel::delete(run_trainers::table.find((run.id, trainer_id))).execute(conn)?;
+    if removed == 0 {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// Learners admitted to a run, by name: the people its trainers keep a register of.
+pub fn admitted_learners(conn: &mut DbConnection, run_id: i64) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(enrolments::table
+        .inner_join(users::table)
+        .filter(enrolments::run_id.eq(run_id))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .order((users::name.asc(), users::id.asc()))
+        .select((users::id, users::name, users::email))
+        .load(conn)?)
 }

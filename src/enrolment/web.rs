@@ -35,6 +35,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/coordinator/runs/{run}/edit", web::get().to(edit_run_page))
         .route("/coordinator/runs/{run}/edit", web::post().to(edit_run))
         .route("/coordinator/runs/{run}/bulk", web::post().to(bulk_upload))
+        .route("/coordinator/runs/{run}/trainers", web::post().to(add_trainer))
+        .route(
+            "/coordinator/runs/{run}/trainers/{user}/remove",
+            web::post().to(remove_trainer),
+        )
         .route("/coordinator/enrolments/{id}/approve", web::post().to(approve))
         .route("/coordinator/enrolments/{id}/reject", web::post().to(reject));
 }
@@ -65,6 +70,8 @@ struct RunView {
     places: String,
     capacity: i32,
     enrolled: i64,
+    /// What the run requires of attendance at its in-person days, if anything.
+    attendance_rule: Option<String>,
 }
 
 fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunView> {
@@ -96,6 +103,9 @@ fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<
         places: i18n::t_count(locale, "runs.places_free", free, &[]),
         capacity: run.capacity,
         enrolled,
+        attendance_rule: run
+            .min_attendance
+            .map(|share| i18n::t_with(locale, "attendance.requirement", &[("share", &share.to_string())])),
     })
 }
 
@@ -151,7 +161,7 @@ async fn run_page(
     let user = ctx.user()?.clone();
     let run_id = parse_id(&path)?;
     let locale = ctx.locale;
-    let (view, enrolment) = state
+    let (view, enrolment, attendance) = state
         .db(move |conn| {
             let run = super::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
             let enrolment = super::enrolments_of_user(conn, user.id)?
@@ -163,11 +173,20 @@ async fn run_page(
             if !visible {
                 return Err(AppError::NotFound);
             }
-            Ok((run_view(conn, &run, locale)?, enrolment))
+            let admitted = enrolment
+                .as_ref()
+                .is_some_and(|e| super::ADMITTED.contains(&e.status.as_str()));
+            let attendance = if admitted {
+                own_attendance(conn, &run, user.id, locale)?
+            } else {
+                None
+            };
+            Ok((run_view(conn, &run, locale)?, enrolment, attendance))
         })
         .await?;
     let mut page = render::base_context(&state, &ctx);
     page.insert("run", &view);
+    page.insert("attendance", &attendance);
     page.insert("enrolment_id", &enrolment.as_ref().map(|e| e.id));
     page.insert(
         "status",
@@ -181,6 +200,30 @@ async fn run_page(
         .map(|key| i18n::t(locale, key));
     page.insert("error", &error);
     render::page(&state, "runs/run.html", &page)
+}
+
+/// "You attended 3 of 5 in-person days", and what the run requires, for a learner
+/// of a run that keeps a register.
+fn own_attendance(conn: &mut DbConnection, run: &RunRow, user_id: i64, locale: Locale) -> AppResult<Option<String>> {
+    let tally = crate::attendance::tally(conn, run.id, user_id)?;
+    if tally.held == 0 && run.min_attendance.is_none() {
+        return Ok(None);
+    }
+    let attended = i18n::t_with(
+        locale,
+        "attendance.your_tally",
+        &[
+            ("attended", &tally.attended.to_string()),
+            ("held", &tally.held.to_string()),
+        ],
+    );
+    Ok(Some(match run.min_attendance {
+        Some(share) => format!(
+            "{attended} {}",
+            i18n::t_with(locale, "attendance.requirement", &[("share", &share.to_string())])
+        ),
+        None => attended,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -365,6 +408,7 @@ fn run_input_from(pairs: &[(String, String)]) -> RunInput {
         key: first("key"),
         phase: first("phase"),
         categories: field("categories").join(" "),
+        min_attendance: first("min_attendance"),
     }
 }
 
@@ -437,16 +481,25 @@ struct EnrolmentLine {
     waitlisted: bool,
 }
 
+/// What a form on the run's management page sent back to show on it.
+#[derive(Default)]
+struct ManageOutcome {
+    /// A checked CSV file: its rows, whether they were applied, whether any failed.
+    preview: Option<(Vec<bulk::RowOutcome>, bool, bool)>,
+    upload_error: Option<String>,
+    trainer_email: String,
+    trainer_errors: Option<FieldErrors>,
+}
+
 async fn manage_page(
     state: &AppState,
     ctx: &RequestContext,
     run_id: i64,
-    preview: Option<(Vec<bulk::RowOutcome>, bool, bool)>,
-    upload_error: Option<String>,
+    outcome: ManageOutcome,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
     let locale = ctx.locale;
-    let (view, lines) = state
+    let (view, lines, trainers, in_person) = state
         .db(move |conn| {
             let run = super::find_run_for_manager(conn, &user, run_id)?;
             let lines = super::enrolments_of_run(conn, run.id)?
@@ -460,20 +513,32 @@ async fn manage_page(
                     email,
                 })
                 .collect::<Vec<_>>();
-            Ok((run_view(conn, &run, locale)?, lines))
+            let trainers = super::trainers_of(conn, run.id)?;
+            let in_person = run.mode != Mode::Online.code();
+            Ok((run_view(conn, &run, locale)?, lines, trainers, in_person))
         })
         .await?;
     let mut page = render::base_context(state, ctx);
     page.insert("run", &view);
     page.insert("enrolments", &lines);
-    let (rows, applied, has_errors) = preview
+    page.insert("trainers", &trainers);
+    page.insert("in_person", &in_person);
+    page.insert("trainer_email", &outcome.trainer_email);
+    let (rows, applied, has_errors) = outcome
+        .preview
         .map(|(rows, applied, errors)| (Some(rows), applied, errors))
         .unwrap_or((None, false, false));
     page.insert("preview", &rows);
     page.insert("applied", &applied);
     page.insert("preview_has_errors", &has_errors);
-    page.insert("upload_error", &upload_error);
-    render::page(state, "runs/manage.html", &page)
+    page.insert("upload_error", &outcome.upload_error);
+    match &outcome.trainer_errors {
+        Some(errors) => {
+            render::with_errors(&mut page, errors, locale);
+            render::form_with_errors(state, "runs/manage.html", &page)
+        }
+        None => render::page(state, "runs/manage.html", &page),
+    }
 }
 
 async fn manage_run(
@@ -481,7 +546,52 @@ async fn manage_run(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    manage_page(&state, &ctx, parse_id(&path)?, None, None).await
+    manage_page(&state, &ctx, parse_id(&path)?, ManageOutcome::default()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TrainerForm {
+    trainer_email: String,
+}
+
+async fn add_trainer(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<TrainerForm>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let run_id = parse_id(&path)?;
+    let email = form.trainer_email.clone();
+    let outcome = state
+        .db(move |conn| super::assign_trainer(conn, &user, run_id, &email))
+        .await?;
+    match outcome {
+        Ok(()) => Ok(redirect(format!("/coordinator/runs/{run_id}#trainers"))),
+        Err(errors) => {
+            let outcome = ManageOutcome {
+                trainer_email: form.trainer_email,
+                trainer_errors: Some(errors),
+                ..ManageOutcome::default()
+            };
+            manage_page(&state, &ctx, run_id, outcome).await
+        }
+    }
+}
+
+async fn remove_trainer(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    _form: CsrfOnly,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let (run_id, trainer_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    state
+        .db(move |conn| super::remove_trainer(conn, &user, run_id, trainer_id))
+        .await?;
+    Ok(redirect(format!("/coordinator/runs/{run_id}#trainers")))
 }
 
 async fn approve(
@@ -576,9 +686,19 @@ async fn bulk_upload(
     match outcome {
         Ok((rows, applied)) => {
             let has_errors = rows.iter().any(|r| r.status == bulk::RowStatus::Error);
-            manage_page(&state, &ctx, run_id, Some((rows, applied, has_errors)), None).await
+            let outcome = ManageOutcome {
+                preview: Some((rows, applied, has_errors)),
+                ..ManageOutcome::default()
+            };
+            manage_page(&state, &ctx, run_id, outcome).await
         }
-        Err(AppError::BadRequest(key)) => manage_page(&state, &ctx, run_id, None, Some(i18n::t(locale, key))).await,
+        Err(AppError::BadRequest(key)) => {
+            let outcome = ManageOutcome {
+                upload_error: Some(i18n::t(locale, key)),
+                ..ManageOutcome::default()
+            };
+            manage_page(&state, &ctx, run_id, outcome).await
+        }
         Err(error) => Err(error),
     }
 }

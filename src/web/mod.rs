@@ -17,7 +17,7 @@ use tera::Tera;
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::{accounts, certificates, courses, enrolment, institutions, quizzes, reports};
+use crate::{accounts, attendance, certificates, courses, enrolment, institutions, quizzes, reports};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -110,6 +110,7 @@ pub fn app(
         .configure(courses::web::routes)
         .configure(quizzes::web::routes)
         .configure(enrolment::web::routes)
+        .configure(attendance::web::routes)
         .configure(certificates::web::routes)
         .configure(reports::web::routes)
         .service(

@@ -1,0 +1,309 @@
+//! The register pages: a trainer's runs, a run's in-person days with each learner's
+//! attendance, and the register of one day.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{RegisterLine, Session, SessionInput};
+use crate::courses::reading::course_title;
+use crate::db::DbConnection;
+use crate::enrolment::{self, RunRow};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, label, Locale};
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::forms::{CsrfForm, CsrfOnly};
+use crate::web::render;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/teaching", web::get().to(teaching_page))
+        .route("/runs/{run}/attendance", web::get().to(run_page))
+        .route("/runs/{run}/attendance/days", web::post().to(add_day))
+        .route("/runs/{run}/attendance/days/{day}", web::get().to(day_page))
+        .route("/runs/{run}/attendance/days/{day}", web::post().to(save_register))
+        .route("/runs/{run}/attendance/days/{day}/delete", web::post().to(delete_day));
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+fn redirect(to: String) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+}
+
+/// What the register pages say about their run.
+#[derive(Serialize)]
+struct RunHeading {
+    id: i64,
+    course: String,
+    dates: String,
+    mode: String,
+    /// "At least 80 % of the days", when the run requires attendance.
+    requirement: Option<String>,
+    in_person: bool,
+    starts_on: String,
+    ends_on: String,
+}
+
+fn run_heading(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunHeading> {
+    Ok(RunHeading {
+        id: run.id,
+        course: course_title(conn, &run.course_id, locale)?,
+        dates: format!(
+            "{} – {}",
+            i18n::format_date(locale, run.starts_on),
+            i18n::format_date(locale, run.ends_on)
+        ),
+        mode: label(locale, "run_modes", &run.mode),
+        requirement: run
+            .min_attendance
+            .map(|share| i18n::t_with(locale, "attendance.requirement", &[("share", &share.to_string())])),
+        in_person: run.mode != enrolment::Mode::Online.code(),
+        starts_on: run.starts_on.to_string(),
+        ends_on: run.ends_on.to_string(),
+    })
+}
+
+#[derive(Serialize)]
+struct TaughtRun {
+    heading: RunHeading,
+    institution: String,
+}
+
+async fn teaching_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let locale = ctx.locale;
+    let runs = state
+        .db(move |conn| {
+            enrolment::runs_taught_by(conn, user.id)?
+                .iter()
+                .map(|run| {
+                    Ok(TaughtRun {
+                        heading: run_heading(conn, run, locale)?,
+                        institution: crate::institutions::find(conn, run.institution_id)?
+                            .map(|i| i.name)
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("runs", &runs);
+    render::page(&state, "attendance/teaching.html", &page)
+}
+
+#[derive(Serialize)]
+struct DayLine {
+    id: i64,
+    date: String,
+    topic: String,
+    present: i64,
+}
+
+#[derive(Serialize)]
+struct LearnerLine {
+    name: String,
+    email: String,
+    attended: i64,
+    /// Whether the learner meets the run's requirement; `None` when there is none.
+    meets: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RunPageQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+/// Notices the run page shows after a redirect; only known keys are shown.
+fn notice_of(done: Option<&str>) -> Option<&'static str> {
+    match done {
+        Some("added") => Some("attendance.day_added"),
+        Some("saved") => Some("attendance.register_saved"),
+        Some("deleted") => Some("attendance.day_deleted"),
+        _ => None,
+    }
+}
+
+async fn run_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    query: web::Query<RunPageQuery>,
+) -> AppResult<HttpResponse> {
+    let run_id = parse_id(&path)?;
+    let error = query
+        .error
+        .as_deref()
+        .filter(|key| *key == "attendance.delete_recorded")
+        .map(str::to_owned);
+    let notice = notice_of(query.done.as_deref());
+    run_page_with(&state, &ctx, run_id, &SessionInput::default(), None, notice, error).await
+}
+
+async fn run_page_with(
+    state: &AppState,
+    ctx: &RequestContext,
+    run_id: i64,
+    form: &SessionInput,
+    errors: Option<&FieldErrors>,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let locale = ctx.locale;
+    let (heading, days, learners) = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            let sessions = super::sessions_of(conn, run.id)?;
+            let present = super::present_by_day(conn, run.id)?;
+            let days: Vec<DayLine> = sessions
+                .iter()
+                .map(|s| DayLine {
+                    id: s.id,
+                    date: i18n::format_date(locale, s.held_on),
+                    topic: s.topic.clone(),
+                    present: present.get(&s.id).copied().unwrap_or(0),
+                })
+                .collect();
+            let attended = super::attended_by_learner(conn, run.id)?;
+            let held = i64::try_from(sessions.len()).unwrap_or(i64::MAX);
+            let learners: Vec<LearnerLine> = enrolment::admitted_learners(conn, run.id)?
+                .into_iter()
+                .map(|(id, name, email)| {
+                    let tally = super::Tally {
+                        attended: attended.get(&id).copied().unwrap_or(0),
+                        held,
+                    };
+                    LearnerLine {
+                        name,
+                        email,
+                        attended: tally.attended,
+                        meets: run.min_attendance.map(|required| tally.meets(required)),
+                    }
+                })
+                .collect();
+            Ok((run_heading(conn, &run, locale)?, days, learners))
+        })
+        .await?;
+    let mut page = render::base_context(state, ctx);
+    page.insert("held", &days.len());
+    page.insert("run", &heading);
+    page.insert("days", &days);
+    page.insert("learners", &learners);
+    page.insert("form", form);
+    page.insert("notice", &notice.map(|key| i18n::t(locale, key)));
+    page.insert("error", &error.map(|key| i18n::t(locale, &key)));
+    match errors {
+        Some(errors) => {
+            render::with_errors(&mut page, errors, locale);
+            render::form_with_errors(state, "attendance/run.html", &page)
+        }
+        None => render::page(state, "attendance/run.html", &page),
+    }
+}
+
+async fn add_day(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<SessionInput>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let input = form.clone();
+    let outcome = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            super::add_session(conn, &user, &run, &input)
+        })
+        .await?;
+    match outcome {
+        Ok(_) => Ok(redirect(format!("/runs/{run_id}/attendance?done=added"))),
+        Err(errors) => run_page_with(&state, &ctx, run_id, &form, Some(&errors), None, None).await,
+    }
+}
+
+async fn day_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let locale = ctx.locale;
+    let (heading, session, lines): (RunHeading, Session, Vec<RegisterLine>) = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            let session = super::find_session(conn, run.id, day_id)?;
+            let lines = super::register(conn, &run, &session)?;
+            Ok((run_heading(conn, &run, locale)?, session, lines))
+        })
+        .await?;
+    let mut page = render::base_context(&state, &ctx);
+    page.insert("run", &heading);
+    page.insert("day_id", &session.id);
+    page.insert("date", &i18n::format_date(locale, session.held_on));
+    page.insert("topic", &session.topic);
+    page.insert("lines", &lines);
+    render::page(&state, "attendance/day.html", &page)
+}
+
+/// The ticked learners of a register form; anything but a number is a bad request.
+fn present_ids(pairs: &[(String, String)]) -> AppResult<Vec<i64>> {
+    pairs
+        .iter()
+        .filter(|(name, _)| name == "present")
+        .map(|(_, value)| {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| AppError::BadRequest("errors.bad_request"))
+        })
+        .collect()
+}
+
+async fn save_register(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let present = present_ids(&pairs)?;
+    state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            let session = super::find_session(conn, run.id, day_id)?;
+            super::record(conn, &user, &run, &session, &present, Utc::now().naive_utc())
+        })
+        .await?;
+    Ok(redirect(format!("/runs/{run_id}/attendance?done=saved")))
+}
+
+async fn delete_day(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    _form: CsrfOnly,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let outcome = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            super::delete_session(conn, &run, day_id)
+        })
+        .await?;
+    Ok(redirect(match outcome {
+        Ok(()) => format!("/runs/{run_id}/attendance?done=deleted"),
+        Err(key) => format!("/runs/{run_id}/attendance?error={key}"),
+    }))
+}

@@ -1,0 +1,380 @@
+//! Attendance at in-person days: trainers assigned to runs, days and registers, the
+//! attendance a run requires before completion, and who may keep a register.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use actix_web::http::{Method, StatusCode};
+use bilim::accounts::model::{Country, Role};
+use bilim::db::schema::{attendance, course_runs, enrolments, run_sessions, run_trainers};
+use bilim::i18n::{self, Locale};
+use chrono::{Duration, NaiveDate, Utc};
+use common::{TestApp, PASSWORD};
+use diesel::prelude::*;
+use serde_json::json;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A message as the templates print it, HTML-escaped.
+fn shown(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
+}
+
+/// A run of the demo course from five days ago to five days ahead.
+fn insert_run(app: &TestApp, institution: i64, mode: &str, min_attendance: Option<i32>, creator: i64) -> i64 {
+    let mut conn = app.state.pool.get().unwrap();
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(course_runs::table)
+        .values((
+            course_runs::course_id.eq("demo-course"),
+            course_runs::institution_id.eq(institution),
+            course_runs::language.eq("ru"),
+            course_runs::country.eq("KZ"),
+            course_runs::starts_on.eq(today() - Duration::days(5)),
+            course_runs::ends_on.eq(today() + Duration::days(5)),
+            course_runs::enrol_by.eq(today() - Duration::days(5)),
+            course_runs::capacity.eq(30),
+            course_runs::mode.eq(mode),
+            course_runs::enrolment.eq("approval"),
+            course_runs::phase.eq("national_pilot"),
+            course_runs::categories.eq(""),
+            course_runs::created_by.eq(creator),
+            course_runs::created_at.eq(now),
+            course_runs::updated_at.eq(now),
+            course_runs::min_attendance.eq(min_attendance),
+        ))
+        .returning(course_runs::id)
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+fn admit(app: &TestApp, run: i64, user: i64) {
+    let mut conn = app.state.pool.get().unwrap();
+    let now = Utc::now().naive_utc();
+    diesel::insert_into(enrolments::table)
+        .values((
+            enrolments::run_id.eq(run),
+            enrolments::user_id.eq(user),
+            enrolments::status.eq("enrolled"),
+            enrolments::created_at.eq(now),
+            enrolments::updated_at.eq(now),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+fn make_trainer_of(app: &TestApp, run: i64, user: i64) {
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::insert_into(run_trainers::table)
+        .values((run_trainers::run_id.eq(run), run_trainers::user_id.eq(user)))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+fn days_of(app: &TestApp, run: i64) -> Vec<(i64, NaiveDate)> {
+    let mut conn = app.state.pool.get().unwrap();
+    run_sessions::table
+        .filter(run_sessions::run_id.eq(run))
+        .order(run_sessions::held_on.asc())
+        .select((run_sessions::id, run_sessions::held_on))
+        .load(&mut conn)
+        .unwrap()
+}
+
+fn attendance_rows(app: &TestApp) -> Vec<(i64, i64, bool)> {
+    let mut conn = app.state.pool.get().unwrap();
+    attendance::table
+        .order((attendance::session_id, attendance::user_id))
+        .select((attendance::session_id, attendance::user_id, attendance::present))
+        .load(&mut conn)
+        .unwrap()
+}
+
+struct Setup {
+    institution: i64,
+    coordinator: i64,
+    trainer: i64,
+    learner: i64,
+    run: i64,
+}
+
+/// A blended run requiring 60 % attendance, its trainer and one admitted learner.
+fn setup(app: &TestApp) -> Setup {
+    let dir = app.copy_courses("valid");
+    app.import_courses(&dir);
+    let institution = app.create_institution("Академия МВД", Country::Kz);
+    let coordinator = app.create_user("coordinator@example.kz", Role::Coordinator, Some(institution));
+    let trainer = app.create_user("trainer@example.kz", Role::Trainer, None);
+    let learner = app.create_user("learner@example.kz", Role::Learner, Some(institution));
+    let run = insert_run(app, institution, "blended", Some(60), coordinator);
+    admit(app, run, learner);
+    Setup {
+        institution,
+        coordinator,
+        trainer,
+        learner,
+        run,
+    }
+}
+
+async fn add_day(app: &mut TestApp, run: i64, day: NaiveDate) -> common::TestResponse {
+    app.post_form(
+        &format!("/runs/{run}/attendance/days"),
+        &[
+            ("held_on", &day.to_string()),
+            ("topic", "Изъятие цифровых доказательств"),
+        ],
+    )
+    .await
+}
+
+on_both_backends! {
+    async fn a_coordinator_adds_a_trainer_by_email_and_the_trainer_keeps_the_register(app) {
+        let s = setup(&app);
+        app.sign_in("coordinator@example.kz", PASSWORD).await;
+        let added = app
+            .post_form(&format!("/coordinator/runs/{}/trainers", s.run), &[("trainer_email", " Trainer@Example.kz ")])
+            .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+        let manage = app.get(&format!("/coordinator/runs/{}", s.run)).await;
+        assert!(manage.body.contains("trainer@example.kz"));
+        assert!(manage.body.contains(&format!("/runs/{}/attendance", s.run)));
+
+        app.sign_out_locally();
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        let teaching = app.get("/teaching").await;
+        assert_eq!(teaching.status, StatusCode::OK);
+        assert!(teaching.body.contains(&format!("/runs/{}/attendance", s.run)), "{}", teaching.body);
+        let register = app.get(&format!("/runs/{}/attendance", s.run)).await;
+        assert_eq!(register.status, StatusCode::OK);
+        assert!(register.body.contains("learner@example.kz"), "the admitted learner is on the register");
+        let created = add_day(&mut app, s.run, today()).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+        assert_eq!(created.location(), format!("/runs/{}/attendance?done=added", s.run));
+        assert_eq!(days_of(&app, s.run).len(), 1);
+    }
+
+    async fn adding_a_trainer_refuses_unknown_emails_other_roles_and_repeats(app) {
+        let s = setup(&app);
+        app.sign_in("coordinator@example.kz", PASSWORD).await;
+        let path = format!("/coordinator/runs/{}/trainers", s.run);
+        for (email, key) in [
+            ("nobody@example.kz", "runs.trainer_unknown"),
+            ("learner@example.kz", "runs.trainer_not_trainer"),
+        ] {
+            let refused = app.post_form(&path, &[("trainer_email", email)]).await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains(&shown(&i18n::t(Locale::Ru, key))), "{key}: {}", refused.body);
+        }
+        assert_eq!(app.post_form(&path, &[("trainer_email", "trainer@example.kz")]).await.status, StatusCode::SEE_OTHER);
+        let again = app.post_form(&path, &[("trainer_email", "trainer@example.kz")]).await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(again.body.contains(&shown(&i18n::t(Locale::Ru, "runs.trainer_already"))));
+        let mut conn = app.state.pool.get().unwrap();
+        let trainers: Vec<i64> = run_trainers::table.select(run_trainers::user_id).load(&mut conn).unwrap();
+        assert_eq!(trainers, [s.trainer]);
+    }
+
+    async fn a_learner_completes_only_after_attending_the_required_share_of_days(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let token = app.api_token("learner@example.kz", PASSWORD).await;
+        for module in ["intro", "evidence"] {
+            app.api(Method::POST, &format!("/api/v1/courses/demo-course/modules/{module}/complete"), Some(&token), None).await;
+        }
+        common::pass_check_quiz(&mut app, &token).await;
+        assert_eq!(app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(), json!([]), "attendance is still missing");
+        app.sign_in("learner@example.kz", PASSWORD).await;
+        let missing = i18n::t_with(Locale::Ru, "completion.attendance", &[("required", "60"), ("attended", "0"), ("held", "0")]);
+        assert!(app.get("/certificates").await.body.contains(&shown(&missing)), "the learner is told what is missing");
+
+        app.sign_out_locally();
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today() - Duration::days(1)).await;
+        add_day(&mut app, s.run, today()).await;
+        let days = days_of(&app, s.run);
+        assert_eq!(days.len(), 2);
+        let learner = s.learner.to_string();
+        let saved = app.post_form(&format!("/runs/{}/attendance/days/{}", s.run, days[0].0), &[("present", &learner)]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        assert_eq!(app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(), json!([]), "1 of 2 days is 50 %, below 60 %");
+
+        app.post_form(&format!("/runs/{}/attendance/days/{}", s.run, days[1].0), &[("present", &learner)]).await;
+        let issued = app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json();
+        assert_eq!(issued.as_array().unwrap().len(), 1, "2 of 2 days completes the course: {issued}");
+        assert_eq!(issued[0]["run_id"], json!(s.run));
+
+        app.sign_out_locally();
+        app.sign_in("learner@example.kz", PASSWORD).await;
+        let run_page = app.get(&format!("/runs/{}", s.run)).await;
+        let tally = i18n::t_with(Locale::Ru, "attendance.your_tally", &[("attended", "2"), ("held", "2")]);
+        assert!(run_page.body.contains(&shown(&tally)), "{}", run_page.body);
+    }
+
+    async fn a_day_outside_the_run_or_given_twice_is_refused_and_nothing_is_added(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        let before_start = add_day(&mut app, s.run, today() - Duration::days(6)).await;
+        assert_eq!(before_start.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(before_start.body.contains(&shown(&i18n::t(Locale::Ru, "attendance.day_outside_run"))));
+        let path = format!("/runs/{}/attendance/days", s.run);
+        let malformed = app.post_form(&path, &[("held_on", "31.12.2026")]).await;
+        assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let long_topic = "т".repeat(201);
+        let too_long = app.post_form(&path, &[("held_on", &today().to_string()), ("topic", &long_topic)]).await;
+        assert_eq!(too_long.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(days_of(&app, s.run).is_empty(), "nothing was added");
+
+        assert_eq!(add_day(&mut app, s.run, today()).await.status, StatusCode::SEE_OTHER);
+        let twice = add_day(&mut app, s.run, today()).await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twice.body.contains(&shown(&i18n::t(Locale::Ru, "attendance.day_taken"))));
+        assert_eq!(days_of(&app, s.run).len(), 1);
+
+        let online = insert_run(&app, s.institution, "online", None, s.coordinator);
+        make_trainer_of(&app, online, s.trainer);
+        let refused = add_day(&mut app, online, today()).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(days_of(&app, online).is_empty());
+    }
+
+    async fn a_day_with_learners_recorded_present_is_kept_until_they_are_unticked(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today()).await;
+        let day = days_of(&app, s.run)[0].0;
+        app.post_form(&format!("/runs/{}/attendance/days/{day}", s.run), &[("present", &s.learner.to_string())]).await;
+        let delete = format!("/runs/{}/attendance/days/{day}/delete", s.run);
+        let refused = app.post_form(&delete, &[]).await;
+        assert_eq!(refused.location(), format!("/runs/{}/attendance?error=attendance.delete_recorded", s.run));
+        let page = app.get(&refused.location()).await;
+        assert!(page.body.contains(&shown(&i18n::t(Locale::Ru, "attendance.delete_recorded"))));
+        assert_eq!(days_of(&app, s.run).len(), 1);
+        assert_eq!(attendance_rows(&app), [(day, s.learner, true)]);
+
+        app.post_form(&format!("/runs/{}/attendance/days/{day}", s.run), &[]).await;
+        assert_eq!(attendance_rows(&app), [(day, s.learner, false)], "unticked is recorded absent");
+        let removed = app.post_form(&delete, &[]).await;
+        assert_eq!(removed.location(), format!("/runs/{}/attendance?done=deleted", s.run));
+        assert!(days_of(&app, s.run).is_empty());
+        assert!(attendance_rows(&app).is_empty());
+    }
+
+    async fn only_the_runs_trainers_and_managers_may_keep_its_register(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let other_institution = app.create_institution("Академия Генеральной прокуратуры", Country::Kz);
+        app.create_user("other-coordinator@example.kz", Role::Coordinator, Some(other_institution));
+        app.create_user("other-trainer@example.kz", Role::Trainer, None);
+        let other_run = insert_run(&app, other_institution, "in_person", None, s.coordinator);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today()).await;
+        let day = days_of(&app, s.run)[0].0;
+        assert_eq!(app.get(&format!("/runs/{other_run}/attendance")).await.status, StatusCode::NOT_FOUND, "a run they do not teach");
+        assert_eq!(app.get(&format!("/runs/{other_run}/attendance/days/{day}")).await.status, StatusCode::NOT_FOUND, "a day of another run");
+
+        let register = format!("/runs/{}/attendance", s.run);
+        let record = format!("/runs/{}/attendance/days/{day}", s.run);
+        for outsider in ["other-trainer@example.kz", "other-coordinator@example.kz", "learner@example.kz"] {
+            app.sign_out_locally();
+            app.sign_in(outsider, PASSWORD).await;
+            assert_eq!(app.get(&register).await.status, StatusCode::NOT_FOUND, "{outsider}");
+            assert_eq!(app.post_form(&record, &[("present", &s.learner.to_string())]).await.status, StatusCode::NOT_FOUND, "{outsider}");
+            assert_eq!(add_day(&mut app, s.run, today() + Duration::days(1)).await.status, StatusCode::NOT_FOUND, "{outsider}");
+        }
+        assert!(attendance_rows(&app).is_empty());
+        assert_eq!(days_of(&app, s.run).len(), 1);
+
+        app.sign_out_locally();
+        app.sign_in("coordinator@example.kz", PASSWORD).await;
+        assert_eq!(app.get(&register).await.status, StatusCode::OK, "the run's coordinator");
+        app.sign_out_locally();
+        assert_eq!(app.get(&register).await.status, StatusCode::SEE_OTHER, "visitors sign in first");
+    }
+
+    async fn a_register_with_a_malformed_id_is_refused_and_people_outside_the_run_are_ignored(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let outsider = app.create_user("outsider@example.kz", Role::Learner, None);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today()).await;
+        let day = days_of(&app, s.run)[0].0;
+        let path = format!("/runs/{}/attendance/days/{day}", s.run);
+        assert_eq!(app.post_form(&path, &[("present", "abc")]).await.status, StatusCode::BAD_REQUEST);
+        assert!(attendance_rows(&app).is_empty(), "nothing was recorded");
+        let saved = app.post_form(&path, &[("present", &outsider.to_string())]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER);
+        assert_eq!(attendance_rows(&app), [(day, s.learner, false)]);
+    }
+
+    async fn run_settings_refuse_attendance_for_online_runs_and_shares_out_of_range(app) {
+        let s = setup(&app);
+        let token = app.api_token("coordinator@example.kz", PASSWORD).await;
+        let body = |mode: &str, share: serde_json::Value| json!({
+            "course_id": "demo-course",
+            "institution_id": s.institution,
+            "language": "ru",
+            "country": "KZ",
+            "starts_on": (today() + Duration::days(30)).to_string(),
+            "ends_on": (today() + Duration::days(40)).to_string(),
+            "enrol_by": (today() + Duration::days(20)).to_string(),
+            "capacity": 20,
+            "mode": mode,
+            "enrolment": "open",
+            "phase": "national_pilot",
+            "min_attendance": share,
+        });
+        for (mode, share) in [("blended", json!(0)), ("blended", json!(101)), ("in_person", json!("most")), ("online", json!(80))] {
+            let refused = app.api(Method::POST, "/api/v1/runs", Some(&token), Some(body(mode, share.clone()))).await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{mode} {share}");
+        }
+        let created = app.api(Method::POST, "/api/v1/runs", Some(&token), Some(body("in_person", json!(80)))).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.json()["id"].clone();
+        let runs = app.api(Method::GET, "/api/v1/runs", Some(&token), None).await.json();
+        let run = runs.as_array().unwrap().iter().find(|r| r["id"] == id).unwrap();
+        assert_eq!(run["min_attendance"], json!(80));
+    }
+
+    async fn lowering_the_required_attendance_certifies_the_learners_who_now_meet_it(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let token = app.api_token("learner@example.kz", PASSWORD).await;
+        for module in ["intro", "evidence"] {
+            app.api(Method::POST, &format!("/api/v1/courses/demo-course/modules/{module}/complete"), Some(&token), None).await;
+        }
+        common::pass_check_quiz(&mut app, &token).await;
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today() - Duration::days(1)).await;
+        add_day(&mut app, s.run, today()).await;
+        let first = days_of(&app, s.run)[0].0;
+        app.post_form(&format!("/runs/{}/attendance/days/{first}", s.run), &[("present", &s.learner.to_string())]).await;
+        assert_eq!(app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(), json!([]));
+
+        app.sign_out_locally();
+        app.sign_in("coordinator@example.kz", PASSWORD).await;
+        let institution = s.institution.to_string();
+        let starts = (today() - Duration::days(5)).to_string();
+        let ends = (today() + Duration::days(5)).to_string();
+        let edited = app
+            .post_form(&format!("/coordinator/runs/{}/edit", s.run), &[
+                ("course_id", "demo-course"), ("institution_id", &institution), ("language", "ru"),
+                ("country", "KZ"), ("starts_on", &starts), ("ends_on", &ends), ("enrol_by", &starts),
+                ("capacity", "30"), ("mode", "blended"), ("enrolment", "approval"),
+                ("phase", "national_pilot"), ("min_attendance", "50"),
+            ])
+            .await;
+        assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.body);
+        let issued = app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json();
+        assert_eq!(issued.as_array().unwrap().len(), 1, "1 of 2 days meets 50 %: {issued}");
+    }
+}
