@@ -56,6 +56,7 @@ fn seed(conn: &mut diesel::SqliteConnection, courses: &Courses) {
                         users::password_hash.eq("!"),
                         users::role.eq(Role::Learner.code()),
                         users::category.eq(categories[(i % 3) as usize].code()),
+                        users::gender.eq([Some("female"), Some("male"), None][(i % 3) as usize]),
                         users::locale.eq("ru"),
                         users::created_at.eq(now()),
                         users::updated_at.eq(now()),
@@ -72,16 +73,22 @@ fn seed(conn: &mut diesel::SqliteConnection, courses: &Courses) {
                     course_runs::language.eq("ru"),
                     course_runs::country.eq(Country::ALL[(run % 5) as usize].code()),
                     course_runs::starts_on.eq(today - Duration::days(run % 60)),
-                    course_runs::ends_on.eq(today + Duration::days(30)),
+                    // A third of the runs have ended: the courses delivered.
+                    course_runs::ends_on.eq(if run % 3 == 0 {
+                        today - Duration::days(1)
+                    } else {
+                        today + Duration::days(30)
+                    }),
                     course_runs::enrol_by.eq(today - Duration::days(run % 60)),
                     course_runs::capacity.eq(1_000),
                     course_runs::mode.eq("online"),
                     course_runs::enrolment.eq("approval"),
-                    course_runs::phase.eq(if run % 2 == 0 {
-                        "national_pilot"
-                    } else {
-                        "second_national_round"
-                    }),
+                    course_runs::phase.eq([
+                        "national_pilot",
+                        "second_national_round",
+                        "training_of_trainers",
+                        "thematic",
+                    ][(run % 4) as usize]),
                     course_runs::categories.eq(""),
                     course_runs::created_by.eq(1_i64),
                     course_runs::created_at.eq(now()),
@@ -210,6 +217,7 @@ fn reader(role: Role, institution_id: Option<i64>) -> User {
         locale: Locale::Ru,
         token_version: 0,
         created_at: now(),
+        gender: None,
     }
 }
 
@@ -219,9 +227,21 @@ fn dashboard(conn: &mut DbConnection, user: &User) -> usize {
     let runs = reports::runs_in_scope(conn, user).unwrap();
     let figures = reports::run_figures(conn, &runs, since).unwrap();
     let groups = reports::group_figures(conn, &runs).unwrap();
+    let gains = reports::gain_figures(conn, &runs).unwrap();
+    let trainers = reports::trainers_certified(conn, &runs).unwrap();
+    let trained = reports::trained(conn, &runs).unwrap();
+    let with_figures: Vec<_> = runs.iter().cloned().zip(figures.iter().cloned()).collect();
+    let delivered = reports::delivered(&with_figures, Utc::now().date_naive());
     // The page lists the first 200 stalled learners and counts the rest.
     let (stalled, total) = reports::stalled_learners(conn, &runs, Utc::now().date_naive(), since, Some(200)).unwrap();
-    figures.len() + groups.len() + stalled.len() + usize::try_from(total).unwrap()
+    figures.len()
+        + groups.len()
+        + gains.len()
+        + trainers.len()
+        + trained.len()
+        + delivered.len()
+        + stalled.len()
+        + usize::try_from(total).unwrap()
 }
 
 fn bench(c: &mut Criterion) {

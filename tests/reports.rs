@@ -225,6 +225,157 @@ fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
+/// Ends a run `days_ago` days ago, so that it counts as delivered.
+fn end_run(app: &TestApp, run: i64, days_ago: i64) {
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(course_runs::table.find(run))
+        .set(course_runs::ends_on.eq(Utc::now().date_naive() - Duration::days(days_ago)))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+fn set_gender(app: &TestApp, user: i64, gender: Option<&str>) {
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(users::table.find(user))
+        .set(users::gender.eq(gender))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// Adds an admitted learner already in the database to another run.
+fn also_in(app: &TestApp, user: i64, run: i64, status: &str) {
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::insert_into(enrolments::table)
+        .values((
+            enrolments::run_id.eq(run),
+            enrolments::user_id.eq(user),
+            enrolments::status.eq(status),
+            enrolments::created_at.eq(now()),
+            enrolments::updated_at.eq(now()),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// The programme's indicators, computed by hand. All runs are in Kyrgyzstan.
+///
+/// Run T, training of trainers, ended: Асель (woman), Бакыт (man) and Чолпон (gender
+/// not recorded) completed, all trainers by category; Асель's and Бакыт's certificates
+/// stand, Чолпон's is revoked; Динара is enrolled only. So 2 national trainers
+/// certified; 1 course delivered in the phase, with 3 learners completed.
+///
+/// Run P, national pilot, ended: Эльмира and Жылдыз (women, police officers) and
+/// Азамат (man, prosecutor) completed, as did Асель again; Нурлан is enrolled only.
+/// Run Q, national pilot, still running: Тимур (man, police officer) completed.
+/// So the pilot phase delivered 1 course (Q has not ended) with 4 completed, and the
+/// people trained are police officers 3 (2 women, 1 man: 66.7 % women), prosecutors 1
+/// (0 %), trainers 3 (Асель once, though she completed two runs: 1 woman, 1 man, 1 not
+/// recorded: 50 % women).
+fn programme_fixture(app: &TestApp) {
+    let dir = app.copy_courses("valid");
+    app.import_courses(&dir);
+    let institution = app.create_institution("Академия МВД Кыргызской Республики", Country::Kg);
+    let admin = app.create_user("admin@example.kg", Role::Admin, None);
+    let run_t = insert_run(app, institution, "KG", "training_of_trainers", 60, admin);
+    end_run(app, run_t, 40);
+    let run_p = insert_run(app, institution, "KG", "national_pilot", 30, admin);
+    end_run(app, run_p, 1);
+    let run_q = insert_run(app, institution, "KG", "national_pilot", 5, admin);
+    let people = [
+        (
+            "asel@example.kg",
+            "Асель",
+            "trainer",
+            run_t,
+            "completed",
+            Some("female"),
+            Some("T-1"),
+        ),
+        (
+            "bakyt@example.kg",
+            "Бакыт",
+            "trainer",
+            run_t,
+            "completed",
+            Some("male"),
+            Some("T-2"),
+        ),
+        (
+            "cholpon@example.kg",
+            "Чолпон",
+            "trainer",
+            run_t,
+            "completed",
+            None,
+            Some("T-3"),
+        ),
+        (
+            "dinara@example.kg",
+            "Динара",
+            "trainer",
+            run_t,
+            "enrolled",
+            Some("female"),
+            None,
+        ),
+        (
+            "elmira@example.kg",
+            "Эльмира",
+            "police_officer",
+            run_p,
+            "completed",
+            Some("female"),
+            None,
+        ),
+        (
+            "jyldyz@example.kg",
+            "Жылдыз",
+            "police_officer",
+            run_p,
+            "completed",
+            Some("female"),
+            None,
+        ),
+        (
+            "azamat@example.kg",
+            "Азамат",
+            "prosecutor",
+            run_p,
+            "completed",
+            Some("male"),
+            None,
+        ),
+        (
+            "nurlan@example.kg",
+            "Нурлан",
+            "police_officer",
+            run_p,
+            "enrolled",
+            Some("male"),
+            None,
+        ),
+        (
+            "timur@example.kg",
+            "Тимур",
+            "police_officer",
+            run_q,
+            "completed",
+            Some("male"),
+            None,
+        ),
+    ];
+    for (email, name, category, run, status, gender, code) in people {
+        let id = learner(app, email, name, category, run, status);
+        set_gender(app, id, gender);
+        if let Some(code) = code {
+            certificate(app, code, id, run, code == "T-3");
+        }
+        if name == "Асель" {
+            also_in(app, id, run_p, "completed");
+        }
+    }
+}
+
 /// The CSV rows, without the byte-order mark.
 fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a byte-order mark")).unwrap();
@@ -414,5 +565,44 @@ on_both_backends! {
         // Final-test mean over 80, 100 and the unanswered 0: 60; gain 60 − 50.
         assert_eq!(runs[0][12], format!("60,0{NBSP}%"));
         assert_eq!(runs[0][13], "+10,0");
+    }
+
+    async fn knowledge_gain_is_reported_per_country_and_category(app) {
+        let f = fixture(&app);
+        app.sign_in(f.coordinator_a, PASSWORD).await;
+        let rows = csv_rows(&app.get("/reports/gain.csv").await.bytes);
+        assert_eq!(rows, [
+            ["Казахстан", "Следователь", &format!("60,0{NBSP}%"), &format!("100,0{NBSP}%"), "+40,0", "1"],
+            ["Казахстан", "Сотрудник полиции", &format!("40,0{NBSP}%"), &format!("80,0{NBSP}%"), "+40,0", "1"],
+        ]);
+        app.sign_out_locally();
+        app.sign_in(f.coordinator_b, PASSWORD).await;
+        assert!(csv_rows(&app.get("/reports/gain.csv").await.bytes).is_empty(), "institution B's learners took no tests");
+    }
+
+    async fn programme_indicators_count_trainers_courses_and_people_trained_with_the_share_of_women(app) {
+        programme_fixture(&app);
+        app.sign_in("admin@example.kg", PASSWORD).await;
+        let kg = "Кыргызстан";
+        assert_eq!(csv_rows(&app.get("/reports/trainers.csv").await.bytes), [[kg, "2"]]);
+        let phase = |code: &str| bilim::i18n::label(bilim::i18n::Locale::Ru, "phases", code);
+        assert_eq!(csv_rows(&app.get("/reports/delivered.csv").await.bytes), [
+            [phase("training_of_trainers").as_str(), kg, "1", "3"],
+            [phase("national_pilot").as_str(), kg, "1", "4"],
+        ]);
+        let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
+        assert_eq!(trained, [
+            [kg, "Сотрудник полиции", "3", "2", "1", "0", &format!("66,7{NBSP}%")],
+            [kg, "Прокурор", "1", "0", "1", "0", &format!("0,0{NBSP}%")],
+            [kg, "Тренер-преподаватель", "3", "1", "1", "1", &format!("50,0{NBSP}%")],
+        ]);
+        let page = app.get("/reports").await;
+        assert!(page.body.contains(&format!("66,7{NBSP}%")));
+
+        app.create_user("observer@example.org", Role::Observer, None);
+        app.sign_out_locally();
+        app.sign_in("observer@example.org", PASSWORD).await;
+        assert!(csv_rows(&app.get("/reports/trainers.csv").await.bytes).is_empty(), "two trainers are too few to show");
+        assert!(csv_rows(&app.get("/reports/trained.csv").await.bytes).is_empty(), "every group is smaller than five");
     }
 }

@@ -1,6 +1,8 @@
 //! Figures for institutions and the programme: per run, per country, professional
 //! category and programme phase, knowledge gain between a pre-test and its final quiz,
-//! and learners who have stalled. Every figure is counted by the database in grouped
+//! learners who have stalled, and the indicators a capacity-building programme reports
+//! to its donors: national trainers certified, national courses delivered, people
+//! trained by country and category with the share of women. Every figure is counted by the database in grouped
 //! queries over indexed columns; only the grouped rows come back.
 
 pub mod web;
@@ -8,14 +10,14 @@ pub mod web;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::dsl::{avg, count_star};
+use diesel::dsl::{avg, count, count_star};
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::accounts::model::{Role, User};
+use crate::accounts::model::{Gender, Role, User};
 use crate::db::schema::{certificates, course_runs, enrolments, quiz_attempts, users};
 use crate::db::DbConnection;
-use crate::enrolment::{RunRow, Status, ADMITTED};
+use crate::enrolment::{Phase, RunRow, Status, ADMITTED};
 use crate::error::AppError;
 use crate::quizzes::attempts as quiz_store;
 
@@ -358,4 +360,197 @@ pub fn stalled_learners(
 /// The start of an activity window of `days` days ending at `now`.
 pub fn window_start(now: NaiveDateTime, days: u16) -> NaiveDateTime {
     now - Duration::days(i64::from(days))
+}
+
+/// Mean pre-test and final-test scores of the learners of one country and category.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GainFigures {
+    pub country: String,
+    pub category: String,
+    pub pre_test: Option<f64>,
+    pub post_test: Option<f64>,
+    /// Submitted final-test attempts behind `post_test`.
+    pub post_tests: i64,
+}
+
+impl GainFigures {
+    pub fn gain(&self) -> Option<f64> {
+        Some(self.post_test? - self.pre_test?)
+    }
+}
+
+/// (country, category, course, quiz, mean score, attempts).
+type GroupQuizMean = (String, String, String, String, Option<f64>, i64);
+
+/// Quiz means (quiz, mean, attempts) per (country, category).
+type MeansByGroup<'a> = BTreeMap<(String, String), Vec<(&'a str, f64, i64)>>;
+
+/// Knowledge gain per country of the run and professional category of the learner,
+/// from the attempts taken in `runs`: one grouped query, then the pre-test and final
+/// quiz of each course picked out of its rows.
+pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<GainFigures>, AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let rows: Vec<GroupQuizMean> = quiz_attempts::table
+        .inner_join(course_runs::table.on(quiz_attempts::run_id.eq(course_runs::id.nullable())))
+        .inner_join(users::table.on(users::id.eq(quiz_attempts::user_id)))
+        .filter(course_runs::id.eq_any(&ids))
+        .filter(quiz_attempts::submitted_at.is_not_null())
+        .filter(quiz_attempts::is_preview.eq(false))
+        .filter(quiz_attempts::percent.is_not_null())
+        .group_by((
+            course_runs::country,
+            users::category,
+            quiz_attempts::course_id,
+            quiz_attempts::quiz_id,
+        ))
+        .select((
+            course_runs::country,
+            users::category,
+            quiz_attempts::course_id,
+            quiz_attempts::quiz_id,
+            avg(quiz_attempts::percent),
+            count_star(),
+        ))
+        .load(conn)?;
+    let mut pairs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for course_id in rows.iter().map(|row| &row.2) {
+        if !pairs.contains_key(course_id) {
+            pairs.insert(course_id.clone(), pre_test_pairs(conn, course_id)?);
+        }
+    }
+    let mut pre: MeansByGroup<'_> = BTreeMap::new();
+    let mut post: MeansByGroup<'_> = BTreeMap::new();
+    for (country, category, course_id, quiz_id, mean, n) in &rows {
+        let (Some(mean), Some(course_pairs)) = (mean, pairs.get(course_id)) else {
+            continue;
+        };
+        let key = (country.clone(), category.clone());
+        if course_pairs.iter().any(|(pre_test, _)| pre_test == quiz_id) {
+            pre.entry(key.clone()).or_default().push((quiz_id.as_str(), *mean, *n));
+        }
+        if course_pairs.iter().any(|(_, final_quiz)| final_quiz == quiz_id) {
+            post.entry(key).or_default().push((quiz_id.as_str(), *mean, *n));
+        }
+    }
+    let keys: std::collections::BTreeSet<(String, String)> = pre.keys().chain(post.keys()).cloned().collect();
+    Ok(keys
+        .into_iter()
+        .map(|key| {
+            let post_rows = post.get(&key).map(Vec::as_slice).unwrap_or_default();
+            GainFigures {
+                pre_test: weighted_mean(pre.get(&key).map(Vec::as_slice).unwrap_or_default().iter()),
+                post_test: weighted_mean(post_rows.iter()),
+                post_tests: post_rows.iter().map(|(_, _, n)| n).sum(),
+                country: key.0,
+                category: key.1,
+            }
+        })
+        .collect())
+}
+
+/// People certified in training-of-trainers runs among `runs`, per country of the
+/// run: the national trainers the programme has prepared.
+pub fn trainers_certified(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<(String, i64)>, AppError> {
+    let ids: Vec<i64> = runs
+        .iter()
+        .filter(|r| r.phase == Phase::TrainingOfTrainers.code())
+        .map(|r| r.id)
+        .collect();
+    Ok(certificates::table
+        .inner_join(course_runs::table.on(certificates::run_id.eq(course_runs::id.nullable())))
+        .filter(course_runs::id.eq_any(&ids))
+        .filter(certificates::revoked_at.is_null())
+        .group_by(course_runs::country)
+        .select((course_runs::country, count(certificates::user_id).aggregate_distinct()))
+        .order(course_runs::country.asc())
+        .load(conn)?)
+}
+
+/// Courses delivered in one programme phase and country.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeliveredFigures {
+    pub phase: String,
+    pub country: String,
+    /// Runs that have ended with at least one admitted learner.
+    pub runs: i64,
+    pub completed: i64,
+}
+
+/// Runs delivered by `today`, per phase and country, from the runs' own figures.
+pub fn delivered(runs: &[(RunRow, RunFigures)], today: NaiveDate) -> Vec<DeliveredFigures> {
+    let mut merged: BTreeMap<(usize, String), DeliveredFigures> = BTreeMap::new();
+    for (run, figures) in runs {
+        if run.ends_on >= today || figures.enrolled == 0 {
+            continue;
+        }
+        // Phases in programme order, not alphabetical.
+        let order = Phase::ALL
+            .iter()
+            .position(|p| p.code() == run.phase)
+            .unwrap_or(usize::MAX);
+        let entry = merged
+            .entry((order, run.country.clone()))
+            .or_insert_with(|| DeliveredFigures {
+                phase: run.phase.clone(),
+                country: run.country.clone(),
+                ..DeliveredFigures::default()
+            });
+        entry.runs += 1;
+        entry.completed += figures.completed;
+    }
+    merged.into_values().collect()
+}
+
+/// People who completed a run, in one country and professional category.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrainedFigures {
+    pub country: String,
+    pub category: String,
+    pub trained: i64,
+    pub women: i64,
+    pub men: i64,
+    pub not_recorded: i64,
+}
+
+impl TrainedFigures {
+    /// Women as a share of those whose gender is recorded.
+    pub fn share_of_women(&self) -> Option<f64> {
+        percent(self.women, self.women + self.men)
+    }
+}
+
+/// People trained per country of the run and professional category, each person
+/// counted once per group, split by recorded gender.
+pub fn trained(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<TrainedFigures>, AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let rows: Vec<(String, String, Option<String>, i64)> = enrolments::table
+        .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
+        .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
+        .filter(enrolments::run_id.eq_any(&ids))
+        .filter(enrolments::status.eq(Status::Completed.code()))
+        .group_by((course_runs::country, users::category, users::gender))
+        .select((
+            course_runs::country,
+            users::category,
+            users::gender,
+            count(enrolments::user_id).aggregate_distinct(),
+        ))
+        .load(conn)?;
+    let mut merged: BTreeMap<(String, String), TrainedFigures> = BTreeMap::new();
+    for (country, category, gender, count) in rows {
+        let entry = merged
+            .entry((country.clone(), category.clone()))
+            .or_insert_with(|| TrainedFigures {
+                country,
+                category,
+                ..TrainedFigures::default()
+            });
+        entry.trained += count;
+        match gender.as_deref().and_then(Gender::from_code) {
+            Some(Gender::Female) => entry.women += count,
+            Some(Gender::Male) => entry.men += count,
+            None => entry.not_recorded += count,
+        }
+    }
+    Ok(merged.into_values().collect())
 }

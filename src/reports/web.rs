@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{GroupFigures, RunFigures, StalledLearner};
+use super::{DeliveredFigures, GainFigures, GroupFigures, RunFigures, StalledLearner, TrainedFigures};
 use crate::accounts::model::{Role, User};
 use crate::courses::reading::course_title;
 use crate::db::DbConnection;
@@ -54,6 +54,10 @@ fn parse_days(raw: Option<&str>) -> Result<u16, FieldErrors> {
 struct Report {
     runs: Vec<(RunRow, RunFigures)>,
     groups: Vec<GroupFigures>,
+    gains: Vec<GainFigures>,
+    trainers: Vec<(String, i64)>,
+    delivered: Vec<DeliveredFigures>,
+    trained: Vec<TrainedFigures>,
     stalled: Vec<StalledLearner>,
     stalled_total: i64,
     titles: Vec<(i64, String, String)>,
@@ -74,6 +78,9 @@ fn build_report(
     let runs = super::runs_in_scope(conn, user)?;
     let figures = super::run_figures(conn, &runs, since)?;
     let mut groups = super::group_figures(conn, &runs)?;
+    let mut gains = super::gain_figures(conn, &runs)?;
+    let mut trainers = super::trainers_certified(conn, &runs)?;
+    let mut trained = super::trained(conn, &runs)?;
     let (runs, figures): (Vec<RunRow>, Vec<RunFigures>) = runs
         .into_iter()
         .zip(figures)
@@ -81,6 +88,9 @@ fn build_report(
         .unzip();
     let (stalled, stalled_total) = if observer {
         groups.retain(|g| g.enrolled >= super::MIN_GROUP);
+        gains.retain(|g| g.post_tests >= super::MIN_GROUP);
+        trainers.retain(|(_, n)| *n >= super::MIN_GROUP);
+        trained.retain(|t| t.trained >= super::MIN_GROUP);
         (Vec::new(), 0)
     } else {
         super::stalled_learners(conn, &runs, now.date(), since, limit)?
@@ -103,9 +113,15 @@ fn build_report(
             institutions.get(&run.institution_id).cloned().unwrap_or_default(),
         ));
     }
+    let runs: Vec<(RunRow, RunFigures)> = runs.into_iter().zip(figures).collect();
+    let delivered = super::delivered(&runs, now.date());
     Ok(Report {
-        runs: runs.into_iter().zip(figures).collect(),
+        runs,
         groups,
+        gains,
+        trainers,
+        delivered,
+        trained,
         stalled,
         stalled_total,
         titles,
@@ -279,6 +295,104 @@ fn groups_table(report: &Report, locale: Locale) -> Table {
     }
 }
 
+fn gain_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .gains
+        .iter()
+        .map(|g| Row {
+            cells: vec![
+                Cell::text(label(locale, "countries", &g.country)),
+                Cell::text(label(locale, "categories", &g.category)),
+                Cell::percent(locale, g.pre_test),
+                Cell::percent(locale, g.post_test),
+                Cell::points(locale, g.gain()),
+                Cell::count(g.post_tests),
+            ],
+        })
+        .collect();
+    Table {
+        name: "gain",
+        headings: headings(
+            locale,
+            &["country", "category", "pre_test", "post_test", "gain", "tests_taken"],
+        ),
+        rows,
+        shortened: None,
+    }
+}
+
+fn trainers_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .trainers
+        .iter()
+        .map(|(country, count)| Row {
+            cells: vec![Cell::text(label(locale, "countries", country)), Cell::count(*count)],
+        })
+        .collect();
+    Table {
+        name: "trainers",
+        headings: headings(locale, &["country", "trainers_certified"]),
+        rows,
+        shortened: None,
+    }
+}
+
+fn delivered_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .delivered
+        .iter()
+        .map(|d| Row {
+            cells: vec![
+                Cell::text(label(locale, "phases", &d.phase)),
+                Cell::text(label(locale, "countries", &d.country)),
+                Cell::count(d.runs),
+                Cell::count(d.completed),
+            ],
+        })
+        .collect();
+    Table {
+        name: "delivered",
+        headings: headings(locale, &["phase", "country", "courses_delivered", "learners_completed"]),
+        rows,
+        shortened: None,
+    }
+}
+
+fn trained_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .trained
+        .iter()
+        .map(|t| Row {
+            cells: vec![
+                Cell::text(label(locale, "countries", &t.country)),
+                Cell::text(label(locale, "categories", &t.category)),
+                Cell::count(t.trained),
+                Cell::count(t.women),
+                Cell::count(t.men),
+                Cell::count(t.not_recorded),
+                Cell::percent(locale, t.share_of_women()),
+            ],
+        })
+        .collect();
+    Table {
+        name: "trained",
+        headings: headings(
+            locale,
+            &[
+                "country",
+                "category",
+                "trained",
+                "women",
+                "men",
+                "gender_not_recorded",
+                "share_women",
+            ],
+        ),
+        rows,
+        shortened: None,
+    }
+}
+
 fn stalled_table(report: &Report, locale: Locale) -> Table {
     let rows: Vec<Row> = report
         .stalled
@@ -384,7 +498,14 @@ async fn page(
     page.insert("days", &query.days.clone().unwrap_or_else(|| days.to_string()));
     page.insert("window", &days);
     page.insert("chart", &completion_chart(&report, locale));
-    let mut tables = vec![runs_table(&report, locale), groups_table(&report, locale)];
+    let mut tables = vec![
+        runs_table(&report, locale),
+        groups_table(&report, locale),
+        gain_table(&report, locale),
+        trainers_table(&report, locale),
+        delivered_table(&report, locale),
+        trained_table(&report, locale),
+    ];
     if !observer {
         tables.push(stalled_table(&report, locale));
     }
@@ -393,7 +514,7 @@ async fn page(
     render::page(&state, "reports/index.html", &page)
 }
 
-/// `/reports/<runs|groups|stalled>.<csv|xlsx>`. CSV is UTF-8 with a byte-order mark,
+/// `/reports/<runs|groups|gain|trainers|delivered|trained|stalled>.<csv|xlsx>`. CSV is UTF-8 with a byte-order mark,
 /// so that spreadsheet programs open Cyrillic and Uzbek/Turkmen Latin correctly; XLSX
 /// keeps figures as numbers.
 async fn export(
@@ -408,6 +529,10 @@ async fn export(
     let pick: fn(&Report, Locale) -> Table = match name {
         "runs" => runs_table,
         "groups" => groups_table,
+        "gain" => gain_table,
+        "trainers" => trainers_table,
+        "delivered" => delivered_table,
+        "trained" => trained_table,
         "stalled" if user.role != Role::Observer => stalled_table,
         _ => return Err(AppError::NotFound),
     };
