@@ -605,4 +605,24 @@ on_both_backends! {
         assert!(csv_rows(&app.get("/reports/trainers.csv").await.bytes).is_empty(), "two trainers are too few to show");
         assert!(csv_rows(&app.get("/reports/trained.csv").await.bytes).is_empty(), "every group is smaller than five");
     }
+
+    async fn the_course_report_sums_its_runs_and_weights_means_by_attempts(app) {
+        let f = fixture(&app);
+        app.sign_in(f.admin, PASSWORD).await;
+        let rows = csv_rows(&app.get("/reports/courses.csv").await.bytes);
+        assert_eq!(rows.len(), 1, "both runs are of the demo course: {rows:?}");
+        // Runs A and B: 4 + 1 admitted, 2 + 1 active; only run A has quiz attempts.
+        assert_eq!(&rows[0][1..], [
+            "2".to_owned(),
+            "5".to_owned(),
+            "3".to_owned(),
+            "1".to_owned(),
+            "1".to_owned(),
+            format!("20,0{NBSP}%"),
+            format!("90,0{NBSP}%"),
+            format!("50,0{NBSP}%"),
+            format!("90,0{NBSP}%"),
+            "+40,0".to_owned(),
+        ]);
+    }
 }

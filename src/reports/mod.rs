@@ -56,6 +56,11 @@ pub struct RunFigures {
     /// Mean score of submitted pre-test attempts, and of their paired final quizzes.
     pub pre_test: Option<f64>,
     pub post_test: Option<f64>,
+    /// Attempts behind `average_score`, `pre_test` and `post_test`, so that figures
+    /// over several runs are weighted as if counted together.
+    pub scored_attempts: i64,
+    pub pre_test_attempts: i64,
+    pub post_test_attempts: i64,
 }
 
 impl RunFigures {
@@ -201,12 +206,19 @@ fn add_scores(
                 .collect();
             let is_pre_test = |quiz: &str| pairs.iter().any(|(pre, _)| pre == quiz);
             let is_post_test = |quiz: &str| pairs.iter().any(|(_, post)| post == quiz);
-            f.average_score = weighted_mean(of_run.iter().filter(|(q, ..)| !is_pre_test(q)));
-            f.pre_test = weighted_mean(of_run.iter().filter(|(q, ..)| is_pre_test(q)));
-            f.post_test = weighted_mean(of_run.iter().filter(|(q, ..)| is_post_test(q)));
+            let scored: Vec<_> = of_run.iter().filter(|(q, ..)| !is_pre_test(q)).copied().collect();
+            let pre: Vec<_> = of_run.iter().filter(|(q, ..)| is_pre_test(q)).copied().collect();
+            let post: Vec<_> = of_run.iter().filter(|(q, ..)| is_post_test(q)).copied().collect();
+            (f.average_score, f.scored_attempts) = (weighted_mean(scored.iter()), attempts(&scored));
+            (f.pre_test, f.pre_test_attempts) = (weighted_mean(pre.iter()), attempts(&pre));
+            (f.post_test, f.post_test_attempts) = (weighted_mean(post.iter()), attempts(&post));
         }
     }
     Ok(())
+}
+
+fn attempts(rows: &[(&str, f64, i64)]) -> i64 {
+    rows.iter().map(|(_, _, n)| n).sum()
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -553,4 +565,64 @@ pub fn trained(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<TrainedFi
         }
     }
     Ok(merged.into_values().collect())
+}
+
+/// The figures of one course over the runs of it in a report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CourseFigures {
+    pub course_id: String,
+    pub runs: i64,
+    pub enrolled: i64,
+    pub active: i64,
+    pub completed: i64,
+    pub certified: i64,
+    pub average_score: Option<f64>,
+    pub pre_test: Option<f64>,
+    pub post_test: Option<f64>,
+}
+
+impl CourseFigures {
+    pub fn completion_rate(&self) -> Option<f64> {
+        percent(self.completed, self.enrolled)
+    }
+
+    pub fn gain(&self) -> Option<f64> {
+        Some(self.post_test? - self.pre_test?)
+    }
+}
+
+/// Sums the run figures of each course; means are weighted by their attempts, so a
+/// course's average is the mean over all its attempts, not a mean of run means.
+pub fn course_figures(runs: &[(RunRow, RunFigures)]) -> Vec<CourseFigures> {
+    let mut by_course: BTreeMap<&str, Vec<&RunFigures>> = BTreeMap::new();
+    for (run, figures) in runs {
+        by_course.entry(run.course_id.as_str()).or_default().push(figures);
+    }
+    by_course
+        .into_iter()
+        .map(|(course_id, figures)| {
+            let sum = |pick: fn(&RunFigures) -> i64| figures.iter().map(|f| pick(f)).sum::<i64>();
+            let mean = |pick: fn(&RunFigures) -> (Option<f64>, i64)| {
+                let rows: Vec<(&str, f64, i64)> = figures
+                    .iter()
+                    .filter_map(|f| {
+                        let (mean, n) = pick(f);
+                        Some(("", mean?, n))
+                    })
+                    .collect();
+                weighted_mean(rows.iter())
+            };
+            CourseFigures {
+                course_id: course_id.to_owned(),
+                runs: i64::try_from(figures.len()).unwrap_or(i64::MAX),
+                enrolled: sum(|f| f.enrolled),
+                active: sum(|f| f.active),
+                completed: sum(|f| f.completed),
+                certified: sum(|f| f.certified),
+                average_score: mean(|f| (f.average_score, f.scored_attempts)),
+                pre_test: mean(|f| (f.pre_test, f.pre_test_attempts)),
+                post_test: mean(|f| (f.post_test, f.post_test_attempts)),
+            }
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{DeliveredFigures, GainFigures, GroupFigures, RunFigures, StalledLearner, TrainedFigures};
+use super::{CourseFigures, DeliveredFigures, GainFigures, GroupFigures, RunFigures, StalledLearner, TrainedFigures};
 use crate::accounts::model::{Role, User};
 use crate::courses::reading::course_title;
 use crate::db::DbConnection;
@@ -53,6 +53,7 @@ fn parse_days(raw: Option<&str>) -> Result<u16, FieldErrors> {
 /// Everything a report shows, computed in one database round.
 struct Report {
     runs: Vec<(RunRow, RunFigures)>,
+    courses: Vec<(String, CourseFigures)>,
     groups: Vec<GroupFigures>,
     gains: Vec<GainFigures>,
     trainers: Vec<(String, i64)>,
@@ -115,8 +116,13 @@ fn build_report(
     }
     let runs: Vec<(RunRow, RunFigures)> = runs.into_iter().zip(figures).collect();
     let delivered = super::delivered(&runs, now.date());
+    let courses = super::course_figures(&runs)
+        .into_iter()
+        .map(|f| (courses.get(&f.course_id).cloned().unwrap_or_default(), f))
+        .collect();
     Ok(Report {
         runs,
+        courses,
         groups,
         gains,
         trainers,
@@ -244,6 +250,49 @@ fn runs_table(report: &Report, locale: Locale) -> Table {
                 "country",
                 "phase",
                 "starts_on",
+                "enrolled",
+                "active",
+                "completed",
+                "certified",
+                "completion_rate",
+                "average_score",
+                "pre_test",
+                "post_test",
+                "gain",
+            ],
+        ),
+        rows,
+        shortened: None,
+    }
+}
+
+fn courses_table(report: &Report, locale: Locale) -> Table {
+    let rows = report
+        .courses
+        .iter()
+        .map(|(title, f)| Row {
+            cells: vec![
+                Cell::text(title.clone()),
+                Cell::count(f.runs),
+                Cell::count(f.enrolled),
+                Cell::count(f.active),
+                Cell::count(f.completed),
+                Cell::count(f.certified),
+                Cell::percent(locale, f.completion_rate()),
+                Cell::percent(locale, f.average_score),
+                Cell::percent(locale, f.pre_test),
+                Cell::percent(locale, f.post_test),
+                Cell::points(locale, f.gain()),
+            ],
+        })
+        .collect();
+    Table {
+        name: "courses",
+        headings: headings(
+            locale,
+            &[
+                "course",
+                "runs",
                 "enrolled",
                 "active",
                 "completed",
@@ -500,6 +549,7 @@ async fn page(
     page.insert("chart", &completion_chart(&report, locale));
     let mut tables = vec![
         runs_table(&report, locale),
+        courses_table(&report, locale),
         groups_table(&report, locale),
         gain_table(&report, locale),
         trainers_table(&report, locale),
@@ -511,10 +561,19 @@ async fn page(
     }
     page.insert("tables", &tables);
     page.insert("observer", &observer);
+    // Observers see no stalled list, so their hint does not mention one.
+    page.insert(
+        "days_hint",
+        if observer {
+            "reports.days_hint_observer"
+        } else {
+            "reports.days_hint"
+        },
+    );
     render::page(&state, "reports/index.html", &page)
 }
 
-/// `/reports/<runs|groups|gain|trainers|delivered|trained|stalled>.<csv|xlsx>`. CSV is UTF-8 with a byte-order mark,
+/// `/reports/<runs|courses|groups|gain|trainers|delivered|trained|stalled>.<csv|xlsx>`. CSV is UTF-8 with a byte-order mark,
 /// so that spreadsheet programs open Cyrillic and Uzbek/Turkmen Latin correctly; XLSX
 /// keeps figures as numbers.
 async fn export(
@@ -528,6 +587,7 @@ async fn export(
     let (name, extension) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
     let pick: fn(&Report, Locale) -> Table = match name {
         "runs" => runs_table,
+        "courses" => courses_table,
         "groups" => groups_table,
         "gain" => gain_table,
         "trainers" => trainers_table,
