@@ -135,6 +135,17 @@ async fn add_day(app: &mut TestApp, run: i64, day: NaiveDate) -> common::TestRes
     .await
 }
 
+/// The learner completes every module and passes the quiz: all the course's rule asks.
+async fn meet_the_course_rule(app: &mut TestApp) -> String {
+    let token = app.api_token("learner@example.kz", PASSWORD).await;
+    for module in ["intro", "evidence"] {
+        let path = format!("/api/v1/courses/demo-course/modules/{module}/complete");
+        app.api(Method::POST, &path, Some(&token), None).await;
+    }
+    common::pass_check_quiz(app, &token).await;
+    token
+}
+
 on_both_backends! {
     async fn a_coordinator_adds_a_trainer_by_email_and_the_trainer_keeps_the_register(app) {
         let s = setup(&app);
@@ -185,11 +196,7 @@ on_both_backends! {
     async fn a_learner_completes_only_after_attending_the_required_share_of_days(app) {
         let s = setup(&app);
         make_trainer_of(&app, s.run, s.trainer);
-        let token = app.api_token("learner@example.kz", PASSWORD).await;
-        for module in ["intro", "evidence"] {
-            app.api(Method::POST, &format!("/api/v1/courses/demo-course/modules/{module}/complete"), Some(&token), None).await;
-        }
-        common::pass_check_quiz(&mut app, &token).await;
+        let token = meet_the_course_rule(&mut app).await;
         assert_eq!(app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(), json!([]), "attendance is still missing");
         app.sign_in("learner@example.kz", PASSWORD).await;
         let missing = i18n::t_with(Locale::Ru, "completion.attendance", &[("required", "60"), ("attended", "0"), ("held", "0")]);
@@ -348,11 +355,7 @@ on_both_backends! {
     async fn lowering_the_required_attendance_certifies_the_learners_who_now_meet_it(app) {
         let s = setup(&app);
         make_trainer_of(&app, s.run, s.trainer);
-        let token = app.api_token("learner@example.kz", PASSWORD).await;
-        for module in ["intro", "evidence"] {
-            app.api(Method::POST, &format!("/api/v1/courses/demo-course/modules/{module}/complete"), Some(&token), None).await;
-        }
-        common::pass_check_quiz(&mut app, &token).await;
+        let token = meet_the_course_rule(&mut app).await;
         app.sign_in("trainer@example.kz", PASSWORD).await;
         add_day(&mut app, s.run, today() - Duration::days(1)).await;
         add_day(&mut app, s.run, today()).await;

@@ -140,7 +140,7 @@ fn institution_name(conn: &mut DbConnection, id: i64) -> AppResult<String> {
 
 /// A value in a report table: its text for the reader, and for figures the number
 /// that a spreadsheet should calculate with.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct Cell {
     text: String,
     #[serde(skip)]
@@ -216,28 +216,69 @@ fn headings(locale: Locale, keys: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// What the runs and the courses tables both report, in the same columns.
+struct Outcome {
+    counts: [i64; 4],
+    rates: [Option<f64>; 4],
+    gain: Option<f64>,
+}
+
+impl Outcome {
+    fn of_run(f: &RunFigures) -> Outcome {
+        Outcome {
+            counts: [f.enrolled, f.active, f.completed, f.certified],
+            rates: [f.completion_rate(), f.average_score, f.pre_test, f.post_test],
+            gain: f.gain(),
+        }
+    }
+
+    fn of_course(f: &CourseFigures) -> Outcome {
+        Outcome {
+            counts: [f.enrolled, f.active, f.completed, f.certified],
+            rates: [f.completion_rate(), f.average_score, f.pre_test, f.post_test],
+            gain: f.gain(),
+        }
+    }
+}
+
+const OUTCOME_HEADINGS: [&str; 9] = [
+    "enrolled",
+    "active",
+    "completed",
+    "certified",
+    "completion_rate",
+    "average_score",
+    "pre_test",
+    "post_test",
+    "gain",
+];
+
+fn outcome_cells(locale: Locale, outcome: &Outcome) -> Vec<Cell> {
+    let counts = outcome.counts.iter().map(|n| Cell::count(*n));
+    let rates = outcome.rates.iter().map(|rate| Cell::percent(locale, *rate));
+    counts
+        .chain(rates)
+        .chain(std::iter::once(Cell::points(locale, outcome.gain)))
+        .collect()
+}
+
 fn runs_table(report: &Report, locale: Locale) -> Table {
     let rows = report
         .runs
         .iter()
         .zip(&report.titles)
         .map(|((run, f), (_, course, institution))| Row {
-            cells: vec![
-                Cell::text(course.clone()),
-                Cell::text(institution.clone()),
-                Cell::text(label(locale, "countries", &run.country)),
-                Cell::text(label(locale, "phases", &run.phase)),
-                Cell::text(i18n::format_date_short(run.starts_on)),
-                Cell::count(f.enrolled),
-                Cell::count(f.active),
-                Cell::count(f.completed),
-                Cell::count(f.certified),
-                Cell::percent(locale, f.completion_rate()),
-                Cell::percent(locale, f.average_score),
-                Cell::percent(locale, f.pre_test),
-                Cell::percent(locale, f.post_test),
-                Cell::points(locale, f.gain()),
-            ],
+            cells: [
+                vec![
+                    Cell::text(course.clone()),
+                    Cell::text(institution.clone()),
+                    Cell::text(label(locale, "countries", &run.country)),
+                    Cell::text(label(locale, "phases", &run.phase)),
+                    Cell::text(i18n::format_date_short(run.starts_on)),
+                ],
+                outcome_cells(locale, &Outcome::of_run(f)),
+            ]
+            .concat(),
         })
         .collect();
     Table {
@@ -245,21 +286,10 @@ fn runs_table(report: &Report, locale: Locale) -> Table {
         headings: headings(
             locale,
             &[
-                "course",
-                "institution",
-                "country",
-                "phase",
-                "starts_on",
-                "enrolled",
-                "active",
-                "completed",
-                "certified",
-                "completion_rate",
-                "average_score",
-                "pre_test",
-                "post_test",
-                "gain",
-            ],
+                ["course", "institution", "country", "phase", "starts_on"].as_slice(),
+                &OUTCOME_HEADINGS,
+            ]
+            .concat(),
         ),
         rows,
         shortened: None,
@@ -271,39 +301,16 @@ fn courses_table(report: &Report, locale: Locale) -> Table {
         .courses
         .iter()
         .map(|(title, f)| Row {
-            cells: vec![
-                Cell::text(title.clone()),
-                Cell::count(f.runs),
-                Cell::count(f.enrolled),
-                Cell::count(f.active),
-                Cell::count(f.completed),
-                Cell::count(f.certified),
-                Cell::percent(locale, f.completion_rate()),
-                Cell::percent(locale, f.average_score),
-                Cell::percent(locale, f.pre_test),
-                Cell::percent(locale, f.post_test),
-                Cell::points(locale, f.gain()),
-            ],
+            cells: [
+                vec![Cell::text(title.clone()), Cell::count(f.runs)],
+                outcome_cells(locale, &Outcome::of_course(f)),
+            ]
+            .concat(),
         })
         .collect();
     Table {
         name: "courses",
-        headings: headings(
-            locale,
-            &[
-                "course",
-                "runs",
-                "enrolled",
-                "active",
-                "completed",
-                "certified",
-                "completion_rate",
-                "average_score",
-                "pre_test",
-                "post_test",
-                "gain",
-            ],
-        ),
+        headings: headings(locale, &[["course", "runs"].as_slice(), &OUTCOME_HEADINGS].concat()),
         rows,
         shortened: None,
     }
