@@ -380,4 +380,29 @@ on_both_backends! {
         let issued = app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json();
         assert_eq!(issued.as_array().unwrap().len(), 1, "1 of 2 days meets 50 %: {issued}");
     }
+
+    async fn a_learner_who_leaves_the_run_keeps_the_attendance_recorded_for_them(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let stays = app.create_user("stays@example.kz", Role::Learner, Some(s.institution));
+        admit(&app, s.run, stays);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today()).await;
+        let day = days_of(&app, s.run)[0].0;
+        let path = format!("/runs/{}/attendance/days/{day}", s.run);
+        app.post_form(&path, &[("present", &s.learner.to_string()), ("present", &stays.to_string())]).await;
+        {
+            let mut conn = app.state.pool.get().unwrap();
+            diesel::update(enrolments::table.filter(enrolments::user_id.eq(s.learner)))
+                .set(enrolments::status.eq("withdrawn"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        app.post_form(&path, &[]).await;
+        let mut rows = attendance_rows(&app);
+        rows.sort_unstable();
+        let mut expected = vec![(day, s.learner, true), (day, stays, false)];
+        expected.sort_unstable();
+        assert_eq!(rows, expected, "the register changes only for those still in the run");
+    }
 }

@@ -178,7 +178,8 @@ pub fn register(conn: &mut DbConnection, run: &RunRow, session: &Session) -> Res
 
 /// Records a day's register: the learners in `present` were there, every other
 /// admitted learner was not. Ids of people not admitted to the run are ignored (they
-/// may have withdrawn since the page was opened). Each learner's completion is then
+/// may have withdrawn since the page was opened), and what was recorded earlier for
+/// someone who has since left the run is kept. Each learner's completion is then
 /// worked out again, since attendance may be what they were missing.
 pub fn record(
     conn: &mut DbConnection,
@@ -190,7 +191,13 @@ pub fn record(
 ) -> Result<(), AppError> {
     db::write_transaction(conn, |conn| {
         let learners = enrolment::admitted_learners(conn, run.id)?;
-        diesel::delete(attendance::table.filter(attendance::session_id.eq(session.id))).execute(conn)?;
+        let ids: Vec<i64> = learners.iter().map(|(id, ..)| *id).collect();
+        diesel::delete(
+            attendance::table
+                .filter(attendance::session_id.eq(session.id))
+                .filter(attendance::user_id.eq_any(&ids)),
+        )
+        .execute(conn)?;
         for (user_id, ..) in &learners {
             diesel::insert_into(attendance::table)
                 .values((
