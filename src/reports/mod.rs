@@ -16,10 +16,73 @@ use serde::Serialize;
 
 use crate::accounts::model::{Gender, Role, User};
 use crate::db::schema::{certificates, course_runs, enrolments, quiz_attempts, users};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, DbPool};
 use crate::enrolment::{Phase, RunRow, Status, ADMITTED};
 use crate::error::AppError;
 use crate::quizzes::attempts as quiz_store;
+
+/// Every figure a report shows, for the runs one reader may see.
+pub struct Figures {
+    pub runs: Vec<(RunRow, RunFigures)>,
+    pub groups: Vec<GroupFigures>,
+    pub gains: Vec<GainFigures>,
+    pub trainers: Vec<(String, i64)>,
+    pub trained: Vec<TrainedFigures>,
+    /// The first stalled learners (none for observers) and how many there are.
+    pub stalled: Vec<StalledLearner>,
+    pub stalled_total: i64,
+}
+
+/// Computes a report's figures for the runs `user` may see, over an activity window
+/// of `days` days. The groupings do not depend on one another, so they run at once,
+/// each on a pooled connection of its own: an administrator's dashboard over every run
+/// takes about as long as its slowest grouping, not as long as all of them together.
+pub fn compute(
+    pool: &DbPool,
+    user: &User,
+    now: NaiveDateTime,
+    days: u16,
+    stalled_limit: Option<i64>,
+) -> Result<Figures, AppError> {
+    let since = window_start(now, days);
+    let runs = runs_in_scope(&mut *pool.get()?, user)?;
+    let lists_stalled = user.role != Role::Observer;
+    let runs = &runs;
+    std::thread::scope(|scope| {
+        let by_run = scope.spawn(move || -> Result<_, AppError> {
+            let mut conn = pool.get()?;
+            let figures = run_figures(&mut conn, runs, since)?;
+            let stalled = if lists_stalled {
+                stalled_learners(&mut conn, runs, now.date(), since, stalled_limit)?
+            } else {
+                (Vec::new(), 0)
+            };
+            Ok((figures, stalled))
+        });
+        let groups = scope.spawn(move || group_figures(&mut *pool.get()?, runs));
+        let gains = scope.spawn(move || gain_figures(&mut *pool.get()?, runs));
+        let (trainers, trained) = {
+            let mut conn = pool.get()?;
+            (trainers_certified(&mut conn, runs)?, trained(&mut conn, runs)?)
+        };
+        let (figures, (stalled, stalled_total)) = joined(by_run)?;
+        Ok(Figures {
+            runs: runs.iter().cloned().zip(figures).collect(),
+            groups: joined(groups)?,
+            gains: joined(gains)?,
+            trainers,
+            trained,
+            stalled,
+            stalled_total,
+        })
+    })
+}
+
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T, AppError>>) -> Result<T, AppError> {
+    handle
+        .join()
+        .map_err(|_| AppError::internal("a report query thread panicked"))?
+}
 
 /// Observers see no group smaller than this, so that no figure points at a person.
 pub const MIN_GROUP: i64 = 5;
@@ -381,7 +444,8 @@ pub struct GainFigures {
     pub category: String,
     pub pre_test: Option<f64>,
     pub post_test: Option<f64>,
-    /// Submitted final-test attempts behind `post_test`.
+    /// Submitted attempts behind `pre_test` and `post_test`.
+    pub pre_tests: i64,
     pub post_tests: i64,
 }
 
@@ -448,11 +512,13 @@ pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<Gain
     Ok(keys
         .into_iter()
         .map(|key| {
+            let pre_rows = pre.get(&key).map(Vec::as_slice).unwrap_or_default();
             let post_rows = post.get(&key).map(Vec::as_slice).unwrap_or_default();
             GainFigures {
-                pre_test: weighted_mean(pre.get(&key).map(Vec::as_slice).unwrap_or_default().iter()),
+                pre_test: weighted_mean(pre_rows.iter()),
                 post_test: weighted_mean(post_rows.iter()),
-                post_tests: post_rows.iter().map(|(_, _, n)| n).sum(),
+                pre_tests: attempts(pre_rows),
+                post_tests: attempts(post_rows),
                 country: key.0,
                 category: key.1,
             }
@@ -622,6 +688,40 @@ pub fn course_figures(runs: &[(RunRow, RunFigures)]) -> Vec<CourseFigures> {
                 average_score: mean(|f| (f.average_score, f.scored_attempts)),
                 pre_test: mean(|f| (f.pre_test, f.pre_test_attempts)),
                 post_test: mean(|f| (f.post_test, f.post_test_attempts)),
+            }
+        })
+        .collect()
+}
+
+/// Knowledge gain per country over all categories, each mean weighted by its
+/// attempts; `category` is left empty.
+pub fn gain_per_country(gains: &[GainFigures]) -> Vec<GainFigures> {
+    let mut by_country: BTreeMap<&str, Vec<&GainFigures>> = BTreeMap::new();
+    for gain in gains {
+        by_country.entry(gain.country.as_str()).or_default().push(gain);
+    }
+    by_country
+        .into_iter()
+        .map(|(country, groups)| {
+            let combine = |pick: fn(&GainFigures) -> (Option<f64>, i64)| {
+                let rows: Vec<(&str, f64, i64)> = groups
+                    .iter()
+                    .filter_map(|g| {
+                        let (mean, n) = pick(g);
+                        Some(("", mean?, n))
+                    })
+                    .collect();
+                (weighted_mean(rows.iter()), attempts(&rows))
+            };
+            let (pre_test, pre_tests) = combine(|g| (g.pre_test, g.pre_tests));
+            let (post_test, post_tests) = combine(|g| (g.post_test, g.post_tests));
+            GainFigures {
+                country: country.to_owned(),
+                category: String::new(),
+                pre_test,
+                post_test,
+                pre_tests,
+                post_tests,
             }
         })
         .collect()

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use chrono::{NaiveDateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{CourseFigures, DeliveredFigures, GainFigures, GroupFigures, RunFigures, StalledLearner, TrainedFigures};
 use crate::accounts::model::{Role, User};
 use crate::courses::reading::course_title;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, DbPool};
 use crate::enrolment::RunRow;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, label, Locale};
@@ -50,7 +50,7 @@ fn parse_days(raw: Option<&str>) -> Result<u16, FieldErrors> {
     }
 }
 
-/// Everything a report shows, computed in one database round.
+/// Everything a report shows, in the reader's language.
 struct Report {
     runs: Vec<(RunRow, RunFigures)>,
     courses: Vec<(String, CourseFigures)>,
@@ -66,41 +66,31 @@ struct Report {
 
 /// Builds the report a user may read. Observers get aggregates only: no stalled list
 /// (it names people) and no run or group of fewer than [`super::MIN_GROUP`] people.
-fn build_report(
-    conn: &mut DbConnection,
-    user: &User,
-    days: u16,
-    locale: Locale,
-    limit: Option<i64>,
-) -> AppResult<Report> {
+fn build_report(pool: &DbPool, user: &User, days: u16, locale: Locale, limit: Option<i64>) -> AppResult<Report> {
     let now = Utc::now().naive_utc();
-    let since: NaiveDateTime = super::window_start(now, days);
-    let observer = user.role == Role::Observer;
-    let runs = super::runs_in_scope(conn, user)?;
-    let figures = super::run_figures(conn, &runs, since)?;
-    let mut groups = super::group_figures(conn, &runs)?;
-    let mut gains = super::gain_figures(conn, &runs)?;
-    let mut trainers = super::trainers_certified(conn, &runs)?;
-    let mut trained = super::trained(conn, &runs)?;
-    let (runs, figures): (Vec<RunRow>, Vec<RunFigures>) = runs
-        .into_iter()
-        .zip(figures)
-        .filter(|(_, f)| !observer || f.enrolled >= super::MIN_GROUP)
-        .unzip();
-    let (stalled, stalled_total) = if observer {
+    let super::Figures {
+        runs,
+        mut groups,
+        mut gains,
+        mut trainers,
+        mut trained,
+        stalled,
+        stalled_total,
+    } = super::compute(pool, user, now, days, limit)?;
+    let mut runs = runs;
+    if user.role == Role::Observer {
+        runs.retain(|(_, f)| f.enrolled >= super::MIN_GROUP);
         groups.retain(|g| g.enrolled >= super::MIN_GROUP);
         gains.retain(|g| g.post_tests >= super::MIN_GROUP);
         trainers.retain(|(_, n)| *n >= super::MIN_GROUP);
         trained.retain(|t| t.trained >= super::MIN_GROUP);
-        (Vec::new(), 0)
-    } else {
-        super::stalled_learners(conn, &runs, now.date(), since, limit)?
-    };
+    }
+    let conn = &mut pool.get()?;
     // Many runs share a course and an institution: look each up once.
     let mut courses: BTreeMap<String, String> = BTreeMap::new();
     let mut institutions: BTreeMap<i64, String> = BTreeMap::new();
     let mut titles = Vec::with_capacity(runs.len());
-    for run in &runs {
+    for (run, _) in &runs {
         if !courses.contains_key(&run.course_id) {
             let title = course_title(conn, &run.course_id, locale)?;
             courses.insert(run.course_id.clone(), title);
@@ -114,7 +104,6 @@ fn build_report(
             institutions.get(&run.institution_id).cloned().unwrap_or_default(),
         ));
     }
-    let runs: Vec<(RunRow, RunFigures)> = runs.into_iter().zip(figures).collect();
     let delivered = super::delivered(&runs, now.date());
     let courses = super::course_figures(&runs)
         .into_iter()
@@ -492,19 +481,49 @@ fn stalled_table(report: &Report, locale: Locale) -> Table {
     }
 }
 
-/// A horizontal bar in the completion chart, in the chart's own units.
+/// A horizontal bar of a chart, in the chart's own units.
 #[derive(Serialize)]
 struct Bar {
     label: String,
     value: String,
     width: f64,
     y: usize,
+    /// A modifier of the bar's style, such as "pre" for pre-test bars; may be empty.
+    kind: &'static str,
 }
 
+/// A bar chart of percentages, drawn by the template as SVG.
 #[derive(Serialize)]
 struct Chart {
+    name: &'static str,
+    title: String,
+    description: String,
     bars: Vec<Bar>,
     height: usize,
+}
+
+impl Chart {
+    /// A chart of `(label, per cent, kind)` values, one bar each.
+    fn of(name: &'static str, locale: Locale, values: Vec<(String, f64, &'static str)>) -> Chart {
+        let bars: Vec<Bar> = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, (label, value, kind))| Bar {
+                label,
+                value: i18n::format_percent(locale, value),
+                width: value.clamp(0.0, 100.0) / 100.0 * PLOT_WIDTH,
+                y: i * BAR_PITCH,
+                kind,
+            })
+            .collect();
+        Chart {
+            name,
+            title: i18n::t(locale, &format!("reports.{name}_chart_title")),
+            description: i18n::t(locale, &format!("reports.{name}_chart_description")),
+            height: bars.len() * BAR_PITCH,
+            bars,
+        }
+    }
 }
 
 const BAR_PITCH: usize = 28;
@@ -512,26 +531,33 @@ const BAR_PITCH: usize = 28;
 const PLOT_WIDTH: f64 = 560.0;
 
 fn completion_chart(report: &Report, locale: Locale) -> Chart {
-    let bars: Vec<Bar> = report
+    let values = report
         .runs
         .iter()
         .zip(&report.titles)
         .filter_map(|((run, f), (_, course, _))| {
-            let rate = f.completion_rate()?;
-            Some((run, rate, course))
-        })
-        .enumerate()
-        .map(|(i, (run, rate, course))| Bar {
-            label: format!("{course} · {}", i18n::format_date_short(run.starts_on)),
-            value: i18n::format_percent(locale, rate),
-            width: rate.clamp(0.0, 100.0) / 100.0 * PLOT_WIDTH,
-            y: i * BAR_PITCH,
+            let label = format!("{course} · {}", i18n::format_date_short(run.starts_on));
+            Some((label, f.completion_rate()?, ""))
         })
         .collect();
-    Chart {
-        height: bars.len() * BAR_PITCH,
-        bars,
+    Chart::of("completion", locale, values)
+}
+
+/// Pre-test and final-test means per country, one pair of bars each.
+fn gain_chart(report: &Report, locale: Locale) -> Chart {
+    let pre = i18n::t(locale, "reports.pre_test");
+    let post = i18n::t(locale, "reports.post_test");
+    let mut values = Vec::new();
+    for g in super::gain_per_country(&report.gains) {
+        let country = label(locale, "countries", &g.country);
+        if let Some(mean) = g.pre_test {
+            values.push((format!("{country} · {pre}"), mean, "pre"));
+        }
+        if let Some(mean) = g.post_test {
+            values.push((format!("{country} · {post}"), mean, ""));
+        }
     }
+    Chart::of("gain", locale, values)
 }
 
 async fn page(
@@ -545,7 +571,7 @@ async fn page(
     let parsed = parse_days(query.days.as_deref());
     let days = parsed.as_ref().copied().unwrap_or(DEFAULT_DAYS);
     let report = state
-        .db(move |conn| build_report(conn, &user, days, locale, Some(PAGE_ROWS)))
+        .with_pool(move |pool| build_report(pool, &user, days, locale, Some(PAGE_ROWS)))
         .await?;
     let mut page = render::base_context(&state, &ctx);
     if let Err(errors) = &parsed {
@@ -553,7 +579,10 @@ async fn page(
     }
     page.insert("days", &query.days.clone().unwrap_or_else(|| days.to_string()));
     page.insert("window", &days);
-    page.insert("chart", &completion_chart(&report, locale));
+    page.insert(
+        "charts",
+        &[completion_chart(&report, locale), gain_chart(&report, locale)],
+    );
     let mut tables = vec![
         runs_table(&report, locale),
         courses_table(&report, locale),
@@ -613,7 +642,7 @@ async fn export(
     };
     let days = parse_days(query.days.as_deref()).unwrap_or(DEFAULT_DAYS);
     let report = state
-        .db(move |conn| build_report(conn, &user, days, locale, None))
+        .with_pool(move |pool| build_report(pool, &user, days, locale, None))
         .await?;
     let table = pick(&report, locale);
     let bytes = write(&table)?;

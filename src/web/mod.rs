@@ -49,6 +49,17 @@ impl AppState {
         })
     }
 
+    /// Runs work that takes connections from the pool itself (several at once, say) on
+    /// the blocking thread pool.
+    pub async fn with_pool<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&DbPool) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || work(&pool)).await?
+    }
+
     /// Runs database work on the blocking thread pool, never on an async worker: a
     /// pooled connection may wait, and SQLite calls block.
     pub async fn db<T, F>(&self, work: F) -> AppResult<T>
