@@ -287,6 +287,39 @@ on_both_backends! {
         assert_eq!(app.get("/admin/users/abc").await.status, StatusCode::NOT_FOUND);
     }
 
+    async fn the_user_search_finds_cyrillic_and_latin_names_whatever_case_is_typed(app) {
+        app.create_user("admin@example.kz", Role::Admin, None);
+        let named = |email: &str, name: &str| {
+            app.create_user(email, Role::Learner, None);
+            let mut conn = app.state.pool.get().unwrap();
+            let id = bilim::accounts::store::find_row_by_email(&mut conn, email).unwrap().unwrap().id;
+            bilim::accounts::store::update_profile(&mut conn, id, &bilim::accounts::store::ProfileUpdate {
+                name, country: None, institution_id: None,
+                category: bilim::accounts::model::Category::Investigator, locale: bilim::i18n::Locale::Ru, gender: None,
+            }).unwrap();
+        };
+        named("aigerim@example.kz", "Айгерім Сәрсенова");
+        named("bobur@example.uz", "Bobur Oʻktamov");
+        named("percent@example.kz", "Сто процентов");
+        app.sign_in("admin@example.kz", PASSWORD).await;
+        for (query, expected) in [
+            ("айгерім", "aigerim@example.kz"),
+            ("САРСЕНОВА", ""),
+            ("СӘРСЕНОВА", "aigerim@example.kz"),
+            ("bobur o", "bobur@example.uz"),
+            ("AIGERIM@", "aigerim@example.kz"),
+        ] {
+            let q: String = form_urlencoded::byte_serialize(query.as_bytes()).collect();
+            let page = app.get(&format!("/admin/users?q={q}")).await;
+            assert_eq!(page.status, StatusCode::OK);
+            for email in ["aigerim@example.kz", "bobur@example.uz", "percent@example.kz"] {
+                assert_eq!(page.body.contains(email), email == expected, "{query} → {email}");
+            }
+        }
+        let everyone = app.get("/admin/users?q=%25").await;
+        assert!(!everyone.body.contains("aigerim@example.kz"), "a % is a character to find, not a wildcard");
+    }
+
     async fn the_only_administrator_cannot_remove_their_own_role(app) {
         let admin = app.create_user("only.admin@example.kz", Role::Admin, None);
         app.sign_in("only.admin@example.kz", PASSWORD).await;

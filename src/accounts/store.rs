@@ -36,6 +36,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, InsertU
         .values((
             users::email.eq(new.email),
             users::name.eq(new.name),
+            users::search_text.eq(search_text_of(new.name, new.email)),
             users::password_hash.eq(new.password_hash),
             users::role.eq(new.role.code()),
             users::country.eq(new.country.map(Country::code)),
@@ -111,9 +112,11 @@ pub struct ProfileUpdate<'a> {
 }
 
 pub fn update_profile(conn: &mut DbConnection, id: i64, update: &ProfileUpdate<'_>) -> Result<(), AppError> {
+    let email: String = users::table.find(id).select(users::email).first(conn)?;
     diesel::update(users::table.find(id))
         .set((
             users::name.eq(update.name),
+            users::search_text.eq(search_text_of(update.name, &email)),
             users::country.eq(update.country.map(Country::code)),
             users::institution_id.eq(update.institution_id),
             users::category.eq(update.category.code()),
@@ -194,12 +197,7 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: i64) -> Result<(
         }
         if let Some(search) = &filter.search {
             let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-            query = query.filter(
-                users::email
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(users::name.like(pattern).escape('\\')),
-            );
+            query = query.filter(users::search_text.like(pattern).escape('\\'));
         }
         query
     };
@@ -212,6 +210,34 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: i64) -> Result<(
         .load(conn)?;
     let users = rows.into_iter().map(User::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok((users, total))
+}
+
+/// What the user search matches: name and email address in lower case, folded by
+/// Rust so that Cyrillic and Latin letters match whatever case was typed.
+fn search_text_of(name: &str, email: &str) -> String {
+    format!("{} {}", name.to_lowercase(), email.to_lowercase())
+}
+
+/// Fills the search text of users written before it existed (migration 000009), a
+/// batch at a time; afterwards every write keeps it.
+pub fn fill_search_text(conn: &mut DbConnection) -> Result<usize, diesel::result::Error> {
+    let mut filled = 0;
+    loop {
+        let batch: Vec<(i64, String, String)> = users::table
+            .filter(users::search_text.eq(""))
+            .select((users::id, users::name, users::email))
+            .limit(1_000)
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(filled);
+        }
+        for (id, name, email) in &batch {
+            diesel::update(users::table.find(id))
+                .set(users::search_text.eq(search_text_of(name, email)))
+                .execute(conn)?;
+        }
+        filled += batch.len();
+    }
 }
 
 fn escape_like(text: &str) -> String {

@@ -161,6 +161,13 @@ pub fn backend_of(conn: &DbConnection) -> Backend {
 /// Runs the pending migrations of the connection's backend. On PostgreSQL an advisory
 /// lock makes concurrent starts of several instances safe.
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
+    let applied = run_schema_migrations(conn)?;
+    // Data that SQL alone cannot derive the same way on both backends.
+    crate::accounts::store::fill_search_text(conn)?;
+    Ok(applied)
+}
+
+fn run_schema_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
     let to_error = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
     match conn {
         DbConnection::Sqlite(sqlite) => {

@@ -27,6 +27,7 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamp>,
         position -> Nullable<Text>,
         gender -> Nullable<Text>,
+        search_text -> Text,
     }
 }
 
