@@ -405,4 +405,41 @@ on_both_backends! {
         expected.sort_unstable();
         assert_eq!(rows, expected, "the register changes only for those still in the run");
     }
+
+    async fn the_register_works_through_the_api_for_the_runs_trainers_only(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        app.create_user("other-trainer@example.kz", Role::Trainer, None);
+        let token = app.api_token("trainer@example.kz", PASSWORD).await;
+        let days = format!("/api/v1/runs/{}/attendance/days", s.run);
+        let body = json!({"held_on": today().to_string(), "topic": "Осмотр места происшествия"});
+        let created = app.api(Method::POST, &days, Some(&token), Some(body.clone())).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let day = created.json()["id"].as_i64().unwrap();
+        let twice = app.api(Method::POST, &days, Some(&token), Some(body)).await;
+        assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+        assert_eq!(twice.json()["error"], json!(i18n::t(Locale::Ru, "attendance.day_taken")));
+        let outside = json!({"held_on": (today() + Duration::days(30)).to_string()});
+        assert_eq!(app.api(Method::POST, &days, Some(&token), Some(outside)).await.status, StatusCode::BAD_REQUEST);
+
+        let path = format!("/api/v1/runs/{}/attendance/days/{day}", s.run);
+        let malformed = app.api(Method::PUT, &path, Some(&token), Some(json!({"present": "everyone"}))).await;
+        assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+        assert!(attendance_rows(&app).is_empty());
+        let saved = app.api(Method::PUT, &path, Some(&token), Some(json!({"present": [s.learner]}))).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+        let register = saved.json();
+        assert_eq!(register["min_attendance"], json!(60));
+        assert_eq!(register["days"][0]["present"], json!([s.learner]));
+        assert_eq!(register["days"][0]["held_on"], json!(today().to_string()));
+        assert_eq!(register["learners"][0]["attended"], json!(1));
+        assert_eq!(register["learners"][0]["meets"], json!(true), "1 of 1 day is 100 %");
+        let read = app.api(Method::GET, &format!("/api/v1/runs/{}/attendance", s.run), Some(&token), None).await;
+        assert_eq!(read.json(), register);
+
+        let outsider = app.api_token("other-trainer@example.kz", PASSWORD).await;
+        assert_eq!(app.api(Method::GET, &format!("/api/v1/runs/{}/attendance", s.run), Some(&outsider), None).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.api(Method::PUT, &path, Some(&outsider), Some(json!({"present": []}))).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(attendance_rows(&app), [(day, s.learner, true)]);
+    }
 }

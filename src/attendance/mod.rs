@@ -3,6 +3,7 @@
 //! take the register on each; a run may require a share of the days attended before
 //! its learners complete the course.
 
+pub mod api;
 pub mod web;
 
 use std::collections::BTreeMap;
@@ -268,4 +269,58 @@ pub fn present_by_day(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i
         .select((attendance::session_id, count_star()))
         .load(conn)?;
     Ok(rows.into_iter().collect())
+}
+
+/// A learner's attendance in a run, as the register pages and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearnerAttendance {
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub attended: i64,
+    pub held: i64,
+    /// Whether the learner meets the run's requirement; `None` when there is none.
+    pub meets: Option<bool>,
+}
+
+/// Every admitted learner's attendance in a run that has `held` days.
+pub fn learners_attendance(
+    conn: &mut DbConnection,
+    run: &RunRow,
+    held: i64,
+) -> Result<Vec<LearnerAttendance>, AppError> {
+    let attended = attended_by_learner(conn, run.id)?;
+    Ok(enrolment::admitted_learners(conn, run.id)?
+        .into_iter()
+        .map(|(user_id, name, email)| {
+            let tally = Tally {
+                attended: attended.get(&user_id).copied().unwrap_or(0),
+                held,
+            };
+            LearnerAttendance {
+                user_id,
+                name,
+                email,
+                attended: tally.attended,
+                held,
+                meets: run.min_attendance.map(|required| tally.meets(required)),
+            }
+        })
+        .collect())
+}
+
+/// The learners recorded present on each day of a run.
+pub fn present_on_days(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i64, Vec<i64>>, AppError> {
+    let rows: Vec<(i64, i64)> = attendance::table
+        .inner_join(run_sessions::table)
+        .filter(run_sessions::run_id.eq(run_id))
+        .filter(attendance::present.eq(true))
+        .order((attendance::session_id, attendance::user_id))
+        .select((attendance::session_id, attendance::user_id))
+        .load(conn)?;
+    let mut days: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (session_id, user_id) in rows {
+        days.entry(session_id).or_default().push(user_id);
+    }
+    Ok(days)
 }

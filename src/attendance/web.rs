@@ -105,15 +105,6 @@ struct DayLine {
     present: i64,
 }
 
-#[derive(Serialize)]
-struct LearnerLine {
-    name: String,
-    email: String,
-    attended: i64,
-    /// Whether the learner meets the run's requirement; `None` when there is none.
-    meets: Option<bool>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct RunPageQuery {
@@ -172,23 +163,8 @@ async fn run_page_with(
                     present: present.get(&s.id).copied().unwrap_or(0),
                 })
                 .collect();
-            let attended = super::attended_by_learner(conn, run.id)?;
             let held = i64::try_from(sessions.len()).unwrap_or(i64::MAX);
-            let learners: Vec<LearnerLine> = enrolment::admitted_learners(conn, run.id)?
-                .into_iter()
-                .map(|(id, name, email)| {
-                    let tally = super::Tally {
-                        attended: attended.get(&id).copied().unwrap_or(0),
-                        held,
-                    };
-                    LearnerLine {
-                        name,
-                        email,
-                        attended: tally.attended,
-                        meets: run.min_attendance.map(|required| tally.meets(required)),
-                    }
-                })
-                .collect();
+            let learners = super::learners_attendance(conn, &run, held)?;
             Ok((run_heading(conn, &run, locale)?, days, learners))
         })
         .await?;

@@ -131,6 +131,7 @@ pub fn app(
                 .configure(courses::api::routes)
                 .configure(quizzes::api::routes)
                 .configure(enrolment::api::routes)
+                .configure(attendance::api::routes)
                 .configure(certificates::api::routes)
                 .default_service(web::to(not_found)),
         )

@@ -1,0 +1,119 @@
+//! The attendance register as JSON, for tablets in the classroom and for importing
+//! registers kept elsewhere. Access is the pages': the run's trainers and the
+//! coordinators and administrators who manage it; any other run is a 404.
+
+use actix_web::{web, HttpResponse};
+use chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{LearnerAttendance, SessionInput};
+use crate::accounts::model::User;
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::web::context::RequestContext;
+use crate::web::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/runs/{run}/attendance", web::get().to(register))
+        .route("/runs/{run}/attendance/days", web::post().to(add_day))
+        .route("/runs/{run}/attendance/days/{day}", web::put().to(record_day));
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+#[derive(Serialize)]
+struct DayJson {
+    id: i64,
+    held_on: NaiveDate,
+    topic: String,
+    /// Learners recorded present.
+    present: Vec<i64>,
+}
+
+#[derive(Serialize)]
+struct RegisterJson {
+    run_id: i64,
+    min_attendance: Option<i32>,
+    days: Vec<DayJson>,
+    learners: Vec<LearnerAttendance>,
+}
+
+/// The run's days with who was present on each, and each learner's attendance.
+fn register_of(conn: &mut DbConnection, user: &User, run_id: i64) -> AppResult<RegisterJson> {
+    let run = super::find_run_for_register(conn, user, run_id)?;
+    let sessions = super::sessions_of(conn, run.id)?;
+    let mut present = super::present_on_days(conn, run.id)?;
+    let held = i64::try_from(sessions.len()).unwrap_or(i64::MAX);
+    Ok(RegisterJson {
+        run_id: run.id,
+        min_attendance: run.min_attendance,
+        learners: super::learners_attendance(conn, &run, held)?,
+        days: sessions
+            .into_iter()
+            .map(|s| DayJson {
+                present: present.remove(&s.id).unwrap_or_default(),
+                id: s.id,
+                held_on: s.held_on,
+                topic: s.topic,
+            })
+            .collect(),
+    })
+}
+
+/// `GET /api/v1/runs/<id>/attendance`.
+async fn register(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let register = state.db(move |conn| register_of(conn, &user, run_id)).await?;
+    Ok(HttpResponse::Ok().json(register))
+}
+
+/// `POST /api/v1/runs/<id>/attendance/days` `{"held_on","topic"}` → `201 {"id"}`.
+async fn add_day(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    body: web::Json<SessionInput>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let input = body.into_inner();
+    let id = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            super::add_session(conn, &user, &run, &input)?.map_err(|errors| {
+                AppError::BadRequest(errors.iter().next().map(|e| e.key).unwrap_or("errors.bad_request"))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
+}
+
+#[derive(Deserialize)]
+struct PresentBody {
+    present: Vec<i64>,
+}
+
+/// `PUT /api/v1/runs/<id>/attendance/days/<day>` `{"present":[user ids]}`: the whole
+/// register of the day, as the page saves it; answers with the updated register.
+async fn record_day(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<(String, String)>,
+    body: web::Json<PresentBody>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let present = body.into_inner().present;
+    let register = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            let session = super::find_session(conn, run.id, day_id)?;
+            super::record(conn, &user, &run, &session, &present, Utc::now().naive_utc())?;
+            register_of(conn, &user, run_id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(register))
+}
