@@ -657,6 +657,19 @@ impl CourseFigures {
     }
 }
 
+/// The mean of several means, each weighted by its number of attempts, and the
+/// attempts in all: what the mean would be had every attempt been counted together.
+fn pooled_mean<T>(parts: &[&T], pick: impl Fn(&T) -> (Option<f64>, i64)) -> (Option<f64>, i64) {
+    let rows: Vec<(&str, f64, i64)> = parts
+        .iter()
+        .filter_map(|part| {
+            let (mean, n) = pick(part);
+            Some(("", mean?, n))
+        })
+        .collect();
+    (weighted_mean(rows.iter()), attempts(&rows))
+}
+
 /// Sums the run figures of each course; means are weighted by their attempts, so a
 /// course's average is the mean over all its attempts, not a mean of run means.
 pub fn course_figures(runs: &[(RunRow, RunFigures)]) -> Vec<CourseFigures> {
@@ -668,16 +681,7 @@ pub fn course_figures(runs: &[(RunRow, RunFigures)]) -> Vec<CourseFigures> {
         .into_iter()
         .map(|(course_id, figures)| {
             let sum = |pick: fn(&RunFigures) -> i64| figures.iter().map(|f| pick(f)).sum::<i64>();
-            let mean = |pick: fn(&RunFigures) -> (Option<f64>, i64)| {
-                let rows: Vec<(&str, f64, i64)> = figures
-                    .iter()
-                    .filter_map(|f| {
-                        let (mean, n) = pick(f);
-                        Some(("", mean?, n))
-                    })
-                    .collect();
-                weighted_mean(rows.iter())
-            };
+            let mean = |pick: fn(&RunFigures) -> (Option<f64>, i64)| pooled_mean(&figures, pick).0;
             CourseFigures {
                 course_id: course_id.to_owned(),
                 runs: i64::try_from(figures.len()).unwrap_or(i64::MAX),
@@ -703,18 +707,8 @@ pub fn gain_per_country(gains: &[GainFigures]) -> Vec<GainFigures> {
     by_country
         .into_iter()
         .map(|(country, groups)| {
-            let combine = |pick: fn(&GainFigures) -> (Option<f64>, i64)| {
-                let rows: Vec<(&str, f64, i64)> = groups
-                    .iter()
-                    .filter_map(|g| {
-                        let (mean, n) = pick(g);
-                        Some(("", mean?, n))
-                    })
-                    .collect();
-                (weighted_mean(rows.iter()), attempts(&rows))
-            };
-            let (pre_test, pre_tests) = combine(|g| (g.pre_test, g.pre_tests));
-            let (post_test, post_tests) = combine(|g| (g.post_test, g.post_tests));
+            let (pre_test, pre_tests) = pooled_mean(&groups, |g| (g.pre_test, g.pre_tests));
+            let (post_test, post_tests) = pooled_mean(&groups, |g| (g.post_test, g.post_tests));
             GainFigures {
                 country: country.to_owned(),
                 category: String::new(),
