@@ -442,4 +442,31 @@ on_both_backends! {
         assert_eq!(app.api(Method::PUT, &path, Some(&outsider), Some(json!({"present": []}))).await.status, StatusCode::NOT_FOUND);
         assert_eq!(attendance_rows(&app), [(day, s.learner, true)]);
     }
+
+    async fn registers_saved_at_the_same_time_all_succeed_and_keep_one_record_each(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let second = app.create_user("second@example.kz", Role::Learner, Some(s.institution));
+        admit(&app, s.run, second);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today()).await;
+        let day = days_of(&app, s.run)[0].0;
+        let pool = app.state.pool.clone();
+        std::thread::scope(|scope| {
+            for i in 0..6 {
+                let pool = pool.clone();
+                scope.spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    let trainer = bilim::accounts::store::find(&mut conn, s.trainer).unwrap().unwrap();
+                    let run = bilim::enrolment::find_run(&mut conn, s.run).unwrap().unwrap();
+                    let session = bilim::attendance::find_session(&mut conn, s.run, day).unwrap();
+                    let present = if i % 2 == 0 { vec![s.learner] } else { vec![s.learner, second] };
+                    bilim::attendance::record(&mut conn, &trainer, &run, &session, &present, Utc::now().naive_utc()).unwrap();
+                });
+            }
+        });
+        let rows = attendance_rows(&app);
+        assert_eq!(rows.len(), 2, "one record per learner: {rows:?}");
+        assert!(rows.contains(&(day, s.learner, true)));
+    }
 }

@@ -135,6 +135,7 @@ pub fn delete_session(
 ) -> Result<Result<(), &'static str>, AppError> {
     let session = find_session(conn, run.id, session_id)?;
     db::write_transaction(conn, |conn| {
+        enrolment::lock_run(conn, run.id)?;
         let present: i64 = attendance::table
             .filter(attendance::session_id.eq(session.id))
             .filter(attendance::present.eq(true))
@@ -191,6 +192,8 @@ pub fn record(
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     db::write_transaction(conn, |conn| {
+        // Two trainers saving the same day at once would otherwise both insert it.
+        enrolment::lock_run(conn, run.id)?;
         let learners = enrolment::admitted_learners(conn, run.id)?;
         let ids: Vec<i64> = learners.iter().map(|(id, ..)| *id).collect();
         diesel::delete(

@@ -525,7 +525,9 @@ pub fn visible_runs(conn: &mut DbConnection, user: &User, today: NaiveDate) -> R
     Ok(all)
 }
 
-fn lock_run(conn: &mut DbConnection, run_id: i64) -> Result<(), AppError> {
+/// Serialises changes to one run (its places, and its attendance register) until the
+/// transaction ends. SQLite's write transactions are serial already.
+pub fn lock_run(conn: &mut DbConnection, run_id: i64) -> Result<(), AppError> {
     if matches!(conn, DbConnection::Postgresql(_)) {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
             .bind::<diesel::sql_types::BigInt, _>(RUN_LOCK_BASE ^ run_id)
