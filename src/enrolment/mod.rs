@@ -1090,14 +1090,17 @@ pub fn assign_trainer(
         }
         Some(row) => row,
     };
-    if teaches(conn, trainer.id, run.id)? {
-        errors.add("trainer_email", "runs.trainer_already");
-        return Ok(Err(errors));
-    }
-    diesel::insert_into(run_trainers::table)
+    let inserted = diesel::insert_into(run_trainers::table)
         .values((run_trainers::run_id.eq(run.id), run_trainers::user_id.eq(trainer.id)))
-        .execute(conn)?;
-    Ok(Ok(()))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(Ok(())),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            errors.add("trainer_email", "runs.trainer_already");
+            Ok(Err(errors))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Takes a trainer off a run; the attendance they recorded stays.
