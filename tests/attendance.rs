@@ -146,6 +146,15 @@ async fn meet_the_course_rule(app: &mut TestApp) -> String {
     token
 }
 
+fn app_name(app: &TestApp, user: i64) -> String {
+    let mut conn = app.state.pool.get().unwrap();
+    bilim::db::schema::users::table
+        .find(user)
+        .select(bilim::db::schema::users::name)
+        .first(&mut conn)
+        .unwrap()
+}
+
 on_both_backends! {
     async fn a_coordinator_adds_a_trainer_by_email_and_the_trainer_keeps_the_register(app) {
         let s = setup(&app);
@@ -468,5 +477,51 @@ on_both_backends! {
         let rows = attendance_rows(&app);
         assert_eq!(rows.len(), 2, "one record per learner: {rows:?}");
         assert!(rows.contains(&(day, s.learner, true)));
+    }
+
+    async fn the_register_downloads_as_csv_with_a_column_per_day(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let formula = app.create_user("formula@example.kz", Role::Learner, Some(s.institution));
+        {
+            let mut conn = app.state.pool.get().unwrap();
+            diesel::update(bilim::db::schema::users::table.find(formula))
+                .set(bilim::db::schema::users::name.eq("=HYPERLINK(\"x\")"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        admit(&app, s.run, formula);
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today() - Duration::days(1)).await;
+        add_day(&mut app, s.run, today()).await;
+        let first = days_of(&app, s.run)[0].0;
+        app.post_form(&format!("/runs/{}/attendance/days/{first}", s.run), &[("present", &s.learner.to_string())]).await;
+        let csv = app.get(&format!("/runs/{}/attendance.csv", s.run)).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+        let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
+        let heading: Vec<String> = csv::Reader::from_reader(text.as_bytes()).headers().unwrap().iter().map(str::to_owned).collect();
+        let day = |d: NaiveDate| i18n::format_date_short(d);
+        let t = |key: &str| i18n::t(Locale::Ru, key);
+        let expected = [
+            t("accounts.full_name"),
+            t("accounts.email"),
+            day(today() - Duration::days(1)),
+            day(today()),
+            t("attendance.days_attended"),
+            t("attendance.requirement_met"),
+        ];
+        assert_eq!(heading, expected);
+        let mut rows = common::csv_rows(&csv.bytes);
+        rows.sort();
+        let no = i18n::t(Locale::Ru, "attendance.no");
+        assert_eq!(rows, [
+            vec!["'=HYPERLINK(\"x\")".to_owned(), "formula@example.kz".to_owned(), "0".to_owned(), "0".to_owned(), "0".to_owned(), no.clone()],
+            vec![app_name(&app, s.learner), "learner@example.kz".to_owned(), "1".to_owned(), "0".to_owned(), "1".to_owned(), no],
+        ]);
+
+        app.sign_out_locally();
+        app.sign_in("learner@example.kz", PASSWORD).await;
+        assert_eq!(app.get(&format!("/runs/{}/attendance.csv", s.run)).await.status, StatusCode::NOT_FOUND);
     }
 }

@@ -8,7 +8,7 @@ use actix_web::http::{Method, StatusCode};
 use bilim::accounts::model::{Country, Role};
 use bilim::db::schema::{certificates, course_runs, enrolments, module_progress, quiz_attempts, users};
 use chrono::{Duration, NaiveDateTime, Utc};
-use common::{TestApp, PASSWORD};
+use common::{csv_rows, TestApp, PASSWORD};
 use diesel::prelude::*;
 
 fn now() -> NaiveDateTime {
@@ -374,15 +374,6 @@ fn programme_fixture(app: &TestApp) {
             also_in(app, id, run_p, "completed");
         }
     }
-}
-
-/// The CSV rows, without the byte-order mark.
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a byte-order mark")).unwrap();
-    csv::Reader::from_reader(text.as_bytes())
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-        .collect()
 }
 
 const NBSP: char = '\u{a0}';

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{self, label, Locale};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
+use crate::web::export;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
@@ -21,6 +22,7 @@ use crate::web::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/teaching", web::get().to(teaching_page))
         .route("/runs/{run}/attendance", web::get().to(run_page))
+        .route("/runs/{run}/attendance.csv", web::get().to(register_csv))
         .route("/runs/{run}/attendance/days", web::post().to(add_day))
         .route("/runs/{run}/attendance/days/{day}", web::get().to(day_page))
         .route("/runs/{run}/attendance/days/{day}", web::post().to(save_register))
@@ -282,4 +284,48 @@ async fn delete_day(
         Ok(()) => format!("/runs/{run_id}/attendance?done=deleted"),
         Err(key) => format!("/runs/{run_id}/attendance?error={key}"),
     }))
+}
+
+/// `/runs/<id>/attendance.csv`: the whole register for the institution's records, a
+/// row per learner and a column per day (1 present, 0 absent), then the days attended
+/// and, when the run requires attendance, whether the learner meets it.
+async fn register_csv(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let user = ctx.user()?.clone();
+    let run_id = parse_id(&path)?;
+    let locale = ctx.locale;
+    let (run, sessions, present, learners) = state
+        .db(move |conn| {
+            let run = super::find_run_for_register(conn, &user, run_id)?;
+            let sessions = super::sessions_of(conn, run.id)?;
+            let present = super::present_on_days(conn, run.id)?;
+            let held = i64::try_from(sessions.len()).unwrap_or(i64::MAX);
+            let learners = super::learners_attendance(conn, &run, held)?;
+            Ok((run, sessions, present, learners))
+        })
+        .await?;
+    let mut headings = vec![i18n::t(locale, "accounts.full_name"), i18n::t(locale, "accounts.email")];
+    headings.extend(sessions.iter().map(|s| i18n::format_date_short(s.held_on)));
+    headings.push(i18n::t(locale, "attendance.days_attended"));
+    if run.min_attendance.is_some() {
+        headings.push(i18n::t(locale, "attendance.requirement_met"));
+    }
+    let rows = learners.iter().map(|learner| {
+        let mut row = vec![learner.name.clone(), learner.email.clone()];
+        row.extend(sessions.iter().map(|s| {
+            let was_there = present.get(&s.id).is_some_and(|ids| ids.contains(&learner.user_id));
+            if was_there { "1" } else { "0" }.to_owned()
+        }));
+        row.push(learner.attended.to_string());
+        if let Some(meets) = learner.meets {
+            row.push(i18n::t(locale, if meets { "attendance.yes" } else { "attendance.no" }));
+        }
+        row
+    });
+    let bytes = export::csv_document(&headings, rows)?;
+    let filename = format!("bilim-attendance-run-{}-{}.csv", run.id, Utc::now().date_naive());
+    Ok(export::attachment(export::CSV, &filename, bytes))
 }

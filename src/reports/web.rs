@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use crate::i18n::{self, label, Locale};
 use crate::institutions;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
+use crate::web::export::{self, export_failed};
 use crate::web::render;
 use crate::web::AppState;
 
@@ -633,7 +633,7 @@ async fn export(
         _ => return Err(AppError::NotFound),
     };
     let (content_type, write): (&str, Writer) = match extension {
-        "csv" => ("text/csv; charset=utf-8", csv_bytes),
+        "csv" => (export::CSV, csv_bytes),
         "xlsx" => (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             xlsx_bytes,
@@ -647,34 +647,20 @@ async fn export(
     let table = pick(&report, locale);
     let bytes = write(&table)?;
     let filename = format!("bilim-{}-{}.{extension}", table.name, Utc::now().date_naive());
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .body(bytes))
+    Ok(export::attachment(content_type, &filename, bytes))
 }
 
 /// Writes a table in one export format.
 type Writer = fn(&Table) -> AppResult<Vec<u8>>;
 
-fn export_failed(error: impl std::fmt::Display) -> AppError {
-    AppError::Internal(format!("writing a report export: {error}"))
-}
-
 fn csv_bytes(table: &Table) -> AppResult<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-    writer
-        .write_record(table.headings.iter().map(|h| neutralise_formula(h)))
-        .map_err(export_failed)?;
-    for row in &table.rows {
-        writer
-            .write_record(row.cells.iter().map(|cell| neutralise_formula(&cell.text)))
-            .map_err(export_failed)?;
-    }
-    writer.into_inner().map_err(export_failed)
+    export::csv_document(
+        &table.headings,
+        table
+            .rows
+            .iter()
+            .map(|row| row.cells.iter().map(|cell| cell.text.as_str())),
+    )
 }
 
 /// One worksheet with a bold heading row; figures are numbers (percentages as
@@ -706,18 +692,4 @@ fn xlsx_bytes(table: &Table) -> AppResult<Vec<u8>> {
     }
     sheet.autofit();
     workbook.save_to_buffer().map_err(export_failed)
-}
-
-/// Names and emails come from users; a cell starting with = + - @ would run as a
-/// formula in a spreadsheet, so it gets a leading apostrophe (OWASP CSV injection).
-/// Signed numbers such as a gain of "+12.5" stay numbers.
-fn neutralise_formula(cell: &str) -> String {
-    let signed_number = cell
-        .strip_prefix(['+', '-'])
-        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ','));
-    if !signed_number && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
 }

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod context;
+pub mod export;
 pub mod forms;
 pub mod rate_limit;
 pub mod render;
