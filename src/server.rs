@@ -76,8 +76,9 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
         .context("the server stopped with an error")
 }
 
-/// Refreshes SQLite's planner statistics hourly, so that report queries keep good plans
-/// as tables grow (connections are long-lived; `optimize` on open alone is not enough).
+/// Hourly upkeep: refreshes SQLite's planner statistics, so that report queries keep
+/// good plans as tables grow (connections are long-lived; `optimize` on open alone is
+/// not enough), and forgets rate-limit windows of more than an hour ago.
 fn spawn_planner_statistics(pool: crate::db::DbPool) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("bilim-db-maintenance".into())
@@ -86,6 +87,10 @@ fn spawn_planner_statistics(pool: crate::db::DbPool) -> std::io::Result<std::thr
             if let Ok(mut conn) = pool.get() {
                 if let Err(error) = crate::db::optimize(&mut conn) {
                     tracing::warn!(%error, "refreshing planner statistics failed");
+                }
+                let now = chrono::Utc::now().naive_utc();
+                if let Err(error) = crate::web::rate_limit::forget_old_windows(&mut conn, now) {
+                    tracing::warn!(%error, "forgetting old rate-limit windows failed");
                 }
             }
         })

@@ -329,6 +329,19 @@ on_both_backends! {
         assert_eq!(app.get("/admin").await.status, StatusCode::OK);
     }
 
+    async fn sign_in_attempts_spread_over_several_instances_share_one_limit(app) {
+        let mut other = app.another_instance().await;
+        let mut statuses = Vec::new();
+        for attempt in 0..12 {
+            let instance = if attempt % 2 == 0 { &mut app } else { &mut other };
+            let response = instance.post_form("/login?lang=en", &[("email", "guess@example.kz"), ("password", "guess guess guess")]).await;
+            statuses.push(response.status);
+        }
+        // Each instance saw six attempts, within its own allowance of ten a minute.
+        assert!(statuses[..10].iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+        assert_eq!(statuses[10..], [StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS], "{statuses:?}");
+    }
+
     async fn repeated_failed_sign_ins_are_slowed_down(app) {
         let mut statuses = Vec::new();
         for _ in 0..12 {

@@ -21,7 +21,7 @@ struct TokenRequest {
 }
 
 async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.sign_in, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let TokenRequest { email, password } = body.into_inner();
     let user = state
         .db(move |conn| service::authenticate(conn, &email, &password))

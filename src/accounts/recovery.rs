@@ -81,7 +81,7 @@ async fn forgot(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.sign_in, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &form.email);
     if !errors.is_empty() {

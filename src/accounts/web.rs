@@ -185,7 +185,7 @@ async fn login(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.sign_in, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let mut errors = FieldErrors::new();
     if form.email.trim().is_empty() {
         errors.add("email", "validation.email_missing");
@@ -279,7 +279,7 @@ async fn register(
     ctx: RequestContext,
     CsrfForm(input): CsrfForm<RegistrationInput>,
 ) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.register, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::Register, &req).await?;
     let registration = match service::check_registration(&input) {
         Ok(registration) => registration,
         Err(errors) => return register_form_page(&state, &ctx, &input, Some(&errors)).await,
@@ -492,7 +492,7 @@ async fn setup(
     ctx: RequestContext,
     CsrfForm(mut input): CsrfForm<SetupInput>,
 ) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.sign_in, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     check_setup_token(&state, &input.token).await?;
     input.registration.profile.category = Category::Other.code().into();
     let registration = match service::check_registration(&input.registration) {

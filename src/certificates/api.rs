@@ -29,7 +29,7 @@ async fn credential(
     path: web::Path<String>,
     req: actix_web::HttpRequest,
 ) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.verify, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::Verify, &req).await?;
     let code = path.into_inner();
     let certificate = state
         .db(move |conn| super::find(conn, &code))

@@ -134,7 +134,7 @@ async fn verify(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    state.limits.check(&state.limits.verify, &req)?;
+    state.check_rate(crate::web::rate_limit::Limit::Verify, &req).await?;
     let code = path.into_inner();
     let locale = ctx.locale;
     let certificate = state.db(move |conn| super::find(conn, &code)).await?;

@@ -330,6 +330,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limit_windows (bucket, client, window_start) {
+        bucket -> Text,
+        client -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     institutions,
     users,

@@ -50,6 +50,15 @@ impl AppState {
         })
     }
 
+    /// Refuses a request over `limit` for its client's address: first in this
+    /// instance's memory, then in the database that every instance shares.
+    pub async fn check_rate(&self, limit: rate_limit::Limit, req: &actix_web::HttpRequest) -> AppResult<()> {
+        let client = self.limits.client_address(req);
+        self.limits.check_here(limit, client)?;
+        self.db(move |conn| rate_limit::check_shared(conn, limit, client, chrono::Utc::now().naive_utc()))
+            .await
+    }
+
     /// Runs work that takes connections from the pool itself (several at once, say) on
     /// the blocking thread pool.
     pub async fn with_pool<T, F>(&self, work: F) -> AppResult<T>

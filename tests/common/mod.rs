@@ -225,6 +225,13 @@ impl TestApp {
         app
     }
 
+    /// A second instance over the same database, as behind a load balancer: its own
+    /// memory and data directory, the same tables.
+    pub async fn another_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start(data_dir, self.state.config.database.clone(), None).await
+    }
+
     pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
