@@ -262,18 +262,6 @@ pub fn attended_by_learner(conn: &mut DbConnection, run_id: i64) -> Result<BTree
     Ok(rows.into_iter().collect())
 }
 
-/// Learners recorded present per day of a run.
-pub fn present_by_day(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i64, i64>, AppError> {
-    let rows: Vec<(i64, i64)> = attendance::table
-        .inner_join(run_sessions::table)
-        .filter(run_sessions::run_id.eq(run_id))
-        .filter(attendance::present.eq(true))
-        .group_by(attendance::session_id)
-        .select((attendance::session_id, count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
-}
-
 /// A learner's attendance in a run, as the register pages and the API show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LearnerAttendance {

@@ -104,7 +104,7 @@ struct DayLine {
     id: i64,
     date: String,
     topic: String,
-    present: i64,
+    present: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,14 +155,14 @@ async fn run_page_with(
         .db(move |conn| {
             let run = super::find_run_for_register(conn, &user, run_id)?;
             let sessions = super::sessions_of(conn, run.id)?;
-            let present = super::present_by_day(conn, run.id)?;
+            let present = super::present_on_days(conn, run.id)?;
             let days: Vec<DayLine> = sessions
                 .iter()
                 .map(|s| DayLine {
                     id: s.id,
                     date: i18n::format_date(locale, s.held_on),
                     topic: s.topic.clone(),
-                    present: present.get(&s.id).copied().unwrap_or(0),
+                    present: present.get(&s.id).map_or(0, Vec::len),
                 })
                 .collect();
             let held = i64::try_from(sessions.len()).unwrap_or(i64::MAX);
