@@ -203,4 +203,34 @@ on_both_backends! {
         let page = app.get(&format!("/verify/{code}?lang=en")).await;
         assert!(page.body.contains("Expired") && page.body.contains("take the course again"));
     }
+
+    async fn the_holder_is_told_once_by_email_in_their_language(app) {
+        completed_learner(&mut app, "told@example.kz", "Айгерім Сәрсенова", Locale::Kk).await;
+        let notices = |app: &TestApp| {
+            let mut conn = app.state.pool.get().unwrap();
+            bilim::certificates::queue_issued_notices(&mut conn, &app.state.mail, chrono::Utc::now().naive_utc()).unwrap()
+        };
+        assert_eq!(notices(&app), 1);
+        assert_eq!(notices(&app), 0, "told once, however often the worker passes");
+        let (subject, body): (String, String) = {
+            use diesel::prelude::*;
+            use bilim::db::schema::outbox;
+            let mut conn = app.state.pool.get().unwrap();
+            outbox::table
+                .filter(outbox::recipient.eq("told@example.kz"))
+                .filter(outbox::dedupe_key.like("certificate-issued-%"))
+                .select((outbox::subject, outbox::text_body))
+                .first(&mut conn)
+                .unwrap()
+        };
+        let token = app.api_token("told@example.kz", PASSWORD).await;
+        let code = app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json()[0]["code"].as_str().unwrap().to_owned();
+        let title = {
+            let mut conn = app.state.pool.get().unwrap();
+            bilim::courses::reading::course_title(&mut conn, "demo-course", Locale::Kk).unwrap()
+        };
+        assert_eq!(subject, bilim::i18n::t_with(Locale::Kk, "mail.certificate_issued.subject", &[("course", &title)]));
+        assert!(body.contains(&code), "the message names the certificate: {body}");
+        assert!(body.contains("http://localhost/certificates"), "{body}");
+    }
 }

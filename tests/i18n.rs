@@ -163,7 +163,7 @@ fn cyrillic_languages_are_written_in_cyrillic_and_latin_ones_in_latin() {
                 .collect();
             // File formats, encodings and time zones keep their international names.
             let mut text_only = without_placeholders.replace("name@example.kz", "");
-            for token in ["Windows-1251", "UTF-8", "CSV", "XLSX", "Excel", "UTC"] {
+            for token in ["Windows-1251", "UTF-8", "CSV", "XLSX", "Excel", "PDF", "UTC"] {
                 text_only = text_only.replace(token, "");
             }
             let letters: Vec<char> = text_only.chars().filter(|c| c.is_alphabetic()).collect();

@@ -17,10 +17,11 @@ use crate::accounts::model::{Role, User};
 use crate::accounts::store as user_store;
 use crate::courses::store as course_store;
 use crate::db::schema::{certificates, course_completions};
-use crate::db::DbConnection;
+use crate::db::{self, DbConnection};
 use crate::enrolment;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
+use crate::mail::{self, Email, MailSettings};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = certificates)]
@@ -288,4 +289,55 @@ impl From<&Certificate> for CertificateJson {
 
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
+}
+
+/// How many holders one pass of the mail worker tells about their new certificate.
+const NOTICE_BATCH: i64 = 50;
+
+/// Tells the holders of newly issued certificates, by email in their language, that
+/// the certificate is ready, once each. The mail worker of every instance calls this;
+/// marking the certificate told and queuing the message happen in one transaction,
+/// and only the instance whose mark takes effect queues it.
+pub fn queue_issued_notices(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let waiting: Vec<Certificate> = certificates::table
+        .filter(certificates::notified_at.is_null())
+        .filter(certificates::revoked_at.is_null())
+        .order(certificates::issued_at.asc())
+        .limit(NOTICE_BATCH)
+        .select(Certificate::as_select())
+        .load(conn)?;
+    let mut queued = 0;
+    for certificate in waiting {
+        db::write_transaction(conn, |conn| -> Result<(), AppError> {
+            let marked = diesel::update(certificates::table.find(&certificate.code))
+                .filter(certificates::notified_at.is_null())
+                .set(certificates::notified_at.eq(now))
+                .execute(conn)?;
+            let Some(holder) = user_store::find(conn, certificate.user_id)?.filter(|_| marked == 1) else {
+                return Ok(());
+            };
+            mail.queue(
+                conn,
+                &Email {
+                    to: holder.email.clone(),
+                    name: holder.name.clone(),
+                    locale: holder.locale,
+                    kind: mail::Kind::CertificateIssued,
+                    args: vec![
+                        ("course", certificate.course_title(holder.locale)),
+                        ("code", certificate.code.clone()),
+                    ],
+                    link: Some(mail.link("/certificates")),
+                    dedupe_key: Some(format!("certificate-issued-{}", certificate.code)),
+                },
+            )?;
+            queued += 1;
+            Ok(())
+        })?;
+    }
+    Ok(queued)
 }

@@ -327,6 +327,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_reason -> Nullable<Text>,
         revoked_by -> Nullable<BigInt>,
+        notified_at -> Nullable<Timestamp>,
     }
 }
 

@@ -41,6 +41,7 @@ pub enum Kind {
     EnrolmentWaitlisted,
     EnrolmentPromoted,
     RunStartingSoon,
+    CertificateIssued,
 }
 
 impl Kind {
@@ -55,6 +56,7 @@ impl Kind {
             Kind::EnrolmentWaitlisted => "enrolment_waitlisted",
             Kind::EnrolmentPromoted => "enrolment_promoted",
             Kind::RunStartingSoon => "run_starting_soon",
+            Kind::CertificateIssued => "certificate_issued",
         }
     }
 }
@@ -412,6 +414,9 @@ pub fn spawn_worker(
             if let Ok(mut conn) = pool.get() {
                 if let Err(error) = crate::enrolment::queue_start_reminders(&mut conn, &settings, now) {
                     tracing::error!(%error, "queuing run reminders failed");
+                }
+                if let Err(error) = crate::certificates::queue_issued_notices(&mut conn, &settings, now) {
+                    tracing::error!(%error, "queuing certificate notices failed");
                 }
             }
             match deliver_due(&pool, &delivery, &settings.from, &instance, now) {

@@ -1,0 +1,2 @@
+DROP INDEX certificates_unnotified;
+ALTER TABLE certificates DROP COLUMN notified_at;
