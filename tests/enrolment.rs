@@ -339,6 +339,46 @@ on_both_backends! {
         assert_eq!(user_count(&app), before, "nothing is written when any row is wrong");
     }
 
+    async fn a_gender_column_is_optional_read_in_any_language_and_never_overwrites_an_account(app) {
+        let setup = setup(&mut app).await;
+        let run = new_run(&mut app, &setup, "invitation", 20).await;
+        let existing = app.create_user("declared@example.kz", Role::Learner, None);
+        {
+            let mut conn = app.state.pool.get().unwrap();
+            diesel::update(bilim::db::schema::users::table.find(existing))
+                .set(bilim::db::schema::users::gender.eq(Some("male")))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let male_in_kazakh = bilim::i18n::t(bilim::i18n::Locale::Kk, "genders.male");
+        let bad = "email,full name,category,position,language,gender\nx@example.kz,X,judge,,en,sometimes\n";
+        let refused = bulk(&mut app, &setup, run, false, bad.as_bytes().to_vec()).await.json();
+        assert_eq!(refused["rows"][0]["status"], "error");
+        assert!(refused["rows"][0]["message"].as_str().unwrap().contains("sometimes"));
+        let file = format!(
+            "email,full name,category,position,language,gender\n\
+             aliya@example.kz,Алия Нурлановна,investigator,,kk,female\n\
+             marat@example.kz,Марат Беков,police_officer,,kk,{male_in_kazakh}\n\
+             nodata@example.kz,Без Данных,police_officer,,ru,\n\
+             declared@example.kz,Declared,police_officer,,ru,female\n"
+        );
+        let applied = bulk(&mut app, &setup, run, false, file.into_bytes()).await.json();
+        let statuses: Vec<&str> = applied["rows"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, ["new", "new", "new", "existing"]);
+        let gender = |email: &str| {
+            let mut conn = app.state.pool.get().unwrap();
+            bilim::db::schema::users::table
+                .filter(bilim::db::schema::users::email.eq(email))
+                .select(bilim::db::schema::users::gender)
+                .first::<Option<String>>(&mut conn)
+                .unwrap()
+        };
+        assert_eq!(gender("aliya@example.kz").as_deref(), Some("female"));
+        assert_eq!(gender("marat@example.kz").as_deref(), Some("male"));
+        assert_eq!(gender("nodata@example.kz"), None);
+        assert_eq!(gender("declared@example.kz").as_deref(), Some("male"), "what a person declared is theirs");
+    }
+
     async fn windows_1251_and_utf8_with_bom_are_read_correctly(app) {
         let setup = setup(&mut app).await;
         let run = new_run(&mut app, &setup, "invitation", 20).await;

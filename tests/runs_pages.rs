@@ -118,7 +118,7 @@ on_both_backends! {
         {
             let mut conn = app.state.pool.get().unwrap();
             let id = bilim::accounts::store::find_row_by_email(&mut conn, "learner@example.kz").unwrap().unwrap().id;
-            bilim::accounts::store::set_invited_details(&mut conn, id, bilim::accounts::model::Category::Investigator, "").unwrap();
+            bilim::accounts::store::set_invited_details(&mut conn, id, bilim::accounts::model::Category::Investigator, "", None).unwrap();
         }
         app.sign_in("learner@example.kz", PASSWORD).await;
         let list = app.get("/runs?lang=en").await;

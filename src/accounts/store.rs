@@ -151,16 +151,18 @@ pub fn set_role(conn: &mut DbConnection, id: i64, role: Role, institution_id: Op
     Ok(())
 }
 
-/// The professional details a coordinator's upload gives a new account.
+/// The details a coordinator's upload gives a new account.
 pub fn set_invited_details(
     conn: &mut DbConnection,
     id: i64,
     category: Category,
     position: &str,
+    gender: Option<Gender>,
 ) -> Result<(), AppError> {
     diesel::update(users::table.find(id))
         .set((
             users::category.eq(category.code()),
+            users::gender.eq(gender.map(Gender::code)),
             users::position.eq(Some(position.trim()).filter(|p| !p.is_empty())),
         ))
         .execute(conn)?;

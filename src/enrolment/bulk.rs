@@ -1,5 +1,6 @@
 //! Enrolling a group from a CSV file (columns: email, full name, category, position,
-//! language). A preview shows each row as a new account, an existing account or an
+//! language, and optionally gender, which the programme's share-of-women figure needs
+//! and which coordinators often hold for officers who never edit their profile). A preview shows each row as a new account, an existing account or an
 //! error; applying writes all rows or, if any row is an error, none. Files in UTF-8
 //! (with or without a byte-order mark) and in Windows-1251 are read; `,` and `;`
 //! separators are both accepted, since spreadsheet programs in the region save with `;`.
@@ -8,7 +9,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::RunRow;
-use crate::accounts::model::{Category, Country, Role, User};
+use crate::accounts::model::{Category, Country, Gender, Role, User};
 use crate::accounts::service::{AdminCreatedUser, CreateUserError};
 use crate::accounts::{password, service, store, tokens};
 use crate::db::{self, DbConnection};
@@ -45,6 +46,7 @@ struct Row {
     category: Option<Category>,
     position: String,
     language: Option<Locale>,
+    gender: Option<Gender>,
     problem: Option<String>,
 }
 
@@ -77,6 +79,17 @@ fn category_from(text: &str) -> Option<Category> {
             || Locale::ALL
                 .iter()
                 .any(|l| i18n::t(*l, &format!("categories.{}", category.code())).to_lowercase() == wanted)
+    })
+}
+
+/// A gender written as its code or as its name in any of the seven languages.
+fn gender_from(text: &str) -> Option<Gender> {
+    let wanted = text.trim().to_lowercase();
+    Gender::ALL.iter().copied().find(|gender| {
+        gender.code() == wanted
+            || Locale::ALL
+                .iter()
+                .any(|l| i18n::t(*l, &format!("genders.{}", gender.code())).to_lowercase() == wanted)
     })
 }
 
@@ -161,6 +174,8 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
         } else {
             language_from(&language_text)
         };
+        let gender_text = cell(5);
+        let gender = gender_from(&gender_text);
         let problem = if let Some(error) = errors.iter().next() {
             Some(i18n::t(locale, error.key))
         } else if record.len() < 2 {
@@ -177,6 +192,8 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
                 "bulk.language_unknown",
                 &[("value", &language_text)],
             ))
+        } else if !gender_text.is_empty() && gender.is_none() {
+            Some(i18n::t_with(locale, "bulk.gender_unknown", &[("value", &gender_text)]))
         } else if name.chars().count() > service::NAME_MAX_CHARS || cell(3).chars().count() > 200 {
             Some(i18n::t_with(
                 locale,
@@ -193,6 +210,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
             category,
             position: cell(3),
             language,
+            gender,
             problem,
         });
     }
@@ -302,6 +320,12 @@ fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Loca
         CreateUserError::App(error) => error,
         other => AppError::internal(other),
     })?;
-    store::set_invited_details(conn, id, row.category.unwrap_or(Category::Other), &row.position)?;
+    store::set_invited_details(
+        conn,
+        id,
+        row.category.unwrap_or(Category::Other),
+        &row.position,
+        row.gender,
+    )?;
     Ok(id)
 }
