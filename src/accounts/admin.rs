@@ -14,6 +14,7 @@ use crate::institutions::{self, Institution};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
+use crate::web::path_id;
 use crate::web::render;
 use crate::web::AppState;
 
@@ -186,10 +187,6 @@ pub struct SavedQuery {
     saved: Option<String>,
 }
 
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn user_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -197,7 +194,7 @@ async fn user_page(
     query: web::Query<SavedQuery>,
 ) -> AppResult<HttpResponse> {
     ctx.user_with_role(&[Role::Admin])?;
-    let user = find_user(&state, parse_id(&path)?).await?;
+    let user = find_user(&state, path_id(&path)?).await?;
     let form = UserRoleForm {
         role: user.role.code().into(),
         institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
@@ -246,7 +243,7 @@ async fn update_user(
     CsrfForm(form): CsrfForm<UserRoleForm>,
 ) -> AppResult<HttpResponse> {
     ctx.user_with_role(&[Role::Admin])?;
-    let user = find_user(&state, parse_id(&path)?).await?;
+    let user = find_user(&state, path_id(&path)?).await?;
     let subject = user.clone();
     let (outcome, form) = state
         .db(move |conn| {

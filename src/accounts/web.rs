@@ -14,6 +14,7 @@ use crate::validation::{FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 use crate::web::context::{self, RequestContext};
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
+use crate::web::see_other;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -118,10 +119,6 @@ fn safe_next(next: &str) -> Option<&str> {
     local.then_some(next)
 }
 
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
-}
-
 fn signed_in_response(state: &AppState, user_id: i64, token_version: i32, to: &str) -> AppResult<HttpResponse> {
     let issued = session::issue(&state.config.secret, user_id, token_version)?;
     Ok(HttpResponse::SeeOther()
@@ -170,7 +167,7 @@ async fn login_page(
     query: web::Query<NextQuery>,
 ) -> AppResult<HttpResponse> {
     if ctx.user.is_some() {
-        return Ok(redirect(safe_next(&query.next).unwrap_or("/profile")));
+        return Ok(see_other(safe_next(&query.next).unwrap_or("/profile")));
     }
     let form = LoginForm {
         next: query.into_inner().next,
@@ -261,7 +258,7 @@ async fn register_form_page(
 
 async fn register_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
     if ctx.user.is_some() {
-        return Ok(redirect("/profile"));
+        return Ok(see_other("/profile"));
     }
     let input = RegistrationInput {
         profile: ProfileInput {
@@ -381,7 +378,7 @@ async fn update_profile(
         .await?;
     match outcome {
         Ok(()) => {
-            let mut response = redirect("/profile?saved=profile");
+            let mut response = see_other("/profile?saved=profile");
             // The language chosen in the profile is the one to show from now on.
             response
                 .add_cookie(&context::lang_cookie(&state, locale))

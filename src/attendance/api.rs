@@ -11,16 +11,13 @@ use crate::accounts::model::User;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
+use crate::web::path_id;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/runs/{run}/attendance", web::get().to(register))
         .route("/runs/{run}/attendance/days", web::post().to(add_day))
         .route("/runs/{run}/attendance/days/{day}", web::put().to(record_day));
-}
-
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 #[derive(Serialize)]
@@ -65,7 +62,7 @@ fn register_of(conn: &mut DbConnection, user: &User, run_id: i64) -> AppResult<R
 /// `GET /api/v1/runs/<id>/attendance`.
 async fn register(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let register = state.db(move |conn| register_of(conn, &user, run_id)).await?;
     Ok(HttpResponse::Ok().json(register))
 }
@@ -78,7 +75,7 @@ async fn add_day(
     body: web::Json<SessionInput>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let input = body.into_inner();
     let id = state
         .db(move |conn| {
@@ -105,7 +102,7 @@ async fn record_day(
     body: web::Json<PresentBody>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let present = body.into_inner().present;
     let register = state
         .db(move |conn| {

@@ -1,7 +1,6 @@
 //! The register pages: a trainer's runs, a run's in-person days with each learner's
 //! attendance, and the register of one day.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -18,6 +17,7 @@ use crate::web::export;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
+use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/teaching", web::get().to(teaching_page))
@@ -27,14 +27,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/runs/{run}/attendance/days/{day}", web::get().to(day_page))
         .route("/runs/{run}/attendance/days/{day}", web::post().to(save_register))
         .route("/runs/{run}/attendance/days/{day}/delete", web::post().to(delete_day));
-}
-
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
-fn redirect(to: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
 }
 
 /// What the register pages say about their run.
@@ -130,7 +122,7 @@ async fn run_page(
     path: web::Path<String>,
     query: web::Query<RunPageQuery>,
 ) -> AppResult<HttpResponse> {
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let error = query
         .error
         .as_deref()
@@ -194,7 +186,7 @@ async fn add_day(
     CsrfForm(form): CsrfForm<SessionInput>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let input = form.clone();
     let outcome = state
         .db(move |conn| {
@@ -203,7 +195,7 @@ async fn add_day(
         })
         .await?;
     match outcome {
-        Ok(_) => Ok(redirect(format!("/runs/{run_id}/attendance?done=added"))),
+        Ok(_) => Ok(see_other(format!("/runs/{run_id}/attendance?done=added"))),
         Err(errors) => run_page_with(&state, &ctx, run_id, &form, Some(&errors), None, None).await,
     }
 }
@@ -214,7 +206,7 @@ async fn day_page(
     path: web::Path<(String, String)>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let locale = ctx.locale;
     let (heading, session, lines): (RunHeading, Session, Vec<RegisterLine>) = state
         .db(move |conn| {
@@ -254,7 +246,7 @@ async fn save_register(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let present = present_ids(&pairs)?;
     state
         .db(move |conn| {
@@ -263,7 +255,7 @@ async fn save_register(
             super::record(conn, &user, &run, &session, &present, Utc::now().naive_utc())
         })
         .await?;
-    Ok(redirect(format!("/runs/{run_id}/attendance?done=saved")))
+    Ok(see_other(format!("/runs/{run_id}/attendance?done=saved")))
 }
 
 async fn delete_day(
@@ -273,14 +265,14 @@ async fn delete_day(
     _form: CsrfOnly,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let (run_id, day_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let outcome = state
         .db(move |conn| {
             let run = super::find_run_for_register(conn, &user, run_id)?;
             super::delete_session(conn, &run, day_id)
         })
         .await?;
-    Ok(redirect(match outcome {
+    Ok(see_other(match outcome {
         Ok(()) => format!("/runs/{run_id}/attendance?done=deleted"),
         Err(key) => format!("/runs/{run_id}/attendance?error={key}"),
     }))
@@ -295,7 +287,7 @@ async fn register_csv(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let locale = ctx.locale;
     let (run, sessions, present, learners) = state
         .db(move |conn| {

@@ -9,6 +9,7 @@ use super::{bulk, EnrolmentRow, RunInput};
 use crate::accounts::model::Role;
 use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
+use crate::web::path_id;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -21,10 +22,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/enrolments/{id}/approve", web::post().to(approve))
         .route("/enrolments/{id}/reject", web::post().to(reject))
         .route("/enrolments/{id}/withdraw", web::post().to(withdraw));
-}
-
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 fn enrolment_json(row: &EnrolmentRow) -> serde_json::Value {
@@ -100,7 +97,7 @@ async fn enrol(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run = parse_id(&path)?;
+    let run = path_id(&path)?;
     let body: EnrolBody = if body.iter().all(u8::is_ascii_whitespace) {
         EnrolBody::default()
     } else {
@@ -125,7 +122,7 @@ async fn run_enrolments(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
-    let run = parse_id(&path)?;
+    let run = path_id(&path)?;
     let rows = state
         .db(move |conn| {
             let run = super::find_run_for_manager(conn, &user, run)?;
@@ -137,7 +134,7 @@ async fn run_enrolments(
 
 async fn approve(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
-    let id = parse_id(&path)?;
+    let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
@@ -155,7 +152,7 @@ async fn reject(
     body: web::Json<RejectBody>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
-    let id = parse_id(&path)?;
+    let id = path_id(&path)?;
     let mail = state.mail.clone();
     let reason = body.into_inner().reason;
     let row = state
@@ -166,7 +163,7 @@ async fn reject(
 
 async fn withdraw(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let id = parse_id(&path)?;
+    let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::withdraw(conn, &mail, &user, id)).await?;
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
@@ -186,7 +183,7 @@ async fn bulk_upload(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
-    let run = parse_id(&path)?;
+    let run = path_id(&path)?;
     let dry_run = query.dry_run.as_deref().is_some_and(|v| v == "true" || v == "1");
     let locale = ctx.locale;
     let mail = state.mail.clone();

@@ -2,7 +2,6 @@
 //! requests and enrol groups from a CSV file.
 
 use actix_multipart::Multipart;
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use futures_util::StreamExt;
@@ -20,6 +19,7 @@ use crate::web::context::RequestContext;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
+use crate::web::{path_id, see_other};
 
 const MANAGERS: [Role; 2] = [Role::Coordinator, Role::Admin];
 
@@ -42,14 +42,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/coordinator/enrolments/{id}/approve", web::post().to(approve))
         .route("/coordinator/enrolments/{id}/reject", web::post().to(reject));
-}
-
-fn redirect(to: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
-}
-
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 /// A run as the pages show it, in the reader's language.
@@ -159,7 +151,7 @@ async fn run_page(
     query: web::Query<RunPageQuery>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let locale = ctx.locale;
     let (view, enrolment, attendance) = state
         .db(move |conn| {
@@ -239,15 +231,17 @@ async fn enrol(
     CsrfForm(form): CsrfForm<EnrolForm>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let mail = state.mail.clone();
     let outcome = state
         .db(move |conn| super::self_enrol(conn, &mail, &user, run_id, Some(&form.key), Utc::now().date_naive()))
         .await;
     match outcome {
-        Ok(_) => Ok(redirect(format!("/runs/{run_id}"))),
+        Ok(_) => Ok(see_other(format!("/runs/{run_id}"))),
         // Shown on the run's page, in the reader's language.
-        Err(AppError::BadRequest(key) | AppError::Conflict(key)) => Ok(redirect(format!("/runs/{run_id}?error={key}"))),
+        Err(AppError::BadRequest(key) | AppError::Conflict(key)) => {
+            Ok(see_other(format!("/runs/{run_id}?error={key}")))
+        }
         Err(error) => Err(error),
     }
 }
@@ -265,13 +259,13 @@ async fn withdraw(
     CsrfForm(form): CsrfForm<WithdrawForm>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let run_id = parse_id(&path)?;
-    let enrolment_id = parse_id(&form.enrolment_id)?;
+    let run_id = path_id(&path)?;
+    let enrolment_id = path_id(&form.enrolment_id)?;
     let mail = state.mail.clone();
     state
         .db(move |conn| super::withdraw(conn, &mail, &user, enrolment_id))
         .await?;
-    Ok(redirect(format!("/runs/{run_id}")))
+    Ok(see_other(format!("/runs/{run_id}")))
 }
 
 // ---- coordinators ----
@@ -428,7 +422,7 @@ async fn create_run(
         })
         .await?;
     match outcome {
-        Ok(id) => Ok(redirect(format!("/coordinator/runs/{id}"))),
+        Ok(id) => Ok(see_other(format!("/coordinator/runs/{id}"))),
         Err(errors) => run_form(&state, &ctx, &user, &form, None, Some(&errors)).await,
     }
 }
@@ -439,7 +433,7 @@ async fn edit_run_page(
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let manager = user.clone();
     let form = state
         .db(move |conn| super::find_run_for_manager(conn, &manager, run_id).map(|run| super::input_of(&run)))
@@ -454,7 +448,7 @@ async fn edit_run(
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let form = run_input_from(&pairs);
     let checked_form = form.clone();
     let editor = user.clone();
@@ -466,7 +460,7 @@ async fn edit_run(
         })
         .await?;
     match outcome {
-        Ok(()) => Ok(redirect(format!("/coordinator/runs/{run_id}"))),
+        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}"))),
         Err(errors) => run_form(&state, &ctx, &user, &form, Some(run_id), Some(&errors)).await,
     }
 }
@@ -546,7 +540,7 @@ async fn manage_run(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    manage_page(&state, &ctx, parse_id(&path)?, ManageOutcome::default()).await
+    manage_page(&state, &ctx, path_id(&path)?, ManageOutcome::default()).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -562,13 +556,13 @@ async fn add_trainer(
     CsrfForm(form): CsrfForm<TrainerForm>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let email = form.trainer_email.clone();
     let outcome = state
         .db(move |conn| super::assign_trainer(conn, &user, run_id, &email))
         .await?;
     match outcome {
-        Ok(()) => Ok(redirect(format!("/coordinator/runs/{run_id}#trainers"))),
+        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}#trainers"))),
         Err(errors) => {
             let outcome = ManageOutcome {
                 trainer_email: form.trainer_email,
@@ -587,11 +581,11 @@ async fn remove_trainer(
     _form: CsrfOnly,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let (run_id, trainer_id) = (parse_id(&path.0)?, parse_id(&path.1)?);
+    let (run_id, trainer_id) = (path_id(&path.0)?, path_id(&path.1)?);
     state
         .db(move |conn| super::remove_trainer(conn, &user, run_id, trainer_id))
         .await?;
-    Ok(redirect(format!("/coordinator/runs/{run_id}#trainers")))
+    Ok(see_other(format!("/coordinator/runs/{run_id}#trainers")))
 }
 
 async fn approve(
@@ -601,10 +595,10 @@ async fn approve(
     _form: CsrfOnly,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let id = parse_id(&path)?;
+    let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
-    Ok(redirect(format!("/coordinator/runs/{}", row.run_id)))
+    Ok(see_other(format!("/coordinator/runs/{}", row.run_id)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -620,12 +614,12 @@ async fn reject(
     CsrfForm(form): CsrfForm<RejectForm>,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let id = parse_id(&path)?;
+    let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state
         .db(move |conn| super::reject(conn, &mail, &user, id, &form.reason))
         .await?;
-    Ok(redirect(format!("/coordinator/runs/{}", row.run_id)))
+    Ok(see_other(format!("/coordinator/runs/{}", row.run_id)))
 }
 
 /// Reads the upload form: its CSRF token, the action and the file's bytes.
@@ -663,7 +657,7 @@ async fn bulk_upload(
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
-    let run_id = parse_id(&path)?;
+    let run_id = path_id(&path)?;
     let (token, action, file) = read_upload(payload).await?;
     let token_matches =
         !ctx.csrf_token.is_empty() && subtle::ConstantTimeEq::ct_eq(token.as_bytes(), ctx.csrf_token.as_bytes()).into();

@@ -6,19 +6,15 @@ use chrono::Utc;
 use super::attempts;
 use super::grading::Response;
 use super::views;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::web::context::RequestContext;
+use crate::web::path_id;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/courses/{course}/quizzes/{quiz}/attempts", web::post().to(start))
         .route("/attempts/{attempt}/responses/{question}", web::put().to(save))
         .route("/attempts/{attempt}/submit", web::post().to(submit));
-}
-
-/// Attempt ids in paths are numbers; anything else names no attempt.
-pub fn parse_attempt_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 async fn start(
@@ -52,7 +48,7 @@ async fn save(
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
     let (attempt, question) = path.into_inner();
-    let attempt = parse_attempt_id(&attempt)?;
+    let attempt = path_id(&attempt)?;
     let response = body.into_inner();
     state
         .db(move |conn| attempts::save_response(conn, user.id, attempt, &question, &response, Utc::now().naive_utc()))
@@ -62,7 +58,7 @@ async fn save(
 
 async fn submit(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
-    let attempt = parse_attempt_id(&path)?;
+    let attempt = path_id(&path)?;
     let result = state
         .db(move |conn| attempts::submit(conn, user.id, attempt, Utc::now().naive_utc()))
         .await?;

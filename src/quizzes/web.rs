@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::api::parse_attempt_id;
 use super::attempts::{self, Attempt};
 use super::gift::Kind;
 use super::grading::{self, Response};
@@ -24,6 +22,7 @@ use crate::web::context::RequestContext;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
+use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/courses/{course}/quizzes/{quiz}", web::get().to(quiz_page))
@@ -41,10 +40,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 const STAFF: [Role; 3] = [Role::Trainer, Role::Coordinator, Role::Admin];
-
-fn redirect(to: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
-}
 
 fn time_text(locale: Locale, at: NaiveDateTime) -> String {
     format!("{} {}", i18n::format_date(locale, at.date()), at.format("%H:%M UTC"))
@@ -129,7 +124,7 @@ async fn start(
     let (attempt, _) = state
         .db(move |conn| attempts::start(conn, &user, &course, &quiz, locale, Utc::now().naive_utc()))
         .await?;
-    Ok(redirect(format!("/attempts/{}", attempt.id)))
+    Ok(see_other(format!("/attempts/{}", attempt.id)))
 }
 
 /// A question on the answer page, with what the learner has given so far.
@@ -240,10 +235,10 @@ async fn attempt_page(
     path: web::Path<String>,
     query: web::Query<SavedQuery>,
 ) -> AppResult<HttpResponse> {
-    let attempt_id = parse_attempt_id(&path)?;
+    let attempt_id = path_id(&path)?;
     let (attempt, given) = load_open_attempt(&state, &ctx, attempt_id).await?;
     if !attempt.is_open() {
-        return Ok(redirect(format!("/attempts/{attempt_id}/review")));
+        return Ok(see_other(format!("/attempts/{attempt_id}/review")));
     }
     attempt_form(
         &state,
@@ -343,10 +338,10 @@ async fn answer(
     path: web::Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
 ) -> AppResult<HttpResponse> {
-    let attempt_id = parse_attempt_id(&path)?;
+    let attempt_id = path_id(&path)?;
     let (attempt, _) = load_open_attempt(&state, &ctx, attempt_id).await?;
     if !attempt.is_open() {
-        return Ok(redirect(format!("/attempts/{attempt_id}/review")));
+        return Ok(see_other(format!("/attempts/{attempt_id}/review")));
     }
     let submit = pairs.iter().any(|(k, v)| k == "action" && v == "submit");
     let (responses, errors) = responses_from_form(&attempt, &pairs);
@@ -366,7 +361,7 @@ async fn answer(
     match outcome {
         Ok(()) => {}
         // Time ran out while answering: the attempt was submitted with what it had.
-        Err(AppError::Conflict(_)) => return Ok(redirect(format!("/attempts/{attempt_id}/review"))),
+        Err(AppError::Conflict(_)) => return Ok(see_other(format!("/attempts/{attempt_id}/review"))),
         Err(error) => return Err(error),
     }
     if !errors.is_empty() {
@@ -378,9 +373,9 @@ async fn answer(
         state
             .db(move |conn| attempts::submit(conn, user_id, attempt_id, Utc::now().naive_utc()))
             .await?;
-        return Ok(redirect(format!("/attempts/{attempt_id}/review")));
+        return Ok(see_other(format!("/attempts/{attempt_id}/review")));
     }
-    Ok(redirect(format!("/attempts/{attempt_id}?saved=1")))
+    Ok(see_other(format!("/attempts/{attempt_id}?saved=1")))
 }
 
 async fn review_page(
@@ -388,7 +383,7 @@ async fn review_page(
     ctx: RequestContext,
     path: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let attempt_id = parse_attempt_id(&path)?;
+    let attempt_id = path_id(&path)?;
     let user_id = ctx.user()?.id;
     let (attempt, result, given, comments, visible) = state
         .db(move |conn| {
@@ -514,15 +509,7 @@ async fn essay_page(
 ) -> AppResult<HttpResponse> {
     ctx.user_with_role(&STAFF)?;
     let (attempt, question) = path.into_inner();
-    essay_form(
-        &state,
-        &ctx,
-        parse_attempt_id(&attempt)?,
-        question,
-        &EssayForm::default(),
-        None,
-    )
-    .await
+    essay_form(&state, &ctx, path_id(&attempt)?, question, &EssayForm::default(), None).await
 }
 
 async fn grade_essay(
@@ -533,7 +520,7 @@ async fn grade_essay(
 ) -> AppResult<HttpResponse> {
     let grader = ctx.user_with_role(&STAFF)?.clone();
     let (attempt, question) = path.into_inner();
-    let attempt_id = parse_attempt_id(&attempt)?;
+    let attempt_id = path_id(&attempt)?;
     let score = form
         .score
         .trim()
@@ -560,7 +547,7 @@ async fn grade_essay(
             )
         })
         .await?;
-    Ok(redirect("/teach/grading?graded=1".into()))
+    Ok(see_other("/teach/grading?graded=1"))
 }
 
 async fn statistics_page(

@@ -86,6 +86,18 @@ impl AppState {
     }
 }
 
+/// The numeric id in a path segment; anything else names nothing, so it is a 404.
+pub fn path_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| crate::error::AppError::NotFound)
+}
+
+/// A redirect after a form post (303, so the browser follows it with a GET).
+pub fn see_other(to: impl AsRef<str>) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.as_ref()))
+        .finish()
+}
+
 /// Content Security Policy: everything from this origin, no inline script, no framing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
