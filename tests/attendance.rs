@@ -27,7 +27,8 @@ fn shown(text: &str) -> String {
         .replace('/', "&#x2F;")
 }
 
-/// A run of the demo course from five days ago to five days ahead.
+/// A run of the demo course from five days ago to today, its last day, when its
+/// attendance is decided.
 fn insert_run(app: &TestApp, institution: i64, mode: &str, min_attendance: Option<i32>, creator: i64) -> i64 {
     let mut conn = app.state.pool.get().unwrap();
     let now = Utc::now().naive_utc();
@@ -38,7 +39,7 @@ fn insert_run(app: &TestApp, institution: i64, mode: &str, min_attendance: Optio
             course_runs::language.eq("ru"),
             course_runs::country.eq("KZ"),
             course_runs::starts_on.eq(today() - Duration::days(5)),
-            course_runs::ends_on.eq(today() + Duration::days(5)),
+            course_runs::ends_on.eq(today()),
             course_runs::enrol_by.eq(today() - Duration::days(5)),
             course_runs::capacity.eq(30),
             course_runs::mode.eq(mode),
@@ -376,7 +377,7 @@ on_both_backends! {
         app.sign_in("coordinator@example.kz", PASSWORD).await;
         let institution = s.institution.to_string();
         let starts = (today() - Duration::days(5)).to_string();
-        let ends = (today() + Duration::days(5)).to_string();
+        let ends = today().to_string();
         let edited = app
             .post_form(&format!("/coordinator/runs/{}/edit", s.run), &[
                 ("course_id", "demo-course"), ("institution_id", &institution), ("language", "ru"),
@@ -523,5 +524,55 @@ on_both_backends! {
         app.sign_out_locally();
         app.sign_in("learner@example.kz", PASSWORD).await;
         assert_eq!(app.get(&format!("/runs/{}/attendance.csv", s.run)).await.status, StatusCode::NOT_FOUND);
+    }
+
+    async fn attendance_is_decided_when_the_run_ends_not_on_its_first_days(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let ends_in = |app: &TestApp, days: i64| {
+            let mut conn = app.state.pool.get().unwrap();
+            diesel::update(course_runs::table.find(s.run))
+                .set(course_runs::ends_on.eq(today() + Duration::days(days)))
+                .execute(&mut conn)
+                .unwrap();
+        };
+        ends_in(&app, 5);
+        let token = meet_the_course_rule(&mut app).await;
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today()).await;
+        let day = days_of(&app, s.run)[0].0;
+        app.post_form(&format!("/runs/{}/attendance/days/{day}", s.run), &[("present", &s.learner.to_string())]).await;
+        assert_eq!(
+            app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(),
+            json!([]),
+            "1 of 1 day so far is not yet the share of a run with days still to come"
+        );
+        let settle = |app: &TestApp| {
+            let mut conn = app.state.pool.get().unwrap();
+            bilim::attendance::settle_ended_runs(&mut conn, Utc::now().naive_utc()).unwrap()
+        };
+        assert_eq!(settle(&app), 0, "the run has not ended");
+        ends_in(&app, -1);
+        assert_eq!(settle(&app), 1);
+        assert_eq!(settle(&app), 0, "a run is settled once");
+        let issued = app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json();
+        assert_eq!(issued.as_array().unwrap().len(), 1, "settled when the run ended: {issued}");
+    }
+
+    async fn removing_a_day_works_completion_out_again(app) {
+        let s = setup(&app);
+        make_trainer_of(&app, s.run, s.trainer);
+        let token = meet_the_course_rule(&mut app).await;
+        app.sign_in("trainer@example.kz", PASSWORD).await;
+        add_day(&mut app, s.run, today() - Duration::days(1)).await;
+        add_day(&mut app, s.run, today()).await;
+        let days = days_of(&app, s.run);
+        app.post_form(&format!("/runs/{}/attendance/days/{}", s.run, days[0].0), &[("present", &s.learner.to_string())]).await;
+        app.post_form(&format!("/runs/{}/attendance/days/{}", s.run, days[1].0), &[]).await;
+        assert_eq!(app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(), json!([]), "1 of 2 is below 60 %");
+        let removed = app.post_form(&format!("/runs/{}/attendance/days/{}/delete", s.run, days[1].0), &[]).await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        let issued = app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json();
+        assert_eq!(issued.as_array().unwrap().len(), 1, "1 of 1 meets it once the mistaken day is gone: {issued}");
     }
 }

@@ -146,6 +146,8 @@ pub fn delete_session(
         }
         diesel::delete(attendance::table.filter(attendance::session_id.eq(session.id))).execute(conn)?;
         diesel::delete(run_sessions::table.find(session.id)).execute(conn)?;
+        // Fewer days held can raise a learner's share to what the run requires.
+        crate::certificates::refresh_run(conn, run, chrono::Utc::now().naive_utc())?;
         Ok(Ok(()))
     })
 }
@@ -213,9 +215,7 @@ pub fn record(
                 ))
                 .execute(conn)?;
         }
-        for (user_id, ..) in &learners {
-            crate::certificates::refresh(conn, *user_id, &run.course_id, now)?;
-        }
+        crate::certificates::refresh_run(conn, run, now)?;
         Ok(())
     })
 }
@@ -229,7 +229,8 @@ pub struct Tally {
 
 impl Tally {
     /// Whether at least `required` per cent of the run's days were attended; a run
-    /// that requires attendance but has no days yet is not met.
+    /// that requires attendance but has no days yet is not met. Whether the run has
+    /// ended, and so the share is final, is the caller's question.
     pub fn meets(self, required: i32) -> bool {
         self.held > 0 && self.attended * 100 >= i64::from(required) * self.held
     }
@@ -314,4 +315,28 @@ pub fn present_on_days(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<
         days.entry(session_id).or_default().push(user_id);
     }
     Ok(days)
+}
+
+/// Settles the attendance of runs that require it and whose last day has passed:
+/// works out their learners' completion once more, now that the requirement is
+/// decided, and records it. Called by the hourly upkeep.
+pub fn settle_ended_runs(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+    use crate::db::schema::course_runs;
+    let ended: Vec<RunRow> = course_runs::table
+        .filter(course_runs::min_attendance.is_not_null())
+        .filter(course_runs::attendance_settled_at.is_null())
+        .filter(course_runs::ends_on.lt(now.date()))
+        .select(RunRow::as_select())
+        .load(conn)?;
+    for run in &ended {
+        db::write_transaction(conn, |conn| -> Result<(), AppError> {
+            enrolment::lock_run(conn, run.id)?;
+            crate::certificates::refresh_run(conn, run, now)?;
+            diesel::update(course_runs::table.find(run.id))
+                .set(course_runs::attendance_settled_at.eq(now))
+                .execute(conn)?;
+            Ok(())
+        })?;
+    }
+    Ok(ended.len())
 }

@@ -169,7 +169,10 @@ fn missing_attendance(
         return Ok(None);
     };
     let tally = crate::attendance::tally(conn, run.id, user_id)?;
-    if tally.meets(required) {
+    // Days are added as the run goes on, so the share is only final from its last day:
+    // attending the first day of five is not 100 %.
+    let run_has_ended = chrono::Utc::now().date_naive() >= run.ends_on;
+    if run_has_ended && tally.meets(required) {
         return Ok(None);
     }
     Ok(Some(Missing {

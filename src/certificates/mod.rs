@@ -121,6 +121,15 @@ pub fn refresh(conn: &mut DbConnection, user_id: i64, course_id: &str, now: Naiv
     Ok(())
 }
 
+/// Works out again the completion of every learner admitted to a run, after a change
+/// to the run (its attendance requirement, its days, its end) that may decide it.
+pub fn refresh_run(conn: &mut DbConnection, run: &enrolment::RunRow, now: NaiveDateTime) -> Result<(), AppError> {
+    for (user_id, ..) in enrolment::admitted_learners(conn, run.id)? {
+        refresh(conn, user_id, &run.course_id, now)?;
+    }
+    Ok(())
+}
+
 fn issue(
     conn: &mut DbConnection,
     user: &User,

@@ -208,6 +208,7 @@ diesel::table! {
         updated_at -> Timestamp,
         reminder_sent_at -> Nullable<Timestamp>,
         min_attendance -> Nullable<Integer>,
+        attendance_settled_at -> Nullable<Timestamp>,
     }
 }
 

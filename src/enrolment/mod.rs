@@ -74,6 +74,8 @@ pub struct RunRow {
     pub reminder_sent_at: Option<NaiveDateTime>,
     /// Share of in-person days a learner must attend, in per cent.
     pub min_attendance: Option<i32>,
+    /// When the hourly upkeep settled the attendance of this ended run.
+    pub attendance_settled_at: Option<NaiveDateTime>,
 }
 
 impl RunRow {
@@ -400,11 +402,8 @@ pub fn update_run(
             .execute(conn)?;
         let updated = find_run(conn, run.id)?.ok_or(AppError::NotFound)?;
         promote_waitlisted(conn, mail, &updated)?;
-        if updated.min_attendance != run.min_attendance {
-            let now = Utc::now().naive_utc();
-            for (user_id, ..) in admitted_learners(conn, run.id)? {
-                crate::certificates::refresh(conn, user_id, &updated.course_id, now)?;
-            }
+        if (updated.min_attendance, updated.ends_on) != (run.min_attendance, run.ends_on) {
+            crate::certificates::refresh_run(conn, &updated, Utc::now().naive_utc())?;
         }
         Ok(())
     })

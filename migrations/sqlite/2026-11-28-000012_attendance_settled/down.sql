@@ -1,0 +1,1 @@
+ALTER TABLE course_runs DROP COLUMN attendance_settled_at;
