@@ -616,4 +616,49 @@ on_both_backends! {
             "+40,0".to_owned(),
         ]);
     }
+
+    async fn observers_see_no_figure_of_fewer_than_five_people_inside_a_larger_group(app) {
+        let f = fixture(&app);
+        // One investigator takes the final test six times: six attempts, one person.
+        let daniyar: i64 = {
+            let mut conn = app.state.pool.get().unwrap();
+            users::table.filter(users::email.eq("daniyar@example.kz")).select(users::id).first(&mut conn).unwrap()
+        };
+        let run_a: i64 = {
+            let mut conn = app.state.pool.get().unwrap();
+            course_runs::table.select(course_runs::id).order(course_runs::id.asc()).first(&mut conn).unwrap()
+        };
+        for _ in 0..5 {
+            attempt(&app, daniyar, run_a, "final", 90.0);
+        }
+        app.sign_in(f.admin, PASSWORD).await;
+        let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
+        assert!(gains.iter().any(|r| r[1] == "Следователь"), "administrators see every group: {gains:?}");
+        app.create_user("observer@example.org", Role::Observer, None);
+        app.sign_out_locally();
+        app.sign_in("observer@example.org", PASSWORD).await;
+        let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
+        assert!(gains.is_empty(), "six attempts of one person are one person: {gains:?}");
+    }
+
+    async fn observers_see_people_trained_but_not_gender_counts_under_five(app) {
+        programme_fixture(&app);
+        let run_p: i64 = {
+            let mut conn = app.state.pool.get().unwrap();
+            course_runs::table.filter(course_runs::phase.eq("national_pilot")).select(course_runs::id).order(course_runs::id.asc()).first(&mut conn).unwrap()
+        };
+        for (email, name) in [("kanat@example.kg", "Канат"), ("ulan@example.kg", "Улан")] {
+            let id = learner(&app, email, name, "police_officer", run_p, "completed");
+            set_gender(&app, id, Some("male"));
+        }
+        let kg = "Кыргызстан";
+        app.sign_in("admin@example.kg", PASSWORD).await;
+        let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
+        assert!(trained.contains(&vec![kg.to_owned(), "Сотрудник полиции".to_owned(), "5".to_owned(), "2".to_owned(), "3".to_owned(), "0".to_owned(), format!("40,0{NBSP}%")]), "{trained:?}");
+        app.create_user("observer@example.org", Role::Observer, None);
+        app.sign_out_locally();
+        app.sign_in("observer@example.org", PASSWORD).await;
+        let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
+        assert_eq!(trained, [[kg, "Сотрудник полиции", "5", "—", "—", "—", "—"]], "two women would point at them");
+    }
 }

@@ -447,6 +447,10 @@ pub struct GainFigures {
     /// Submitted attempts behind `pre_test` and `post_test`.
     pub pre_tests: i64,
     pub post_tests: i64,
+    /// At least this many different people took the pre-test, and the final test:
+    /// what decides whether an observer may see the group.
+    pub pre_takers: i64,
+    pub post_takers: i64,
 }
 
 impl GainFigures {
@@ -455,8 +459,8 @@ impl GainFigures {
     }
 }
 
-/// (country, category, course, quiz, mean score, attempts).
-type GroupQuizMean = (String, String, String, String, Option<f64>, i64);
+/// (country, category, course, quiz, mean score, attempts, people).
+type GroupQuizMean = (String, String, String, String, Option<f64>, i64, i64);
 
 /// Quiz means (quiz, mean, attempts) per (country, category).
 type MeansByGroup<'a> = BTreeMap<(String, String), Vec<(&'a str, f64, i64)>>;
@@ -486,6 +490,7 @@ pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<Gain
             quiz_attempts::quiz_id,
             avg(quiz_attempts::percent),
             count_star(),
+            count(quiz_attempts::user_id).aggregate_distinct(),
         ))
         .load(conn)?;
     let mut pairs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
@@ -496,16 +501,25 @@ pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<Gain
     }
     let mut pre: MeansByGroup<'_> = BTreeMap::new();
     let mut post: MeansByGroup<'_> = BTreeMap::new();
-    for (country, category, course_id, quiz_id, mean, n) in &rows {
+    // The most takers of any one quiz: a lower bound of the people behind each side.
+    let mut takers: BTreeMap<(bool, String, String), i64> = BTreeMap::new();
+    for (country, category, course_id, quiz_id, mean, n, people) in &rows {
         let (Some(mean), Some(course_pairs)) = (mean, pairs.get(course_id)) else {
             continue;
         };
         let key = (country.clone(), category.clone());
-        if course_pairs.iter().any(|(pre_test, _)| pre_test == quiz_id) {
-            pre.entry(key.clone()).or_default().push((quiz_id.as_str(), *mean, *n));
-        }
-        if course_pairs.iter().any(|(_, final_quiz)| final_quiz == quiz_id) {
-            post.entry(key).or_default().push((quiz_id.as_str(), *mean, *n));
+        for (is_pre, means) in [(true, &mut pre), (false, &mut post)] {
+            let paired = course_pairs
+                .iter()
+                .any(|(pre_test, final_quiz)| if is_pre { pre_test } else { final_quiz } == quiz_id);
+            if paired {
+                means
+                    .entry(key.clone())
+                    .or_default()
+                    .push((quiz_id.as_str(), *mean, *n));
+                let most = takers.entry((is_pre, key.0.clone(), key.1.clone())).or_default();
+                *most = (*most).max(*people);
+            }
         }
     }
     let keys: std::collections::BTreeSet<(String, String)> = pre.keys().chain(post.keys()).cloned().collect();
@@ -519,6 +533,8 @@ pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<Gain
                 post_test: weighted_mean(post_rows.iter()),
                 pre_tests: attempts(pre_rows),
                 post_tests: attempts(post_rows),
+                pre_takers: takers.get(&(true, key.0.clone(), key.1.clone())).copied().unwrap_or(0),
+                post_takers: takers.get(&(false, key.0.clone(), key.1.clone())).copied().unwrap_or(0),
                 country: key.0,
                 category: key.1,
             }
@@ -551,6 +567,7 @@ pub struct DeliveredFigures {
     pub country: String,
     /// Runs that have ended with at least one admitted learner.
     pub runs: i64,
+    pub enrolled: i64,
     pub completed: i64,
 }
 
@@ -574,6 +591,7 @@ pub fn delivered(runs: &[(RunRow, RunFigures)], today: NaiveDate) -> Vec<Deliver
                 ..DeliveredFigures::default()
             });
         entry.runs += 1;
+        entry.enrolled += figures.enrolled;
         entry.completed += figures.completed;
     }
     merged.into_values().collect()
@@ -709,6 +727,7 @@ pub fn gain_per_country(gains: &[GainFigures]) -> Vec<GainFigures> {
         .map(|(country, groups)| {
             let (pre_test, pre_tests) = pooled_mean(&groups, |g| (g.pre_test, g.pre_tests));
             let (post_test, post_tests) = pooled_mean(&groups, |g| (g.post_test, g.post_tests));
+            let most = |pick: fn(&GainFigures) -> i64| groups.iter().map(|g| pick(g)).max().unwrap_or(0);
             GainFigures {
                 country: country.to_owned(),
                 category: String::new(),
@@ -716,6 +735,8 @@ pub fn gain_per_country(gains: &[GainFigures]) -> Vec<GainFigures> {
                 post_test,
                 pre_tests,
                 post_tests,
+                pre_takers: most(|g| g.pre_takers),
+                post_takers: most(|g| g.post_takers),
             }
         })
         .collect()

@@ -52,6 +52,8 @@ fn parse_days(raw: Option<&str>) -> Result<u16, FieldErrors> {
 
 /// Everything a report shows, in the reader's language.
 struct Report {
+    /// Read by a programme observer: small figures are hidden.
+    observer: bool,
     runs: Vec<(RunRow, RunFigures)>,
     courses: Vec<(String, CourseFigures)>,
     groups: Vec<GroupFigures>,
@@ -78,12 +80,21 @@ fn build_report(pool: &DbPool, user: &User, days: u16, locale: Locale, limit: Op
         stalled_total,
     } = super::compute(pool, user, now, days, limit)?;
     let mut runs = runs;
-    if user.role == Role::Observer {
-        runs.retain(|(_, f)| f.enrolled >= super::MIN_GROUP);
-        groups.retain(|g| g.enrolled >= super::MIN_GROUP);
-        gains.retain(|g| g.post_tests >= super::MIN_GROUP);
-        trainers.retain(|(_, n)| *n >= super::MIN_GROUP);
-        trained.retain(|t| t.trained >= super::MIN_GROUP);
+    let observer = user.role == Role::Observer;
+    // Totals over courses and phases count every run; what is too small to show is
+    // decided on the totals.
+    let delivered = super::delivered(&runs, now.date());
+    let mut course_rows = super::course_figures(&runs);
+    if observer {
+        let large = |people: i64| people >= super::MIN_GROUP;
+        runs.retain(|(_, f)| large(f.enrolled));
+        course_rows.retain(|c| large(c.enrolled));
+        groups.retain(|g| large(g.enrolled));
+        gains.retain(|g| {
+            (g.pre_test.is_none() || large(g.pre_takers)) && (g.post_test.is_none() || large(g.post_takers))
+        });
+        trainers.retain(|(_, n)| large(*n));
+        trained.retain(|t| large(t.trained));
     }
     let conn = &mut pool.get()?;
     // Many runs share a course and an institution: look each up once.
@@ -104,14 +115,18 @@ fn build_report(pool: &DbPool, user: &User, days: u16, locale: Locale, limit: Op
             institutions.get(&run.institution_id).cloned().unwrap_or_default(),
         ));
     }
-    let delivered = super::delivered(&runs, now.date());
-    let courses = super::course_figures(&runs)
-        .into_iter()
-        .map(|f| (courses.get(&f.course_id).cloned().unwrap_or_default(), f))
-        .collect();
+    let mut course_titles = Vec::with_capacity(course_rows.len());
+    for figures in course_rows {
+        let title = match courses.get(&figures.course_id) {
+            Some(title) => title.clone(),
+            None => course_title(conn, &figures.course_id, locale)?,
+        };
+        course_titles.push((title, figures));
+    }
     Ok(Report {
+        observer,
         runs,
-        courses,
+        courses: course_titles,
         groups,
         gains,
         trainers,
@@ -166,6 +181,12 @@ impl Cell {
             },
             None => Cell::text("—"),
         }
+    }
+
+    /// In place of a figure an observer may not see: it would point at fewer than
+    /// [`super::MIN_GROUP`] people.
+    fn hidden() -> Cell {
+        Cell::text("—")
     }
 
     fn points(locale: Locale, value: Option<f64>) -> Cell {
@@ -391,7 +412,11 @@ fn delivered_table(report: &Report, locale: Locale) -> Table {
                 Cell::text(label(locale, "phases", &d.phase)),
                 Cell::text(label(locale, "countries", &d.country)),
                 Cell::count(d.runs),
-                Cell::count(d.completed),
+                if report.observer && d.enrolled < super::MIN_GROUP {
+                    Cell::hidden()
+                } else {
+                    Cell::count(d.completed)
+                },
             ],
         })
         .collect();
@@ -407,16 +432,28 @@ fn trained_table(report: &Report, locale: Locale) -> Table {
     let rows = report
         .trained
         .iter()
-        .map(|t| Row {
-            cells: vec![
+        .map(|t| {
+            // A gender count of one to four would tell an observer about those people.
+            let small = |n: i64| (1..super::MIN_GROUP).contains(&n);
+            let hide_gender = report.observer && [t.women, t.men, t.not_recorded].into_iter().any(small);
+            let gender_cells = if hide_gender {
+                vec![Cell::hidden(), Cell::hidden(), Cell::hidden(), Cell::hidden()]
+            } else {
+                vec![
+                    Cell::count(t.women),
+                    Cell::count(t.men),
+                    Cell::count(t.not_recorded),
+                    Cell::percent(locale, t.share_of_women()),
+                ]
+            };
+            let group = vec![
                 Cell::text(label(locale, "countries", &t.country)),
                 Cell::text(label(locale, "categories", &t.category)),
                 Cell::count(t.trained),
-                Cell::count(t.women),
-                Cell::count(t.men),
-                Cell::count(t.not_recorded),
-                Cell::percent(locale, t.share_of_women()),
-            ],
+            ];
+            Row {
+                cells: [group, gender_cells].concat(),
+            }
         })
         .collect();
     Table {
