@@ -188,7 +188,7 @@ on_both_backends! {
         let path = format!("/coordinator/runs/{}/trainers", s.run);
         for (email, key) in [
             ("nobody@example.kz", "runs.trainer_unknown"),
-            ("learner@example.kz", "runs.trainer_not_trainer"),
+            ("learner@example.kz", "runs.trainer_unknown"),
         ] {
             let refused = app.post_form(&path, &[("trainer_email", email)]).await;
             assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1068,7 +1068,8 @@ pub fn runs_taught_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<RunRo
 }
 
 /// Makes the account with `email` a trainer of the run. The account must have the
-/// trainer role; a field error says why not otherwise.
+/// trainer role; it may belong to any institution, since national trainers teach for
+/// several.
 pub fn assign_trainer(
     conn: &mut DbConnection,
     manager: &User,
@@ -1078,16 +1079,12 @@ pub fn assign_trainer(
     let run = find_run_for_manager(conn, manager, run_id)?;
     let mut errors = FieldErrors::new();
     let email = email.trim().to_lowercase();
-    let trainer = match user_store::find_row_by_email(conn, &email)? {
-        None => {
-            errors.add("trainer_email", "runs.trainer_unknown");
-            return Ok(Err(errors));
-        }
-        Some(row) if row.role != Role::Trainer.code() => {
-            errors.add("trainer_email", "runs.trainer_not_trainer");
-            return Ok(Err(errors));
-        }
-        Some(row) => row,
+    // One answer for "no account" and "not a trainer", so that the form does not tell
+    // which addresses are registered, or with what role.
+    let Some(trainer) = user_store::find_row_by_email(conn, &email)?.filter(|row| row.role == Role::Trainer.code())
+    else {
+        errors.add("trainer_email", "runs.trainer_unknown");
+        return Ok(Err(errors));
     };
     let inserted = diesel::insert_into(run_trainers::table)
         .values((run_trainers::run_id.eq(run.id), run_trainers::user_id.eq(trainer.id)))
