@@ -98,14 +98,18 @@ pub fn refresh(conn: &mut DbConnection, user_id: i64, course_id: &str, now: Naiv
         return Ok(());
     }
     let run = enrolment::latest_admitted_run(conn, user_id, course_id)?;
-    let inserted = diesel::insert_into(course_completions::table)
-        .values((
-            course_completions::user_id.eq(user_id),
-            course_completions::course_id.eq(course_id),
-            course_completions::run_id.eq(run.as_ref().map(|r| r.id)),
-            course_completions::completed_at.eq(now),
-        ))
-        .execute(conn);
+    // In a savepoint of its own: on PostgreSQL a unique violation would otherwise abort
+    // the caller's whole transaction, such as a register being saved.
+    let inserted = db::write_transaction(conn, |conn| {
+        diesel::insert_into(course_completions::table)
+            .values((
+                course_completions::user_id.eq(user_id),
+                course_completions::course_id.eq(course_id),
+                course_completions::run_id.eq(run.as_ref().map(|r| r.id)),
+                course_completions::completed_at.eq(now),
+            ))
+            .execute(conn)
+    });
     match inserted {
         Ok(_) => {}
         // Completed by a concurrent request: that request issues the certificate.
@@ -153,21 +157,25 @@ fn issue(
         .and_then(|y| u32::try_from(y).ok());
     let expires_at =
         valid_years.and_then(|years| now.checked_add_months(chrono::Months::new(years.saturating_mul(12))));
-    let inserted = diesel::insert_into(certificates::table)
-        .values((
-            certificates::code.eq(new_code()),
-            certificates::user_id.eq(user.id),
-            certificates::course_id.eq(course_id),
-            certificates::run_id.eq(run.map(|r| r.id)),
-            certificates::holder_name.eq(&user.name),
-            certificates::course_titles.eq(&course.titles),
-            certificates::institution.eq(institution),
-            certificates::country.eq(country),
-            certificates::hours.eq(course.hours),
-            certificates::issued_at.eq(now),
-            certificates::expires_at.eq(expires_at),
-        ))
-        .execute(conn);
+    // In a savepoint of its own: on PostgreSQL a unique violation would otherwise abort
+    // the caller's whole transaction, such as a register being saved.
+    let inserted = db::write_transaction(conn, |conn| {
+        diesel::insert_into(certificates::table)
+            .values((
+                certificates::code.eq(new_code()),
+                certificates::user_id.eq(user.id),
+                certificates::course_id.eq(course_id),
+                certificates::run_id.eq(run.map(|r| r.id)),
+                certificates::holder_name.eq(&user.name),
+                certificates::course_titles.eq(&course.titles),
+                certificates::institution.eq(institution),
+                certificates::country.eq(country),
+                certificates::hours.eq(course.hours),
+                certificates::issued_at.eq(now),
+                certificates::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+    });
     match inserted {
         Ok(_) => Ok(()),
         // One certificate per learner and course: a second issue is a no-op.
