@@ -136,6 +136,20 @@ async fn add_day(app: &mut TestApp, run: i64, day: NaiveDate) -> common::TestRes
     .await
 }
 
+/// The trainer signs in and adds today to the run's days; returns the day's id.
+async fn trainer_adds_today(app: &mut TestApp, s: &Setup) -> i64 {
+    app.sign_in("trainer@example.kz", PASSWORD).await;
+    add_day(app, s.run, today()).await;
+    days_of(app, s.run)[0].0
+}
+
+/// Another learner of the institution, admitted to the run.
+fn another_learner(app: &TestApp, s: &Setup, email: &str) -> i64 {
+    let id = app.create_user(email, Role::Learner, Some(s.institution));
+    admit(app, s.run, id);
+    id
+}
+
 /// The learner completes every module and passes the quiz: all the course's rule asks.
 async fn meet_the_course_rule(app: &mut TestApp) -> String {
     let token = app.api_token("learner@example.kz", PASSWORD).await;
@@ -266,9 +280,7 @@ on_both_backends! {
     async fn a_day_with_learners_recorded_present_is_kept_until_they_are_unticked(app) {
         let s = setup(&app);
         make_trainer_of(&app, s.run, s.trainer);
-        app.sign_in("trainer@example.kz", PASSWORD).await;
-        add_day(&mut app, s.run, today()).await;
-        let day = days_of(&app, s.run)[0].0;
+        let day = trainer_adds_today(&mut app, &s).await;
         app.post_form(&format!("/runs/{}/attendance/days/{day}", s.run), &[("present", &s.learner.to_string())]).await;
         let delete = format!("/runs/{}/attendance/days/{day}/delete", s.run);
         let refused = app.post_form(&delete, &[]).await;
@@ -293,9 +305,7 @@ on_both_backends! {
         app.create_user("other-coordinator@example.kz", Role::Coordinator, Some(other_institution));
         app.create_user("other-trainer@example.kz", Role::Trainer, None);
         let other_run = insert_run(&app, other_institution, "in_person", None, s.coordinator);
-        app.sign_in("trainer@example.kz", PASSWORD).await;
-        add_day(&mut app, s.run, today()).await;
-        let day = days_of(&app, s.run)[0].0;
+        let day = trainer_adds_today(&mut app, &s).await;
         assert_eq!(app.get(&format!("/runs/{other_run}/attendance")).await.status, StatusCode::NOT_FOUND, "a run they do not teach");
         assert_eq!(app.get(&format!("/runs/{other_run}/attendance/days/{day}")).await.status, StatusCode::NOT_FOUND, "a day of another run");
 
@@ -322,9 +332,7 @@ on_both_backends! {
         let s = setup(&app);
         make_trainer_of(&app, s.run, s.trainer);
         let outsider = app.create_user("outsider@example.kz", Role::Learner, None);
-        app.sign_in("trainer@example.kz", PASSWORD).await;
-        add_day(&mut app, s.run, today()).await;
-        let day = days_of(&app, s.run)[0].0;
+        let day = trainer_adds_today(&mut app, &s).await;
         let path = format!("/runs/{}/attendance/days/{day}", s.run);
         assert_eq!(app.post_form(&path, &[("present", "abc")]).await.status, StatusCode::BAD_REQUEST);
         assert!(attendance_rows(&app).is_empty(), "nothing was recorded");
@@ -394,11 +402,8 @@ on_both_backends! {
     async fn a_learner_who_leaves_the_run_keeps_the_attendance_recorded_for_them(app) {
         let s = setup(&app);
         make_trainer_of(&app, s.run, s.trainer);
-        let stays = app.create_user("stays@example.kz", Role::Learner, Some(s.institution));
-        admit(&app, s.run, stays);
-        app.sign_in("trainer@example.kz", PASSWORD).await;
-        add_day(&mut app, s.run, today()).await;
-        let day = days_of(&app, s.run)[0].0;
+        let stays = another_learner(&app, &s, "stays@example.kz");
+        let day = trainer_adds_today(&mut app, &s).await;
         let path = format!("/runs/{}/attendance/days/{day}", s.run);
         app.post_form(&path, &[("present", &s.learner.to_string()), ("present", &stays.to_string())]).await;
         {
@@ -456,11 +461,8 @@ on_both_backends! {
     async fn registers_saved_at_the_same_time_all_succeed_and_keep_one_record_each(app) {
         let s = setup(&app);
         make_trainer_of(&app, s.run, s.trainer);
-        let second = app.create_user("second@example.kz", Role::Learner, Some(s.institution));
-        admit(&app, s.run, second);
-        app.sign_in("trainer@example.kz", PASSWORD).await;
-        add_day(&mut app, s.run, today()).await;
-        let day = days_of(&app, s.run)[0].0;
+        let second = another_learner(&app, &s, "second@example.kz");
+        let day = trainer_adds_today(&mut app, &s).await;
         let pool = app.state.pool.clone();
         std::thread::scope(|scope| {
             for i in 0..6 {
@@ -538,9 +540,7 @@ on_both_backends! {
         };
         ends_in(&app, 5);
         let token = meet_the_course_rule(&mut app).await;
-        app.sign_in("trainer@example.kz", PASSWORD).await;
-        add_day(&mut app, s.run, today()).await;
-        let day = days_of(&app, s.run)[0].0;
+        let day = trainer_adds_today(&mut app, &s).await;
         app.post_form(&format!("/runs/{}/attendance/days/{day}", s.run), &[("present", &s.learner.to_string())]).await;
         assert_eq!(
             app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None).await.json(),
