@@ -6,11 +6,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{RegisterLine, Session, SessionInput};
-use crate::courses::reading::course_title;
-use crate::db::DbConnection;
-use crate::enrolment::{self, RunRow};
+use crate::enrolment;
+use crate::enrolment::web::{run_view, RunView};
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, label, Locale};
+use crate::i18n;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::export;
@@ -29,45 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/runs/{run}/attendance/days/{day}/delete", web::post().to(delete_day));
 }
 
-/// What the register pages say about their run.
-#[derive(Serialize)]
-struct RunHeading {
-    id: i64,
-    course: String,
-    dates: String,
-    mode: String,
-    /// "At least 80 % of the days", when the run requires attendance.
-    requirement: Option<String>,
-    in_person: bool,
-    starts_on: String,
-    ends_on: String,
-}
-
-fn run_heading(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunHeading> {
-    Ok(RunHeading {
-        id: run.id,
-        course: course_title(conn, &run.course_id, locale)?,
-        dates: format!(
-            "{} – {}",
-            i18n::format_date(locale, run.starts_on),
-            i18n::format_date(locale, run.ends_on)
-        ),
-        mode: label(locale, "run_modes", &run.mode),
-        requirement: run
-            .min_attendance
-            .map(|share| i18n::t_with(locale, "attendance.requirement", &[("share", &share.to_string())])),
-        in_person: run.mode != enrolment::Mode::Online.code(),
-        starts_on: run.starts_on.to_string(),
-        ends_on: run.ends_on.to_string(),
-    })
-}
-
-#[derive(Serialize)]
-struct TaughtRun {
-    heading: RunHeading,
-    institution: String,
-}
-
 async fn teaching_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
     let user = ctx.user()?.clone();
     let locale = ctx.locale;
@@ -75,14 +35,7 @@ async fn teaching_page(state: web::Data<AppState>, ctx: RequestContext) -> AppRe
         .db(move |conn| {
             enrolment::runs_taught_by(conn, user.id)?
                 .iter()
-                .map(|run| {
-                    Ok(TaughtRun {
-                        heading: run_heading(conn, run, locale)?,
-                        institution: crate::institutions::find(conn, run.institution_id)?
-                            .map(|i| i.name)
-                            .unwrap_or_default(),
-                    })
-                })
+                .map(|run| run_view(conn, run, locale))
                 .collect::<AppResult<Vec<_>>>()
         })
         .await?;
@@ -159,7 +112,7 @@ async fn run_page_with(
                 .collect();
             let held = i64::try_from(sessions.len()).unwrap_or(i64::MAX);
             let learners = super::learners_attendance(conn, &run, held)?;
-            Ok((run_heading(conn, &run, locale)?, days, learners))
+            Ok((run_view(conn, &run, locale)?, days, learners))
         })
         .await?;
     let mut page = render::base_context(state, ctx);
@@ -208,12 +161,12 @@ async fn day_page(
     let user = ctx.user()?.clone();
     let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let locale = ctx.locale;
-    let (heading, session, lines): (RunHeading, Session, Vec<RegisterLine>) = state
+    let (heading, session, lines): (RunView, Session, Vec<RegisterLine>) = state
         .db(move |conn| {
             let run = super::find_run_for_register(conn, &user, run_id)?;
             let session = super::find_session(conn, run.id, day_id)?;
             let lines = super::register(conn, &run, &session)?;
-            Ok((run_heading(conn, &run, locale)?, session, lines))
+            Ok((run_view(conn, &run, locale)?, session, lines))
         })
         .await?;
     let mut page = render::base_context(&state, &ctx);

@@ -44,9 +44,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/coordinator/enrolments/{id}/reject", web::post().to(reject));
 }
 
-/// A run as the pages show it, in the reader's language.
+/// A run as the pages show it, in the reader's language; the register pages show it too.
 #[derive(Debug, Clone, Serialize)]
-struct RunView {
+pub(crate) struct RunView {
     id: i64,
     course_id: String,
     course: String,
@@ -64,9 +64,14 @@ struct RunView {
     enrolled: i64,
     /// What the run requires of attendance at its in-person days, if anything.
     attendance_rule: Option<String>,
+    /// Whether the group meets in person, and so has days to attend.
+    in_person: bool,
+    /// The first and last day as a date field takes them.
+    starts_on: String,
+    ends_on: String,
 }
 
-fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunView> {
+pub(crate) fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<RunView> {
     let course = crate::courses::reading::course_title(conn, &run.course_id, locale)?;
     let institution = institutions::find(conn, run.institution_id)?
         .map(|i| i.name)
@@ -98,6 +103,9 @@ fn run_view(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<
         attendance_rule: run
             .min_attendance
             .map(|share| i18n::t_with(locale, "attendance.requirement", &[("share", &share.to_string())])),
+        in_person: run.mode != Mode::Online.code(),
+        starts_on: run.starts_on.to_string(),
+        ends_on: run.ends_on.to_string(),
     })
 }
 
@@ -194,28 +202,20 @@ async fn run_page(
     render::page(&state, "runs/run.html", &page)
 }
 
-/// "You attended 3 of 5 in-person days", and what the run requires, for a learner
-/// of a run that keeps a register.
+/// "You attended 3 of 5 in-person days", for a learner of a run that keeps a register.
 fn own_attendance(conn: &mut DbConnection, run: &RunRow, user_id: i64, locale: Locale) -> AppResult<Option<String>> {
     let tally = crate::attendance::tally(conn, run.id, user_id)?;
     if tally.held == 0 && run.min_attendance.is_none() {
         return Ok(None);
     }
-    let attended = i18n::t_with(
+    Ok(Some(i18n::t_with(
         locale,
         "attendance.your_tally",
         &[
             ("attended", &tally.attended.to_string()),
             ("held", &tally.held.to_string()),
         ],
-    );
-    Ok(Some(match run.min_attendance {
-        Some(share) => format!(
-            "{attended} {}",
-            i18n::t_with(locale, "attendance.requirement", &[("share", &share.to_string())])
-        ),
-        None => attended,
-    }))
+    )))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -493,7 +493,7 @@ async fn manage_page(
 ) -> AppResult<HttpResponse> {
     let user = ctx.user_with_role(&MANAGERS)?.clone();
     let locale = ctx.locale;
-    let (view, lines, trainers, in_person) = state
+    let (view, lines, trainers) = state
         .db(move |conn| {
             let run = super::find_run_for_manager(conn, &user, run_id)?;
             let lines = super::enrolments_of_run(conn, run.id)?
@@ -508,15 +508,13 @@ async fn manage_page(
                 })
                 .collect::<Vec<_>>();
             let trainers = super::trainers_of(conn, run.id)?;
-            let in_person = run.mode != Mode::Online.code();
-            Ok((run_view(conn, &run, locale)?, lines, trainers, in_person))
+            Ok((run_view(conn, &run, locale)?, lines, trainers))
         })
         .await?;
     let mut page = render::base_context(state, ctx);
     page.insert("run", &view);
     page.insert("enrolments", &lines);
     page.insert("trainers", &trainers);
-    page.insert("in_person", &in_person);
     page.insert("trainer_email", &outcome.trainer_email);
     let (rows, applied, has_errors) = outcome
         .preview
