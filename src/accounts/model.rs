@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::users;
-use crate::error::AppError;
 use crate::i18n::Locale;
 
 crate::text_enum!(Role {
@@ -58,16 +57,16 @@ pub struct UserRow {
     pub email: String,
     pub name: String,
     pub password_hash: String,
-    pub role: String,
-    pub country: Option<String>,
+    pub role: Role,
+    pub country: Option<Country>,
     pub institution_id: Option<i64>,
-    pub category: String,
-    pub locale: String,
+    pub category: Category,
+    pub locale: Locale,
     pub token_version: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// Recorded only when the person chose to give it.
-    pub gender: Option<String>,
+    pub gender: Option<Gender>,
 }
 
 /// A user with typed fields; the password hash stays in [`UserRow`].
@@ -86,30 +85,21 @@ pub struct User {
     pub gender: Option<Gender>,
 }
 
-impl TryFrom<UserRow> for User {
-    type Error = AppError;
-
-    fn try_from(row: UserRow) -> Result<Self, Self::Error> {
-        let corrupt = |what: &str| AppError::internal(format!("user {} has an unknown {what}", row.id));
-        Ok(User {
-            role: Role::from_code(&row.role).ok_or_else(|| corrupt("role"))?,
-            country: match &row.country {
-                Some(code) => Some(Country::from_code(code).ok_or_else(|| corrupt("country"))?),
-                None => None,
-            },
-            category: Category::from_code(&row.category).ok_or_else(|| corrupt("category"))?,
-            gender: match &row.gender {
-                Some(code) => Some(Gender::from_code(code).ok_or_else(|| corrupt("gender"))?),
-                None => None,
-            },
-            locale: Locale::from_code(&row.locale).ok_or_else(|| corrupt("locale"))?,
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        User {
             id: row.id,
             email: row.email,
             name: row.name,
+            role: row.role,
+            country: row.country,
             institution_id: row.institution_id,
+            category: row.category,
+            locale: row.locale,
             token_version: row.token_version,
             created_at: row.created_at,
-        })
+            gender: row.gender,
+        }
     }
 }
 

@@ -93,7 +93,7 @@ async fn forgot(
             let Some(row) = store::find_row_by_email(conn, &email)? else {
                 return Ok(());
             };
-            let user = User::try_from(row)?;
+            let user = User::from(row);
             db::write_transaction(conn, |conn| {
                 let token = tokens::issue(conn, user.id, Purpose::PasswordReset, Utc::now().naive_utc())?;
                 mail.queue(

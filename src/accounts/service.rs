@@ -196,7 +196,7 @@ pub fn register(
 pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Result<Option<User>, AppError> {
     let email = email.trim().to_lowercase();
     match store::find_row_by_email(conn, &email)? {
-        Some(row) if password::verify(password, &row.password_hash) => Ok(Some(User::try_from(row)?)),
+        Some(row) if password::verify(password, &row.password_hash) => Ok(Some(User::from(row))),
         Some(_) => Ok(None),
         None => {
             password::verify_against_nothing(password);

@@ -75,7 +75,7 @@ pub fn find_row(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, App
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<User>, AppError> {
-    find_row(conn, id)?.map(User::try_from).transpose()
+    Ok(find_row(conn, id)?.map(User::from))
 }
 
 pub fn email_exists(conn: &mut DbConnection, email: &str) -> Result<bool, AppError> {
@@ -210,7 +210,7 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: i64) -> Result<(
         .offset(page.saturating_sub(1).max(0).saturating_mul(PAGE_SIZE))
         .select(UserRow::as_select())
         .load(conn)?;
-    let users = rows.into_iter().map(User::try_from).collect::<Result<Vec<_>, _>>()?;
+    let users = rows.into_iter().map(User::from).collect();
     Ok((users, total))
 }
 

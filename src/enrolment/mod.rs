@@ -1081,8 +1081,7 @@ pub fn assign_trainer(
     let email = email.trim().to_lowercase();
     // One answer for "no account" and "not a trainer", so that the form does not tell
     // which addresses are registered, or with what role.
-    let Some(trainer) = user_store::find_row_by_email(conn, &email)?.filter(|row| row.role == Role::Trainer.code())
-    else {
+    let Some(trainer) = user_store::find_row_by_email(conn, &email)?.filter(|row| row.role == Role::Trainer) else {
         errors.add("trainer_email", "runs.trainer_unknown");
         return Ok(Err(errors));
     };

@@ -11,8 +11,22 @@ use std::sync::OnceLock;
 use chrono::{Datelike, NaiveDate};
 use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
 #[serde(rename_all = "lowercase")]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Locale {
     Ru,
     Kk,
@@ -22,6 +36,8 @@ pub enum Locale {
     Uz,
     En,
 }
+
+crate::text_sql!(Locale);
 
 impl Locale {
     /// In the order the language switcher shows them.
