@@ -13,11 +13,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-/// The message key a failed request shows, put into the response's extensions for
-/// `web::context` to render as a page or as JSON.
+use crate::validation::FieldErrors;
+
+/// What a failed request shows, put into the response's extensions for
+/// `web::context` to render as a page or as JSON in the request's language.
 #[derive(Debug, Clone)]
 pub struct ErrorMessage {
     pub key: &'static str,
+    /// Every invalid field with its message key, for [`AppError::Invalid`].
+    pub fields: Option<FieldErrors>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +38,12 @@ pub enum AppError {
     Csrf,
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// Input that names its invalid fields. Pages show the form again with the error
+    /// summary and each field's message (see `web::render::form`); the API answers
+    /// `400 {"error": "<summary>", "fields": {"<field>": "<message>", …}}` with every
+    /// invalid field.
+    #[error("invalid input in {} field(s)", .0.len())]
+    Invalid(FieldErrors),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("too many requests")]
@@ -60,6 +70,7 @@ impl AppError {
             AppError::Forbidden => "errors.forbidden",
             AppError::Csrf => "errors.csrf",
             AppError::BadRequest(key) | AppError::Conflict(key) => key,
+            AppError::Invalid(_) => "forms.there_is_a_problem",
             AppError::RateLimited => "errors.rate_limited",
             AppError::PayloadTooLarge => "errors.payload_too_large",
             AppError::UnsupportedMediaType => "errors.unsupported_media_type",
@@ -74,7 +85,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -90,8 +101,18 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::new(self.status_code());
         response.extensions_mut().insert(ErrorMessage {
             key: self.message_key(),
+            fields: match self {
+                AppError::Invalid(fields) => Some(fields.clone()),
+                _ => None,
+            },
         });
         response
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Invalid(errors)
     }
 }
 

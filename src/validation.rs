@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use crate::error::AppError;
 use crate::i18n::{self, Locale};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +50,10 @@ impl FieldErrors {
         }
     }
 
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -68,6 +73,22 @@ impl FieldErrors {
         } else {
             Err(self)
         }
+    }
+
+    /// `Ok(value)` when nothing was recorded, otherwise [`AppError::Invalid`] with
+    /// every field recorded.
+    pub fn check<T>(self, value: T) -> Result<T, AppError> {
+        self.into_result(value).map_err(AppError::Invalid)
+    }
+
+    /// One line that names every problem, for the API's `error` summary: with one
+    /// invalid field it is that field's message.
+    pub fn summary(&self, locale: Locale) -> String {
+        self.localise(locale)
+            .into_iter()
+            .map(|e| e.message)
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     pub fn localise(&self, locale: Locale) -> Vec<LocalisedFieldError> {

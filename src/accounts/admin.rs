@@ -172,13 +172,7 @@ async fn user_form_page(
     page.insert("roles", &role_choices(ctx.locale));
     page.insert("institutions", &all_institutions);
     page.insert("saved", &saved);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "admin/user_edit.html", &page)
-        }
-        None => render::page(state, "admin/user_edit.html", &page),
-    }
+    render::form(state, "admin/user_edit.html", page, errors, ctx.locale)
 }
 
 #[derive(Debug, Default, Deserialize)]

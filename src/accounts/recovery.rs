@@ -62,13 +62,7 @@ fn forgot_form(
     let mut page = render::base_context(state, ctx);
     page.insert("email", &form.email);
     page.insert("sent", &sent);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "accounts/forgot.html", &page)
-        }
-        None => render::page(state, "accounts/forgot.html", &page),
-    }
+    render::form(state, "accounts/forgot.html", page, errors, ctx.locale)
 }
 
 async fn forgot_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
@@ -160,13 +154,7 @@ fn password_form(
     page.insert("lead_key", &format!("recovery.{words}_lead"));
     page.insert("password_min", &PASSWORD_MIN_CHARS);
     page.insert("password_max", &PASSWORD_MAX_CHARS);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, template, &page)
-        }
-        None => render::page(state, template, &page),
-    }
+    render::form(state, template, page, errors, ctx.locale)
 }
 
 async fn reset_page(

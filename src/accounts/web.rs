@@ -152,13 +152,7 @@ fn login_form_page(
     let mut page = render::base_context(state, ctx);
     page.insert("email", &form.email);
     page.insert("next", safe_next(&form.next).unwrap_or(""));
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "accounts/login.html", &page)
-        }
-        None => render::page(state, "accounts/login.html", &page),
-    }
+    render::form(state, "accounts/login.html", page, errors, ctx.locale)
 }
 
 async fn login_page(
@@ -247,13 +241,7 @@ async fn register_form_page(
     profile_choices(&mut page, ctx.locale, &all_institutions);
     page.insert("form", &&input.profile);
     page.insert("email", &input.email);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "accounts/register.html", &page)
-        }
-        None => render::page(state, "accounts/register.html", &page),
-    }
+    render::form(state, "accounts/register.html", page, errors, ctx.locale)
 }
 
 async fn register_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
@@ -335,13 +323,7 @@ async fn profile_form_page(
     page.insert("institution_locked", &(user.role == Role::Coordinator));
     page.insert("member_since", &i18n::format_date(ctx.locale, user.created_at.date()));
     page.insert("notice", &notice.map(|key| i18n::t(ctx.locale, key)));
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "accounts/profile.html", &page)
-        }
-        None => render::page(state, "accounts/profile.html", &page),
-    }
+    render::form(state, "accounts/profile.html", page, errors, ctx.locale)
 }
 
 async fn profile_page(
@@ -454,13 +436,7 @@ fn setup_form_page(
     page.insert("token", &input.token);
     page.insert("form", &&input.registration.profile);
     page.insert("email", &input.registration.email);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "accounts/setup.html", &page)
-        }
-        None => render::page(state, "accounts/setup.html", &page),
-    }
+    render::form(state, "accounts/setup.html", page, errors, ctx.locale)
 }
 
 async fn setup_page(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{LearnerAttendance, SessionInput};
 use crate::accounts::model::User;
 use crate::db::DbConnection;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::web::context::RequestContext;
 use crate::web::path_id;
 use crate::web::AppState;
@@ -80,9 +80,7 @@ async fn add_day(
     let id = state
         .db(move |conn| {
             let run = super::find_run_for_register(conn, &user, run_id)?;
-            super::add_session(conn, &user, &run, &input)?.map_err(|errors| {
-                AppError::BadRequest(errors.iter().next().map(|e| e.key).unwrap_or("errors.bad_request"))
-            })
+            Ok(super::add_session(conn, &user, &run, &input)??)
         })
         .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))

@@ -123,13 +123,7 @@ async fn run_page_with(
     page.insert("form", form);
     page.insert("notice", &notice.map(|key| i18n::t(locale, key)));
     page.insert("error", &error.map(|key| i18n::t(locale, &key)));
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, locale);
-            render::form_with_errors(state, "attendance/run.html", &page)
-        }
-        None => render::page(state, "attendance/run.html", &page),
-    }
+    render::form(state, "attendance/run.html", page, errors, locale)
 }
 
 async fn add_day(

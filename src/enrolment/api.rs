@@ -62,9 +62,7 @@ async fn create_run(
     let input = run_input(&body);
     let id = state
         .db(move |conn| {
-            let fields = super::check_run(conn, &input)?.map_err(|errors| {
-                AppError::BadRequest(errors.iter().next().map(|e| e.key).unwrap_or("errors.bad_request"))
-            })?;
+            let fields = super::check_run(conn, &input)??;
             super::create_run(conn, &user, &fields)
         })
         .await?;

@@ -358,13 +358,7 @@ async fn run_form(
         "categories",
         &choices(Category::ALL, Category::code, "categories", locale),
     );
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, locale);
-            render::form_with_errors(state, "runs/form.html", &page)
-        }
-        None => render::page(state, "runs/form.html", &page),
-    }
+    render::form(state, "runs/form.html", page, errors, locale)
 }
 
 async fn new_run_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
@@ -524,13 +518,7 @@ async fn manage_page(
     page.insert("applied", &applied);
     page.insert("preview_has_errors", &has_errors);
     page.insert("upload_error", &outcome.upload_error);
-    match &outcome.trainer_errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, locale);
-            render::form_with_errors(state, "runs/manage.html", &page)
-        }
-        None => render::page(state, "runs/manage.html", &page),
-    }
+    render::form(state, "runs/manage.html", page, outcome.trainer_errors.as_ref(), locale)
 }
 
 async fn manage_run(

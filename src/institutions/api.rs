@@ -32,10 +32,7 @@ async fn create(
     body: web::Json<CreateRequest>,
 ) -> AppResult<HttpResponse> {
     ctx.user_with_role(&[Role::Admin])?;
-    let new = NewInstitution::validate(&body.name, &body.country).map_err(|errors| {
-        let key = errors.iter().next().map(|e| e.key).unwrap_or("errors.bad_request");
-        AppError::BadRequest(key)
-    })?;
+    let new = NewInstitution::validate(&body.name, &body.country)?;
     let id = state
         .db(move |conn| {
             institutions::create(conn, &new).map_err(|e| match e {

@@ -72,13 +72,7 @@ async fn page_with(
     page.insert("form", form);
     page.insert("name_max", &institutions::NAME_MAX_CHARS);
     page.insert("created", &created);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "admin/institutions.html", &page)
-        }
-        None => render::page(state, "admin/institutions.html", &page),
-    }
+    render::form(state, "admin/institutions.html", page, errors, ctx.locale)
 }
 
 async fn list_page(

@@ -214,13 +214,7 @@ fn attempt_form(
     page.insert("time_warning", &minutes_left.is_some_and(|m| m < 5));
     page.insert("course_id", &attempt.course_id);
     page.insert("quiz_id", &attempt.quiz_id);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "quizzes/attempt.html", &page)
-        }
-        None => render::page(state, "quizzes/attempt.html", &page),
-    }
+    render::form(state, "quizzes/attempt.html", page, errors, ctx.locale)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -493,13 +487,7 @@ async fn essay_form(
     page.insert("answer", &answer);
     page.insert("learner", &learner);
     page.insert("form", form);
-    match errors {
-        Some(errors) => {
-            render::with_errors(&mut page, errors, ctx.locale);
-            render::form_with_errors(state, "quizzes/grade_essay.html", &page)
-        }
-        None => render::page(state, "quizzes/grade_essay.html", &page),
-    }
+    render::form(state, "quizzes/grade_essay.html", page, errors, ctx.locale)
 }
 
 async fn essay_page(

@@ -216,10 +216,9 @@ fn render_error_if_any<B: MessageBody + 'static>(
     response: ServiceResponse<B>,
 ) -> ServiceResponse<EitherBody<BoxBody>> {
     let status = response.status();
-    let key = response
-        .response()
-        .extensions()
-        .get::<ErrorMessage>()
+    let message = response.response().extensions().get::<ErrorMessage>().cloned();
+    let fields = message.as_ref().and_then(|m| m.fields.clone());
+    let key = message
         .map(|m| m.key)
         .or_else(|| {
             response
@@ -233,7 +232,18 @@ fn render_error_if_any<B: MessageBody + 'static>(
     };
     let (request, _) = response.into_parts();
     let replacement = if RequestContext::is_api_path(&context.path) {
-        HttpResponse::build(status).json(serde_json::json!({ "error": i18n::t(context.locale, key) }))
+        let body = match &fields {
+            Some(fields) => serde_json::json!({
+                "error": fields.summary(context.locale),
+                "fields": fields
+                    .localise(context.locale)
+                    .into_iter()
+                    .map(|e| (e.field.into_owned(), serde_json::Value::String(e.message)))
+                    .collect::<serde_json::Map<_, _>>(),
+            }),
+            None => serde_json::json!({ "error": i18n::t(context.locale, key) }),
+        };
+        HttpResponse::build(status).json(body)
     } else if status == actix_web::http::StatusCode::UNAUTHORIZED {
         let next = if context.query.is_empty() {
             context.path.clone()
@@ -247,6 +257,10 @@ fn render_error_if_any<B: MessageBody + 'static>(
         HttpResponse::SeeOther()
             .insert_header((header::LOCATION, target))
             .finish()
+    } else if let Some(fields) = &fields {
+        // A page handler lets invalid input through only where no form can be shown
+        // again; the error page then says what was wrong.
+        render::error_page_with_message(state, context, status, &fields.summary(context.locale))
     } else {
         render::error_page(state, context, status, key)
     };

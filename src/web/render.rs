@@ -170,11 +170,11 @@ pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context
         &context.user.as_ref().map(|u| NavUser {
             name: u.name.clone(),
             role: u.role,
-            is_admin: u.role == Role::Admin,
+            is_admin: u.role.is_admin(),
             is_staff: u.role.is_staff(),
             is_trainer: u.role == Role::Trainer,
-            is_manager: matches!(u.role, Role::Coordinator | Role::Admin),
-            reads_reports: matches!(u.role, Role::Coordinator | Role::Admin | Role::Observer),
+            is_manager: u.role.manages_runs(),
+            reads_reports: u.role.reads_reports(),
         }),
     );
     let languages: Vec<LanguageLink> = Locale::ALL
@@ -217,17 +217,40 @@ pub fn page(state: &AppState, template: &str, page: &tera::Context) -> AppResult
     Ok(html(StatusCode::OK, render(state, template, page)?))
 }
 
-/// A form shown again with its errors: 422, so tools see the submission failed.
-pub fn form_with_errors(state: &AppState, template: &str, page: &tera::Context) -> AppResult<HttpResponse> {
-    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, render(state, template, page)?))
+/// A form page: shown plainly (200), or shown again with its error summary and every
+/// field's message (422, so tools see the submission failed).
+pub fn form(
+    state: &AppState,
+    template: &str,
+    mut page: tera::Context,
+    errors: Option<&FieldErrors>,
+    locale: Locale,
+) -> AppResult<HttpResponse> {
+    match errors {
+        Some(errors) => {
+            with_errors(&mut page, errors, locale);
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, render(state, template, &page)?))
+        }
+        None => Ok(html(StatusCode::OK, render(state, template, &page)?)),
+    }
 }
 
 /// The localised error page. Rendering problems fall back to plain localised text so
 /// an error never turns into a second error.
 pub fn error_page(state: &AppState, context: &RequestContext, status: StatusCode, key: &str) -> HttpResponse {
+    error_page_with_message(state, context, status, &i18n::t(context.locale, key))
+}
+
+/// The error page with a message already in the request's language.
+pub fn error_page_with_message(
+    state: &AppState,
+    context: &RequestContext,
+    status: StatusCode,
+    message: &str,
+) -> HttpResponse {
     let mut page = base_context(state, context);
     page.insert("status", &status.as_u16());
-    page.insert("message", &i18n::t(context.locale, key));
+    page.insert("message", message);
     page.insert("title_key", &format!("errors.title_{}", title_group(status)));
     match state.tera.render("error.html", &page) {
         Ok(body) => html(status, body),
@@ -235,7 +258,7 @@ pub fn error_page(state: &AppState, context: &RequestContext, status: StatusCode
             tracing::error!(error = %AppError::from(error), "cannot render the error page");
             HttpResponse::build(status)
                 .content_type("text/plain; charset=utf-8")
-                .body(i18n::t(context.locale, key))
+                .body(message.to_owned())
         }
     }
 }
