@@ -61,6 +61,13 @@ macro_rules! text_enum {
 #[macro_export]
 macro_rules! text_sql {
     ($name:ident) => {
+        /// Compares with a stored code, as tests and imports read them.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, code: &&str) -> bool {
+                self.code() == *code
+            }
+        }
+
         impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
         where
             DB: diesel::backend::Backend,

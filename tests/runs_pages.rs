@@ -232,7 +232,7 @@ on_both_backends! {
         let user = bilim::accounts::store::find_row_by_email(&mut conn, "outsider@example.kz").unwrap().unwrap();
         let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
         let coordinator = bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz").unwrap().unwrap();
-        let coordinator = bilim::accounts::model::User::try_from(coordinator).unwrap();
+        let coordinator = bilim::accounts::model::User::from(coordinator);
         bilim::db::write_transaction(&mut conn, |conn| bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, user.id)).unwrap();
         drop(conn);
         let page = app.get("/courses/demo-course/intro?lang=ru").await;
@@ -248,7 +248,7 @@ on_both_backends! {
         let (run, location) = coordinator_with_run(&mut app, "invitation").await;
         let mut conn = app.state.pool.get().unwrap();
         let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
-        let coordinator = bilim::accounts::model::User::try_from(bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz").unwrap().unwrap()).unwrap();
+        let coordinator = bilim::accounts::model::User::from(bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz").unwrap().unwrap());
         drop(conn);
         let mut statuses = Vec::new();
         for n in 0..3 {

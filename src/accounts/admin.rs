@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::guard::Admin;
 use crate::accounts::model::{Role, User};
 use crate::accounts::store::{self, UserFilter, PAGE_SIZE};
 use crate::db::{self, DbConnection};
@@ -31,8 +32,7 @@ struct RoleCount {
     count: i64,
 }
 
-async fn overview(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
+async fn overview(state: web::Data<AppState>, ctx: RequestContext, _: Admin) -> AppResult<HttpResponse> {
     let (counts, institution_count) = state
         .db(|conn| {
             let counts = Role::ALL
@@ -91,8 +91,8 @@ async fn users_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<UsersQuery>,
+    _: Admin,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
     let filter = UserFilter {
         role: Role::from_code(query.role.trim()),
         institution_id: query.institution.trim().parse().ok(),
@@ -186,8 +186,8 @@ async fn user_page(
     ctx: RequestContext,
     path: web::Path<String>,
     query: web::Query<SavedQuery>,
+    _: Admin,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
     let user = find_user(&state, path_id(&path)?).await?;
     let form = UserRoleForm {
         role: user.role.code().into(),
@@ -235,8 +235,8 @@ async fn update_user(
     ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<UserRoleForm>,
+    _: Admin,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
     let user = find_user(&state, path_id(&path)?).await?;
     let subject = user.clone();
     let (outcome, form) = state

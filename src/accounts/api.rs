@@ -3,10 +3,10 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserJson;
 use crate::accounts::{service, session};
 use crate::error::{AppError, AppResult};
-use crate::web::context::RequestContext;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,6 +34,6 @@ async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<Tok
     })))
 }
 
-async fn me(ctx: RequestContext) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(UserJson::from(ctx.user()?)))
+async fn me(SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(UserJson::from(&user)))
 }

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod guard;
 pub mod model;
 pub mod password;
 pub mod recovery;

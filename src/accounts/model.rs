@@ -35,10 +35,25 @@ crate::text_enum!(Category {
 
 crate::text_enum!(Gender { Female => "female", Male => "male" });
 
+/// The role sets that decide access: every check of "which roles may…" is one of these.
 impl Role {
     /// Staff roles read every course and see teaching tools.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Trainer | Role::Coordinator | Role::Admin)
+    }
+
+    /// Coordinators and administrators manage runs, enrolment and certificates.
+    pub fn manages_runs(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Admin)
+    }
+
+    /// Coordinators, administrators and observers read the reports.
+    pub fn reads_reports(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Admin | Role::Observer)
+    }
+
+    pub fn is_admin(self) -> bool {
+        self == Role::Admin
     }
 }
 

@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::guard::SignedIn;
 use crate::accounts::model::{Category, Country, Gender, Role, User};
 use crate::accounts::service::{self, FormError, PasswordChangeInput, ProfileInput, RegistrationInput};
 use crate::accounts::{password, session, setup, store};
@@ -206,8 +207,7 @@ async fn login(
 
 // ---- sign out ----
 
-async fn logout_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    ctx.user()?;
+async fn logout_page(state: web::Data<AppState>, ctx: RequestContext, _: SignedIn) -> AppResult<HttpResponse> {
     let page = render::base_context(&state, &ctx);
     render::page(&state, "accounts/logout.html", &page)
 }
@@ -330,8 +330,8 @@ async fn profile_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<WelcomeQuery>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?;
     let notice = if query.welcome.is_some() {
         Some("accounts.welcome")
     } else if query.saved.as_deref() == Some("profile") {
@@ -341,15 +341,15 @@ async fn profile_page(
     } else {
         None
     };
-    profile_form_page(&state, &ctx, &profile_input_of(user), None, notice).await
+    profile_form_page(&state, &ctx, &profile_input_of(&user), None, notice).await
 }
 
 async fn update_profile(
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(input): CsrfForm<ProfileInput>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let profile = match service::check_profile_update(&input) {
         Ok(profile) => profile,
         Err(errors) => return profile_form_page(&state, &ctx, &input, Some(&errors), None).await,
@@ -376,8 +376,8 @@ async fn change_password(
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(input): CsrfForm<PasswordChangeInput>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let user_id = user.id;
     let row = state
         .db(move |conn| store::find_row(conn, user_id))

@@ -7,10 +7,10 @@ use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{LearnerAttendance, SessionInput};
+use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
 use crate::db::DbConnection;
 use crate::error::AppResult;
-use crate::web::context::RequestContext;
 use crate::web::path_id;
 use crate::web::AppState;
 
@@ -60,8 +60,11 @@ fn register_of(conn: &mut DbConnection, user: &User, run_id: i64) -> AppResult<R
 }
 
 /// `GET /api/v1/runs/<id>/attendance`.
-async fn register(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn register(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
     let run_id = path_id(&path)?;
     let register = state.db(move |conn| register_of(conn, &user, run_id)).await?;
     Ok(HttpResponse::Ok().json(register))
@@ -70,11 +73,10 @@ async fn register(state: web::Data<AppState>, ctx: RequestContext, path: web::Pa
 /// `POST /api/v1/runs/<id>/attendance/days` `{"held_on","topic"}` → `201 {"id"}`.
 async fn add_day(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     body: web::Json<SessionInput>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run_id = path_id(&path)?;
     let input = body.into_inner();
     let id = state
@@ -95,11 +97,10 @@ struct PresentBody {
 /// register of the day, as the page saves it; answers with the updated register.
 async fn record_day(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
     body: web::Json<PresentBody>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let present = body.into_inner().present;
     let register = state

@@ -6,6 +6,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{RegisterLine, Session, SessionInput};
+use crate::accounts::guard::SignedIn;
 use crate::enrolment;
 use crate::enrolment::web::{run_view, RunView};
 use crate::error::{AppError, AppResult};
@@ -28,8 +29,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/runs/{run}/attendance/days/{day}/delete", web::post().to(delete_day));
 }
 
-async fn teaching_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn teaching_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
     let runs = state
         .db(move |conn| {
@@ -131,8 +135,8 @@ async fn add_day(
     ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<SessionInput>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run_id = path_id(&path)?;
     let input = form.clone();
     let outcome = state
@@ -151,8 +155,8 @@ async fn day_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let locale = ctx.locale;
     let (heading, session, lines): (RunView, Session, Vec<RegisterLine>) = state
@@ -188,11 +192,10 @@ fn present_ids(pairs: &[(String, String)]) -> AppResult<Vec<i64>> {
 
 async fn save_register(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let present = present_ids(&pairs)?;
     state
@@ -207,11 +210,10 @@ async fn save_register(
 
 async fn delete_day(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
     _form: CsrfOnly,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (run_id, day_id) = (path_id(&path.0)?, path_id(&path.1)?);
     let outcome = state
         .db(move |conn| {
@@ -232,8 +234,8 @@ async fn register_csv(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run_id = path_id(&path)?;
     let locale = ctx.locale;
     let (run, sessions, present, learners) = state

@@ -5,9 +5,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::CertificateJson;
-use crate::accounts::model::Role;
+use crate::accounts::guard::{Manager, SignedIn};
 use crate::error::{AppError, AppResult};
-use crate::web::context::RequestContext;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -16,8 +15,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/certificates/{code}/revoke", web::post().to(revoke));
 }
 
-async fn mine(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user_id = ctx.user()?.id;
+async fn mine(state: web::Data<AppState>, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
+    let user_id = user.id;
     let list = state.db(move |conn| super::of_user(conn, user_id)).await?;
     Ok(HttpResponse::Ok().json(list.iter().map(CertificateJson::from).collect::<Vec<_>>()))
 }
@@ -47,11 +46,10 @@ struct RevokeBody {
 
 async fn revoke(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     body: web::Json<RevokeBody>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
     let code = path.into_inner();
     let reason = body.into_inner().reason;
     let certificate = state

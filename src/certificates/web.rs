@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pdf::{self, CertificateText};
 use super::Validity;
+use crate::accounts::guard::{Manager, SignedIn};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::web::context::RequestContext;
@@ -48,8 +49,7 @@ fn validity_label(locale: Locale, validity: Validity) -> String {
 }
 
 /// The learner's certificates, and for each course they study what is still missing.
-async fn mine(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
     let (certificates, statuses) = state
         .db(move |conn| {
@@ -97,8 +97,8 @@ async fn download(
     ctx: RequestContext,
     path: web::Path<String>,
     query: web::Query<LangQuery>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let file = path.into_inner();
     let code = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?.to_owned();
     let certificate = state
@@ -174,16 +174,10 @@ pub struct RevokeForm {
 
 async fn revoke(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<RevokeForm>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx
-        .user_with_role(&[
-            crate::accounts::model::Role::Coordinator,
-            crate::accounts::model::Role::Admin,
-        ])?
-        .clone();
     let code = path.into_inner();
     let done = state
         .db(move |conn| super::revoke(conn, &user, &code, &form.reason, super::now()))

@@ -3,8 +3,8 @@
 use actix_web::{web, HttpResponse};
 
 use super::reading;
+use crate::accounts::guard::SignedIn;
 use crate::error::AppResult;
-use crate::web::context::RequestContext;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -14,10 +14,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn complete(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (course, module) = path.into_inner();
     state
         .db(move |conn| reading::complete(conn, &user, &course, &module))
@@ -25,8 +24,11 @@ async fn complete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn progress(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn progress(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
     let course = path.into_inner();
     let modules = state.db(move |conn| reading::progress(conn, &user, &course)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "modules": modules })))

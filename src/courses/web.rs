@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::format::AUDIENCES;
 use super::reading::{self, CountryChoice};
 use super::store;
+use crate::accounts::guard::SignedIn;
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::web::context::RequestContext;
@@ -79,8 +80,8 @@ async fn module(
     ctx: RequestContext,
     path: web::Path<(String, String)>,
     query: web::Query<ModuleQuery>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (course_id, module_id) = path.into_inner();
     let locale = ctx.locale;
     let country = query.into_inner().country;
@@ -97,11 +98,10 @@ async fn module(
 
 async fn complete(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
     _form: CsrfOnly,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (course_id, module_id) = path.into_inner();
     let location = format!("/courses/{course_id}/{module_id}#completion");
     state
@@ -117,10 +117,9 @@ async fn complete(
 /// course can be reached.
 async fn file(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String, String)>,
+    _: SignedIn,
 ) -> AppResult<HttpResponse> {
-    ctx.user()?;
     let (course_id, module_id, name) = path.into_inner();
     let inline = name.rsplit_once('.').is_some_and(|(_, ext)| {
         matches!(

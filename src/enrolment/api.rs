@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::{bulk, EnrolmentRow, RunInput};
-use crate::accounts::model::Role;
+use crate::accounts::guard::{Manager, SignedIn};
 use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
 use crate::web::path_id;
@@ -55,10 +55,9 @@ fn run_input(body: &serde_json::Map<String, serde_json::Value>) -> RunInput {
 
 async fn create_run(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     body: web::Json<serde_json::Map<String, serde_json::Value>>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
     let input = run_input(&body);
     let id = state
         .db(move |conn| {
@@ -69,8 +68,7 @@ async fn create_run(
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
 }
 
-async fn list_runs(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn list_runs(state: web::Data<AppState>, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
     let runs = state
         .db(move |conn| {
             let today = Utc::now().date_naive();
@@ -90,11 +88,10 @@ struct EnrolBody {
 
 async fn enrol(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     body: web::Bytes,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run = path_id(&path)?;
     let body: EnrolBody = if body.iter().all(u8::is_ascii_whitespace) {
         EnrolBody::default()
@@ -108,18 +105,17 @@ async fn enrol(
     Ok(HttpResponse::Created().json(enrolment_json(&row)))
 }
 
-async fn my_enrolments(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user_id = ctx.user()?.id;
+async fn my_enrolments(state: web::Data<AppState>, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
+    let user_id = user.id;
     let rows = state.db(move |conn| super::enrolments_of_user(conn, user_id)).await?;
     Ok(HttpResponse::Ok().json(rows.iter().map(enrolment_json).collect::<Vec<_>>()))
 }
 
 async fn run_enrolments(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
     let run = path_id(&path)?;
     let rows = state
         .db(move |conn| {
@@ -130,8 +126,11 @@ async fn run_enrolments(
     Ok(HttpResponse::Ok().json(rows.iter().map(|(row, _, _)| enrolment_json(row)).collect::<Vec<_>>()))
 }
 
-async fn approve(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
+async fn approve(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
     let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
@@ -145,11 +144,10 @@ struct RejectBody {
 
 async fn reject(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     body: web::Json<RejectBody>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
     let id = path_id(&path)?;
     let mail = state.mail.clone();
     let reason = body.into_inner().reason;
@@ -159,8 +157,11 @@ async fn reject(
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
 }
 
-async fn withdraw(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn withdraw(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
     let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::withdraw(conn, &mail, &user, id)).await?;
@@ -179,8 +180,8 @@ async fn bulk_upload(
     path: web::Path<String>,
     query: web::Query<BulkQuery>,
     body: web::Bytes,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&[Role::Coordinator, Role::Admin])?.clone();
     let run = path_id(&path)?;
     let dry_run = query.dry_run.as_deref().is_some_and(|v| v == "true" || v == "1");
     let locale = ctx.locale;

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::{bulk, EnrolmentMode, Mode, Phase, RunInput, RunRow, Status};
+use crate::accounts::guard::{Manager, SignedIn};
 use crate::accounts::model::{Category, Country, Role, User};
 use crate::courses::store as course_store;
 use crate::db::DbConnection;
@@ -20,8 +21,6 @@ use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::AppState;
 use crate::web::{path_id, see_other};
-
-const MANAGERS: [Role; 2] = [Role::Coordinator, Role::Admin];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/runs", web::get().to(runs_page))
@@ -115,8 +114,11 @@ struct MyEnrolment {
     status: String,
 }
 
-async fn runs_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn runs_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
     let (open, mine) = state
         .db(move |conn| {
@@ -157,8 +159,8 @@ async fn run_page(
     ctx: RequestContext,
     path: web::Path<String>,
     query: web::Query<RunPageQuery>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run_id = path_id(&path)?;
     let locale = ctx.locale;
     let (view, enrolment, attendance) = state
@@ -226,11 +228,10 @@ pub struct EnrolForm {
 
 async fn enrol(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<EnrolForm>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run_id = path_id(&path)?;
     let mail = state.mail.clone();
     let outcome = state
@@ -254,11 +255,10 @@ pub struct WithdrawForm {
 
 async fn withdraw(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<WithdrawForm>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let run_id = path_id(&path)?;
     let enrolment_id = path_id(&form.enrolment_id)?;
     let mail = state.mail.clone();
@@ -270,8 +270,11 @@ async fn withdraw(
 
 // ---- coordinators ----
 
-async fn manage_list(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
+async fn manage_list(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
     let runs = state
         .db(move |conn| {
@@ -361,8 +364,11 @@ async fn run_form(
     render::form(state, "runs/form.html", page, errors, locale)
 }
 
-async fn new_run_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
+async fn new_run_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
     let form = RunInput {
         institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
         language: ctx.locale.code().into(),
@@ -404,8 +410,8 @@ async fn create_run(
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let form = run_input_from(&pairs);
     let checked_form = form.clone();
     let creator = user.clone();
@@ -425,8 +431,8 @@ async fn edit_run_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let run_id = path_id(&path)?;
     let manager = user.clone();
     let form = state
@@ -440,8 +446,8 @@ async fn edit_run(
     ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let run_id = path_id(&path)?;
     let form = run_input_from(&pairs);
     let checked_form = form.clone();
@@ -485,7 +491,7 @@ async fn manage_page(
     run_id: i64,
     outcome: ManageOutcome,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
+    let user = ctx.user_in(Role::manages_runs)?.clone();
     let locale = ctx.locale;
     let (view, lines, trainers) = state
         .db(move |conn| {
@@ -540,8 +546,8 @@ async fn add_trainer(
     ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<TrainerForm>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let run_id = path_id(&path)?;
     let email = form.trainer_email.clone();
     let outcome = state
@@ -562,11 +568,10 @@ async fn add_trainer(
 
 async fn remove_trainer(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
     _form: CsrfOnly,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let (run_id, trainer_id) = (path_id(&path.0)?, path_id(&path.1)?);
     state
         .db(move |conn| super::remove_trainer(conn, &user, run_id, trainer_id))
@@ -576,11 +581,10 @@ async fn remove_trainer(
 
 async fn approve(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     _form: CsrfOnly,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
@@ -595,11 +599,10 @@ pub struct RejectForm {
 
 async fn reject(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<RejectForm>,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let id = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state
@@ -641,8 +644,8 @@ async fn bulk_upload(
     ctx: RequestContext,
     path: web::Path<String>,
     payload: Multipart,
+    Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&MANAGERS)?.clone();
     let run_id = path_id(&path)?;
     let (token, action, file) = read_upload(payload).await?;
     let token_matches =

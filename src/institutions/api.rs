@@ -3,10 +3,9 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::accounts::model::Role;
+use crate::accounts::guard::{Admin, SignedIn};
 use crate::error::{AppError, AppResult};
 use crate::institutions::{self, CreateInstitutionError, NewInstitution};
-use crate::web::context::RequestContext;
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -20,18 +19,12 @@ struct CreateRequest {
     country: String,
 }
 
-async fn list(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    ctx.user()?;
+async fn list(state: web::Data<AppState>, _: SignedIn) -> AppResult<HttpResponse> {
     let all = state.db(institutions::list).await?;
     Ok(HttpResponse::Ok().json(all))
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    ctx: RequestContext,
-    body: web::Json<CreateRequest>,
-) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
+async fn create(state: web::Data<AppState>, body: web::Json<CreateRequest>, _: Admin) -> AppResult<HttpResponse> {
     let new = NewInstitution::validate(&body.name, &body.country)?;
     let id = state
         .db(move |conn| {

@@ -5,7 +5,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::model::{Country, Role};
+use crate::accounts::guard::Admin;
+use crate::accounts::model::Country;
 use crate::error::AppResult;
 use crate::i18n;
 use crate::institutions::{self, CreateInstitutionError, NewInstitution};
@@ -79,8 +80,8 @@ async fn list_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<CreatedQuery>,
+    _: Admin,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
     page_with(&state, &ctx, &InstitutionForm::default(), None, query.created.is_some()).await
 }
 
@@ -88,8 +89,8 @@ async fn create(
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<InstitutionForm>,
+    _: Admin,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&[Role::Admin])?;
     let new = match NewInstitution::validate(&form.name, &form.country) {
         Ok(new) => new,
         Err(errors) => return page_with(&state, &ctx, &form, Some(&errors), false).await,

@@ -6,6 +6,7 @@ use chrono::Utc;
 use super::attempts;
 use super::grading::Response;
 use super::views;
+use crate::accounts::guard::SignedIn;
 use crate::error::AppResult;
 use crate::web::context::RequestContext;
 use crate::web::path_id;
@@ -21,8 +22,8 @@ async fn start(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (course, quiz) = path.into_inner();
     let locale = ctx.locale;
     let (attempt, created) = state
@@ -42,11 +43,10 @@ async fn start(
 
 async fn save(
     state: web::Data<AppState>,
-    ctx: RequestContext,
     path: web::Path<(String, String)>,
     body: web::Json<Response>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (attempt, question) = path.into_inner();
     let attempt = path_id(&attempt)?;
     let response = body.into_inner();
@@ -56,8 +56,11 @@ async fn save(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn submit(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
+async fn submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
     let attempt = path_id(&path)?;
     let result = state
         .db(move |conn| attempts::submit(conn, user.id, attempt, Utc::now().naive_utc()))

@@ -12,7 +12,7 @@ use super::gift::Kind;
 use super::grading::{self, Response};
 use super::statistics;
 use super::views;
-use crate::accounts::model::Role;
+use crate::accounts::guard::{SignedIn, Staff};
 use crate::accounts::store as user_store;
 use crate::courses::store as course_store;
 use crate::error::{AppError, AppResult};
@@ -39,8 +39,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-const STAFF: [Role; 3] = [Role::Trainer, Role::Coordinator, Role::Admin];
-
 fn time_text(locale: Locale, at: NaiveDateTime) -> String {
     format!("{} {}", i18n::format_date(locale, at.date()), at.format("%H:%M UTC"))
 }
@@ -60,8 +58,8 @@ async fn quiz_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (course_id, quiz_id) = path.into_inner();
     let locale = ctx.locale;
     let (quiz, course, past) = state
@@ -76,7 +74,6 @@ async fn quiz_page(
             Ok((quiz, course, past))
         })
         .await?;
-    let user = ctx.user()?;
     let counted = past.iter().filter(|a| !a.is_preview).count();
     let limit = usize::try_from(quiz.settings.attempts).unwrap_or(usize::MAX);
     let may_start = user.role.is_staff() || limit == 0 || counted < limit || past.iter().any(Attempt::is_open);
@@ -117,8 +114,8 @@ async fn start(
     ctx: RequestContext,
     path: web::Path<(String, String)>,
     _form: CsrfOnly,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user()?.clone();
     let (course, quiz) = path.into_inner();
     let locale = ctx.locale;
     let (attempt, _) = state
@@ -331,6 +328,7 @@ async fn answer(
     ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(pairs): CsrfForm<Vec<(String, String)>>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let attempt_id = path_id(&path)?;
     let (attempt, _) = load_open_attempt(&state, &ctx, attempt_id).await?;
@@ -339,7 +337,7 @@ async fn answer(
     }
     let submit = pairs.iter().any(|(k, v)| k == "action" && v == "submit");
     let (responses, errors) = responses_from_form(&attempt, &pairs);
-    let user_id = ctx.user()?.id;
+    let user_id = user.id;
     let outcome = state
         .db(move |conn| {
             let now = Utc::now().naive_utc();
@@ -376,9 +374,10 @@ async fn review_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let attempt_id = path_id(&path)?;
-    let user_id = ctx.user()?.id;
+    let user_id = user.id;
     let (attempt, result, given, comments, visible) = state
         .db(move |conn| {
             let attempt = attempts::find_attempt(conn, user_id, attempt_id)?;
@@ -418,8 +417,7 @@ struct QueueItem {
     submitted: String,
 }
 
-async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&STAFF)?;
+async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext, _: Staff) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
     let items = state
         .db(move |conn| {
@@ -494,8 +492,8 @@ async fn essay_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
+    _: Staff,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&STAFF)?;
     let (attempt, question) = path.into_inner();
     essay_form(&state, &ctx, path_id(&attempt)?, question, &EssayForm::default(), None).await
 }
@@ -505,8 +503,8 @@ async fn grade_essay(
     ctx: RequestContext,
     path: web::Path<(String, String)>,
     CsrfForm(form): CsrfForm<EssayForm>,
+    Staff(grader): Staff,
 ) -> AppResult<HttpResponse> {
-    let grader = ctx.user_with_role(&STAFF)?.clone();
     let (attempt, question) = path.into_inner();
     let attempt_id = path_id(&attempt)?;
     let score = form
@@ -542,8 +540,8 @@ async fn statistics_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
+    _: Staff,
 ) -> AppResult<HttpResponse> {
-    ctx.user_with_role(&STAFF)?;
     let (course_id, quiz_id) = path.into_inner();
     let locale = ctx.locale;
     let (quiz, stats) = state

@@ -8,6 +8,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::{CourseFigures, DeliveredFigures, GainFigures, GroupFigures, RunFigures, StalledLearner, TrainedFigures};
+use crate::accounts::guard::ReportReader;
 use crate::accounts::model::{Role, User};
 use crate::courses::reading::course_title;
 use crate::db::{DbConnection, DbPool};
@@ -21,7 +22,6 @@ use crate::web::export::{self, export_failed};
 use crate::web::render;
 use crate::web::AppState;
 
-const READERS: [Role; 3] = [Role::Coordinator, Role::Admin, Role::Observer];
 const DEFAULT_DAYS: u16 = 14;
 const MAX_DAYS: u16 = 365;
 
@@ -601,8 +601,8 @@ async fn page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<WindowQuery>,
+    ReportReader(user): ReportReader,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&READERS)?.clone();
     let observer = user.role == Role::Observer;
     let locale = ctx.locale;
     let parsed = parse_days(query.days.as_deref());
@@ -654,8 +654,8 @@ async fn export(
     ctx: RequestContext,
     file: web::Path<String>,
     query: web::Query<WindowQuery>,
+    ReportReader(user): ReportReader,
 ) -> AppResult<HttpResponse> {
-    let user = ctx.user_with_role(&READERS)?.clone();
     let locale = ctx.locale;
     let (name, extension) = file.rsplit_once('.').ok_or(AppError::NotFound)?;
     let pick: fn(&Report, Locale) -> Table = match name {

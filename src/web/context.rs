@@ -43,11 +43,12 @@ impl RequestContext {
         self.user.as_ref().ok_or(AppError::Unauthorized)
     }
 
-    /// The signed-in user if their role is one of `roles`; a signed-in user with
-    /// another role gets `Forbidden`.
-    pub fn user_with_role(&self, roles: &[Role]) -> Result<&User, AppError> {
+    /// The signed-in user if their role is in the set `admits` (one of `Role`'s set
+    /// methods, such as `Role::manages_runs`); a signed-in user with another role gets
+    /// `Forbidden`. Handlers use the extractors in `accounts::guard` instead.
+    pub fn user_in(&self, admits: fn(Role) -> bool) -> Result<&User, AppError> {
         let user = self.user()?;
-        if roles.contains(&user.role) {
+        if admits(user.role) {
             Ok(user)
         } else {
             Err(AppError::Forbidden)
@@ -218,15 +219,13 @@ fn render_error_if_any<B: MessageBody + 'static>(
     let status = response.status();
     let message = response.response().extensions().get::<ErrorMessage>().cloned();
     let fields = message.as_ref().and_then(|m| m.fields.clone());
-    let key = message
-        .map(|m| m.key)
-        .or_else(|| {
-            response
-                .response()
-                .error()
-                .filter(|_| status.is_client_error() || status.is_server_error())
-                .map(|_| default_message_key(status))
-        });
+    let key = message.map(|m| m.key).or_else(|| {
+        response
+            .response()
+            .error()
+            .filter(|_| status.is_client_error() || status.is_server_error())
+            .map(|_| default_message_key(status))
+    });
     let Some(key) = key else {
         return response.map_into_boxed_body().map_into_left_body();
     };
