@@ -149,6 +149,15 @@ on_both_backends! {
     }
 }
 
+#[actix_web::test]
+async fn mail_is_rendered_by_the_tera_instance_the_pages_use() {
+    let app = TestApp::sqlite().await;
+    assert!(
+        Arc::ptr_eq(&app.state.tera, &app.state.mail.tera),
+        "built once, shared with the mail worker"
+    );
+}
+
 /// The settings the application builds, with the pages' templates, without a database.
 fn settings() -> MailSettings {
     let tera = Arc::new(bilim::web::render::build_tera().unwrap());
