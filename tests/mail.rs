@@ -4,9 +4,11 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use bilim::db::schema::outbox;
 use bilim::i18n::Locale;
-use bilim::mail::{self, Delivery, Email, Kind};
+use bilim::mail::{self, Delivery, Email, Kind, MailSettings};
 use common::smtp::{free_port, SmtpServer};
 use common::TestApp;
 use diesel::prelude::*;
@@ -144,5 +146,146 @@ on_both_backends! {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 30);
+    }
+}
+
+#[actix_web::test]
+async fn mail_is_rendered_by_the_tera_instance_the_pages_use() {
+    let app = TestApp::sqlite().await;
+    assert!(
+        Arc::ptr_eq(&app.state.tera, &app.state.mail.tera),
+        "built once, shared with the mail worker"
+    );
+}
+
+/// The settings the application builds, with the pages' templates, without a database.
+fn settings() -> MailSettings {
+    let tera = Arc::new(bilim::web::render::build_tera().unwrap());
+    MailSettings::new("Bilim <noreply@example.kz>", "Bilim", "http://localhost", tera).unwrap()
+}
+
+fn email(name: &str, locale: Locale, kind: Kind, args: Vec<(&'static str, String)>) -> Email {
+    Email {
+        to: "learner@example.kz".into(),
+        name: name.into(),
+        locale,
+        kind,
+        args,
+        link: Some("http://localhost/runs/7".into()),
+        dedupe_key: None,
+    }
+}
+
+#[test]
+fn a_name_is_escaped_in_the_html_part_and_kept_as_is_in_the_text_part() {
+    let name = r#"O'Brien <b> & "Q""#;
+    let course = r#"Rock 'n' <roll> & "blues""#;
+    let rendered = settings()
+        .render(&email(
+            name,
+            Locale::En,
+            Kind::EnrolmentApproved,
+            vec![("course", course.into()), ("starts", "5 March 2026".into())],
+        ))
+        .unwrap();
+    assert!(
+        rendered.text.starts_with(&format!("Hello, {name}.\n\n")),
+        "{}",
+        rendered.text
+    );
+    assert!(rendered.text.contains(&format!("“{course}”")), "{}", rendered.text);
+    assert_eq!(rendered.subject, format!("You are enrolled in “{course}”"));
+    assert!(
+        rendered
+            .html
+            .contains("<p>Hello, O&#39;Brien &lt;b&gt; &amp; &quot;Q&quot;.</p>"),
+        "{}",
+        rendered.html
+    );
+    assert!(rendered
+        .html
+        .contains("<title>You are enrolled in “Rock &#39;n&#39; &lt;roll&gt; &amp; &quot;blues&quot;”</title>"));
+    for raw in [name, course, "<b>", "<roll>", "O'Brien", "\"Q\""] {
+        assert!(!rendered.html.contains(raw), "{raw} is escaped in {}", rendered.html);
+    }
+}
+
+#[test]
+fn a_message_reads_exactly_as_it_always_has() {
+    let rendered = settings()
+        .render(&email(
+            "Aigerim",
+            Locale::En,
+            Kind::EnrolmentRejected,
+            vec![
+                ("course", "Digital evidence".into()),
+                ("starts", "5 March 2026".into()),
+                (
+                    "reason",
+                    "The run is full. \n\n\n\n Please apply for the autumn run.\n".into(),
+                ),
+            ],
+        ))
+        .unwrap();
+    assert_eq!(rendered.subject, "Your request to join “Digital evidence” was declined");
+    assert_eq!(
+        rendered.text,
+        "Hello, Aigerim.\n\n\
+         Your request to join the course “Digital evidence” was declined. The coordinator's reason: The run is full.\n\n\
+         Please apply for the autumn run.\n\n\
+         See the course run:\nhttp://localhost/runs/7\n\n\
+         — Bilim"
+    );
+    assert_eq!(
+        rendered.html,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your request to join “Digital evidence” was declined</title></head>\
+         <body style=\"font-family:system-ui,'Segoe UI',Roboto,'Noto Sans','DejaVu Sans',sans-serif;color:#1b1f24;line-height:1.5;max-width:36em\">\
+         <p>Hello, Aigerim.</p>\
+         <p>Your request to join the course “Digital evidence” was declined. The coordinator&#39;s reason: The run is full.</p>\
+         <p>Please apply for the autumn run.</p>\
+         <p><a href=\"http://localhost/runs/7\" style=\"display:inline-block;background:#1d6b3a;color:#fff;padding:.6em 1em;text-decoration:none;font-weight:bold\">See the course run</a></p>\
+         <p style=\"font-size:.9em;color:#4a5360\">http://localhost/runs/7</p>\
+         <p>— Bilim</p></body></html>"
+    );
+    let without_link = settings()
+        .render(&Email {
+            link: None,
+            ..email("Aigerim", Locale::En, Kind::VerifyEmail, vec![])
+        })
+        .unwrap();
+    assert_eq!(
+        without_link.text,
+        "Hello, Aigerim.\n\nPlease confirm that this address is yours by following the link below. The link works for seven days.\n\n— Bilim"
+    );
+    assert!(!without_link.html.contains("<a "));
+}
+
+#[test]
+fn every_message_is_written_in_every_language() {
+    let settings = settings();
+    let args = || {
+        vec![
+            ("course", "Digital evidence".to_owned()),
+            ("starts", "5 March 2026".to_owned()),
+            ("reason", "Full".to_owned()),
+            ("code", "BLM-2026-0001".to_owned()),
+        ]
+    };
+    for kind in Kind::ALL {
+        for locale in Locale::ALL {
+            let rendered = settings.render(&email("Aigerim", locale, kind, args())).unwrap();
+            let own_keys = format!("mail.{}.", kind.key());
+            for part in [&rendered.subject, &rendered.text, &rendered.html] {
+                let untranslated = [own_keys.as_str(), "mail.greeting", "mail.signature", "%{"];
+                assert!(
+                    !untranslated.iter().any(|k| part.contains(k)) && !part.trim().is_empty(),
+                    "{} {}: {part}",
+                    kind.key(),
+                    locale.code()
+                );
+            }
+            assert!(rendered.text.contains("Aigerim") && rendered.text.contains("http://localhost/runs/7"));
+            assert!(rendered.html.contains(&format!("<html lang=\"{}\">", locale.code())));
+        }
     }
 }

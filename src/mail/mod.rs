@@ -10,6 +10,7 @@
 //! Message-ID, which mail systems treat as the same message.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -17,6 +18,7 @@ use diesel::prelude::*;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::Transport;
 use rand::RngCore;
+use tera::Tera;
 
 use crate::db::schema::outbox;
 use crate::db::{self, DbConnection, DbPool};
@@ -29,7 +31,7 @@ const CLAIM_SECONDS: i64 = 120;
 const MAX_ATTEMPTS: i32 = 12;
 const BATCH: i64 = 20;
 
-/// What kind of message, naming its texts in `locales/` (`mail.<kind>.subject` …).
+/// What kind of message: each has a text and an HTML template in `templates/mail/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     VerifyEmail,
@@ -45,7 +47,22 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn key(self) -> &'static str {
+    pub const ALL: [Kind; 10] = [
+        Kind::VerifyEmail,
+        Kind::Invitation,
+        Kind::PasswordReset,
+        Kind::EnrolmentRequested,
+        Kind::EnrolmentApproved,
+        Kind::EnrolmentRejected,
+        Kind::EnrolmentWaitlisted,
+        Kind::EnrolmentPromoted,
+        Kind::RunStartingSoon,
+        Kind::CertificateIssued,
+    ];
+
+    /// Names the message's templates, `templates/mail/<key>.txt` and `.html`, which
+    /// name its texts in `locales/`.
+    pub fn key(self) -> &'static str {
         match self {
             Kind::VerifyEmail => "verify_email",
             Kind::Invitation => "invitation",
@@ -59,6 +76,22 @@ impl Kind {
             Kind::CertificateIssued => "certificate_issued",
         }
     }
+
+    /// The subject's text in `locales/`; every placeholder of the message fills it.
+    fn subject_key(self) -> &'static str {
+        match self {
+            Kind::VerifyEmail => "mail.verify_email.subject",
+            Kind::Invitation => "mail.invitation.subject",
+            Kind::PasswordReset => "mail.password_reset.subject",
+            Kind::EnrolmentRequested => "mail.enrolment_requested.subject",
+            Kind::EnrolmentApproved => "mail.enrolment_approved.subject",
+            Kind::EnrolmentRejected => "mail.enrolment_rejected.subject",
+            Kind::EnrolmentWaitlisted => "mail.enrolment_waitlisted.subject",
+            Kind::EnrolmentPromoted => "mail.enrolment_promoted.subject",
+            Kind::RunStartingSoon => "mail.run_starting_soon.subject",
+            Kind::CertificateIssued => "mail.certificate_issued.subject",
+        }
+    }
 }
 
 /// A message to queue: who gets it, in which language, and what fills its texts.
@@ -67,6 +100,7 @@ pub struct Email {
     pub name: String,
     pub locale: Locale,
     pub kind: Kind,
+    /// Variables of its templates, which fill the placeholders of the same name.
     pub args: Vec<(&'static str, String)>,
     /// A link the message asks the reader to follow.
     pub link: Option<String>,
@@ -74,63 +108,10 @@ pub struct Email {
     pub dedupe_key: Option<String>,
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-/// The message's subject, plain text and HTML in the recipient's language.
-pub fn render(email: &Email, site_name: &str) -> Rendered {
-    let locale = email.locale;
-    let mut args: Vec<(&str, &str)> = email.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    args.push(("site", site_name));
-    args.push(("name", email.name.as_str()));
-    let key = email.kind.key();
-    let subject = i18n::t_with(locale, &format!("mail.{key}.subject"), &args);
-    let greeting = i18n::t_with(locale, "mail.greeting", &args);
-    let body = i18n::t_with(locale, &format!("mail.{key}.body"), &args);
-    let signature = i18n::t_with(locale, "mail.signature", &args);
-    let paragraphs: Vec<&str> = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect();
-    let action = email
-        .link
-        .as_ref()
-        .map(|link| (i18n::t(locale, &format!("mail.{key}.action")), link.clone()));
-
-    let mut text = format!("{greeting}\n\n{}\n\n", paragraphs.join("\n\n"));
-    if let Some((label, link)) = &action {
-        text.push_str(&format!("{label}:\n{link}\n\n"));
-    }
-    text.push_str(&signature);
-
-    let mut html = format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
-         <body style=\"font-family:system-ui,'Segoe UI',Roboto,'Noto Sans','DejaVu Sans',sans-serif;color:#1b1f24;line-height:1.5;max-width:36em\">\
-         <p>{}</p>",
-        locale.code(),
-        escape(&subject),
-        escape(&greeting)
-    );
-    for paragraph in &paragraphs {
-        html.push_str(&format!("<p>{}</p>", escape(paragraph)));
-    }
-    if let Some((label, link)) = &action {
-        html.push_str(&format!(
-            "<p><a href=\"{}\" style=\"display:inline-block;background:#1d6b3a;color:#fff;padding:.6em 1em;text-decoration:none;font-weight:bold\">{}</a></p><p style=\"font-size:.9em;color:#4a5360\">{}</p>",
-            escape(link),
-            escape(label),
-            escape(link)
-        ));
-    }
-    html.push_str(&format!("<p>{}</p></body></html>", escape(&signature)));
-    Rendered { subject, text, html }
 }
 
 fn new_message_id(domain: &str) -> String {
@@ -142,7 +123,7 @@ fn new_message_id(domain: &str) -> String {
 
 /// Adds a message to the outbox, in the caller's transaction. A message with a
 /// dedupe key already queued is not queued again.
-pub fn enqueue(conn: &mut DbConnection, email: &Email, site_name: &str, mail_domain: &str) -> Result<(), AppError> {
+fn enqueue(conn: &mut DbConnection, email: &Email, settings: &MailSettings) -> Result<(), AppError> {
     if let Some(key) = &email.dedupe_key {
         let exists: i64 = outbox::table
             .filter(outbox::dedupe_key.eq(key))
@@ -152,7 +133,7 @@ pub fn enqueue(conn: &mut DbConnection, email: &Email, site_name: &str, mail_dom
             return Ok(());
         }
     }
-    let rendered = render(email, site_name);
+    let rendered = settings.render(email)?;
     let now = Utc::now().naive_utc();
     diesel::insert_into(outbox::table)
         .values((
@@ -160,7 +141,7 @@ pub fn enqueue(conn: &mut DbConnection, email: &Email, site_name: &str, mail_dom
             outbox::subject.eq(&rendered.subject),
             outbox::text_body.eq(&rendered.text),
             outbox::html_body.eq(&rendered.html),
-            outbox::message_id.eq(new_message_id(mail_domain)),
+            outbox::message_id.eq(new_message_id(&settings.domain)),
             outbox::dedupe_key.eq(&email.dedupe_key),
             outbox::status.eq("pending"),
             outbox::attempts.eq(0),
@@ -372,10 +353,12 @@ pub struct MailSettings {
     pub domain: String,
     pub site_name: String,
     pub public_url: String,
+    /// The pages' templates, built once, which hold the messages' too.
+    pub tera: Arc<Tera>,
 }
 
 impl MailSettings {
-    pub fn new(from: &str, site_name: &str, public_url: &str) -> Result<MailSettings, String> {
+    pub fn new(from: &str, site_name: &str, public_url: &str, tera: Arc<Tera>) -> Result<MailSettings, String> {
         let from: Mailbox = from
             .parse()
             .map_err(|e| format!("BILIM_MAIL_FROM is not an address: {e}"))?;
@@ -385,11 +368,36 @@ impl MailSettings {
             domain,
             site_name: site_name.to_owned(),
             public_url: public_url.to_owned(),
+            tera,
         })
     }
 
     pub fn queue(&self, conn: &mut DbConnection, email: &Email) -> Result<(), AppError> {
-        enqueue(conn, email, &self.site_name, &self.domain)
+        enqueue(conn, email, self)
+    }
+
+    /// The message's subject, plain text and HTML in the recipient's language. The
+    /// bodies come from `templates/mail/<kind>.txt` and `.html`, rendered by the pages'
+    /// tera instance, so the HTML part is escaped exactly as the pages are.
+    pub fn render(&self, email: &Email) -> Result<Rendered, AppError> {
+        let locale = email.locale;
+        let mut args: Vec<(&str, &str)> = email.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        args.push(("site", self.site_name.as_str()));
+        args.push(("name", email.name.as_str()));
+        let subject = i18n::t_with(locale, email.kind.subject_key(), &args);
+        let mut context = tera::Context::new();
+        for (name, value) in &email.args {
+            context.insert(*name, value);
+        }
+        context.insert("lang", locale.code());
+        context.insert("site", self.site_name.as_str());
+        context.insert("name", &email.name);
+        context.insert("subject", &subject);
+        context.insert("link", &email.link);
+        let key = email.kind.key();
+        let text = self.tera.render(&format!("mail/{key}.txt"), &context)?;
+        let html = self.tera.render(&format!("mail/{key}.html"), &context)?;
+        Ok(Rendered { subject, text, html })
     }
 
     pub fn link(&self, path: &str) -> String {

@@ -8,6 +8,8 @@ pub mod forms;
 pub mod rate_limit;
 pub mod render;
 
+use std::sync::Arc;
+
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
@@ -24,7 +26,9 @@ pub struct AppState {
     pub pool: DbPool,
     pub backend: Backend,
     pub config: Config,
-    pub tera: Tera,
+    /// Built once; the mail settings share it, so messages are rendered with the
+    /// same templates and escaper as the pages, inside requests or not.
+    pub tera: Arc<Tera>,
     pub assets: assets::Assets,
     pub limits: rate_limit::RateLimits,
     pub mail: crate::mail::MailSettings,
@@ -34,8 +38,14 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, backend: Backend, config: Config) -> Result<Self, tera::Error> {
         let trust_proxy = std::env::var("BILIM_TRUST_PROXY").map(|v| v == "true").unwrap_or(false);
-        let mail = crate::mail::MailSettings::new(&config.mail_from, &config.site_name, &config.public_url)
-            .map_err(tera::Error::msg)?;
+        let tera = Arc::new(render::build_tera()?);
+        let mail = crate::mail::MailSettings::new(
+            &config.mail_from,
+            &config.site_name,
+            &config.public_url,
+            Arc::clone(&tera),
+        )
+        .map_err(tera::Error::msg)?;
         let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
             .map_err(|e| tera::Error::msg(e.to_string()))?;
         Ok(AppState {
@@ -44,7 +54,7 @@ impl AppState {
             pool,
             backend,
             config,
-            tera: render::build_tera()?,
+            tera,
             assets: assets::Assets::new(),
             limits: rate_limit::RateLimits::new(trust_proxy),
         })

@@ -1,4 +1,5 @@
 //! tera templates, compiled into the binary, and what every page gets in its context.
+//! Email is rendered from `templates/mail/` by the same instance (see `crate::mail`).
 //!
 //! tera 1 is used deliberately over tera 2: its API is stable and known, and the
 //! only thing tera 2 would add here, functions that read the render state, is
@@ -66,6 +67,28 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "reports/index.html",
     "reports/table.html",
     "reports/chart.html",
+    "mail/base.html",
+    "mail/base.txt",
+    "mail/verify_email.html",
+    "mail/verify_email.txt",
+    "mail/invitation.html",
+    "mail/invitation.txt",
+    "mail/password_reset.html",
+    "mail/password_reset.txt",
+    "mail/enrolment_requested.html",
+    "mail/enrolment_requested.txt",
+    "mail/enrolment_approved.html",
+    "mail/enrolment_approved.txt",
+    "mail/enrolment_rejected.html",
+    "mail/enrolment_rejected.txt",
+    "mail/enrolment_waitlisted.html",
+    "mail/enrolment_waitlisted.txt",
+    "mail/enrolment_promoted.html",
+    "mail/enrolment_promoted.txt",
+    "mail/run_starting_soon.html",
+    "mail/run_starting_soon.txt",
+    "mail/certificate_issued.html",
+    "mail/certificate_issued.txt",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {
@@ -74,6 +97,7 @@ pub fn build_tera() -> Result<Tera, tera::Error> {
     tera.autoescape_on(vec![".html"]);
     tera.set_escape_fn(escape_html);
     tera.register_function("t", translate_function);
+    tera.register_filter("paragraphs", paragraphs_filter);
     Ok(tera)
 }
 
@@ -92,6 +116,21 @@ fn escape_html(input: &str) -> String {
         }
     }
     out
+}
+
+/// `text | paragraphs`: the paragraphs of a text, which a blank line separates,
+/// trimmed, without empty ones (a coordinator's reason may hold several).
+fn paragraphs_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg("paragraphs needs a text"))?;
+    Ok(Value::Array(
+        text.split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| Value::String(p.to_owned()))
+            .collect(),
+    ))
 }
 
 /// `t(key="…", lang=lang)`; with `count=n` it picks the plural form of `key`; any
