@@ -207,12 +207,12 @@ fn shipped_courses(conn: &mut DbConnection) -> Courses {
 
 fn reader(role: Role, institution_id: Option<i64>) -> User {
     User {
-        id: 0,
+        id: bilim::accounts::model::UserId(0),
         email: "reader@example.kz".into(),
         name: "Reader".into(),
         role,
         country: None,
-        institution_id,
+        institution_id: institution_id.map(bilim::institutions::InstitutionId),
         category: Category::Other,
         locale: Locale::Ru,
         token_version: 0,

@@ -294,7 +294,7 @@ fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
         name,
         role: role.into(),
         country,
-        institution_id: institution,
+        institution_id: institution.map(crate::institutions::InstitutionId),
         locale,
     };
     let id = service::create_user(&mut conn, &new, &password)?;

@@ -7,7 +7,7 @@ use crate::accounts::service::{self, AdminCreatedUser, CreateUserError};
 use crate::accounts::{password, store};
 use crate::db::DbConnection;
 use crate::i18n::Locale;
-use crate::institutions::{self, CreateInstitutionError, NewInstitution};
+use crate::institutions::{self, CreateInstitutionError, InstitutionId, NewInstitution};
 
 const DEMO_INSTITUTIONS: &[(Country, &str, Locale)] = &[
     (
@@ -55,7 +55,7 @@ impl DemoSeed {
     }
 }
 
-fn demo_institution(conn: &mut DbConnection, country: Country, name: &str) -> anyhow::Result<i64> {
+fn demo_institution(conn: &mut DbConnection, country: Country, name: &str) -> anyhow::Result<InstitutionId> {
     let new = NewInstitution {
         name: name.to_owned(),
         country,

@@ -5,9 +5,11 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
+use bilim::accounts::model::UserId;
 use bilim::accounts::model::{Country, Role};
 use bilim::db::schema::{attendance, course_runs, enrolments, run_sessions, run_trainers};
 use bilim::i18n::{self, Locale};
+use bilim::institutions::InstitutionId;
 use chrono::{Duration, NaiveDate, Utc};
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
@@ -29,7 +31,7 @@ fn shown(text: &str) -> String {
 
 /// A run of the demo course from five days ago to today, its last day, when its
 /// attendance is decided.
-fn insert_run(app: &TestApp, institution: i64, mode: &str, min_attendance: Option<i32>, creator: i64) -> i64 {
+fn insert_run(app: &TestApp, institution: InstitutionId, mode: &str, min_attendance: Option<i32>, creator: i64) -> i64 {
     let mut conn = app.state.pool.get().unwrap();
     let now = Utc::now().naive_utc();
     diesel::insert_into(course_runs::table)
@@ -99,7 +101,7 @@ fn attendance_rows(app: &TestApp) -> Vec<(i64, i64, bool)> {
 }
 
 struct Setup {
-    institution: i64,
+    institution: InstitutionId,
     coordinator: i64,
     trainer: i64,
     learner: i64,
@@ -469,10 +471,10 @@ on_both_backends! {
                 let pool = pool.clone();
                 scope.spawn(move || {
                     let mut conn = pool.get().unwrap();
-                    let trainer = bilim::accounts::store::find(&mut conn, s.trainer).unwrap().unwrap();
+                    let trainer = bilim::accounts::store::find(&mut conn, UserId(s.trainer)).unwrap().unwrap();
                     let run = bilim::enrolment::find_run(&mut conn, s.run).unwrap().unwrap();
                     let session = bilim::attendance::find_session(&mut conn, s.run, day).unwrap();
-                    let present = if i % 2 == 0 { vec![s.learner] } else { vec![s.learner, second] };
+                    let present = if i % 2 == 0 { vec![UserId(s.learner)] } else { vec![UserId(s.learner), UserId(second)] };
                     bilim::attendance::record(&mut conn, &trainer, &run, &session, &present, Utc::now().naive_utc()).unwrap();
                 });
             }

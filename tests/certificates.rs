@@ -6,6 +6,7 @@ mod common;
 
 use actix_web::http::{Method, StatusCode};
 use base64::Engine;
+use bilim::accounts::model::UserId;
 use bilim::accounts::model::{Country, Role};
 use bilim::i18n::Locale;
 use common::{TestApp, PASSWORD};
@@ -76,7 +77,7 @@ on_both_backends! {
     async fn concurrent_completion_issues_exactly_one_certificate(app) {
         let dir = app.copy_courses("valid");
         app.import_courses(&dir);
-        let id = app.create_user("race@example.kz", Role::Learner, None);
+        let id = UserId(app.create_user("race@example.kz", Role::Learner, None));
         let token = app.api_token("race@example.kz", PASSWORD).await;
         common::pass_check_quiz(&mut app, &token).await;
         {

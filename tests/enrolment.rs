@@ -5,12 +5,14 @@
 mod common;
 
 use actix_web::http::{header, Method, StatusCode};
+use bilim::accounts::model::UserId;
 use bilim::accounts::model::{Country, Role};
+use bilim::institutions::InstitutionId;
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-fn run_body(institution: i64, enrolment: &str, capacity: i64) -> Value {
+fn run_body(institution: InstitutionId, enrolment: &str, capacity: i64) -> Value {
     let today = chrono::Utc::now().date_naive();
     json!({
         "course_id": "demo-course",
@@ -29,7 +31,7 @@ fn run_body(institution: i64, enrolment: &str, capacity: i64) -> Value {
 }
 
 struct Setup {
-    institution: i64,
+    institution: InstitutionId,
     coordinator: String,
 }
 
@@ -200,7 +202,7 @@ on_both_backends! {
         for n in 0..12 {
             let id = app.create_user(&format!("rush{n}@example.kz"), Role::Learner, None);
             let mut conn = app.state.pool.get().unwrap();
-            users.push(bilim::accounts::store::find(&mut conn, id).unwrap().unwrap());
+            users.push(bilim::accounts::store::find(&mut conn, UserId(id)).unwrap().unwrap());
         }
         let pool = app.state.pool.clone();
         let mail = app.state.mail.clone();

@@ -266,7 +266,7 @@ on_both_backends! {
         let attempt = app.api(Method::POST, START, Some(&token), None).await.json();
         answer_all_correctly(&mut app, &token, &attempt).await;
         let id = attempt["attempt_id"].as_i64().unwrap();
-        let user_id = app.api(Method::GET, "/api/v1/me", Some(&token), None).await.json()["id"].as_i64().unwrap();
+        let user_id = bilim::accounts::model::UserId(app.api(Method::GET, "/api/v1/me", Some(&token), None).await.json()["id"].as_i64().unwrap());
         let pool = app.state.pool.clone();
         let results: Vec<_> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..4)

@@ -5,8 +5,10 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
+use bilim::accounts::model::UserId;
 use bilim::accounts::model::{Country, Role};
 use bilim::db::schema::{certificates, course_runs, enrolments, module_progress, quiz_attempts, users};
+use bilim::institutions::InstitutionId;
 use chrono::{Duration, NaiveDateTime, Utc};
 use common::{csv_rows, TestApp, PASSWORD};
 use diesel::prelude::*;
@@ -16,7 +18,14 @@ fn now() -> NaiveDateTime {
 }
 
 /// A run of the demo course that started `started_days_ago` days ago.
-fn insert_run(app: &TestApp, institution: i64, country: &str, phase: &str, started_days_ago: i64, creator: i64) -> i64 {
+fn insert_run(
+    app: &TestApp,
+    institution: InstitutionId,
+    country: &str,
+    phase: &str,
+    started_days_ago: i64,
+    creator: i64,
+) -> i64 {
     let mut conn = app.state.pool.get().unwrap();
     let today = Utc::now().date_naive();
     let starts_on = today - Duration::days(started_days_ago);
@@ -81,7 +90,7 @@ fn studied(app: &TestApp, user: i64, days_ago: i64) {
         ))
         .execute(&mut conn)
         .unwrap();
-    bilim::enrolment::record_activity(&mut conn, user, "demo-course", at).unwrap();
+    bilim::enrolment::record_activity(&mut conn, UserId(user), "demo-course", at).unwrap();
 }
 
 /// A submitted attempt, taken in `run`.

@@ -254,7 +254,7 @@ on_both_backends! {
         for n in 0..3 {
             let id = app.create_user(&format!("group{n}@example.kz"), Role::Learner, None);
             let mut conn = app.state.pool.get().unwrap();
-            let row = bilim::db::write_transaction(&mut conn, |conn| bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, id)).unwrap();
+            let row = bilim::db::write_transaction(&mut conn, |conn| bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, bilim::accounts::model::UserId(id))).unwrap();
             statuses.push(row.status);
         }
         assert_eq!(statuses, ["enrolled", "enrolled", "waitlisted"]);

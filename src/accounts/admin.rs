@@ -6,12 +6,12 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::Admin;
-use crate::accounts::model::{Role, User};
+use crate::accounts::model::{Role, User, UserId};
 use crate::accounts::store::{self, UserFilter, PAGE_SIZE};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
-use crate::institutions::{self, Institution};
+use crate::institutions::{self, Institution, InstitutionId};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
@@ -66,7 +66,7 @@ pub struct UsersQuery {
 
 #[derive(Serialize)]
 struct UserRowView {
-    id: i64,
+    id: UserId,
     name: String,
     email: String,
     role: String,
@@ -74,7 +74,7 @@ struct UserRowView {
     joined: String,
 }
 
-fn institution_name(all: &[Institution], id: Option<i64>) -> String {
+fn institution_name(all: &[Institution], id: Option<InstitutionId>) -> String {
     id.and_then(|id| all.iter().find(|i| i.id == id))
         .map(|i| i.name.clone())
         .unwrap_or_default()
@@ -148,7 +148,7 @@ pub struct UserRoleForm {
     institution_id: String,
 }
 
-async fn find_user(state: &AppState, id: i64) -> AppResult<User> {
+async fn find_user(state: &AppState, id: UserId) -> AppResult<User> {
     state
         .db(move |conn| store::find(conn, id))
         .await?
@@ -206,7 +206,7 @@ fn apply_role_change(conn: &mut DbConnection, user: &User, form: &UserRoleForm) 
     }
     let institution_id = match form.institution_id.trim() {
         "" => None,
-        raw => match raw.parse::<i64>() {
+        raw => match raw.parse::<InstitutionId>() {
             Ok(id) if institutions::find(conn, id)?.is_some() => Some(id),
             _ => {
                 errors.add("institution_id", "accounts.institution_invalid");

@@ -6,6 +6,12 @@ use serde::Serialize;
 
 use crate::db::schema::users;
 use crate::i18n::Locale;
+use crate::institutions::InstitutionId;
+
+crate::id_type!(
+    /// A user's id.
+    UserId
+);
 
 crate::text_enum!(Role {
     Learner => "learner",
@@ -68,13 +74,13 @@ impl Country {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub password_hash: String,
     pub role: Role,
     pub country: Option<Country>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub category: Category,
     pub locale: Locale,
     pub token_version: i32,
@@ -87,12 +93,12 @@ pub struct UserRow {
 /// A user with typed fields; the password hash stays in [`UserRow`].
 #[derive(Debug, Clone)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
     pub country: Option<Country>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub category: Category,
     pub locale: Locale,
     pub token_version: i32,
@@ -121,12 +127,12 @@ impl From<UserRow> for User {
 /// The user as `/api/v1/me` returns it (a contract).
 #[derive(Debug, Serialize)]
 pub struct UserJson {
-    pub id: i64,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
     pub country: Option<Country>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub locale: Locale,
 }
 

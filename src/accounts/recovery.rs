@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::model::User;
 use super::tokens::{self, Purpose};
 use super::{password, session, store};
+use crate::accounts::model::UserId;
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Email, Kind, MailSettings};
@@ -122,7 +123,7 @@ pub struct NewPasswordForm {
     password_confirmation: String,
 }
 
-async fn token_owner(state: &AppState, token: &str, purpose: Purpose) -> AppResult<i64> {
+async fn token_owner(state: &AppState, token: &str, purpose: Purpose) -> AppResult<UserId> {
     let token = token.to_owned();
     state
         .db(move |conn| tokens::peek(conn, &token, purpose, Utc::now().naive_utc()))

@@ -2,13 +2,14 @@
 //! users from the command line. Validation turns raw text into typed values and
 //! reports every problem by field.
 
-use crate::accounts::model::{Category, Country, Gender, Role, User};
+use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::password;
 use crate::accounts::store::{self, InsertUserError, NewUser, ProfileUpdate};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::institutions;
+use crate::institutions::InstitutionId;
 use crate::validation::{self, FieldErrors};
 
 pub const NAME_MAX_CHARS: usize = 200;
@@ -31,7 +32,7 @@ pub struct ProfileInput {
 pub struct Profile {
     pub name: String,
     pub country: Country,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub category: Category,
     pub locale: Locale,
     pub gender: Option<Gender>,
@@ -46,7 +47,7 @@ fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profi
     }
     let institution_id = match input.institution_id.trim() {
         "" => None,
-        raw => match raw.parse::<i64>() {
+        raw => match raw.parse::<InstitutionId>() {
             Ok(id) => Some(id),
             Err(_) => {
                 errors.add("institution_id", "accounts.institution_invalid");
@@ -162,7 +163,7 @@ pub fn register(
     registration: &Registration,
     password_hash: &str,
     role: Role,
-) -> Result<i64, FormError> {
+) -> Result<UserId, FormError> {
     db::write_transaction(conn, |conn| {
         let mut errors = FieldErrors::new();
         check_institution(conn, &registration.profile, &mut errors)?;
@@ -266,7 +267,7 @@ pub struct AdminCreatedUser {
     pub name: String,
     pub role: Role,
     pub country: Option<Country>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub locale: Locale,
 }
 
@@ -280,7 +281,7 @@ pub enum CreateUserError {
     App(#[from] AppError),
 }
 
-pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &str) -> Result<i64, CreateUserError> {
+pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &str) -> Result<UserId, CreateUserError> {
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &new.email);
     let name = validation::required_text(&mut errors, "name", &new.name, NAME_MAX_CHARS, "accounts.name_missing");

@@ -3,6 +3,7 @@
 //! user's token version; logout and password change raise it, which revokes every
 //! token issued before on the server side.
 
+use crate::accounts::model::UserId;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ struct Claims {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenSubject {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub token_version: i32,
 }
 
@@ -34,7 +35,7 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-pub fn issue(secret: &Secret, user_id: i64, token_version: i32) -> Result<IssuedToken, AppError> {
+pub fn issue(secret: &Secret, user_id: UserId, token_version: i32) -> Result<IssuedToken, AppError> {
     let now = Utc::now();
     let expires_at = now + Duration::hours(SESSION_HOURS);
     let claims = Claims {

@@ -6,7 +6,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::accounts::model::{Category, Role};
+use crate::accounts::model::{Category, Role, UserId};
 use crate::accounts::service::{FormError, Profile};
 use crate::accounts::store::{self, InsertUserError, NewUser};
 use crate::db::{self, settings, DbConnection};
@@ -55,7 +55,7 @@ pub fn create_first_admin(
     email: &str,
     profile: &Profile,
     password_hash: &str,
-) -> Result<i64, FormError> {
+) -> Result<UserId, FormError> {
     db::write_transaction(conn, |conn| {
         if !token_is_valid(conn, token)? {
             return Err(FormError::App(AppError::NotFound));

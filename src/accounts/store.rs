@@ -1,9 +1,10 @@
 //! Queries on the `users` table.
 
+use crate::institutions::InstitutionId;
 use chrono::Utc;
 use diesel::prelude::*;
 
-use crate::accounts::model::{Category, Country, Gender, Role, User, UserRow};
+use crate::accounts::model::{Category, Country, Gender, Role, User, UserId, UserRow};
 use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -16,7 +17,7 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub country: Option<Country>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub category: Category,
     pub locale: Locale,
     pub gender: Option<Gender>,
@@ -30,7 +31,7 @@ pub enum InsertUserError {
     Database(#[from] diesel::result::Error),
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<i64, InsertUserError> {
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, InsertUserError> {
     let now = Utc::now().naive_utc();
     diesel::insert_into(users::table)
         .values((
@@ -66,7 +67,7 @@ pub fn find_row_by_email(conn: &mut DbConnection, email: &str) -> Result<Option<
         .optional()?)
 }
 
-pub fn find_row(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, AppError> {
+pub fn find_row(conn: &mut DbConnection, id: UserId) -> Result<Option<UserRow>, AppError> {
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
@@ -74,7 +75,7 @@ pub fn find_row(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, App
         .optional()?)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<User>, AppError> {
+pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, AppError> {
     Ok(find_row(conn, id)?.map(User::from))
 }
 
@@ -92,7 +93,7 @@ pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, AppEr
 
 /// Raises the token version, revoking every session and API token issued so far.
 /// Returns the new version.
-pub fn bump_token_version(conn: &mut DbConnection, id: i64) -> Result<i32, AppError> {
+pub fn bump_token_version(conn: &mut DbConnection, id: UserId) -> Result<i32, AppError> {
     diesel::update(users::table.find(id))
         .set((
             users::token_version.eq(users::token_version + 1),
@@ -105,13 +106,13 @@ pub fn bump_token_version(conn: &mut DbConnection, id: i64) -> Result<i32, AppEr
 pub struct ProfileUpdate<'a> {
     pub name: &'a str,
     pub country: Option<Country>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub category: Category,
     pub locale: Locale,
     pub gender: Option<Gender>,
 }
 
-pub fn update_profile(conn: &mut DbConnection, id: i64, update: &ProfileUpdate<'_>) -> Result<(), AppError> {
+pub fn update_profile(conn: &mut DbConnection, id: UserId, update: &ProfileUpdate<'_>) -> Result<(), AppError> {
     let email: String = users::table.find(id).select(users::email).first(conn)?;
     diesel::update(users::table.find(id))
         .set((
@@ -129,7 +130,7 @@ pub fn update_profile(conn: &mut DbConnection, id: i64, update: &ProfileUpdate<'
 }
 
 /// Sets a new password hash and raises the token version in one statement.
-pub fn set_password(conn: &mut DbConnection, id: i64, password_hash: &str) -> Result<i32, AppError> {
+pub fn set_password(conn: &mut DbConnection, id: UserId, password_hash: &str) -> Result<i32, AppError> {
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(password_hash),
@@ -140,7 +141,12 @@ pub fn set_password(conn: &mut DbConnection, id: i64, password_hash: &str) -> Re
     Ok(users::table.find(id).select(users::token_version).first(conn)?)
 }
 
-pub fn set_role(conn: &mut DbConnection, id: i64, role: Role, institution_id: Option<i64>) -> Result<(), AppError> {
+pub fn set_role(
+    conn: &mut DbConnection,
+    id: UserId,
+    role: Role,
+    institution_id: Option<InstitutionId>,
+) -> Result<(), AppError> {
     diesel::update(users::table.find(id))
         .set((
             users::role.eq(role.code()),
@@ -154,7 +160,7 @@ pub fn set_role(conn: &mut DbConnection, id: i64, role: Role, institution_id: Op
 /// The details a coordinator's upload gives a new account.
 pub fn set_invited_details(
     conn: &mut DbConnection,
-    id: i64,
+    id: UserId,
     category: Category,
     position: &str,
     gender: Option<Gender>,
@@ -170,7 +176,7 @@ pub fn set_invited_details(
 }
 
 /// Marks the address as verified (the user followed a link sent to it).
-pub fn mark_email_verified(conn: &mut DbConnection, id: i64, at: chrono::NaiveDateTime) -> Result<(), AppError> {
+pub fn mark_email_verified(conn: &mut DbConnection, id: UserId, at: chrono::NaiveDateTime) -> Result<(), AppError> {
     diesel::update(users::table.find(id))
         .set(users::email_verified_at.eq(Some(at)))
         .execute(conn)?;
@@ -181,7 +187,7 @@ pub fn mark_email_verified(conn: &mut DbConnection, id: i64, at: chrono::NaiveDa
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
     pub role: Option<Role>,
-    pub institution_id: Option<i64>,
+    pub institution_id: Option<InstitutionId>,
     pub search: Option<String>,
 }
 

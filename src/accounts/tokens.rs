@@ -1,6 +1,7 @@
 //! One-time tokens sent by mail: address verification, invitations and password
 //! resets. Only a hash is stored; a token works once and expires.
 
+use crate::accounts::model::UserId;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -44,7 +45,12 @@ fn hash(token: &str) -> String {
 }
 
 /// A new token for the user; earlier unused tokens of the same purpose stop working.
-pub fn issue(conn: &mut DbConnection, user_id: i64, purpose: Purpose, now: NaiveDateTime) -> Result<String, AppError> {
+pub fn issue(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    purpose: Purpose,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
     diesel::update(
         user_tokens::table
             .filter(user_tokens::user_id.eq(user_id))
@@ -74,7 +80,7 @@ pub fn peek(
     token: &str,
     purpose: Purpose,
     now: NaiveDateTime,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<UserId>, AppError> {
     Ok(user_tokens::table
         .filter(user_tokens::token_hash.eq(hash(token.trim())))
         .filter(user_tokens::purpose.eq(purpose.code()))
@@ -92,7 +98,7 @@ pub fn redeem(
     token: &str,
     purpose: Purpose,
     now: NaiveDateTime,
-) -> Result<Option<i64>, AppError> {
+) -> Result<Option<UserId>, AppError> {
     let Some(user_id) = peek(conn, token, purpose, now)? else {
         return Ok(None);
     };

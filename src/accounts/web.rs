@@ -1,5 +1,6 @@
 //! Account pages: register, sign in, sign out, profile, first-administrator setup.
 
+use crate::accounts::model::UserId;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -120,7 +121,7 @@ fn safe_next(next: &str) -> Option<&str> {
     local.then_some(next)
 }
 
-fn signed_in_response(state: &AppState, user_id: i64, token_version: i32, to: &str) -> AppResult<HttpResponse> {
+fn signed_in_response(state: &AppState, user_id: UserId, token_version: i32, to: &str) -> AppResult<HttpResponse> {
     let issued = session::issue(&state.config.secret, user_id, token_version)?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
@@ -196,7 +197,7 @@ async fn login(
         errors.add("email", "accounts.login_failed");
         return login_form_page(&state, &ctx, &form, Some(&errors));
     };
-    tracing::info!(user_id = user.id, "signed in");
+    tracing::info!(user_id = %user.id, "signed in");
     signed_in_response(
         &state,
         user.id,
@@ -285,7 +286,7 @@ async fn register(
         .await?;
     match outcome {
         Ok((id, locale)) => {
-            tracing::info!(user_id = id, "registered");
+            tracing::info!(user_id = %id, "registered");
             let mut response = signed_in_response(&state, id, 0, "/profile?welcome=1")?;
             response
                 .add_cookie(&context::lang_cookie(&state, locale))
@@ -389,7 +390,7 @@ async fn change_password(
             let version = state
                 .db(move |conn| store::set_password(conn, user_id, &new_hash))
                 .await?;
-            tracing::info!(user_id, "password changed; other sessions revoked");
+            tracing::info!(user_id = %user_id, "password changed; other sessions revoked");
             signed_in_response(&state, user_id, version, "/profile?saved=password")
         }
         Err(FormError::Fields(errors)) => {
@@ -488,7 +489,7 @@ async fn setup(
         .await?;
     match outcome {
         Ok(id) => {
-            tracing::info!(user_id = id, "first administrator created");
+            tracing::info!(user_id = %id, "first administrator created");
             signed_in_response(&state, id, 0, "/admin")
         }
         Err(FormError::Fields(errors)) => setup_form_page(&state, &ctx, &input, Some(&errors)),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{LearnerAttendance, SessionInput};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
+use crate::accounts::model::UserId;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::web::path_id;
@@ -26,7 +27,7 @@ struct DayJson {
     held_on: NaiveDate,
     topic: String,
     /// Learners recorded present.
-    present: Vec<i64>,
+    present: Vec<UserId>,
 }
 
 #[derive(Serialize)]
@@ -90,7 +91,7 @@ async fn add_day(
 
 #[derive(Deserialize)]
 struct PresentBody {
-    present: Vec<i64>,
+    present: Vec<UserId>,
 }
 
 /// `PUT /api/v1/runs/<id>/attendance/days/<day>` `{"present":[user ids]}`: the whole

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod web;
 
+use crate::accounts::model::UserId;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -31,7 +32,7 @@ pub struct Session {
     pub run_id: i64,
     pub held_on: NaiveDate,
     pub topic: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
 }
 
@@ -155,7 +156,7 @@ pub fn delete_session(
 /// A learner on a day's register.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegisterLine {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub present: bool,
@@ -164,18 +165,18 @@ pub struct RegisterLine {
 /// The register of a day: every learner admitted to the run, ticked when recorded
 /// present.
 pub fn register(conn: &mut DbConnection, run: &RunRow, session: &Session) -> Result<Vec<RegisterLine>, AppError> {
-    let present: Vec<i64> = attendance::table
+    let present: Vec<UserId> = attendance::table
         .filter(attendance::session_id.eq(session.id))
         .filter(attendance::present.eq(true))
         .select(attendance::user_id)
         .load(conn)?;
     Ok(enrolment::admitted_learners(conn, run.id)?
         .into_iter()
-        .map(|(user_id, name, email)| RegisterLine {
-            present: present.contains(&user_id),
-            user_id,
-            name,
-            email,
+        .map(|learner| RegisterLine {
+            present: present.contains(&learner.user_id),
+            user_id: learner.user_id,
+            name: learner.name,
+            email: learner.email,
         })
         .collect())
 }
@@ -190,21 +191,21 @@ pub fn record(
     recorder: &User,
     run: &RunRow,
     session: &Session,
-    present: &[i64],
+    present: &[UserId],
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     db::write_transaction(conn, |conn| {
         // Two trainers saving the same day at once would otherwise both insert it.
         enrolment::lock_run(conn, run.id)?;
         let learners = enrolment::admitted_learners(conn, run.id)?;
-        let ids: Vec<i64> = learners.iter().map(|(id, ..)| *id).collect();
+        let ids: Vec<UserId> = learners.iter().map(|learner| learner.user_id).collect();
         diesel::delete(
             attendance::table
                 .filter(attendance::session_id.eq(session.id))
                 .filter(attendance::user_id.eq_any(&ids)),
         )
         .execute(conn)?;
-        for (user_id, ..) in &learners {
+        for user_id in &ids {
             diesel::insert_into(attendance::table)
                 .values((
                     attendance::session_id.eq(session.id),
@@ -236,7 +237,7 @@ impl Tally {
     }
 }
 
-pub fn tally(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<Tally, AppError> {
+pub fn tally(conn: &mut DbConnection, run_id: i64, user_id: UserId) -> Result<Tally, AppError> {
     let held: i64 = run_sessions::table
         .filter(run_sessions::run_id.eq(run_id))
         .count()
@@ -252,8 +253,8 @@ pub fn tally(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<Tally
 }
 
 /// Days attended per learner of a run.
-pub fn attended_by_learner(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i64, i64>, AppError> {
-    let rows: Vec<(i64, i64)> = attendance::table
+pub fn attended_by_learner(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<UserId, i64>, AppError> {
+    let rows: Vec<(UserId, i64)> = attendance::table
         .inner_join(run_sessions::table)
         .filter(run_sessions::run_id.eq(run_id))
         .filter(attendance::present.eq(true))
@@ -266,7 +267,7 @@ pub fn attended_by_learner(conn: &mut DbConnection, run_id: i64) -> Result<BTree
 /// A learner's attendance in a run, as the register pages and the API show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LearnerAttendance {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub attended: i64,
@@ -284,15 +285,15 @@ pub fn learners_attendance(
     let attended = attended_by_learner(conn, run.id)?;
     Ok(enrolment::admitted_learners(conn, run.id)?
         .into_iter()
-        .map(|(user_id, name, email)| {
+        .map(|learner| {
             let tally = Tally {
-                attended: attended.get(&user_id).copied().unwrap_or(0),
+                attended: attended.get(&learner.user_id).copied().unwrap_or(0),
                 held,
             };
             LearnerAttendance {
-                user_id,
-                name,
-                email,
+                user_id: learner.user_id,
+                name: learner.name,
+                email: learner.email,
                 attended: tally.attended,
                 held,
                 meets: run.min_attendance.map(|required| tally.meets(required)),
@@ -302,15 +303,15 @@ pub fn learners_attendance(
 }
 
 /// The learners recorded present on each day of a run.
-pub fn present_on_days(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i64, Vec<i64>>, AppError> {
-    let rows: Vec<(i64, i64)> = attendance::table
+pub fn present_on_days(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i64, Vec<UserId>>, AppError> {
+    let rows: Vec<(i64, UserId)> = attendance::table
         .inner_join(run_sessions::table)
         .filter(run_sessions::run_id.eq(run_id))
         .filter(attendance::present.eq(true))
         .order((attendance::session_id, attendance::user_id))
         .select((attendance::session_id, attendance::user_id))
         .load(conn)?;
-    let mut days: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    let mut days: BTreeMap<i64, Vec<UserId>> = BTreeMap::new();
     for (session_id, user_id) in rows {
         days.entry(session_id).or_default().push(user_id);
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{RegisterLine, Session, SessionInput};
 use crate::accounts::guard::SignedIn;
+use crate::accounts::model::UserId;
 use crate::enrolment;
 use crate::enrolment::web::{run_view, RunView};
 use crate::error::{AppError, AppResult};
@@ -177,7 +178,7 @@ async fn day_page(
 }
 
 /// The ticked learners of a register form; anything but a number is a bad request.
-fn present_ids(pairs: &[(String, String)]) -> AppResult<Vec<i64>> {
+fn present_ids(pairs: &[(String, String)]) -> AppResult<Vec<UserId>> {
     pairs
         .iter()
         .filter(|(name, _)| name == "present")

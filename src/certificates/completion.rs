@@ -4,6 +4,7 @@
 //! it, every module must be complete and every quiz passed (pre-tests excepted). A run
 //! may also require a share of its in-person days attended (`min_attendance`).
 
+use crate::accounts::model::UserId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -61,7 +62,12 @@ fn rule_of(settings: &str) -> CompletionRule {
 }
 
 /// The best score of a user's passed, submitted, non-preview attempts at a quiz.
-fn best_passed(conn: &mut DbConnection, user_id: i64, course_id: &str, quiz_id: &str) -> Result<Option<f64>, AppError> {
+fn best_passed(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    quiz_id: &str,
+) -> Result<Option<f64>, AppError> {
     let scores: Vec<Option<f64>> = quiz_attempts::table
         .filter(quiz_attempts::user_id.eq(user_id))
         .filter(quiz_attempts::course_id.eq(course_id))
@@ -77,7 +83,7 @@ fn best_passed(conn: &mut DbConnection, user_id: i64, course_id: &str, quiz_id: 
 /// Computes the learner's completion of a course from its rule.
 pub fn evaluate(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
     locale: Locale,
 ) -> Result<Completion, AppError> {
@@ -158,7 +164,7 @@ pub fn evaluate(
 /// The attendance the learner's run still requires of them, if it requires any.
 fn missing_attendance(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
     locale: Locale,
 ) -> Result<Option<Missing>, AppError> {

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod pdf;
 pub mod web;
 
+use crate::accounts::model::UserId;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use rand::RngCore;
@@ -27,7 +28,7 @@ use crate::mail::{self, Email, MailSettings};
 #[diesel(table_name = certificates)]
 pub struct Certificate {
     pub code: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub course_id: String,
     pub run_id: Option<i64>,
     pub holder_name: String,
@@ -85,7 +86,7 @@ fn new_code() -> String {
 
 /// Re-evaluates a learner's completion after one of its inputs changed; records a new
 /// completion, marks the run's enrolment completed and issues the certificate, once.
-pub fn refresh(conn: &mut DbConnection, user_id: i64, course_id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+pub fn refresh(conn: &mut DbConnection, user_id: UserId, course_id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let Some(user) = user_store::find(conn, user_id)? else {
         return Ok(());
     };
@@ -128,7 +129,8 @@ pub fn refresh(conn: &mut DbConnection, user_id: i64, course_id: &str, now: Naiv
 /// Works out again the completion of every learner admitted to a run, after a change
 /// to the run (its attendance requirement, its days, its end) that may decide it.
 pub fn refresh_run(conn: &mut DbConnection, run: &enrolment::RunRow, now: NaiveDateTime) -> Result<(), AppError> {
-    for (user_id, ..) in enrolment::admitted_learners(conn, run.id)? {
+    for learner in enrolment::admitted_learners(conn, run.id)? {
+        let user_id = learner.user_id;
         refresh(conn, user_id, &run.course_id, now)?;
     }
     Ok(())
@@ -192,7 +194,7 @@ pub fn find(conn: &mut DbConnection, code: &str) -> Result<Option<Certificate>, 
         .optional()?)
 }
 
-pub fn of_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<Certificate>, AppError> {
+pub fn of_user(conn: &mut DbConnection, user_id: UserId) -> Result<Vec<Certificate>, AppError> {
     Ok(certificates::table
         .filter(certificates::user_id.eq(user_id))
         .order(certificates::issued_at.desc())

@@ -2,6 +2,7 @@
 //! attachments, law entries and progress. Every query a page runs is by primary key or
 //! by an index (`courses_active`, `course_modules_order`, `module_progress` keys).
 
+use crate::accounts::model::UserId;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
@@ -110,7 +111,7 @@ pub struct LawRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = module_progress)]
 pub struct ProgressRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub course_id: String,
     pub module_id: String,
     pub started_at: NaiveDateTime,
@@ -230,7 +231,7 @@ pub fn law_for_concepts(conn: &mut DbConnection, concepts: &[String]) -> Result<
 
 pub fn progress_in_course(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
 ) -> Result<Vec<ProgressRow>, AppError> {
     Ok(module_progress::table
@@ -241,7 +242,7 @@ pub fn progress_in_course(
 }
 
 /// The courses in which a user has opened at least one module.
-pub fn courses_started_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<String>, AppError> {
+pub fn courses_started_by(conn: &mut DbConnection, user_id: UserId) -> Result<Vec<String>, AppError> {
     let mut ids: Vec<String> = module_progress::table
         .filter(module_progress::user_id.eq(user_id))
         .select(module_progress::course_id)
@@ -256,7 +257,7 @@ pub fn courses_started_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<S
 /// reading does not write on every page.
 pub fn record_start(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
     module_id: &str,
     now: NaiveDateTime,
@@ -299,7 +300,7 @@ pub fn record_start(
 /// Returns the completion time.
 pub fn mark_complete(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
     module_id: &str,
     now: NaiveDateTime,

@@ -9,7 +9,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::RunRow;
-use crate::accounts::model::{Category, Country, Gender, Role, User};
+use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::service::{AdminCreatedUser, CreateUserError};
 use crate::accounts::{password, service, store, tokens};
 use crate::db::{self, DbConnection};
@@ -305,7 +305,7 @@ pub fn apply(
     })
 }
 
-fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Locale) -> Result<i64, AppError> {
+fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Locale) -> Result<UserId, AppError> {
     // An unusable random password until the invitation is accepted.
     let placeholder = password::generate() + &password::generate();
     let new = AdminCreatedUser {

@@ -8,6 +8,8 @@ pub mod api;
 pub mod bulk;
 pub mod web;
 
+use crate::accounts::model::UserId;
+use crate::institutions::InstitutionId;
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -56,7 +58,7 @@ impl Status {
 pub struct RunRow {
     pub id: i64,
     pub course_id: String,
-    pub institution_id: i64,
+    pub institution_id: InstitutionId,
     pub language: String,
     pub country: String,
     pub starts_on: NaiveDate,
@@ -68,7 +70,7 @@ pub struct RunRow {
     pub enrolment_key: Option<String>,
     pub phase: String,
     pub categories: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub reminder_sent_at: Option<NaiveDateTime>,
@@ -99,7 +101,7 @@ impl RunRow {
 pub struct RunJson {
     pub id: i64,
     pub course_id: String,
-    pub institution_id: i64,
+    pub institution_id: InstitutionId,
     pub language: String,
     pub country: String,
     pub starts_on: NaiveDate,
@@ -118,7 +120,7 @@ pub struct RunJson {
 pub struct EnrolmentRow {
     pub id: i64,
     pub run_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub status: String,
     #[serde(skip)]
     pub created_at: NaiveDateTime,
@@ -158,7 +160,7 @@ pub struct RunInput {
 #[derive(Debug, Clone)]
 pub struct RunFields {
     pub course_id: String,
-    pub institution_id: i64,
+    pub institution_id: InstitutionId,
     pub language: Locale,
     pub country: Country,
     pub starts_on: NaiveDate,
@@ -191,7 +193,7 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> Result<Result<Run
     if crate::courses::store::find_active_course(conn, &course_id)?.is_none() {
         errors.add("course_id", "runs.course_invalid");
     }
-    let institution_id = input.institution_id.trim().parse::<i64>().ok();
+    let institution_id = input.institution_id.trim().parse::<InstitutionId>().ok();
     if institution_id.is_none() {
         errors.add("institution_id", "accounts.institution_invalid");
     }
@@ -319,7 +321,7 @@ fn check_min_attendance(errors: &mut FieldErrors, raw: &str, mode: Option<Mode>)
 
 /// Whether `user` may manage runs of `institution_id`: administrators any,
 /// coordinators their own institution's.
-pub fn manages(user: &User, institution_id: i64) -> bool {
+pub fn manages(user: &User, institution_id: InstitutionId) -> bool {
     user.role == Role::Admin || (user.role == Role::Coordinator && user.institution_id == Some(institution_id))
 }
 
@@ -328,7 +330,7 @@ pub fn manages(user: &User, institution_id: i64) -> bool {
 #[diesel(table_name = course_runs, treat_none_as_null = true)]
 struct RunValues<'a> {
     course_id: &'a str,
-    institution_id: i64,
+    institution_id: InstitutionId,
     language: &'a str,
     country: &'a str,
     starts_on: NaiveDate,
@@ -492,7 +494,7 @@ pub fn visible_runs(conn: &mut DbConnection, user: &User, today: NaiveDate) -> R
             .select(RunRow::as_select())
             .load(conn)?,
         Role::Coordinator => course_runs::table
-            .filter(course_runs::institution_id.eq(user.institution_id.unwrap_or(-1)))
+            .filter(course_runs::institution_id.nullable().eq(user.institution_id))
             .order(course_runs::starts_on.desc())
             .select(RunRow::as_select())
             .load(conn)?,
@@ -540,7 +542,7 @@ fn record(
     enrolment_id: i64,
     from: Option<Status>,
     to: Status,
-    actor: Option<i64>,
+    actor: Option<UserId>,
     reason: Option<&str>,
 ) -> Result<(), AppError> {
     diesel::insert_into(enrolment_events::table)
@@ -560,7 +562,7 @@ fn set_status(
     conn: &mut DbConnection,
     enrolment: &EnrolmentRow,
     to: Status,
-    actor: Option<i64>,
+    actor: Option<UserId>,
     reason: Option<&str>,
 ) -> Result<EnrolmentRow, AppError> {
     let now = Utc::now().naive_utc();
@@ -584,7 +586,7 @@ fn notify(
     conn: &mut DbConnection,
     mail: &MailSettings,
     run: &RunRow,
-    user_id: i64,
+    user_id: UserId,
     kind: mail::Kind,
     reason: Option<&str>,
 ) -> Result<(), AppError> {
@@ -639,7 +641,7 @@ fn place_status(conn: &mut DbConnection, run: &RunRow) -> Result<Status, AppErro
     })
 }
 
-fn existing(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<Option<EnrolmentRow>, AppError> {
+fn existing(conn: &mut DbConnection, run_id: i64, user_id: UserId) -> Result<Option<EnrolmentRow>, AppError> {
     Ok(enrolments::table
         .filter(enrolments::run_id.eq(run_id))
         .filter(enrolments::user_id.eq(user_id))
@@ -653,9 +655,9 @@ fn existing(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<Option
 fn put(
     conn: &mut DbConnection,
     run: &RunRow,
-    user_id: i64,
+    user_id: UserId,
     status: Status,
-    actor: i64,
+    actor: UserId,
     reason: Option<&str>,
 ) -> Result<EnrolmentRow, AppError> {
     match existing(conn, run.id, user_id)? {
@@ -843,7 +845,7 @@ pub fn enrol_by_manager(
     mail: &MailSettings,
     manager: &User,
     run: &RunRow,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<EnrolmentRow, AppError> {
     lock_run(conn, run.id)?;
     if let Some(current) = existing(conn, run.id, user_id)? {
@@ -868,7 +870,11 @@ pub fn enrol_by_manager(
 
 /// The learner's latest run of a course to which they are admitted, if any: the run
 /// their certificate names and their quiz attempts count towards in reports.
-pub fn latest_admitted_run(conn: &mut DbConnection, user_id: i64, course_id: &str) -> Result<Option<RunRow>, AppError> {
+pub fn latest_admitted_run(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+) -> Result<Option<RunRow>, AppError> {
     Ok(course_runs::table
         .inner_join(enrolments::table.on(enrolments::run_id.eq(course_runs::id)))
         .filter(enrolments::user_id.eq(user_id))
@@ -884,7 +890,7 @@ pub fn latest_admitted_run(conn: &mut DbConnection, user_id: i64, course_id: &st
 /// read it to tell active learners from stalled ones.
 pub fn record_activity(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
@@ -902,7 +908,7 @@ pub fn record_activity(
 }
 
 /// Marks a learner's enrolment in a run completed, when they complete its course.
-pub fn mark_completed(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Result<(), AppError> {
+pub fn mark_completed(conn: &mut DbConnection, run_id: i64, user_id: UserId) -> Result<(), AppError> {
     if let Some(current) = existing(conn, run_id, user_id)? {
         if current.status() == Status::Enrolled {
             set_status(conn, &current, Status::Completed, None, Some("course completed"))?;
@@ -911,7 +917,7 @@ pub fn mark_completed(conn: &mut DbConnection, run_id: i64, user_id: i64) -> Res
     Ok(())
 }
 
-pub fn enrolments_of_user(conn: &mut DbConnection, user_id: i64) -> Result<Vec<EnrolmentRow>, AppError> {
+pub fn enrolments_of_user(conn: &mut DbConnection, user_id: UserId) -> Result<Vec<EnrolmentRow>, AppError> {
     Ok(enrolments::table
         .filter(enrolments::user_id.eq(user_id))
         .order(enrolments::id.desc())
@@ -936,7 +942,7 @@ pub fn enrolments_of_run(
 /// the course.
 pub fn run_country_for(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
 ) -> Result<Option<&'static str>, AppError> {
     let runs: Vec<RunRow> = course_runs::table
@@ -991,7 +997,7 @@ pub fn queue_start_reminders(
     let mut queued = 0;
     for run in runs {
         db::write_transaction(conn, |conn| -> Result<(), AppError> {
-            let learners: Vec<i64> = enrolments::table
+            let learners: Vec<UserId> = enrolments::table
                 .filter(enrolments::run_id.eq(run.id))
                 .filter(enrolments::status.eq(Status::Enrolled.code()))
                 .select(enrolments::user_id)
@@ -1027,29 +1033,25 @@ pub fn queue_start_reminders(
     Ok(queued)
 }
 
-/// A trainer of a run, as the run's pages list them.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunTrainer {
-    pub user_id: i64,
+/// A person on a run by name: a trainer of the run, or a learner admitted to it.
+#[derive(Debug, Clone, Serialize, Queryable)]
+pub struct Person {
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
 }
 
-pub fn trainers_of(conn: &mut DbConnection, run_id: i64) -> Result<Vec<RunTrainer>, AppError> {
-    let rows: Vec<(i64, String, String)> = run_trainers::table
+pub fn trainers_of(conn: &mut DbConnection, run_id: i64) -> Result<Vec<Person>, AppError> {
+    Ok(run_trainers::table
         .inner_join(users::table.on(users::id.eq(run_trainers::user_id)))
         .filter(run_trainers::run_id.eq(run_id))
         .order(users::name.asc())
         .select((users::id, users::name, users::email))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(user_id, name, email)| RunTrainer { user_id, name, email })
-        .collect())
+        .load(conn)?)
 }
 
 /// Whether `user_id` is one of the run's trainers.
-pub fn teaches(conn: &mut DbConnection, user_id: i64, run_id: i64) -> Result<bool, AppError> {
+pub fn teaches(conn: &mut DbConnection, user_id: UserId, run_id: i64) -> Result<bool, AppError> {
     Ok(run_trainers::table
         .find((run_id, user_id))
         .count()
@@ -1058,7 +1060,7 @@ pub fn teaches(conn: &mut DbConnection, user_id: i64, run_id: i64) -> Result<boo
 }
 
 /// The runs a trainer teaches, the latest first.
-pub fn runs_taught_by(conn: &mut DbConnection, user_id: i64) -> Result<Vec<RunRow>, AppError> {
+pub fn runs_taught_by(conn: &mut DbConnection, user_id: UserId) -> Result<Vec<RunRow>, AppError> {
     Ok(course_runs::table
         .inner_join(run_trainers::table.on(run_trainers::run_id.eq(course_runs::id)))
         .filter(run_trainers::user_id.eq(user_id))
@@ -1099,7 +1101,12 @@ pub fn assign_trainer(
 }
 
 /// Takes a trainer off a run; the attendance they recorded stays.
-pub fn remove_trainer(conn: &mut DbConnection, manager: &User, run_id: i64, trainer_id: i64) -> Result<(), AppError> {
+pub fn remove_trainer(
+    conn: &mut DbConnection,
+    manager: &User,
+    run_id: i64,
+    trainer_id: UserId,
+) -> Result<(), AppError> {
     let run = find_run_for_manager(conn, manager, run_id)?;
     let removed = diesel::delete(run_trainers::table.find((run.id, trainer_id))).execute(conn)?;
     if removed == 0 {
@@ -1109,7 +1116,7 @@ pub fn remove_trainer(conn: &mut DbConnection, manager: &User, run_id: i64, trai
 }
 
 /// Learners admitted to a run, by name: the people its trainers keep a register of.
-pub fn admitted_learners(conn: &mut DbConnection, run_id: i64) -> Result<Vec<(i64, String, String)>, AppError> {
+pub fn admitted_learners(conn: &mut DbConnection, run_id: i64) -> Result<Vec<Person>, AppError> {
     Ok(enrolments::table
         .inner_join(users::table)
         .filter(enrolments::run_id.eq(run_id))

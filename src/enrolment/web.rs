@@ -1,6 +1,7 @@
 //! Course run pages: learners find runs and enrol; coordinators create runs, decide
 //! requests and enrol groups from a CSV file.
 
+use crate::accounts::model::UserId;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -205,7 +206,7 @@ async fn run_page(
 }
 
 /// "You attended 3 of 5 in-person days", for a learner of a run that keeps a register.
-fn own_attendance(conn: &mut DbConnection, run: &RunRow, user_id: i64, locale: Locale) -> AppResult<Option<String>> {
+fn own_attendance(conn: &mut DbConnection, run: &RunRow, user_id: UserId, locale: Locale) -> AppResult<Option<String>> {
     let tally = crate::attendance::tally(conn, run.id, user_id)?;
     if tally.held == 0 && run.min_attendance.is_none() {
         return Ok(None);
@@ -259,7 +260,7 @@ async fn withdraw(
     CsrfForm(form): CsrfForm<WithdrawForm>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let run_id = path_id(&path)?;
+    let run_id: i64 = path_id(&path)?;
     let enrolment_id = path_id(&form.enrolment_id)?;
     let mail = state.mail.clone();
     state

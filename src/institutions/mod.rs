@@ -14,12 +14,17 @@ use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::validation::{self, FieldErrors};
 
+crate::id_type!(
+    /// A training institution's id.
+    InstitutionId
+);
+
 pub const NAME_MAX_CHARS: usize = 200;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = institutions)]
 pub struct InstitutionRow {
-    pub id: i64,
+    pub id: InstitutionId,
     pub name: String,
     pub country: String,
     pub created_at: NaiveDateTime,
@@ -27,7 +32,7 @@ pub struct InstitutionRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Institution {
-    pub id: i64,
+    pub id: InstitutionId,
     pub name: String,
     pub country: Country,
 }
@@ -74,7 +79,7 @@ pub enum CreateInstitutionError {
     Database(#[from] diesel::result::Error),
 }
 
-pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> Result<i64, CreateInstitutionError> {
+pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> Result<InstitutionId, CreateInstitutionError> {
     diesel::insert_into(institutions::table)
         .values((
             institutions::name.eq(&new.name),
@@ -102,7 +107,7 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<Institution>, AppError> {
         .collect()
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<Institution>, AppError> {
+pub fn find(conn: &mut DbConnection, id: InstitutionId) -> Result<Option<Institution>, AppError> {
     institutions::table
         .find(id)
         .select(InstitutionRow::as_select())

@@ -9,6 +9,7 @@ use crate::accounts::guard::Admin;
 use crate::accounts::model::Country;
 use crate::error::AppResult;
 use crate::i18n;
+use crate::institutions::InstitutionId;
 use crate::institutions::{self, CreateInstitutionError, NewInstitution};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
@@ -30,7 +31,7 @@ pub struct InstitutionForm {
 
 #[derive(Serialize)]
 struct Row {
-    id: i64,
+    id: InstitutionId,
     name: String,
     country: String,
 }

@@ -1,6 +1,7 @@
 //! Attempts: started with a snapshot of the drawn questions, every response saved as
 //! it is given, the time limit enforced on the server, graded exactly once.
 
+use crate::accounts::model::UserId;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDateTime};
@@ -194,7 +195,7 @@ pub struct AttemptSettings {
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub course_id: String,
     pub quiz_id: String,
     pub language: Locale,
@@ -214,7 +215,7 @@ pub struct Attempt {
 #[diesel(table_name = quiz_attempts)]
 struct AttemptRecord {
     id: i64,
-    user_id: i64,
+    user_id: UserId,
     course_id: String,
     quiz_id: String,
     language: String,
@@ -265,7 +266,7 @@ fn attempt_from(row: AttemptRecord) -> Result<Attempt, AppError> {
 }
 
 /// The user's attempt; another user's attempt is `NotFound`, as if it did not exist.
-pub fn find_attempt(conn: &mut DbConnection, user_id: i64, attempt_id: i64) -> Result<Attempt, AppError> {
+pub fn find_attempt(conn: &mut DbConnection, user_id: UserId, attempt_id: i64) -> Result<Attempt, AppError> {
     let row: AttemptRecord = quiz_attempts::table
         .find(attempt_id)
         .filter(quiz_attempts::user_id.eq(user_id))
@@ -289,7 +290,7 @@ pub fn find_attempt_any(conn: &mut DbConnection, attempt_id: i64) -> Result<Atte
 
 pub fn attempts_of(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     course_id: &str,
     quiz_id: &str,
 ) -> Result<Vec<Attempt>, AppError> {
@@ -369,16 +370,16 @@ fn draw(questions: Vec<Question>, settings: &QuizToml) -> Vec<DrawnQuestion> {
         .collect()
 }
 
-fn lock_user_on_postgres(conn: &mut DbConnection, user_id: i64) -> Result<(), AppError> {
+fn lock_user_on_postgres(conn: &mut DbConnection, user_id: UserId) -> Result<(), AppError> {
     if matches!(conn, DbConnection::Postgresql(_)) {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(START_LOCK_BASE ^ user_id)
+            .bind::<diesel::sql_types::BigInt, _>(START_LOCK_BASE ^ user_id.get())
             .execute(conn)?;
     }
     Ok(())
 }
 
-fn counted_attempts(conn: &mut DbConnection, user_id: i64, quiz: &Quiz) -> Result<i64, AppError> {
+fn counted_attempts(conn: &mut DbConnection, user_id: UserId, quiz: &Quiz) -> Result<i64, AppError> {
     Ok(quiz_attempts::table
         .filter(quiz_attempts::user_id.eq(user_id))
         .filter(quiz_attempts::course_id.eq(&quiz.course_id))
@@ -477,7 +478,7 @@ pub fn responses(conn: &mut DbConnection, attempt_id: i64) -> Result<BTreeMap<St
 /// expired attempt is then submitted with what it has).
 pub fn save_response(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     attempt_id: i64,
     question_id: &str,
     response: &Response,
@@ -532,7 +533,7 @@ pub fn save_response(
 /// Removes an answer the learner has emptied, while the attempt is open.
 pub fn clear_response(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     attempt_id: i64,
     question_id: &str,
 ) -> Result<(), AppError> {
@@ -638,7 +639,7 @@ fn store_totals(conn: &mut DbConnection, attempt: &Attempt, now: NaiveDateTime) 
 /// time, get the stored result of the first.
 pub fn submit(
     conn: &mut DbConnection,
-    user_id: i64,
+    user_id: UserId,
     attempt_id: i64,
     now: NaiveDateTime,
 ) -> Result<AttemptResult, AppError> {
@@ -764,12 +765,12 @@ pub struct PendingEssay {
     pub question_id: String,
     pub course_id: String,
     pub quiz_id: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub submitted_at: NaiveDateTime,
 }
 
 pub fn pending_essays(conn: &mut DbConnection) -> Result<Vec<PendingEssay>, AppError> {
-    let rows: Vec<(i64, String, String, String, i64, Option<NaiveDateTime>)> = attempt_responses::table
+    let rows: Vec<(i64, String, String, String, UserId, Option<NaiveDateTime>)> = attempt_responses::table
         .inner_join(quiz_attempts::table)
         .filter(attempt_responses::pending_manual.eq(true))
         .filter(quiz_attempts::submitted_at.is_not_null())

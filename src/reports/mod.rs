@@ -7,6 +7,7 @@
 
 pub mod web;
 
+use crate::accounts::model::UserId;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -97,7 +98,7 @@ pub fn runs_in_scope(conn: &mut DbConnection, user: &User) -> Result<Vec<RunRow>
     Ok(match user.role {
         Role::Admin | Role::Observer => query.load(conn)?,
         Role::Coordinator => query
-            .filter(course_runs::institution_id.eq(user.institution_id.unwrap_or(-1)))
+            .filter(course_runs::institution_id.nullable().eq(user.institution_id))
             .load(conn)?,
         Role::Learner | Role::Trainer => Vec::new(),
     })
@@ -375,7 +376,7 @@ fn new_group(country: String, category: String, phase: String) -> GroupFigures {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StalledLearner {
     pub run_id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub last_activity: Option<NaiveDateTime>,
@@ -402,7 +403,7 @@ pub fn stalled_learners(
             )
     };
     let total: i64 = stalled().count().get_result(conn)?;
-    let rows: Vec<(i64, i64, String, String, Option<NaiveDateTime>)> = stalled()
+    let rows: Vec<(i64, UserId, String, String, Option<NaiveDateTime>)> = stalled()
         .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
         .order((
             enrolments::last_activity_at.is_not_null(),

@@ -15,7 +15,7 @@ use crate::db::{DbConnection, DbPool};
 use crate::enrolment::RunRow;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, label, Locale};
-use crate::institutions;
+use crate::institutions::{self, InstitutionId};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::export::{self, export_failed};
@@ -99,7 +99,7 @@ fn build_report(pool: &DbPool, user: &User, days: u16, locale: Locale, limit: Op
     let conn = &mut pool.get()?;
     // Many runs share a course and an institution: look each up once.
     let mut courses: BTreeMap<String, String> = BTreeMap::new();
-    let mut institutions: BTreeMap<i64, String> = BTreeMap::new();
+    let mut institutions: BTreeMap<InstitutionId, String> = BTreeMap::new();
     let mut titles = Vec::with_capacity(runs.len());
     for (run, _) in &runs {
         if !courses.contains_key(&run.course_id) {
@@ -138,7 +138,7 @@ fn build_report(pool: &DbPool, user: &User, days: u16, locale: Locale, limit: Op
     })
 }
 
-fn institution_name(conn: &mut DbConnection, id: i64) -> AppResult<String> {
+fn institution_name(conn: &mut DbConnection, id: InstitutionId) -> AppResult<String> {
     Ok(institutions::find(conn, id)?.map(|i| i.name).unwrap_or_default())
 }
 

@@ -97,7 +97,7 @@ impl AppState {
 }
 
 /// The numeric id in a path segment; anything else names nothing, so it is a 404.
-pub fn path_id(raw: &str) -> AppResult<i64> {
+pub fn path_id<Id: std::str::FromStr>(raw: &str) -> AppResult<Id> {
     raw.parse().map_err(|_| crate::error::AppError::NotFound)
 }
 

@@ -29,6 +29,7 @@ use bilim::accounts::service::{self, AdminCreatedUser};
 use bilim::config::{Config, Secret};
 use bilim::db::{self, Backend, DatabaseUrl, DbPool};
 use bilim::i18n::Locale;
+use bilim::institutions::InstitutionId;
 use bilim::web::AppState;
 use diesel::{Connection, RunQueryDsl};
 
@@ -329,12 +330,18 @@ impl TestApp {
     }
 
     /// Creates an account directly in the database, as `bilim user create` does.
-    pub fn create_user(&self, email: &str, role: Role, institution_id: Option<i64>) -> i64 {
+    pub fn create_user(&self, email: &str, role: Role, institution_id: Option<InstitutionId>) -> i64 {
         self.create_user_speaking(email, role, institution_id, Locale::Ru)
     }
 
     /// Creates an account whose interface language is `locale`.
-    pub fn create_user_speaking(&self, email: &str, role: Role, institution_id: Option<i64>, locale: Locale) -> i64 {
+    pub fn create_user_speaking(
+        &self,
+        email: &str,
+        role: Role,
+        institution_id: Option<InstitutionId>,
+        locale: Locale,
+    ) -> i64 {
         let mut conn = self.state.pool.get().unwrap();
         service::create_user(
             &mut conn,
@@ -353,9 +360,10 @@ impl TestApp {
             PASSWORD,
         )
         .unwrap()
+        .get()
     }
 
-    pub fn create_institution(&self, name: &str, country: Country) -> i64 {
+    pub fn create_institution(&self, name: &str, country: Country) -> InstitutionId {
         let mut conn = self.state.pool.get().unwrap();
         bilim::institutions::create(
             &mut conn,
@@ -434,6 +442,7 @@ impl TestApp {
                 PASSWORD,
             )
             .unwrap()
+            .get()
         };
         self.sign_out_locally();
         self.sign_in(email, PASSWORD).await;
