@@ -3,7 +3,8 @@
 //! cookie jar like a browser's.
 //!
 //! Every database test runs on SQLite; when `LMS_TEST_POSTGRES_URL` is set it also
-//! runs on PostgreSQL, each test in a database of its own.
+//! runs on PostgreSQL, each test in a database of its own. Without the variable the
+//! PostgreSQL halves are reported as ignored (see [`on_both_backends!`]).
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -94,11 +95,15 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
-/// A fresh PostgreSQL database, or `None` when `LMS_TEST_POSTGRES_URL` is unset.
-/// When it is set and the server cannot be reached, the test fails: CI must not
-/// silently skip PostgreSQL.
-pub fn fresh_postgres() -> Option<(String, PgDatabase)> {
-    let base = std::env::var("LMS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+/// A fresh PostgreSQL database. The test fails when `LMS_TEST_POSTGRES_URL` is unset
+/// or the server cannot be reached: CI must not silently skip PostgreSQL. Tests that
+/// call this are marked `#[cfg_attr(not(postgres_tests), ignore = …)]` so that a run
+/// without the variable reports them as ignored.
+pub fn fresh_postgres() -> (String, PgDatabase) {
+    let base = std::env::var("LMS_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("LMS_TEST_POSTGRES_URL is not set: run PostgreSQL tests with it set");
     let admin_url = with_database(&base, "postgres");
     let mut conn = diesel::PgConnection::establish(&admin_url)
         .unwrap_or_else(|e| panic!("LMS_TEST_POSTGRES_URL is set but PostgreSQL cannot be reached: {e}"));
@@ -106,7 +111,7 @@ pub fn fresh_postgres() -> Option<(String, PgDatabase)> {
     diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
         .execute(&mut conn)
         .expect("create test database");
-    Some((with_database(&base, &name), PgDatabase { admin_url, name }))
+    (with_database(&base, &name), PgDatabase { admin_url, name })
 }
 
 pub struct TestResponse {
@@ -185,10 +190,10 @@ impl TestApp {
         Self::start(data_dir, url, None).await
     }
 
-    pub async fn postgres() -> Option<TestApp> {
-        let (url, database) = fresh_postgres()?;
+    pub async fn postgres() -> TestApp {
+        let (url, database) = fresh_postgres();
         let data_dir = tempfile::tempdir().expect("temp dir");
-        Some(Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await)
+        Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await
     }
 
     async fn start(data_dir: tempfile::TempDir, url: DatabaseUrl, postgres: Option<PgDatabase>) -> TestApp {
@@ -458,33 +463,30 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Writes each test once per backend: `mod name { on_sqlite, on_postgres }`.
+/// Runs each named test once per backend: `mod name { on_sqlite, on_postgres }`.
+///
+/// A test is a plain top-level `async fn name(mut app: TestApp) { … }`; list the
+/// tests after them with `on_both_backends!(name_a, name_b);`. The PostgreSQL half
+/// is ignored unless the tests were built with `LMS_TEST_POSTGRES_URL` set (build.rs
+/// turns it into the `postgres_tests` cfg); when it is set and the server cannot be
+/// reached, the PostgreSQL half fails.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
+    ($($name:ident),+ $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
                 #[actix_web::test]
                 async fn on_sqlite() {
-                    #[allow(unused_mut)]
-                    let mut $app = $crate::common::TestApp::sqlite().await;
-                    $body
+                    super::$name($crate::common::TestApp::sqlite().await).await;
                 }
 
                 #[actix_web::test]
+                #[cfg_attr(not(postgres_tests), ignore = "LMS_TEST_POSTGRES_URL is not set")]
                 async fn on_postgres() {
-                    #[allow(unused_mut)]
-                    let Some(mut $app) = $crate::common::TestApp::postgres().await else {
-                        eprintln!("LMS_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                        return;
-                    };
-                    $body
+                    super::$name($crate::common::TestApp::postgres().await).await;
                 }
             }
-        )*
+        )+
     };
 }
 
