@@ -9,6 +9,7 @@ use bilim::accounts::model::{Country, Role};
 use bilim::db::schema::{attendance, course_runs, enrolments, run_sessions, run_trainers};
 use bilim::i18n::{self, Locale};
 use chrono::{Duration, NaiveDate, Utc};
+use common::fixtures::{meet_the_demo_course_rule, RunBuilder};
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
 use serde_json::json;
@@ -30,45 +31,12 @@ fn shown(text: &str) -> String {
 /// A run of the demo course from five days ago to today, its last day, when its
 /// attendance is decided.
 fn insert_run(app: &TestApp, institution: i64, mode: &str, min_attendance: Option<i32>, creator: i64) -> i64 {
-    let mut conn = app.state.pool.get().unwrap();
-    let now = Utc::now().naive_utc();
-    diesel::insert_into(course_runs::table)
-        .values((
-            course_runs::course_id.eq("demo-course"),
-            course_runs::institution_id.eq(institution),
-            course_runs::language.eq("ru"),
-            course_runs::country.eq("KZ"),
-            course_runs::starts_on.eq(today() - Duration::days(5)),
-            course_runs::ends_on.eq(today()),
-            course_runs::enrol_by.eq(today() - Duration::days(5)),
-            course_runs::capacity.eq(30),
-            course_runs::mode.eq(mode),
-            course_runs::enrolment.eq("approval"),
-            course_runs::phase.eq("national_pilot"),
-            course_runs::categories.eq(""),
-            course_runs::created_by.eq(creator),
-            course_runs::created_at.eq(now),
-            course_runs::updated_at.eq(now),
-            course_runs::min_attendance.eq(min_attendance),
-        ))
-        .returning(course_runs::id)
-        .get_result(&mut conn)
-        .unwrap()
-}
-
-fn admit(app: &TestApp, run: i64, user: i64) {
-    let mut conn = app.state.pool.get().unwrap();
-    let now = Utc::now().naive_utc();
-    diesel::insert_into(enrolments::table)
-        .values((
-            enrolments::run_id.eq(run),
-            enrolments::user_id.eq(user),
-            enrolments::status.eq("enrolled"),
-            enrolments::created_at.eq(now),
-            enrolments::updated_at.eq(now),
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    RunBuilder::new(institution, creator)
+        .started_days_ago(5)
+        .ends_on(today())
+        .mode(mode)
+        .min_attendance(min_attendance)
+        .insert(app)
 }
 
 fn make_trainer_of(app: &TestApp, run: i64, user: i64) {
@@ -108,14 +76,13 @@ struct Setup {
 
 /// A blended run requiring 60 % attendance, its trainer and one admitted learner.
 fn setup(app: &TestApp) -> Setup {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
-    let institution = app.create_institution("Академия МВД", Country::Kz);
-    let coordinator = app.create_user("coordinator@example.kz", Role::Coordinator, Some(institution));
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Академия МВД", Country::Kz, "coordinator@example.kz");
     let trainer = app.create_user("trainer@example.kz", Role::Trainer, None);
     let learner = app.create_user("learner@example.kz", Role::Learner, Some(institution));
     let run = insert_run(app, institution, "blended", Some(60), coordinator);
-    admit(app, run, learner);
+    app.admit(run, learner, "enrolled");
     Setup {
         institution,
         coordinator,
@@ -146,18 +113,14 @@ async fn trainer_adds_today(app: &mut TestApp, s: &Setup) -> i64 {
 /// Another learner of the institution, admitted to the run.
 fn another_learner(app: &TestApp, s: &Setup, email: &str) -> i64 {
     let id = app.create_user(email, Role::Learner, Some(s.institution));
-    admit(app, s.run, id);
+    app.admit(s.run, id, "enrolled");
     id
 }
 
 /// The learner completes every module and passes the quiz: all the course's rule asks.
 async fn meet_the_course_rule(app: &mut TestApp) -> String {
     let token = app.api_token("learner@example.kz", PASSWORD).await;
-    for module in ["intro", "evidence"] {
-        let path = format!("/api/v1/courses/demo-course/modules/{module}/complete");
-        app.api(Method::POST, &path, Some(&token), None).await;
-    }
-    common::pass_check_quiz(app, &token).await;
+    meet_the_demo_course_rule(app, &token).await;
     token
 }
 
@@ -684,14 +647,8 @@ async fn the_register_downloads_as_csv_with_a_column_per_day(mut app: TestApp) {
     let s = setup(&app);
     make_trainer_of(&app, s.run, s.trainer);
     let formula = app.create_user("formula@example.kz", Role::Learner, Some(s.institution));
-    {
-        let mut conn = app.state.pool.get().unwrap();
-        diesel::update(bilim::db::schema::users::table.find(formula))
-            .set(bilim::db::schema::users::name.eq("=HYPERLINK(\"x\")"))
-            .execute(&mut conn)
-            .unwrap();
-    }
-    admit(&app, s.run, formula);
+    app.set_user_name(formula, "=HYPERLINK(\"x\")");
+    app.admit(s.run, formula, "enrolled");
     app.sign_in("trainer@example.kz", PASSWORD).await;
     add_day(&mut app, s.run, today() - Duration::days(1)).await;
     add_day(&mut app, s.run, today()).await;

@@ -13,18 +13,10 @@ use serde_json::{json, Value};
 
 /// A learner of an institution who completes the demo course; returns their token.
 async fn completed_learner(app: &mut TestApp, email: &str, name: &str, locale: Locale) -> String {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let institution = app.create_institution("Академия правоохранительных органов", Country::Kz);
     let id = app.create_user_speaking(email, Role::Learner, Some(institution), locale);
-    {
-        use diesel::prelude::*;
-        let mut conn = app.state.pool.get().unwrap();
-        diesel::update(bilim::db::schema::users::table.find(id))
-            .set(bilim::db::schema::users::name.eq(name))
-            .execute(&mut conn)
-            .unwrap();
-    }
+    app.set_user_name(id, name);
     let token = app.api_token(email, PASSWORD).await;
     for module in ["intro", "evidence"] {
         app.api(
@@ -80,8 +72,7 @@ async fn completing_every_requirement_issues_one_certificate(mut app: TestApp) {
 }
 
 async fn the_certificate_page_shows_what_is_still_missing(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("progress@example.kz", Role::Learner, None).await;
     app.get("/courses/demo-course/intro?lang=en").await;
     app.post_form("/courses/demo-course/intro/complete", &[]).await;
@@ -98,8 +89,7 @@ async fn the_certificate_page_shows_what_is_still_missing(mut app: TestApp) {
 }
 
 async fn concurrent_completion_issues_exactly_one_certificate(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let id = app.create_user("race@example.kz", Role::Learner, None);
     let token = app.api_token("race@example.kz", PASSWORD).await;
     common::pass_check_quiz(&mut app, &token).await;
@@ -344,17 +334,16 @@ async fn the_holder_is_told_once_by_email_in_their_language(mut app: TestApp) {
     };
     assert_eq!(notices(&app), 1);
     assert_eq!(notices(&app), 0, "told once, however often the worker passes");
-    let (subject, body): (String, String) = {
-        use bilim::db::schema::outbox;
-        use diesel::prelude::*;
-        let mut conn = app.state.pool.get().unwrap();
-        outbox::table
-            .filter(outbox::recipient.eq("told@example.kz"))
-            .filter(outbox::dedupe_key.like("certificate-issued-%"))
-            .select((outbox::subject, outbox::text_body))
-            .first(&mut conn)
-            .unwrap()
-    };
+    let (subject, body) = app
+        .mail_to("told@example.kz")
+        .into_iter()
+        .find(|m| {
+            m.dedupe_key
+                .as_deref()
+                .is_some_and(|k| k.starts_with("certificate-issued-"))
+        })
+        .map(|m| (m.subject, m.text_body))
+        .unwrap();
     let token = app.api_token("told@example.kz", PASSWORD).await;
     let code = app
         .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)

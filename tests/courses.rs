@@ -44,8 +44,7 @@ async fn importing_twice_makes_no_new_revision_and_a_change_makes_one_keeping_pr
 }
 
 async fn a_course_removed_from_the_folder_leaves_the_catalogue_but_keeps_progress(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    let dir = app.with_courses("valid");
     app.sign_in_as("keeper@example.kz", Role::Learner, None).await;
     app.post_form("/courses/other-course/only/complete", &[]).await;
     std::fs::remove_dir_all(dir.join("other-course")).unwrap();
@@ -74,8 +73,7 @@ async fn a_course_removed_from_the_folder_leaves_the_catalogue_but_keeps_progres
 }
 
 async fn the_catalogue_lists_courses_in_the_readers_language_and_filters_by_audience(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let russian = app.get("/courses?lang=ru").await;
     assert_eq!(russian.status, StatusCode::OK);
     assert!(russian.body.contains("Демонстрационный курс") && russian.body.contains("Другой курс"));
@@ -96,8 +94,7 @@ async fn the_catalogue_lists_courses_in_the_readers_language_and_filters_by_audi
 }
 
 async fn the_course_overview_shows_modules_minutes_outcomes_and_prerequisites(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let page = app.get("/courses/demo-course?lang=en").await;
     assert_eq!(page.status, StatusCode::OK);
     for text in [
@@ -117,16 +114,14 @@ async fn the_course_overview_shows_modules_minutes_outcomes_and_prerequisites(mu
 }
 
 async fn a_module_needs_a_signed_in_reader(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let response = app.get("/courses/demo-course/intro").await;
     assert_eq!(response.status, StatusCode::SEE_OTHER);
     assert_eq!(response.location(), "/login?next=%2Fcourses%2Fdemo-course%2Fintro");
 }
 
 async fn a_missing_translation_falls_back_to_russian_with_a_notice(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("kk@example.kz", Role::Learner, None).await;
     let kazakh = app.get("/courses/demo-course/intro?lang=kk").await;
     assert!(kazakh.body.contains("Кіріспе") && !kazakh.body.contains("course-fallback"));
@@ -146,8 +141,7 @@ async fn a_missing_translation_falls_back_to_russian_with_a_notice(mut app: Test
 }
 
 async fn a_reader_from_kazakhstan_sees_the_adaptation_and_can_reach_the_original(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("kz@example.kz", Role::Learner, Some(Country::Kz)).await;
     let adapted = app.get("/courses/demo-course/intro?lang=ru").await;
     assert!(
@@ -179,8 +173,7 @@ async fn a_reader_from_kazakhstan_sees_the_adaptation_and_can_reach_the_original
 }
 
 async fn trainers_preview_any_countrys_version(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("trainer@example.kz", Role::Trainer, Some(Country::Uz))
         .await;
     let kz = app.get("/courses/demo-course/intro?lang=ru&country=kz").await;
@@ -192,8 +185,7 @@ async fn trainers_preview_any_countrys_version(mut app: TestApp) {
 }
 
 async fn law_references_follow_the_readers_country_and_language(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("uz@example.kz", Role::Learner, Some(Country::Uz)).await;
     let english = app.get("/courses/demo-course/intro?lang=en").await;
     assert!(
@@ -236,8 +228,7 @@ async fn law_references_follow_the_readers_country_and_language(mut app: TestApp
 }
 
 async fn module_text_is_rendered_with_admonitions_tables_and_navigation(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("nav@example.kz", Role::Learner, None).await;
     let page = app.get("/courses/demo-course/intro?lang=en").await;
     for text in [
@@ -260,8 +251,7 @@ async fn module_text_is_rendered_with_admonitions_tables_and_navigation(mut app:
 }
 
 async fn marking_a_module_complete_records_it_once_with_its_time(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("done@example.kz", Role::Learner, None).await;
     assert!(app
         .get("/courses/demo-course/intro?lang=en")
@@ -281,8 +271,7 @@ async fn marking_a_module_complete_records_it_once_with_its_time(mut app: TestAp
 }
 
 async fn the_progress_api_reports_each_module_with_its_completion_time(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.create_user("api.reader@example.kz", Role::Learner, None);
     let token = app.api_token("api.reader@example.kz", common::PASSWORD).await;
     let before = app
@@ -343,8 +332,7 @@ async fn the_progress_api_reports_each_module_with_its_completion_time(mut app: 
 }
 
 async fn attachments_are_served_with_their_type_and_nothing_outside_the_course(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.sign_in_as("files@example.kz", Role::Learner, None).await;
     let image = app.get("/courses/demo-course/intro/files/scheme.png").await;
     assert_eq!(image.status, StatusCode::OK);

@@ -34,10 +34,12 @@ struct Setup {
 }
 
 async fn setup(app: &mut TestApp) -> Setup {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
-    let institution = app.create_institution("Академия правоохранительных органов", Country::Kz);
-    app.create_user("coordinator@example.kz", Role::Coordinator, Some(institution));
+    app.with_courses("valid");
+    let (institution, _) = app.institution_with_coordinator(
+        "Академия правоохранительных органов",
+        Country::Kz,
+        "coordinator@example.kz",
+    );
     let coordinator = app.api_token("coordinator@example.kz", PASSWORD).await;
     Setup {
         institution,
@@ -74,14 +76,7 @@ async fn enrol(app: &mut TestApp, token: &str, run: i64, body: Option<Value>) ->
 }
 
 fn outbox_subjects(app: &TestApp, to: &str) -> Vec<String> {
-    use bilim::db::schema::outbox;
-    let mut conn = app.state.pool.get().unwrap();
-    outbox::table
-        .filter(outbox::recipient.eq(to))
-        .order(outbox::id.asc())
-        .select(outbox::subject)
-        .load(&mut conn)
-        .unwrap()
+    app.mail_to(to).into_iter().map(|m| m.subject).collect()
 }
 
 async fn a_coordinator_creates_runs_for_their_own_institution_only(mut app: TestApp) {
@@ -605,13 +600,7 @@ async fn a_gender_column_is_optional_read_in_any_language_and_never_overwrites_a
     let setup = setup(&mut app).await;
     let run = new_run(&mut app, &setup, "invitation", 20).await;
     let existing = app.create_user("declared@example.kz", Role::Learner, None);
-    {
-        let mut conn = app.state.pool.get().unwrap();
-        diesel::update(bilim::db::schema::users::table.find(existing))
-            .set(bilim::db::schema::users::gender.eq(Some("male")))
-            .execute(&mut conn)
-            .unwrap();
-    }
+    app.set_user_gender(existing, Some("male"));
     let male_in_kazakh = bilim::i18n::t(bilim::i18n::Locale::Kk, "genders.male");
     let bad = "email,full name,category,position,language,gender\nx@example.kz,X,judge,,en,sometimes\n";
     let refused = bulk(&mut app, &setup, run, false, bad.as_bytes().to_vec()).await.json();

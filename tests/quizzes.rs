@@ -13,8 +13,7 @@ use serde_json::{json, Value};
 const START: &str = "/api/v1/courses/demo-course/quizzes/final/attempts";
 
 async fn learner_with_token(app: &mut TestApp, email: &str) -> String {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     app.create_user_speaking(email, Role::Learner, None, Locale::En);
     app.api_token(email, PASSWORD).await
 }
@@ -680,8 +679,7 @@ async fn a_module_quiz_draws_its_questions_and_a_pass_completes_the_module(mut a
 }
 
 async fn statistics_show_each_questions_share_correct_by_language(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     for (n, locale) in [
         (0, Locale::En),
         (1, Locale::En),

@@ -6,8 +6,9 @@ mod common;
 
 use actix_web::http::{Method, StatusCode};
 use bilim::accounts::model::{Country, Role};
-use bilim::db::schema::{certificates, course_runs, enrolments, module_progress, quiz_attempts, users};
-use chrono::{Duration, NaiveDateTime, Utc};
+use bilim::db::schema::{course_runs, module_progress, users};
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use common::fixtures::{AttemptBuilder, CertificateBuilder, RunBuilder};
 use common::{csv_rows, TestApp, PASSWORD};
 use diesel::prelude::*;
 
@@ -15,56 +16,16 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-/// A run of the demo course that started `started_days_ago` days ago.
-fn insert_run(app: &TestApp, institution: i64, country: &str, phase: &str, started_days_ago: i64, creator: i64) -> i64 {
-    let mut conn = app.state.pool.get().unwrap();
-    let today = Utc::now().date_naive();
-    let starts_on = today - Duration::days(started_days_ago);
-    diesel::insert_into(course_runs::table)
-        .values((
-            course_runs::course_id.eq("demo-course"),
-            course_runs::institution_id.eq(institution),
-            course_runs::language.eq("ru"),
-            course_runs::country.eq(country),
-            course_runs::starts_on.eq(starts_on),
-            course_runs::ends_on.eq(today + Duration::days(30)),
-            course_runs::enrol_by.eq(starts_on),
-            course_runs::capacity.eq(30),
-            course_runs::mode.eq("online"),
-            course_runs::enrolment.eq("approval"),
-            course_runs::phase.eq(phase),
-            course_runs::categories.eq(""),
-            course_runs::created_by.eq(creator),
-            course_runs::created_at.eq(now()),
-            course_runs::updated_at.eq(now()),
-        ))
-        .execute(&mut conn)
-        .unwrap();
-    course_runs::table
-        .select(course_runs::id)
-        .order(course_runs::id.desc())
-        .first(&mut conn)
-        .unwrap()
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
 }
 
 /// A learner with a name and category, admitted to `run` with `status`.
 fn learner(app: &TestApp, email: &str, name: &str, category: &str, run: i64, status: &str) -> i64 {
     let id = app.create_user(email, Role::Learner, None);
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::update(users::table.find(id))
-        .set((users::name.eq(name), users::category.eq(category)))
-        .execute(&mut conn)
-        .unwrap();
-    diesel::insert_into(enrolments::table)
-        .values((
-            enrolments::run_id.eq(run),
-            enrolments::user_id.eq(id),
-            enrolments::status.eq(status),
-            enrolments::created_at.eq(now()),
-            enrolments::updated_at.eq(now()),
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    app.set_user_name(id, name);
+    app.set_user_category(id, category);
+    app.admit(run, id, status);
     id
 }
 
@@ -82,51 +43,6 @@ fn studied(app: &TestApp, user: i64, days_ago: i64) {
         .execute(&mut conn)
         .unwrap();
     bilim::enrolment::record_activity(&mut conn, user, "demo-course", at).unwrap();
-}
-
-/// A submitted attempt, taken in `run`.
-fn attempt(app: &TestApp, user: i64, run: i64, quiz: &str, percent: f64) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(quiz_attempts::table)
-        .values((
-            quiz_attempts::user_id.eq(user),
-            quiz_attempts::course_id.eq("demo-course"),
-            quiz_attempts::quiz_id.eq(quiz),
-            quiz_attempts::language.eq("ru"),
-            quiz_attempts::is_preview.eq(false),
-            quiz_attempts::questions.eq("[]"),
-            quiz_attempts::settings.eq("{}"),
-            quiz_attempts::started_at.eq(now()),
-            quiz_attempts::submitted_at.eq(Some(now())),
-            quiz_attempts::score.eq(Some(percent)),
-            quiz_attempts::max_score.eq(Some(100.0)),
-            quiz_attempts::percent.eq(Some(percent)),
-            quiz_attempts::passed.eq(Some(percent >= 60.0)),
-            quiz_attempts::pending_manual.eq(false),
-            quiz_attempts::run_id.eq(Some(run)),
-        ))
-        .execute(&mut conn)
-        .unwrap();
-}
-
-fn certificate(app: &TestApp, code: &str, user: i64, run: i64, revoked: bool) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(certificates::table)
-        .values((
-            certificates::code.eq(code),
-            certificates::user_id.eq(user),
-            certificates::course_id.eq("demo-course"),
-            certificates::run_id.eq(Some(run)),
-            certificates::holder_name.eq("holder"),
-            certificates::course_titles.eq("{}"),
-            certificates::institution.eq("institution"),
-            certificates::country.eq("KZ"),
-            certificates::hours.eq(2.0),
-            certificates::issued_at.eq(now()),
-            certificates::revoked_at.eq(revoked.then(now)),
-        ))
-        .execute(&mut conn)
-        .unwrap();
 }
 
 /// The fixture, computed by hand:
@@ -161,8 +77,16 @@ fn fixture(app: &TestApp) -> Fixture {
     let coordinator = app.create_user("coordinator-a@example.kz", Role::Coordinator, Some(institution_a));
     app.create_user("coordinator-b@example.uz", Role::Coordinator, Some(institution_b));
     app.create_user("admin@example.kz", Role::Admin, None);
-    let run_a = insert_run(app, institution_a, "KZ", "national_pilot", 10, coordinator);
-    let run_b = insert_run(app, institution_b, "UZ", "thematic", 5, coordinator);
+    let run_a = RunBuilder::new(institution_a, coordinator)
+        .country("KZ")
+        .phase("national_pilot")
+        .started_days_ago(10)
+        .insert(app);
+    let run_b = RunBuilder::new(institution_b, coordinator)
+        .country("UZ")
+        .phase("thematic")
+        .started_days_ago(5)
+        .insert(app);
 
     let aigerim = learner(
         app,
@@ -173,9 +97,9 @@ fn fixture(app: &TestApp) -> Fixture {
         "completed",
     );
     studied(app, aigerim, 2);
-    attempt(app, aigerim, run_a, "check", 40.0);
-    attempt(app, aigerim, run_a, "final", 80.0);
-    certificate(app, "AAAA-1111", aigerim, run_a, false);
+    AttemptBuilder::new(aigerim, run_a, "check", 40.0).insert(app);
+    AttemptBuilder::new(aigerim, run_a, "final", 80.0).insert(app);
+    CertificateBuilder::new("AAAA-1111", aigerim, run_a).insert(app);
 
     let daniyar = learner(
         app,
@@ -186,9 +110,11 @@ fn fixture(app: &TestApp) -> Fixture {
         "enrolled",
     );
     studied(app, daniyar, 3);
-    attempt(app, daniyar, run_a, "check", 60.0);
-    attempt(app, daniyar, run_a, "final", 100.0);
-    certificate(app, "BBBB-2222", daniyar, run_a, true);
+    AttemptBuilder::new(daniyar, run_a, "check", 60.0).insert(app);
+    AttemptBuilder::new(daniyar, run_a, "final", 100.0).insert(app);
+    CertificateBuilder::new("BBBB-2222", daniyar, run_a)
+        .revoked(true)
+        .insert(app);
 
     let formula = learner(
         app,
@@ -225,38 +151,6 @@ fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-/// Ends a run `days_ago` days ago, so that it counts as delivered.
-fn end_run(app: &TestApp, run: i64, days_ago: i64) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::update(course_runs::table.find(run))
-        .set(course_runs::ends_on.eq(Utc::now().date_naive() - Duration::days(days_ago)))
-        .execute(&mut conn)
-        .unwrap();
-}
-
-fn set_gender(app: &TestApp, user: i64, gender: Option<&str>) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::update(users::table.find(user))
-        .set(users::gender.eq(gender))
-        .execute(&mut conn)
-        .unwrap();
-}
-
-/// Adds an admitted learner already in the database to another run.
-fn also_in(app: &TestApp, user: i64, run: i64, status: &str) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(enrolments::table)
-        .values((
-            enrolments::run_id.eq(run),
-            enrolments::user_id.eq(user),
-            enrolments::status.eq(status),
-            enrolments::created_at.eq(now()),
-            enrolments::updated_at.eq(now()),
-        ))
-        .execute(&mut conn)
-        .unwrap();
-}
-
 /// The programme's indicators, computed by hand. All runs are in Kyrgyzstan.
 ///
 /// Run T, training of trainers, ended: Асель (woman), Бакыт (man) and Чолпон (gender
@@ -272,15 +166,26 @@ fn also_in(app: &TestApp, user: i64, run: i64, status: &str) {
 /// (0 %), trainers 3 (Асель once, though she completed two runs: 1 woman, 1 man, 1 not
 /// recorded: 50 % women).
 fn programme_fixture(app: &TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let institution = app.create_institution("Академия МВД Кыргызской Республики", Country::Kg);
     let admin = app.create_user("admin@example.kg", Role::Admin, None);
-    let run_t = insert_run(app, institution, "KG", "training_of_trainers", 60, admin);
-    end_run(app, run_t, 40);
-    let run_p = insert_run(app, institution, "KG", "national_pilot", 30, admin);
-    end_run(app, run_p, 1);
-    let run_q = insert_run(app, institution, "KG", "national_pilot", 5, admin);
+    let run_t = RunBuilder::new(institution, admin)
+        .country("KG")
+        .phase("training_of_trainers")
+        .started_days_ago(60)
+        .ends_on(today() - Duration::days(40))
+        .insert(app);
+    let run_p = RunBuilder::new(institution, admin)
+        .country("KG")
+        .phase("national_pilot")
+        .started_days_ago(30)
+        .ends_on(today() - Duration::days(1))
+        .insert(app);
+    let run_q = RunBuilder::new(institution, admin)
+        .country("KG")
+        .phase("national_pilot")
+        .started_days_ago(5)
+        .insert(app);
     let people = [
         (
             "asel@example.kg",
@@ -366,12 +271,14 @@ fn programme_fixture(app: &TestApp) {
     ];
     for (email, name, category, run, status, gender, code) in people {
         let id = learner(app, email, name, category, run, status);
-        set_gender(app, id, gender);
+        app.set_user_gender(id, gender);
         if let Some(code) = code {
-            certificate(app, code, id, run, code == "T-3");
+            CertificateBuilder::new(code, id, run)
+                .revoked(code == "T-3")
+                .insert(app);
         }
         if name == "Асель" {
-            also_in(app, id, run_p, "completed");
+            app.admit(run_p, id, "completed");
         }
     }
 }
@@ -731,7 +638,7 @@ async fn observers_see_no_figure_of_fewer_than_five_people_inside_a_larger_group
             .unwrap()
     };
     for _ in 0..5 {
-        attempt(&app, daniyar, run_a, "final", 90.0);
+        AttemptBuilder::new(daniyar, run_a, "final", 90.0).insert(&app);
     }
     app.sign_in(f.admin, PASSWORD).await;
     let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
@@ -759,7 +666,7 @@ async fn observers_see_people_trained_but_not_gender_counts_under_five(mut app: 
     };
     for (email, name) in [("kanat@example.kg", "Канат"), ("ulan@example.kg", "Улан")] {
         let id = learner(&app, email, name, "police_officer", run_p, "completed");
-        set_gender(&app, id, Some("male"));
+        app.set_user_gender(id, Some("male"));
     }
     let kg = "Кыргызстан";
     app.sign_in("admin@example.kg", PASSWORD).await;

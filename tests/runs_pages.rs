@@ -7,7 +7,7 @@ mod common;
 
 use actix_web::http::{header, StatusCode};
 use bilim::accounts::model::{Country, Role};
-use bilim::db::schema::{outbox, user_tokens};
+use bilim::db::schema::user_tokens;
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
 
@@ -20,32 +20,11 @@ fn dates() -> (String, String, String) {
     )
 }
 
-/// The link with a token in the last message sent to `to`.
-fn token_sent_to(app: &TestApp, to: &str) -> String {
-    let mut conn = app.state.pool.get().unwrap();
-    let bodies: Vec<String> = outbox::table
-        .filter(outbox::recipient.eq(to))
-        .order(outbox::id.desc())
-        .select(outbox::text_body)
-        .load(&mut conn)
-        .unwrap();
-    let body = bodies
-        .iter()
-        .find(|b| b.contains("token="))
-        .expect("a message with a link");
-    let start = body.find("token=").unwrap() + 6;
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect()
-}
-
 /// A coordinator signed in through the login page, with a run created through the form.
 async fn coordinator_with_run(app: &mut TestApp, enrolment: &str) -> (i64, String) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
-    let institution = app.create_institution("Академия правоохранительных органов", Country::Kz);
-    app.create_user("coord@example.kz", Role::Coordinator, Some(institution));
+    app.with_courses("valid");
+    let (institution, _) =
+        app.institution_with_coordinator("Академия правоохранительных органов", Country::Kz, "coord@example.kz");
     app.sign_in("coord@example.kz", PASSWORD).await;
     let (starts, ends, enrol_by) = dates();
     let institution_text = institution.to_string();
@@ -91,8 +70,7 @@ fn multipart(token: &str, action: &str, file: &[u8]) -> (String, Vec<u8>) {
 }
 
 async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields(mut app: TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let institution = app.create_institution("Академия", Country::Kz);
     app.create_user("coord@example.kz", Role::Coordinator, Some(institution));
     app.sign_in("coord@example.kz", PASSWORD).await;
@@ -218,7 +196,7 @@ async fn a_coordinator_uploads_a_group_checks_it_and_enrols_everyone(mut app: Te
     );
 
     app.sign_out_locally();
-    let invitation = token_sent_to(&app, "new.officer@example.kz");
+    let invitation = app.token_sent_to("new.officer@example.kz");
     let page = app.get(&format!("/invitation?token={invitation}&lang=kk")).await;
     assert_eq!(page.status, StatusCode::OK);
     let set = app
@@ -264,7 +242,7 @@ async fn a_password_reset_works_once_and_says_the_same_for_unknown_addresses(mut
         .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let token = token_sent_to(&app, "forgetful@example.kz");
+    let token = app.token_sent_to("forgetful@example.kz");
     assert_eq!(
         app.get("/password/reset?token=wrong").await.status,
         StatusCode::NOT_FOUND
@@ -310,7 +288,7 @@ async fn a_password_reset_works_once_and_says_the_same_for_unknown_addresses(mut
 async fn an_expired_reset_link_is_refused(mut app: TestApp) {
     app.create_user("late@example.kz", Role::Learner, None);
     app.post_form("/password/forgot", &[("email", "late@example.kz")]).await;
-    let token = token_sent_to(&app, "late@example.kz");
+    let token = app.token_sent_to("late@example.kz");
     {
         let mut conn = app.state.pool.get().unwrap();
         let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
@@ -342,19 +320,14 @@ async fn registering_sends_an_address_confirmation_that_works_once(mut app: Test
         )
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER);
-    let token = token_sent_to(&app, "confirm@example.kz");
+    let token = app.token_sent_to("confirm@example.kz");
     let confirmed = app.get(&format!("/verify-email?token={token}&lang=en")).await;
     assert!(confirmed.body.contains("Your email address is confirmed"));
     assert_eq!(
         app.get(&format!("/verify-email?token={token}")).await.status,
         StatusCode::NOT_FOUND
     );
-    let mut conn = app.state.pool.get().unwrap();
-    let subject: String = outbox::table
-        .filter(outbox::recipient.eq("confirm@example.kz"))
-        .select(outbox::subject)
-        .first(&mut conn)
-        .unwrap();
+    let subject = app.mail_to("confirm@example.kz").remove(0).subject;
     assert!(!subject.is_empty());
 }
 

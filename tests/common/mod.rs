@@ -13,6 +13,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod fixtures;
 pub mod smtp;
 
 use std::collections::BTreeMap;
