@@ -10,7 +10,7 @@ use bilim::db::schema::{attendance, course_runs, enrolments, run_sessions, run_t
 use bilim::i18n::{self, Locale};
 use chrono::{Duration, NaiveDate, Utc};
 use common::fixtures::{meet_the_demo_course_rule, RunBuilder};
-use common::{TestApp, PASSWORD};
+use common::{Browser, TestApp, PASSWORD};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -92,15 +92,16 @@ fn setup(app: &TestApp) -> Setup {
     }
 }
 
-async fn add_day(app: &mut TestApp, run: i64, day: NaiveDate) -> common::TestResponse {
-    app.post_form(
-        &format!("/runs/{run}/attendance/days"),
-        &[
-            ("held_on", &day.to_string()),
-            ("topic", "Изъятие цифровых доказательств"),
-        ],
-    )
-    .await
+async fn add_day(browser: &mut Browser, run: i64, day: NaiveDate) -> common::TestResponse {
+    browser
+        .post_form(
+            &format!("/runs/{run}/attendance/days"),
+            &[
+                ("held_on", &day.to_string()),
+                ("topic", "Изъятие цифровых доказательств"),
+            ],
+        )
+        .await
 }
 
 /// The trainer signs in and adds today to the run's days; returns the day's id.
@@ -214,25 +215,24 @@ async fn a_learner_completes_only_after_attending_the_required_share_of_days(mut
         json!([]),
         "attendance is still missing"
     );
-    app.sign_in("learner@example.kz", PASSWORD).await;
+    let mut as_learner = app.signed_in("learner@example.kz").await;
     let missing = i18n::t_with(
         Locale::Ru,
         "completion.attendance",
         &[("required", "60"), ("attended", "0"), ("held", "0")],
     );
     assert!(
-        app.get("/certificates").await.body.contains(&shown(&missing)),
+        as_learner.get("/certificates").await.body.contains(&shown(&missing)),
         "the learner is told what is missing"
     );
 
-    app.sign_out_locally();
-    app.sign_in("trainer@example.kz", PASSWORD).await;
-    add_day(&mut app, s.run, today() - Duration::days(1)).await;
-    add_day(&mut app, s.run, today()).await;
+    let mut as_trainer = app.signed_in("trainer@example.kz").await;
+    add_day(&mut as_trainer, s.run, today() - Duration::days(1)).await;
+    add_day(&mut as_trainer, s.run, today()).await;
     let days = days_of(&app, s.run);
     assert_eq!(days.len(), 2);
     let learner = s.learner.to_string();
-    let saved = app
+    let saved = as_trainer
         .post_form(
             &format!("/runs/{}/attendance/days/{}", s.run, days[0].0),
             &[("present", &learner)],
@@ -247,11 +247,12 @@ async fn a_learner_completes_only_after_attending_the_required_share_of_days(mut
         "1 of 2 days is 50 %, below 60 %"
     );
 
-    app.post_form(
-        &format!("/runs/{}/attendance/days/{}", s.run, days[1].0),
-        &[("present", &learner)],
-    )
-    .await;
+    as_trainer
+        .post_form(
+            &format!("/runs/{}/attendance/days/{}", s.run, days[1].0),
+            &[("present", &learner)],
+        )
+        .await;
     let issued = app
         .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
         .await
@@ -263,9 +264,7 @@ async fn a_learner_completes_only_after_attending_the_required_share_of_days(mut
     );
     assert_eq!(issued[0]["run_id"], json!(s.run));
 
-    app.sign_out_locally();
-    app.sign_in("learner@example.kz", PASSWORD).await;
-    let run_page = app.get(&format!("/runs/{}", s.run)).await;
+    let run_page = as_learner.get(&format!("/runs/{}", s.run)).await;
     let tally = i18n::t_with(Locale::Ru, "attendance.your_tally", &[("attended", "2"), ("held", "2")]);
     assert!(run_page.body.contains(&shown(&tally)), "{}", run_page.body);
 }
@@ -371,18 +370,18 @@ async fn only_the_runs_trainers_and_managers_may_keep_its_register(mut app: Test
         "other-coordinator@example.kz",
         "learner@example.kz",
     ] {
-        app.sign_out_locally();
-        app.sign_in(outsider, PASSWORD).await;
-        assert_eq!(app.get(&register).await.status, StatusCode::NOT_FOUND, "{outsider}");
+        let mut browser = app.signed_in(outsider).await;
+        assert_eq!(browser.get(&register).await.status, StatusCode::NOT_FOUND, "{outsider}");
         assert_eq!(
-            app.post_form(&record, &[("present", &s.learner.to_string())])
+            browser
+                .post_form(&record, &[("present", &s.learner.to_string())])
                 .await
                 .status,
             StatusCode::NOT_FOUND,
             "{outsider}"
         );
         assert_eq!(
-            add_day(&mut app, s.run, today() + Duration::days(1)).await.status,
+            add_day(&mut browser, s.run, today() + Duration::days(1)).await.status,
             StatusCode::NOT_FOUND,
             "{outsider}"
         );
@@ -390,12 +389,15 @@ async fn only_the_runs_trainers_and_managers_may_keep_its_register(mut app: Test
     assert!(attendance_rows(&app).is_empty());
     assert_eq!(days_of(&app, s.run).len(), 1);
 
-    app.sign_out_locally();
-    app.sign_in("coordinator@example.kz", PASSWORD).await;
-    assert_eq!(app.get(&register).await.status, StatusCode::OK, "the run's coordinator");
-    app.sign_out_locally();
+    let mut coordinator = app.signed_in("coordinator@example.kz").await;
     assert_eq!(
-        app.get(&register).await.status,
+        coordinator.get(&register).await.status,
+        StatusCode::OK,
+        "the run's coordinator"
+    );
+    let mut visitor = app.browser();
+    assert_eq!(
+        visitor.get(&register).await.status,
         StatusCode::SEE_OTHER,
         "visitors sign in first"
     );

@@ -374,20 +374,19 @@ async fn the_csv_opens_with_cyrillic_intact(mut app: TestApp) {
         .starts_with("attachment; filename=\"bilim-stalled-"));
 }
 
-async fn coordinators_see_only_their_institution_and_administrators_see_all(mut app: TestApp) {
+async fn coordinators_see_only_their_institution_and_administrators_see_all(app: TestApp) {
     let f = fixture(&app);
-    app.sign_in(f.coordinator_b, PASSWORD).await;
-    let page = app.get("/reports").await;
+    let mut coordinator = app.signed_in(f.coordinator_b).await;
+    let page = coordinator.get("/reports").await;
     assert!(page.body.contains("Akademiya"), "{} {}", page.status, page.body);
     assert!(!page.body.contains("Академия МВД"));
     assert!(!page.body.contains("Ерлан Омаров"));
-    let rows = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+    let rows = csv_rows(&coordinator.get("/reports/runs.csv").await.bytes);
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][1], "Akademiya");
 
-    app.sign_out_locally();
-    app.sign_in(f.admin, PASSWORD).await;
-    let rows = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+    let mut admin = app.signed_in(f.admin).await;
+    let rows = csv_rows(&admin.get("/reports/runs.csv").await.bytes);
     assert_eq!(rows.len(), 2);
 }
 
@@ -483,15 +482,14 @@ async fn observers_see_aggregates_of_five_or_more_and_nothing_personal(mut app: 
     );
 }
 
-async fn opening_a_module_makes_a_stalled_learner_active(mut app: TestApp) {
+async fn opening_a_module_makes_a_stalled_learner_active(app: TestApp) {
     let f = fixture(&app);
-    app.sign_in("erlan@example.kz", PASSWORD).await;
-    assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
-    app.sign_out_locally();
-    app.sign_in(f.coordinator_a, PASSWORD).await;
-    let stalled = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
+    let mut erlan = app.signed_in("erlan@example.kz").await;
+    assert_eq!(erlan.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+    let mut coordinator = app.signed_in(f.coordinator_a).await;
+    let stalled = csv_rows(&coordinator.get("/reports/stalled.csv").await.bytes);
     assert!(stalled.iter().all(|r| r[0] != "Ерлан Омаров"), "{stalled:?}");
-    let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+    let runs = csv_rows(&coordinator.get("/reports/runs.csv").await.bytes);
     assert_eq!(runs[0][6], "3", "Айгерим, Данияр and now Ерлан studied within 14 days");
 }
 

@@ -17,6 +17,8 @@ pub mod fixtures;
 pub mod smtp;
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use actix_http::Request;
@@ -151,93 +153,17 @@ impl TestResponse {
     }
 }
 
-pub struct TestApp {
-    service: BoxedService,
+/// A browser over a test application: its own cookie jar, the application's service.
+/// `TestApp` dereferences to the browser it starts with, so `app.get(…)` is that
+/// browser's request; `app.browser()` opens another over the same application, so a
+/// test can hold several people signed in at once.
+pub struct Browser {
+    service: Rc<BoxedService>,
     pub state: web::Data<AppState>,
     pub cookies: BTreeMap<String, String>,
-    pub backend: Backend,
-    pub data_dir: tempfile::TempDir,
-    _postgres: Option<PgDatabase>,
 }
 
-pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config {
-    Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.to_path_buf(),
-        database,
-        default_locale: Locale::Ru,
-        secret: Secret::new(TEST_SECRET.to_vec()),
-        site_name: "Bilim".into(),
-        logo_file: None,
-        public_url: "http://localhost".into(),
-        secure_cookies: false,
-        courses_dir: data_dir.join("courses"),
-        smtp_url: None,
-        mail_from: "Bilim <no-reply@bilim.test>".into(),
-    }
-}
-
-fn migrated_pool(url: &DatabaseUrl) -> DbPool {
-    let pool = db::connect(url, 4).expect("open test database");
-    let mut conn = pool.get().expect("connection");
-    db::migrate(&mut conn).expect("migrate");
-    pool
-}
-
-impl TestApp {
-    pub async fn sqlite() -> TestApp {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap();
-        Self::start(data_dir, url, None).await
-    }
-
-    pub async fn postgres() -> TestApp {
-        let (url, database) = fresh_postgres();
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await
-    }
-
-    async fn start(data_dir: tempfile::TempDir, url: DatabaseUrl, postgres: Option<PgDatabase>) -> TestApp {
-        let pool = migrated_pool(&url);
-        let config = test_config(data_dir.path(), url.clone());
-        let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
-        let service = test::init_service(bilim::web::app(state.clone())).await;
-        let service =
-            actix_service::boxed::service(actix_service::ServiceExt::map(service, |res: ServiceResponse<_>| {
-                res.map_into_boxed_body()
-            }));
-        TestApp {
-            service,
-            state,
-            cookies: BTreeMap::new(),
-            backend: url.backend,
-            data_dir,
-            _postgres: postgres,
-        }
-    }
-
-    /// A new application over the same database and data directory, as after a
-    /// server restart; the browser's cookies are kept.
-    pub async fn restart(self) -> TestApp {
-        let url = self.state.config.database.clone();
-        let TestApp {
-            data_dir,
-            _postgres,
-            cookies,
-            ..
-        } = self;
-        let mut app = Self::start(data_dir, url, _postgres).await;
-        app.cookies = cookies;
-        app
-    }
-
-    /// A second instance over the same database, as behind a load balancer: its own
-    /// memory and data directory, the same tables.
-    pub async fn another_instance(&self) -> TestApp {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        Self::start(data_dir, self.state.config.database.clone(), None).await
-    }
-
+impl Browser {
     pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -334,6 +260,146 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Signs in through the login form; panics unless it succeeds.
+    pub async fn sign_in(&mut self, email: &str, password: &str) {
+        let response = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "sign-in failed: {}",
+            response.body
+        );
+        assert!(self.cookies.contains_key("bilim_session"));
+    }
+
+    pub async fn api_token(&mut self, email: &str, password: &str) -> String {
+        let response = self
+            .api(
+                Method::POST,
+                "/api/v1/auth/token",
+                None,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        response.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn sign_out_locally(&mut self) {
+        self.cookies.remove("bilim_session");
+    }
+}
+
+/// The whole application over a fresh database, and the browser a test drives it
+/// with (see [`Browser`]).
+pub struct TestApp {
+    browser: Browser,
+    pub backend: Backend,
+    pub data_dir: tempfile::TempDir,
+    _postgres: Option<PgDatabase>,
+}
+
+pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config {
+    Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_path_buf(),
+        database,
+        default_locale: Locale::Ru,
+        secret: Secret::new(TEST_SECRET.to_vec()),
+        site_name: "Bilim".into(),
+        logo_file: None,
+        public_url: "http://localhost".into(),
+        secure_cookies: false,
+        courses_dir: data_dir.join("courses"),
+        smtp_url: None,
+        mail_from: "Bilim <no-reply@bilim.test>".into(),
+    }
+}
+
+fn migrated_pool(url: &DatabaseUrl) -> DbPool {
+    let pool = db::connect(url, 4).expect("open test database");
+    let mut conn = pool.get().expect("connection");
+    db::migrate(&mut conn).expect("migrate");
+    pool
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap();
+        Self::start(data_dir, url, None).await
+    }
+
+    pub async fn postgres() -> TestApp {
+        let (url, database) = fresh_postgres();
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await
+    }
+
+    async fn start(data_dir: tempfile::TempDir, url: DatabaseUrl, postgres: Option<PgDatabase>) -> TestApp {
+        let pool = migrated_pool(&url);
+        let config = test_config(data_dir.path(), url.clone());
+        let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
+        let service = test::init_service(bilim::web::app(state.clone())).await;
+        let service =
+            actix_service::boxed::service(actix_service::ServiceExt::map(service, |res: ServiceResponse<_>| {
+                res.map_into_boxed_body()
+            }));
+        TestApp {
+            browser: Browser {
+                service: Rc::new(service),
+                state,
+                cookies: BTreeMap::new(),
+            },
+            backend: url.backend,
+            data_dir,
+            _postgres: postgres,
+        }
+    }
+
+    /// Another browser over this application, with an empty cookie jar: a second
+    /// person using the site at the same time. Browsers opened before a
+    /// [`TestApp::restart`] keep talking to the application as it was.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            service: Rc::clone(&self.browser.service),
+            state: self.browser.state.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// Another browser over this application, signed in as `email` with the test
+    /// password.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let mut browser = self.browser();
+        browser.sign_in(email, PASSWORD).await;
+        browser
+    }
+
+    /// A new application over the same database and data directory, as after a
+    /// server restart; the browser's cookies are kept.
+    pub async fn restart(self) -> TestApp {
+        let url = self.state.config.database.clone();
+        let TestApp {
+            data_dir,
+            _postgres,
+            browser: Browser { cookies, .. },
+            ..
+        } = self;
+        let mut app = Self::start(data_dir, url, _postgres).await;
+        app.cookies = cookies;
+        app
+    }
+
+    /// A second instance over the same database, as behind a load balancer: its own
+    /// memory and data directory, the same tables.
+    pub async fn another_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start(data_dir, self.state.config.database.clone(), None).await
+    }
+
     /// Creates an account directly in the database, as `bilim user create` does.
     pub fn create_user(&self, email: &str, role: Role, institution_id: Option<i64>) -> i64 {
         self.create_user_speaking(email, role, institution_id, Locale::Ru)
@@ -371,33 +437,6 @@ impl TestApp {
             },
         )
         .unwrap()
-    }
-
-    /// Signs in through the login form; panics unless it succeeds.
-    pub async fn sign_in(&mut self, email: &str, password: &str) {
-        let response = self
-            .post_form("/login", &[("email", email), ("password", password)])
-            .await;
-        assert_eq!(
-            response.status,
-            StatusCode::SEE_OTHER,
-            "sign-in failed: {}",
-            response.body
-        );
-        assert!(self.cookies.contains_key("bilim_session"));
-    }
-
-    pub async fn api_token(&mut self, email: &str, password: &str) -> String {
-        let response = self
-            .api(
-                Method::POST,
-                "/api/v1/auth/token",
-                None,
-                Some(serde_json::json!({"email": email, "password": password})),
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-        response.json()["token"].as_str().unwrap().to_owned()
     }
 
     /// Copies a fixture courses folder into this app's data directory (so a test can
@@ -445,9 +484,19 @@ impl TestApp {
         self.sign_in(email, PASSWORD).await;
         id
     }
+}
 
-    pub fn sign_out_locally(&mut self) {
-        self.cookies.remove("bilim_session");
+impl Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Browser {
+        &mut self.browser
     }
 }
 
