@@ -4,11 +4,9 @@
 
 mod common;
 
-use common::TestApp;
-
 use actix_web::http::StatusCode;
 use bilim::accounts::model::{Country, Role};
-use common::PASSWORD;
+use common::{TestApp, PASSWORD};
 
 fn registration<'a>(email: &'a str, locale: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![

@@ -3,11 +3,9 @@
 
 mod common;
 
-use common::TestApp;
-
 use actix_web::http::{Method, StatusCode};
 use bilim::accounts::model::{Country, Role};
-use common::{PASSWORD, TEST_SECRET};
+use common::{TestApp, PASSWORD, TEST_SECRET};
 use serde_json::json;
 
 fn forge_token(secret: &[u8], user_id: i64, version: i32, expires_in_seconds: i64) -> String {

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::TestApp;
-
 use actix_web::http::{Method, StatusCode};
 use bilim::accounts::model::{Country, Role};
+use common::TestApp;
 use serde_json::json;
 
 async fn importing_twice_makes_no_new_revision_and_a_change_makes_one_keeping_progress(mut app: TestApp) {

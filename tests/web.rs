@@ -3,11 +3,9 @@
 
 mod common;
 
-use common::TestApp;
-
 use actix_web::http::{header, StatusCode};
 use bilim::accounts::model::Role;
-use common::PASSWORD;
+use common::{TestApp, TestAppBuilder, PASSWORD};
 
 async fn the_language_comes_from_the_query_then_the_cookie_then_the_profile_then_the_browser(mut app: TestApp) {
     let default = app.get("/").await;
@@ -203,3 +201,29 @@ on_both_backends!(
     pages_carry_security_headers_and_cookies_are_httponly,
     the_stylesheet_is_fingerprinted_cached_and_compressed
 );
+
+async fn with_secure_cookies_configured_every_cookie_is_marked_secure(app: TestAppBuilder) {
+    let mut app = app.with_config(|c| c.secure_cookies = true).start().await;
+    let page = app.get("/login?lang=en").await;
+    let cookies: Vec<String> = page
+        .headers
+        .get_all(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(cookies.iter().any(|c| c.starts_with("bilim_csrf=")), "{cookies:?}");
+    app.create_user("secure@example.kz", Role::Learner, None);
+    let signed_in = app
+        .post_form("/login", &[("email", "secure@example.kz"), ("password", PASSWORD)])
+        .await;
+    let session: Vec<String> = signed_in
+        .headers
+        .get_all(header::SET_COOKIE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(session.iter().any(|c| c.starts_with("bilim_session=")), "{session:?}");
+    for cookie in cookies.iter().chain(&session) {
+        assert!(cookie.contains("; Secure"), "{cookie}");
+    }
+}
+
+on_both_backends!(with_secure_cookies_configured_every_cookie_is_marked_secure);

@@ -325,22 +325,113 @@ fn migrated_pool(url: &DatabaseUrl) -> DbPool {
     pool
 }
 
-impl TestApp {
-    pub async fn sqlite() -> TestApp {
+type ConfigChange = Box<dyn FnOnce(&mut Config)>;
+
+/// How to start a test application: on which backend, and with which changes to
+/// [`test_config`], like crates.io's `TestApp::init().with_config(…)`:
+///
+/// ```ignore
+/// let app = TestApp::builder().with_config(|c| c.secure_cookies = true).sqlite().await;
+/// ```
+///
+/// A two-backend test that needs its own configuration takes the builder instead of
+/// the application (`async fn name(app: TestAppBuilder)`), set to the backend it
+/// runs on, and starts it with [`TestAppBuilder::start`].
+pub struct TestAppBuilder {
+    backend: Backend,
+    changes: Vec<ConfigChange>,
+}
+
+impl TestAppBuilder {
+    pub fn new(backend: Backend) -> Self {
+        TestAppBuilder {
+            backend,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Changes the configuration the application starts with (after the test
+    /// defaults; the database and data directory are the test's own). Changes apply
+    /// in order.
+    pub fn with_config(mut self, change: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.changes.push(Box::new(change));
+        self
+    }
+
+    /// Starts the application on SQLite.
+    pub async fn sqlite(mut self) -> TestApp {
+        self.backend = Backend::Sqlite;
+        self.start().await
+    }
+
+    /// Starts the application on PostgreSQL; fails when `LMS_TEST_POSTGRES_URL` is
+    /// unset or the server cannot be reached.
+    pub async fn postgres(mut self) -> TestApp {
+        self.backend = Backend::Postgres;
+        self.start().await
+    }
+
+    /// Starts the application on the builder's backend, in a fresh database.
+    pub async fn start(self) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap();
-        Self::start(data_dir, url, None).await
+        let (url, database) = match self.backend {
+            Backend::Sqlite => (
+                DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap(),
+                None,
+            ),
+            Backend::Postgres => {
+                let (url, database) = fresh_postgres();
+                (DatabaseUrl::parse(&url).unwrap(), Some(database))
+            }
+        };
+        let mut config = test_config(data_dir.path(), url.clone());
+        for change in self.changes {
+            change(&mut config);
+        }
+        TestApp::start(data_dir, config, database).await
+    }
+}
+
+/// What a test listed in [`on_both_backends!`] takes: the application already started
+/// on the backend, or a [`TestAppBuilder`] for it.
+pub trait ForBackend: Sized {
+    fn for_backend(backend: Backend) -> impl std::future::Future<Output = Self>;
+}
+
+impl ForBackend for TestApp {
+    fn for_backend(backend: Backend) -> impl std::future::Future<Output = Self> {
+        TestAppBuilder::new(backend).start()
+    }
+}
+
+impl ForBackend for TestAppBuilder {
+    fn for_backend(backend: Backend) -> impl std::future::Future<Output = Self> {
+        std::future::ready(TestAppBuilder::new(backend))
+    }
+}
+
+/// Runs `test` on `backend`, handing it what it takes (see [`ForBackend`]).
+pub async fn run_on<A: ForBackend, F: std::future::Future<Output = ()>>(backend: Backend, test: impl FnOnce(A) -> F) {
+    test(A::for_backend(backend).await).await;
+}
+
+impl TestApp {
+    /// A builder to start an application with changes to the test configuration.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::new(Backend::Sqlite)
+    }
+
+    pub async fn sqlite() -> TestApp {
+        Self::builder().sqlite().await
     }
 
     pub async fn postgres() -> TestApp {
-        let (url, database) = fresh_postgres();
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await
+        Self::builder().postgres().await
     }
 
-    async fn start(data_dir: tempfile::TempDir, url: DatabaseUrl, postgres: Option<PgDatabase>) -> TestApp {
+    async fn start(data_dir: tempfile::TempDir, config: Config, postgres: Option<PgDatabase>) -> TestApp {
+        let url = config.database.clone();
         let pool = migrated_pool(&url);
-        let config = test_config(data_dir.path(), url.clone());
         let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
         let service = test::init_service(bilim::web::app(state.clone())).await;
         let service =
@@ -379,25 +470,28 @@ impl TestApp {
     }
 
     /// A new application over the same database and data directory, as after a
-    /// server restart; the browser's cookies are kept.
+    /// server restart; the browser's cookies and the configuration are kept.
     pub async fn restart(self) -> TestApp {
-        let url = self.state.config.database.clone();
+        let config = self.state.config.clone();
         let TestApp {
             data_dir,
             _postgres,
             browser: Browser { cookies, .. },
             ..
         } = self;
-        let mut app = Self::start(data_dir, url, _postgres).await;
+        let mut app = Self::start(data_dir, config, _postgres).await;
         app.cookies = cookies;
         app
     }
 
     /// A second instance over the same database, as behind a load balancer: its own
-    /// memory and data directory, the same tables.
+    /// memory and data directory, the same tables and configuration otherwise.
     pub async fn another_instance(&self) -> TestApp {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        Self::start(data_dir, self.state.config.database.clone(), None).await
+        let mut config = self.state.config.clone();
+        config.data_dir = data_dir.path().to_path_buf();
+        config.courses_dir = data_dir.path().join("courses");
+        Self::start(data_dir, config, None).await
     }
 
     /// Creates an account directly in the database, as `bilim user create` does.
@@ -515,11 +609,12 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 /// Runs each named test once per backend: `mod name { on_sqlite, on_postgres }`.
 ///
-/// A test is a plain top-level `async fn name(mut app: TestApp) { … }`; list the
-/// tests after them with `on_both_backends!(name_a, name_b);`. The PostgreSQL half
-/// is ignored unless the tests were built with `LMS_TEST_POSTGRES_URL` set (build.rs
-/// turns it into the `postgres_tests` cfg); when it is set and the server cannot be
-/// reached, the PostgreSQL half fails.
+/// A test is a plain top-level `async fn name(mut app: TestApp) { … }` (or
+/// `async fn name(app: TestAppBuilder)` to change the configuration before starting
+/// it); list the tests after them with `on_both_backends!(name_a, name_b);`. The
+/// PostgreSQL half is ignored unless the tests were built with `LMS_TEST_POSTGRES_URL`
+/// set (build.rs turns it into the `postgres_tests` cfg); when it is set and the
+/// server cannot be reached, the PostgreSQL half fails.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {
@@ -527,13 +622,13 @@ macro_rules! on_both_backends {
             mod $name {
                 #[actix_web::test]
                 async fn on_sqlite() {
-                    super::$name($crate::common::TestApp::sqlite().await).await;
+                    $crate::common::run_on(::bilim::db::Backend::Sqlite, super::$name).await;
                 }
 
                 #[actix_web::test]
                 #[cfg_attr(not(postgres_tests), ignore = "LMS_TEST_POSTGRES_URL is not set")]
                 async fn on_postgres() {
-                    super::$name($crate::common::TestApp::postgres().await).await;
+                    $crate::common::run_on(::bilim::db::Backend::Postgres, super::$name).await;
                 }
             }
         )+
