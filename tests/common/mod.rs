@@ -14,6 +14,7 @@
 )]
 
 pub mod fixtures;
+pub mod html;
 pub mod smtp;
 
 use std::collections::BTreeMap;
@@ -143,6 +144,41 @@ impl TestResponse {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned()
+    }
+
+    /// The body parsed as HTML, to query with CSS selectors (see [`html`]).
+    pub fn html(&self) -> html::Html {
+        html::Html::parse(&self.body)
+    }
+
+    /// The text of each element `selector` matches, whitespace collapsed, in
+    /// document order: `page.select("table.runs td.status")`.
+    pub fn select(&self, selector: &str) -> Vec<String> {
+        self.html().select(selector).iter().map(|e| e.text()).collect()
+    }
+
+    /// The value of `attribute` on each element `selector` matches that has it.
+    pub fn select_attr(&self, selector: &str, attribute: &str) -> Vec<String> {
+        self.html()
+            .select(selector)
+            .iter()
+            .filter_map(|e| e.attr(attribute).map(str::to_owned))
+            .collect()
+    }
+
+    /// How many elements match `selector`.
+    pub fn count(&self, selector: &str) -> usize {
+        self.html().select(selector).len()
+    }
+
+    /// Whether any element matches `selector`.
+    pub fn has(&self, selector: &str) -> bool {
+        !self.html().select(selector).is_empty()
+    }
+
+    /// The page's language: the `lang` of its `<html>` element.
+    pub fn lang(&self) -> String {
+        self.select_attr("html", "lang").concat()
     }
 
     /// The text of the `<title>` element.
