@@ -1,6 +1,10 @@
 //! The test harness: the whole application (every middleware, the real templates and
-//! a real, freshly migrated database) driven through actix's HTTP service, with a
-//! cookie jar like a browser's.
+//! a real, freshly migrated database) driven through actix's HTTP service by one or
+//! more [`Browser`]s, each with a cookie jar like a browser's.
+//!
+//! - [`TestApp::builder`] starts an application with changes to the configuration;
+//! - [`fixtures`] builds the set-ups several test files share;
+//! - [`TestResponse::select`] queries a page with CSS selectors ([`html`]).
 //!
 //! Every database test runs on SQLite; when `LMS_TEST_POSTGRES_URL` is set it also
 //! runs on PostgreSQL, each test in a database of its own. Without the variable the
