@@ -5,8 +5,7 @@
 mod common;
 
 use actix_web::http::{header, Method, StatusCode};
-use bilim::accounts::model::UserId;
-use bilim::accounts::model::{Country, Role};
+use bilim::accounts::model::{Country, Role, UserId};
 use bilim::institutions::InstitutionId;
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
@@ -36,10 +35,12 @@ struct Setup {
 }
 
 async fn setup(app: &mut TestApp) -> Setup {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
-    let institution = app.create_institution("Академия правоохранительных органов", Country::Kz);
-    app.create_user("coordinator@example.kz", Role::Coordinator, Some(institution));
+    app.with_courses("valid");
+    let (institution, _) = app.institution_with_coordinator(
+        "Академия правоохранительных органов",
+        Country::Kz,
+        "coordinator@example.kz",
+    );
     let coordinator = app.api_token("coordinator@example.kz", PASSWORD).await;
     Setup {
         institution,
@@ -76,195 +77,402 @@ async fn enrol(app: &mut TestApp, token: &str, run: i64, body: Option<Value>) ->
 }
 
 fn outbox_subjects(app: &TestApp, to: &str) -> Vec<String> {
-    use bilim::db::schema::outbox;
+    app.mail_to(to).into_iter().map(|m| m.subject).collect()
+}
+
+async fn a_coordinator_creates_runs_for_their_own_institution_only(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    new_run(&mut app, &setup, "open", 10).await;
+    let other = app.create_institution("Академия МВД", Country::Kg);
+    let foreign = app
+        .api(
+            Method::POST,
+            "/api/v1/runs",
+            Some(&setup.coordinator),
+            Some(run_body(other, "open", 10)),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let mut bad = run_body(setup.institution, "open", 10);
+    bad["starts_on"] = json!("05.03.2026");
+    let invalid = app
+        .api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(bad))
+        .await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    assert!(
+        invalid.json()["error"].as_str().unwrap().contains("ГГГГ-ММ-ДД"),
+        "in the coordinator's language"
+    );
+    let mut no_course = run_body(setup.institution, "open", 10);
+    no_course["course_id"] = json!("no-such-course");
+    assert_eq!(
+        app.api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(no_course))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let token = learner(&mut app, "nosy@example.kz").await;
+    assert_eq!(
+        app.api(
+            Method::POST,
+            "/api/v1/runs",
+            Some(&token),
+            Some(run_body(setup.institution, "open", 10))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn learners_enrol_in_open_runs_and_can_withdraw(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "open", 10).await;
+    let token = learner(&mut app, "open@example.kz").await;
+    let runs = app.api(Method::GET, "/api/v1/runs", Some(&token), None).await.json();
+    assert_eq!(runs[0]["id"], json!(run));
+    let enrolled = enrol(&mut app, &token, run, None).await;
+    assert_eq!(enrolled.status, StatusCode::CREATED);
+    let body = enrolled.json();
+    assert_eq!(body["status"], "enrolled");
+    assert_eq!(body["run_id"], json!(run));
+    let mine = app
+        .api(Method::GET, "/api/v1/me/enrolments", Some(&token), None)
+        .await
+        .json();
+    assert_eq!(
+        mine,
+        json!([{"id": body["id"], "run_id": run, "user_id": body["user_id"], "status": "enrolled"}])
+    );
+    assert_eq!(
+        outbox_subjects(&app, "open@example.kz"),
+        ["Вы записаны на курс «Демонстрационный курс»"]
+    );
+    let withdrawn = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/withdraw", body["id"]),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(withdrawn.json()["status"], "withdrawn");
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/withdraw", body["id"]),
+            Some(&token),
+            None
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    let again = enrol(&mut app, &token, run, None).await;
+    assert_eq!(
+        again.json()["status"],
+        "enrolled",
+        "a learner who withdrew may enrol again"
+    );
+}
+
+async fn a_key_run_needs_the_right_key(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "key", 10).await;
+    let token = learner(&mut app, "key@example.kz").await;
+    let wrong = enrol(&mut app, &token, run, Some(json!({"key": "guess"}))).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(enrol(&mut app, &token, run, None).await.status, StatusCode::BAD_REQUEST);
+    let right = enrol(&mut app, &token, run, Some(json!({"key": "ALMATY-2026"}))).await;
+    assert_eq!(right.json()["status"], "enrolled");
+}
+
+async fn approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "approval", 10).await;
+    let first = learner(&mut app, "first@example.kz").await;
+    let second = learner(&mut app, "second@example.kz").await;
+    let a = enrol(&mut app, &first, run, None).await.json();
+    let b = enrol(&mut app, &second, run, None).await.json();
+    assert_eq!(a["status"], "requested");
+    let listed = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/enrolments"),
+            Some(&setup.coordinator),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/approve", a["id"]),
+            Some(&first),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN,
+        "learners cannot approve"
+    );
+    let approved = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/approve", a["id"]),
+            Some(&setup.coordinator),
+            None,
+        )
+        .await;
+    assert_eq!(approved.json()["status"], "enrolled");
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/approve", a["id"]),
+            Some(&setup.coordinator),
+            None
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    let no_reason = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/reject", b["id"]),
+            Some(&setup.coordinator),
+            Some(json!({"reason": "  "})),
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
+    let rejected = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/reject", b["id"]),
+            Some(&setup.coordinator),
+            Some(json!({"reason": "Not a prosecutor"})),
+        )
+        .await;
+    assert_eq!(rejected.json()["status"], "rejected");
+    assert_eq!(
+        enrol(&mut app, &second, run, None).await.status,
+        StatusCode::CONFLICT,
+        "a declined learner cannot simply ask again"
+    );
+    let subjects = outbox_subjects(&app, "second@example.kz");
+    assert!(subjects.iter().any(|s| s.contains("отклонена")), "{subjects:?}");
+
+    use bilim::db::schema::enrolment_events;
     let mut conn = app.state.pool.get().unwrap();
-    outbox::table
-        .filter(outbox::recipient.eq(to))
-        .order(outbox::id.asc())
-        .select(outbox::subject)
+    type Event = (Option<String>, String, Option<i64>, Option<String>);
+    let events: Vec<Event> = enrolment_events::table
+        .filter(enrolment_events::enrolment_id.eq(b["id"].as_i64().unwrap()))
+        .order(enrolment_events::id.asc())
+        .select((
+            enrolment_events::from_status,
+            enrolment_events::to_status,
+            enrolment_events::actor_id,
+            enrolment_events::reason,
+        ))
         .load(&mut conn)
-        .unwrap()
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].0.as_deref(), Some("requested"));
+    assert_eq!(events[1].1, "rejected");
+    assert!(events[1].2.is_some(), "who decided is recorded");
+    assert_eq!(events[1].3.as_deref(), Some("Not a prosecutor"));
 }
 
-on_both_backends! {
-    async fn a_coordinator_creates_runs_for_their_own_institution_only(app) {
-        let setup = setup(&mut app).await;
-        new_run(&mut app, &setup, "open", 10).await;
-        let other = app.create_institution("Академия МВД", Country::Kg);
-        let foreign = app.api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(run_body(other, "open", 10))).await;
-        assert_eq!(foreign.status, StatusCode::FORBIDDEN);
-        let mut bad = run_body(setup.institution, "open", 10);
-        bad["starts_on"] = json!("05.03.2026");
-        let invalid = app.api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(bad)).await;
-        assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
-        assert!(invalid.json()["error"].as_str().unwrap().contains("ГГГГ-ММ-ДД"), "in the coordinator's language");
-        let mut no_course = run_body(setup.institution, "open", 10);
-        no_course["course_id"] = json!("no-such-course");
-        assert_eq!(app.api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(no_course)).await.status, StatusCode::BAD_REQUEST);
-        let token = learner(&mut app, "nosy@example.kz").await;
-        assert_eq!(app.api(Method::POST, "/api/v1/runs", Some(&token), Some(run_body(setup.institution, "open", 10))).await.status, StatusCode::FORBIDDEN);
+async fn a_full_run_waitlists_and_a_freed_place_promotes_the_first_in_line(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "open", 2).await;
+    let mut tokens = Vec::new();
+    let mut enrolments = Vec::new();
+    for n in 0..4 {
+        let token = learner(&mut app, &format!("wait{n}@example.kz")).await;
+        enrolments.push(enrol(&mut app, &token, run, None).await.json());
+        tokens.push(token);
     }
+    let statuses: Vec<&str> = enrolments.iter().map(|e| e["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["enrolled", "enrolled", "waitlisted", "waitlisted"]);
+    app.api(
+        Method::POST,
+        &format!("/api/v1/enrolments/{}/withdraw", enrolments[0]["id"]),
+        Some(&tokens[0]),
+        None,
+    )
+    .await;
+    let third = app
+        .api(Method::GET, "/api/v1/me/enrolments", Some(&tokens[2]), None)
+        .await
+        .json();
+    assert_eq!(third[0]["status"], "enrolled", "the first in line moves up");
+    let fourth = app
+        .api(Method::GET, "/api/v1/me/enrolments", Some(&tokens[3]), None)
+        .await
+        .json();
+    assert_eq!(fourth[0]["status"], "waitlisted");
+    assert!(outbox_subjects(&app, "wait2@example.kz")
+        .iter()
+        .any(|s| s.contains("Освободилось место")));
+}
 
-    async fn learners_enrol_in_open_runs_and_can_withdraw(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "open", 10).await;
-        let token = learner(&mut app, "open@example.kz").await;
-        let runs = app.api(Method::GET, "/api/v1/runs", Some(&token), None).await.json();
-        assert_eq!(runs[0]["id"], json!(run));
-        let enrolled = enrol(&mut app, &token, run, None).await;
-        assert_eq!(enrolled.status, StatusCode::CREATED);
-        let body = enrolled.json();
-        assert_eq!(body["status"], "enrolled");
-        assert_eq!(body["run_id"], json!(run));
-        let mine = app.api(Method::GET, "/api/v1/me/enrolments", Some(&token), None).await.json();
-        assert_eq!(mine, json!([{"id": body["id"], "run_id": run, "user_id": body["user_id"], "status": "enrolled"}]));
-        assert_eq!(outbox_subjects(&app, "open@example.kz"), ["Вы записаны на курс «Демонстрационный курс»"]);
-        let withdrawn = app.api(Method::POST, &format!("/api/v1/enrolments/{}/withdraw", body["id"]), Some(&token), None).await;
-        assert_eq!(withdrawn.json()["status"], "withdrawn");
-        assert_eq!(app.api(Method::POST, &format!("/api/v1/enrolments/{}/withdraw", body["id"]), Some(&token), None).await.status, StatusCode::CONFLICT);
-        let again = enrol(&mut app, &token, run, None).await;
-        assert_eq!(again.json()["status"], "enrolled", "a learner who withdrew may enrol again");
-    }
-
-    async fn a_key_run_needs_the_right_key(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "key", 10).await;
-        let token = learner(&mut app, "key@example.kz").await;
-        let wrong = enrol(&mut app, &token, run, Some(json!({"key": "guess"}))).await;
-        assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
-        assert_eq!(enrol(&mut app, &token, run, None).await.status, StatusCode::BAD_REQUEST);
-        let right = enrol(&mut app, &token, run, Some(json!({"key": "ALMATY-2026"}))).await;
-        assert_eq!(right.json()["status"], "enrolled");
-    }
-
-    async fn approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "approval", 10).await;
-        let first = learner(&mut app, "first@example.kz").await;
-        let second = learner(&mut app, "second@example.kz").await;
-        let a = enrol(&mut app, &first, run, None).await.json();
-        let b = enrol(&mut app, &second, run, None).await.json();
-        assert_eq!(a["status"], "requested");
-        let listed = app.api(Method::GET, &format!("/api/v1/runs/{run}/enrolments"), Some(&setup.coordinator), None).await.json();
-        assert_eq!(listed.as_array().unwrap().len(), 2);
-        assert_eq!(app.api(Method::POST, &format!("/api/v1/enrolments/{}/approve", a["id"]), Some(&first), None).await.status, StatusCode::FORBIDDEN, "learners cannot approve");
-        let approved = app.api(Method::POST, &format!("/api/v1/enrolments/{}/approve", a["id"]), Some(&setup.coordinator), None).await;
-        assert_eq!(approved.json()["status"], "enrolled");
-        assert_eq!(app.api(Method::POST, &format!("/api/v1/enrolments/{}/approve", a["id"]), Some(&setup.coordinator), None).await.status, StatusCode::CONFLICT);
-        let no_reason = app.api(Method::POST, &format!("/api/v1/enrolments/{}/reject", b["id"]), Some(&setup.coordinator), Some(json!({"reason": "  "}))).await;
-        assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
-        let rejected = app.api(Method::POST, &format!("/api/v1/enrolments/{}/reject", b["id"]), Some(&setup.coordinator), Some(json!({"reason": "Not a prosecutor"}))).await;
-        assert_eq!(rejected.json()["status"], "rejected");
-        assert_eq!(enrol(&mut app, &second, run, None).await.status, StatusCode::CONFLICT, "a declined learner cannot simply ask again");
-        let subjects = outbox_subjects(&app, "second@example.kz");
-        assert!(subjects.iter().any(|s| s.contains("отклонена")), "{subjects:?}");
-
-        use bilim::db::schema::enrolment_events;
+async fn many_learners_enrolling_at_once_never_overfill_a_run(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "open", 3).await;
+    let mut users = Vec::new();
+    for n in 0..12 {
+        let id = app.create_user(&format!("rush{n}@example.kz"), Role::Learner, None);
         let mut conn = app.state.pool.get().unwrap();
-        type Event = (Option<String>, String, Option<i64>, Option<String>);
-        let events: Vec<Event> = enrolment_events::table
-            .filter(enrolment_events::enrolment_id.eq(b["id"].as_i64().unwrap()))
-            .order(enrolment_events::id.asc())
-            .select((enrolment_events::from_status, enrolment_events::to_status, enrolment_events::actor_id, enrolment_events::reason))
-            .load(&mut conn)
-            .unwrap();
-        assert_eq!(events.len(), 2);
-        assert_eq!(events[1].0.as_deref(), Some("requested"));
-        assert_eq!(events[1].1, "rejected");
-        assert!(events[1].2.is_some(), "who decided is recorded");
-        assert_eq!(events[1].3.as_deref(), Some("Not a prosecutor"));
+        users.push(bilim::accounts::store::find(&mut conn, UserId(id)).unwrap().unwrap());
     }
-
-    async fn a_full_run_waitlists_and_a_freed_place_promotes_the_first_in_line(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "open", 2).await;
-        let mut tokens = Vec::new();
-        let mut enrolments = Vec::new();
-        for n in 0..4 {
-            let token = learner(&mut app, &format!("wait{n}@example.kz")).await;
-            enrolments.push(enrol(&mut app, &token, run, None).await.json());
-            tokens.push(token);
-        }
-        let statuses: Vec<&str> = enrolments.iter().map(|e| e["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["enrolled", "enrolled", "waitlisted", "waitlisted"]);
-        app.api(Method::POST, &format!("/api/v1/enrolments/{}/withdraw", enrolments[0]["id"]), Some(&tokens[0]), None).await;
-        let third = app.api(Method::GET, "/api/v1/me/enrolments", Some(&tokens[2]), None).await.json();
-        assert_eq!(third[0]["status"], "enrolled", "the first in line moves up");
-        let fourth = app.api(Method::GET, "/api/v1/me/enrolments", Some(&tokens[3]), None).await.json();
-        assert_eq!(fourth[0]["status"], "waitlisted");
-        assert!(outbox_subjects(&app, "wait2@example.kz").iter().any(|s| s.contains("Освободилось место")));
-    }
-
-    async fn many_learners_enrolling_at_once_never_overfill_a_run(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "open", 3).await;
-        let mut users = Vec::new();
-        for n in 0..12 {
-            let id = app.create_user(&format!("rush{n}@example.kz"), Role::Learner, None);
-            let mut conn = app.state.pool.get().unwrap();
-            users.push(bilim::accounts::store::find(&mut conn, UserId(id)).unwrap().unwrap());
-        }
-        let pool = app.state.pool.clone();
-        let mail = app.state.mail.clone();
-        let today = chrono::Utc::now().date_naive();
-        let statuses: Vec<String> = std::thread::scope(|scope| {
-            let handles: Vec<_> = users
-                .iter()
-                .map(|user| {
-                    let pool = pool.clone();
-                    let mail = mail.clone();
-                    scope.spawn(move || {
-                        let mut conn = pool.get().unwrap();
-                        bilim::enrolment::self_enrol(&mut conn, &mail, user, run, None, today).unwrap().status
-                    })
+    let pool = app.state.pool.clone();
+    let mail = app.state.mail.clone();
+    let today = chrono::Utc::now().date_naive();
+    let statuses: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = users
+            .iter()
+            .map(|user| {
+                let pool = pool.clone();
+                let mail = mail.clone();
+                scope.spawn(move || {
+                    let mut conn = pool.get().unwrap();
+                    bilim::enrolment::self_enrol(&mut conn, &mail, user, run, None, today)
+                        .unwrap()
+                        .status
                 })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        assert_eq!(statuses.iter().filter(|s| *s == "enrolled").count(), 3, "{statuses:?}");
-        assert_eq!(statuses.iter().filter(|s| *s == "waitlisted").count(), 9);
-        let mut conn = pool.get().unwrap();
-        assert_eq!(bilim::enrolment::enrolled_count(&mut conn, run).unwrap(), 3);
-    }
-
-    async fn invitation_runs_are_not_open_to_self_enrolment(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "invitation", 10).await;
-        let token = learner(&mut app, "uninvited@example.kz").await;
-        assert_eq!(enrol(&mut app, &token, run, None).await.status, StatusCode::NOT_FOUND, "an invitation-only run is not shown");
-        assert!(app.api(Method::GET, "/api/v1/runs", Some(&token), None).await.json().as_array().unwrap().is_empty());
-    }
-
-    async fn learners_only_see_runs_of_their_country(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "open", 10).await;
-        app.create_user_speaking("kyrgyz@example.kg", Role::Learner, Some(app.create_institution("Академия МВД КР", Country::Kg)), bilim::i18n::Locale::Ky);
-        let token = app.api_token("kyrgyz@example.kg", PASSWORD).await;
-        assert!(app.api(Method::GET, "/api/v1/runs", Some(&token), None).await.json().as_array().unwrap().is_empty());
-        assert_eq!(enrol(&mut app, &token, run, None).await.status, StatusCode::NOT_FOUND);
-    }
-
-    async fn coordinators_see_nothing_of_another_institution(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "approval", 10).await;
-        let token = learner(&mut app, "isolated@example.kz").await;
-        let request = enrol(&mut app, &token, run, None).await.json();
-        let other = app.create_institution("Другая академия", Country::Kz);
-        app.create_user("other.coordinator@example.kz", Role::Coordinator, Some(other));
-        let stranger = app.api_token("other.coordinator@example.kz", PASSWORD).await;
-        assert!(app.api(Method::GET, "/api/v1/runs", Some(&stranger), None).await.json().as_array().unwrap().is_empty());
-        assert_eq!(app.api(Method::GET, &format!("/api/v1/runs/{run}/enrolments"), Some(&stranger), None).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.api(Method::POST, &format!("/api/v1/enrolments/{}/approve", request["id"]), Some(&stranger), None).await.status, StatusCode::NOT_FOUND);
-        assert_eq!(app.api(Method::POST, &format!("/api/v1/enrolments/{}/reject", request["id"]), Some(&stranger), Some(json!({"reason": "x"}))).await.status, StatusCode::NOT_FOUND);
-        let csv = app
-            .send(actix_web::test::TestRequest::post().uri(&format!("/api/v1/runs/{run}/enrolments/bulk?dry_run=true")).insert_header((header::AUTHORIZATION, format!("Bearer {stranger}"))).insert_header((header::CONTENT_TYPE, "text/csv")).set_payload("a@b.kz,A"))
-            .await;
-        assert_eq!(csv.status, StatusCode::NOT_FOUND);
-        app.create_user("admin@example.kz", Role::Admin, None);
-        let admin = app.api_token("admin@example.kz", PASSWORD).await;
-        assert_eq!(app.api(Method::GET, &format!("/api/v1/runs/{run}/enrolments"), Some(&admin), None).await.status, StatusCode::OK);
-    }
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| *s == "enrolled").count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| *s == "waitlisted").count(), 9);
+    let mut conn = pool.get().unwrap();
+    assert_eq!(bilim::enrolment::enrolled_count(&mut conn, run).unwrap(), 3);
 }
+
+async fn invitation_runs_are_not_open_to_self_enrolment(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "invitation", 10).await;
+    let token = learner(&mut app, "uninvited@example.kz").await;
+    assert_eq!(
+        enrol(&mut app, &token, run, None).await.status,
+        StatusCode::NOT_FOUND,
+        "an invitation-only run is not shown"
+    );
+    assert!(app
+        .api(Method::GET, "/api/v1/runs", Some(&token), None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+async fn learners_only_see_runs_of_their_country(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "open", 10).await;
+    app.create_user_speaking(
+        "kyrgyz@example.kg",
+        Role::Learner,
+        Some(app.create_institution("Академия МВД КР", Country::Kg)),
+        bilim::i18n::Locale::Ky,
+    );
+    let token = app.api_token("kyrgyz@example.kg", PASSWORD).await;
+    assert!(app
+        .api(Method::GET, "/api/v1/runs", Some(&token), None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(enrol(&mut app, &token, run, None).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn coordinators_see_nothing_of_another_institution(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "approval", 10).await;
+    let token = learner(&mut app, "isolated@example.kz").await;
+    let request = enrol(&mut app, &token, run, None).await.json();
+    let other = app.create_institution("Другая академия", Country::Kz);
+    app.create_user("other.coordinator@example.kz", Role::Coordinator, Some(other));
+    let stranger = app.api_token("other.coordinator@example.kz", PASSWORD).await;
+    assert!(app
+        .api(Method::GET, "/api/v1/runs", Some(&stranger), None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/enrolments"),
+            Some(&stranger),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/approve", request["id"]),
+            Some(&stranger),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/reject", request["id"]),
+            Some(&stranger),
+            Some(json!({"reason": "x"}))
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    let csv = app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/api/v1/runs/{run}/enrolments/bulk?dry_run=true"))
+                .insert_header((header::AUTHORIZATION, format!("Bearer {stranger}")))
+                .insert_header((header::CONTENT_TYPE, "text/csv"))
+                .set_payload("a@b.kz,A"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::NOT_FOUND);
+    app.create_user("admin@example.kz", Role::Admin, None);
+    let admin = app.api_token("admin@example.kz", PASSWORD).await;
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/enrolments"),
+            Some(&admin),
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+}
+on_both_backends!(
+    a_coordinator_creates_runs_for_their_own_institution_only,
+    learners_enrol_in_open_runs_and_can_withdraw,
+    a_key_run_needs_the_right_key,
+    approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason,
+    a_full_run_waitlists_and_a_freed_place_promotes_the_first_in_line,
+    many_learners_enrolling_at_once_never_overfill_a_run,
+    invitation_runs_are_not_open_to_self_enrolment,
+    learners_only_see_runs_of_their_country,
+    coordinators_see_nothing_of_another_institution
+);
 
 async fn bulk(app: &mut TestApp, setup: &Setup, run: i64, dry_run: bool, body: Vec<u8>) -> common::TestResponse {
     let query = if dry_run { "?dry_run=true" } else { "" };
@@ -290,123 +498,227 @@ const GROUP: &str = "email,full name,category,position,language\n\
     existing@example.kz,Existing Person,police_officer,,ru\n\
     gulnara@example.kz,Гульнара Сейтова,prosecutor,Prosecutor,ru\n";
 
-on_both_backends! {
-    async fn a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_is_applied(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "invitation", 20).await;
-        app.create_user("existing@example.kz", Role::Learner, None);
-        let before = user_count(&app);
-        let preview = bulk(&mut app, &setup, run, true, GROUP.as_bytes().to_vec()).await;
-        assert_eq!(preview.status, StatusCode::OK);
-        let rows = preview.json()["rows"].clone();
-        assert_eq!(rows.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect::<Vec<_>>(), ["new", "existing", "new"]);
-        assert_eq!(rows[0]["line"], json!(2));
-        assert_eq!(rows[0]["email"], "aidos@example.kz");
-        assert_eq!(user_count(&app), before, "a preview writes nothing");
+async fn a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_is_applied(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "invitation", 20).await;
+    app.create_user("existing@example.kz", Role::Learner, None);
+    let before = user_count(&app);
+    let preview = bulk(&mut app, &setup, run, true, GROUP.as_bytes().to_vec()).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let rows = preview.json()["rows"].clone();
+    assert_eq!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["new", "existing", "new"]
+    );
+    assert_eq!(rows[0]["line"], json!(2));
+    assert_eq!(rows[0]["email"], "aidos@example.kz");
+    assert_eq!(user_count(&app), before, "a preview writes nothing");
 
-        let applied = bulk(&mut app, &setup, run, false, GROUP.as_bytes().to_vec()).await;
-        assert_eq!(applied.json()["rows"], rows, "applying returns the same rows");
-        assert_eq!(user_count(&app), before + 2);
-        let listed = app.api(Method::GET, &format!("/api/v1/runs/{run}/enrolments"), Some(&setup.coordinator), None).await.json();
-        assert_eq!(listed.as_array().unwrap().len(), 3);
-        assert_eq!(outbox_subjects(&app, "aidos@example.kz").len(), 2, "an invitation and the enrolment notice");
-        let again = bulk(&mut app, &setup, run, false, GROUP.as_bytes().to_vec()).await.json();
-        assert_eq!(user_count(&app), before + 2, "uploading the same file again creates nobody");
-        assert_eq!(again["rows"][0]["status"], "existing");
-        assert_eq!(outbox_subjects(&app, "aidos@example.kz").len(), 2, "and sends nothing again");
-        assert_eq!(app.api(Method::GET, &format!("/api/v1/runs/{run}/enrolments"), Some(&setup.coordinator), None).await.json().as_array().unwrap().len(), 3);
+    let applied = bulk(&mut app, &setup, run, false, GROUP.as_bytes().to_vec()).await;
+    assert_eq!(applied.json()["rows"], rows, "applying returns the same rows");
+    assert_eq!(user_count(&app), before + 2);
+    let listed = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/enrolments"),
+            Some(&setup.coordinator),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert_eq!(
+        outbox_subjects(&app, "aidos@example.kz").len(),
+        2,
+        "an invitation and the enrolment notice"
+    );
+    let again = bulk(&mut app, &setup, run, false, GROUP.as_bytes().to_vec())
+        .await
+        .json();
+    assert_eq!(
+        user_count(&app),
+        before + 2,
+        "uploading the same file again creates nobody"
+    );
+    assert_eq!(again["rows"][0]["status"], "existing");
+    assert_eq!(
+        outbox_subjects(&app, "aidos@example.kz").len(),
+        2,
+        "and sends nothing again"
+    );
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/enrolments"),
+            Some(&setup.coordinator),
+            None
+        )
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len(),
+        3
+    );
 
-        let mut conn = app.state.pool.get().unwrap();
-        let aidos = bilim::accounts::store::find_row_by_email(&mut conn, "aidos@example.kz").unwrap().unwrap();
-        assert_eq!(aidos.name, "Айдос Ерланұлы");
-        assert_eq!(aidos.locale, "kk");
-        assert_eq!(aidos.category, "investigator");
-        assert_eq!(aidos.institution_id, Some(setup.institution));
-    }
+    let mut conn = app.state.pool.get().unwrap();
+    let aidos = bilim::accounts::store::find_row_by_email(&mut conn, "aidos@example.kz")
+        .unwrap()
+        .unwrap();
+    assert_eq!(aidos.name, "Айдос Ерланұлы");
+    assert_eq!(aidos.locale, "kk");
+    assert_eq!(aidos.category, "investigator");
+    assert_eq!(aidos.institution_id, Some(setup.institution));
+}
 
-    async fn a_file_with_any_bad_row_is_refused_whole_with_a_reason_per_row(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "invitation", 20).await;
-        let before = user_count(&app);
-        let file = "email;full name;category;position;language\nok@example.kz;Good Row;judge;;en\nnot-an-email;Bad Row;judge;;en\nok@example.kz;Twice;judge;;en\nx@example.kz;Astronaut;astronaut;;en\ny@example.kz;Linguist;judge;;fr\n";
-        let response = bulk(&mut app, &setup, run, false, file.as_bytes().to_vec()).await;
-        let rows = response.json()["rows"].clone();
-        let statuses: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["new", "error", "error", "error", "error"]);
-        // Messages are in the coordinator's language (Russian).
-        assert!(rows[1]["message"].as_str().unwrap().contains("адрес электронной почты"));
-        assert!(rows[2]["message"].as_str().unwrap().contains("несколько раз"));
-        assert!(rows[3]["message"].as_str().unwrap().contains("astronaut"));
-        assert!(rows[4]["message"].as_str().unwrap().contains("fr"));
-        assert_eq!(user_count(&app), before, "nothing is written when any row is wrong");
-    }
+async fn a_file_with_any_bad_row_is_refused_whole_with_a_reason_per_row(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "invitation", 20).await;
+    let before = user_count(&app);
+    let file = "email;full name;category;position;language\nok@example.kz;Good Row;judge;;en\nnot-an-email;Bad Row;judge;;en\nok@example.kz;Twice;judge;;en\nx@example.kz;Astronaut;astronaut;;en\ny@example.kz;Linguist;judge;;fr\n";
+    let response = bulk(&mut app, &setup, run, false, file.as_bytes().to_vec()).await;
+    let rows = response.json()["rows"].clone();
+    let statuses: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["new", "error", "error", "error", "error"]);
+    // Messages are in the coordinator's language (Russian).
+    assert!(rows[1]["message"].as_str().unwrap().contains("адрес электронной почты"));
+    assert!(rows[2]["message"].as_str().unwrap().contains("несколько раз"));
+    assert!(rows[3]["message"].as_str().unwrap().contains("astronaut"));
+    assert!(rows[4]["message"].as_str().unwrap().contains("fr"));
+    assert_eq!(user_count(&app), before, "nothing is written when any row is wrong");
+}
 
-    async fn a_gender_column_is_optional_read_in_any_language_and_never_overwrites_an_account(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "invitation", 20).await;
-        let existing = app.create_user("declared@example.kz", Role::Learner, None);
-        {
-            let mut conn = app.state.pool.get().unwrap();
-            diesel::update(bilim::db::schema::users::table.find(existing))
-                .set(bilim::db::schema::users::gender.eq(Some("male")))
-                .execute(&mut conn)
-                .unwrap();
-        }
-        let male_in_kazakh = bilim::i18n::t(bilim::i18n::Locale::Kk, "genders.male");
-        let bad = "email,full name,category,position,language,gender\nx@example.kz,X,judge,,en,sometimes\n";
-        let refused = bulk(&mut app, &setup, run, false, bad.as_bytes().to_vec()).await.json();
-        assert_eq!(refused["rows"][0]["status"], "error");
-        assert!(refused["rows"][0]["message"].as_str().unwrap().contains("sometimes"));
-        let file = format!(
-            "email,full name,category,position,language,gender\n\
+async fn a_gender_column_is_optional_read_in_any_language_and_never_overwrites_an_account(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "invitation", 20).await;
+    let existing = app.create_user("declared@example.kz", Role::Learner, None);
+    app.set_user_gender(existing, Some("male"));
+    let male_in_kazakh = bilim::i18n::t(bilim::i18n::Locale::Kk, "genders.male");
+    let bad = "email,full name,category,position,language,gender\nx@example.kz,X,judge,,en,sometimes\n";
+    let refused = bulk(&mut app, &setup, run, false, bad.as_bytes().to_vec()).await.json();
+    assert_eq!(refused["rows"][0]["status"], "error");
+    assert!(refused["rows"][0]["message"].as_str().unwrap().contains("sometimes"));
+    let file = format!(
+        "email,full name,category,position,language,gender\n\
              aliya@example.kz,Алия Нурлановна,investigator,,kk,female\n\
              marat@example.kz,Марат Беков,police_officer,,kk,{male_in_kazakh}\n\
              nodata@example.kz,Без Данных,police_officer,,ru,\n\
              declared@example.kz,Declared,police_officer,,ru,female\n"
-        );
-        let applied = bulk(&mut app, &setup, run, false, file.into_bytes()).await.json();
-        let statuses: Vec<&str> = applied["rows"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["new", "new", "new", "existing"]);
-        let gender = |email: &str| {
-            let mut conn = app.state.pool.get().unwrap();
-            bilim::db::schema::users::table
-                .filter(bilim::db::schema::users::email.eq(email))
-                .select(bilim::db::schema::users::gender)
-                .first::<Option<String>>(&mut conn)
-                .unwrap()
-        };
-        assert_eq!(gender("aliya@example.kz").as_deref(), Some("female"));
-        assert_eq!(gender("marat@example.kz").as_deref(), Some("male"));
-        assert_eq!(gender("nodata@example.kz"), None);
-        assert_eq!(gender("declared@example.kz").as_deref(), Some("male"), "what a person declared is theirs");
-    }
-
-    async fn windows_1251_and_utf8_with_bom_are_read_correctly(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "invitation", 20).await;
-        let text = "email;ФИО;категория;должность;язык\ncp1251@example.kz;Сергей Ковалёв;Следователь;Старший следователь;ru\n";
-        let (encoded, _, _) = encoding_rs::WINDOWS_1251.encode(text);
-        let preview = bulk(&mut app, &setup, run, false, encoded.into_owned()).await.json();
-        assert_eq!(preview["rows"][0]["status"], "new", "{preview}");
-        let with_bom = [b"\xEF\xBB\xBF".as_slice(), "bom@example.kz,Әлия Нұрланқызы,prosecutor,,kk\n".as_bytes()].concat();
-        assert_eq!(bulk(&mut app, &setup, run, false, with_bom).await.json()["rows"][0]["status"], "new");
+    );
+    let applied = bulk(&mut app, &setup, run, false, file.into_bytes()).await.json();
+    let statuses: Vec<&str> = applied["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["new", "new", "new", "existing"]);
+    let gender = |email: &str| {
         let mut conn = app.state.pool.get().unwrap();
-        assert_eq!(bilim::accounts::store::find_row_by_email(&mut conn, "cp1251@example.kz").unwrap().unwrap().name, "Сергей Ковалёв");
-        assert_eq!(bilim::accounts::store::find_row_by_email(&mut conn, "cp1251@example.kz").unwrap().unwrap().category, "investigator", "categories may be given by name");
-        assert_eq!(bilim::accounts::store::find_row_by_email(&mut conn, "bom@example.kz").unwrap().unwrap().name, "Әлия Нұрланқызы");
-    }
-
-    async fn a_malformed_file_gets_a_clear_error_and_writes_nothing(app) {
-        let setup = setup(&mut app).await;
-        let run = new_run(&mut app, &setup, "invitation", 20).await;
-        let before = user_count(&app);
-        let empty = bulk(&mut app, &setup, run, false, b"\n\n".to_vec()).await;
-        assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-        assert!(empty.json()["error"].as_str().unwrap().contains("нет строк"));
-        let broken = bulk(&mut app, &setup, run, false, b"email,name\n\"unclosed@example.kz,Name\n".to_vec()).await;
-        assert!(broken.status.is_client_error() || broken.json()["rows"][0]["status"] == "error", "{}", broken.body);
-        let binary = bulk(&mut app, &setup, run, false, vec![0, 159, 146, 150, 255, 0, 1]).await;
-        assert!(binary.status.is_client_error() || binary.json()["rows"].as_array().unwrap().iter().all(|r| r["status"] == "error"), "{}", binary.body);
-        assert_eq!(user_count(&app), before);
-    }
+        bilim::db::schema::users::table
+            .filter(bilim::db::schema::users::email.eq(email))
+            .select(bilim::db::schema::users::gender)
+            .first::<Option<String>>(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(gender("aliya@example.kz").as_deref(), Some("female"));
+    assert_eq!(gender("marat@example.kz").as_deref(), Some("male"));
+    assert_eq!(gender("nodata@example.kz"), None);
+    assert_eq!(
+        gender("declared@example.kz").as_deref(),
+        Some("male"),
+        "what a person declared is theirs"
+    );
 }
+
+async fn windows_1251_and_utf8_with_bom_are_read_correctly(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "invitation", 20).await;
+    let text =
+        "email;ФИО;категория;должность;язык\ncp1251@example.kz;Сергей Ковалёв;Следователь;Старший следователь;ru\n";
+    let (encoded, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+    let preview = bulk(&mut app, &setup, run, false, encoded.into_owned()).await.json();
+    assert_eq!(preview["rows"][0]["status"], "new", "{preview}");
+    let with_bom = [
+        b"\xEF\xBB\xBF".as_slice(),
+        "bom@example.kz,Әлия Нұрланқызы,prosecutor,,kk\n".as_bytes(),
+    ]
+    .concat();
+    assert_eq!(
+        bulk(&mut app, &setup, run, false, with_bom).await.json()["rows"][0]["status"],
+        "new"
+    );
+    let mut conn = app.state.pool.get().unwrap();
+    assert_eq!(
+        bilim::accounts::store::find_row_by_email(&mut conn, "cp1251@example.kz")
+            .unwrap()
+            .unwrap()
+            .name,
+        "Сергей Ковалёв"
+    );
+    assert_eq!(
+        bilim::accounts::store::find_row_by_email(&mut conn, "cp1251@example.kz")
+            .unwrap()
+            .unwrap()
+            .category,
+        "investigator",
+        "categories may be given by name"
+    );
+    assert_eq!(
+        bilim::accounts::store::find_row_by_email(&mut conn, "bom@example.kz")
+            .unwrap()
+            .unwrap()
+            .name,
+        "Әлия Нұрланқызы"
+    );
+}
+
+async fn a_malformed_file_gets_a_clear_error_and_writes_nothing(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "invitation", 20).await;
+    let before = user_count(&app);
+    let empty = bulk(&mut app, &setup, run, false, b"\n\n".to_vec()).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    assert!(empty.json()["error"].as_str().unwrap().contains("нет строк"));
+    let broken = bulk(
+        &mut app,
+        &setup,
+        run,
+        false,
+        b"email,name\n\"unclosed@example.kz,Name\n".to_vec(),
+    )
+    .await;
+    assert!(
+        broken.status.is_client_error() || broken.json()["rows"][0]["status"] == "error",
+        "{}",
+        broken.body
+    );
+    let binary = bulk(&mut app, &setup, run, false, vec![0, 159, 146, 150, 255, 0, 1]).await;
+    assert!(
+        binary.status.is_client_error()
+            || binary.json()["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["status"] == "error"),
+        "{}",
+        binary.body
+    );
+    assert_eq!(user_count(&app), before);
+}
+on_both_backends!(
+    a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_is_applied,
+    a_file_with_any_bad_row_is_refused_whole_with_a_reason_per_row,
+    a_gender_column_is_optional_read_in_any_language_and_never_overwrites_an_account,
+    windows_1251_and_utf8_with_bom_are_read_correctly,
+    a_malformed_file_gets_a_clear_error_and_writes_nothing
+);

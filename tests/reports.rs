@@ -5,11 +5,11 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
-use bilim::accounts::model::UserId;
-use bilim::accounts::model::{Country, Role};
-use bilim::db::schema::{certificates, course_runs, enrolments, module_progress, quiz_attempts, users};
-use bilim::institutions::InstitutionId;
-use chrono::{Duration, NaiveDateTime, Utc};
+use bilim::accounts::model::{Country, Role, UserId};
+use bilim::db::schema::{course_runs, module_progress, users};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
+use common::fixtures::{AttemptBuilder, CertificateBuilder, RunBuilder};
 use common::{csv_rows, TestApp, PASSWORD};
 use diesel::prelude::*;
 
@@ -17,63 +17,16 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
-/// A run of the demo course that started `started_days_ago` days ago.
-fn insert_run(
-    app: &TestApp,
-    institution: InstitutionId,
-    country: &str,
-    phase: &str,
-    started_days_ago: i64,
-    creator: i64,
-) -> i64 {
-    let mut conn = app.state.pool.get().unwrap();
-    let today = Utc::now().date_naive();
-    let starts_on = today - Duration::days(started_days_ago);
-    diesel::insert_into(course_runs::table)
-        .values((
-            course_runs::course_id.eq("demo-course"),
-            course_runs::institution_id.eq(institution),
-            course_runs::language.eq("ru"),
-            course_runs::country.eq(country),
-            course_runs::starts_on.eq(starts_on),
-            course_runs::ends_on.eq(today + Duration::days(30)),
-            course_runs::enrol_by.eq(starts_on),
-            course_runs::capacity.eq(30),
-            course_runs::mode.eq("online"),
-            course_runs::enrolment.eq("approval"),
-            course_runs::phase.eq(phase),
-            course_runs::categories.eq(""),
-            course_runs::created_by.eq(creator),
-            course_runs::created_at.eq(now()),
-            course_runs::updated_at.eq(now()),
-        ))
-        .execute(&mut conn)
-        .unwrap();
-    course_runs::table
-        .select(course_runs::id)
-        .order(course_runs::id.desc())
-        .first(&mut conn)
-        .unwrap()
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
 }
 
 /// A learner with a name and category, admitted to `run` with `status`.
 fn learner(app: &TestApp, email: &str, name: &str, category: &str, run: i64, status: &str) -> i64 {
     let id = app.create_user(email, Role::Learner, None);
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::update(users::table.find(id))
-        .set((users::name.eq(name), users::category.eq(category)))
-        .execute(&mut conn)
-        .unwrap();
-    diesel::insert_into(enrolments::table)
-        .values((
-            enrolments::run_id.eq(run),
-            enrolments::user_id.eq(id),
-            enrolments::status.eq(status),
-            enrolments::created_at.eq(now()),
-            enrolments::updated_at.eq(now()),
-        ))
-        .execute(&mut conn)
-        .unwrap();
+    app.set_user_name(id, name);
+    app.set_user_category(id, category);
+    app.admit(run, id, status);
     id
 }
 
@@ -91,51 +44,6 @@ fn studied(app: &TestApp, user: i64, days_ago: i64) {
         .execute(&mut conn)
         .unwrap();
     bilim::enrolment::record_activity(&mut conn, UserId(user), "demo-course", at).unwrap();
-}
-
-/// A submitted attempt, taken in `run`.
-fn attempt(app: &TestApp, user: i64, run: i64, quiz: &str, percent: f64) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(quiz_attempts::table)
-        .values((
-            quiz_attempts::user_id.eq(user),
-            quiz_attempts::course_id.eq("demo-course"),
-            quiz_attempts::quiz_id.eq(quiz),
-            quiz_attempts::language.eq("ru"),
-            quiz_attempts::is_preview.eq(false),
-            quiz_attempts::questions.eq("[]"),
-            quiz_attempts::settings.eq("{}"),
-            quiz_attempts::started_at.eq(now()),
-            quiz_attempts::submitted_at.eq(Some(now())),
-            quiz_attempts::score.eq(Some(percent)),
-            quiz_attempts::max_score.eq(Some(100.0)),
-            quiz_attempts::percent.eq(Some(percent)),
-            quiz_attempts::passed.eq(Some(percent >= 60.0)),
-            quiz_attempts::pending_manual.eq(false),
-            quiz_attempts::run_id.eq(Some(run)),
-        ))
-        .execute(&mut conn)
-        .unwrap();
-}
-
-fn certificate(app: &TestApp, code: &str, user: i64, run: i64, revoked: bool) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(certificates::table)
-        .values((
-            certificates::code.eq(code),
-            certificates::user_id.eq(user),
-            certificates::course_id.eq("demo-course"),
-            certificates::run_id.eq(Some(run)),
-            certificates::holder_name.eq("holder"),
-            certificates::course_titles.eq("{}"),
-            certificates::institution.eq("institution"),
-            certificates::country.eq("KZ"),
-            certificates::hours.eq(2.0),
-            certificates::issued_at.eq(now()),
-            certificates::revoked_at.eq(revoked.then(now)),
-        ))
-        .execute(&mut conn)
-        .unwrap();
 }
 
 /// The fixture, computed by hand:
@@ -170,8 +78,16 @@ fn fixture(app: &TestApp) -> Fixture {
     let coordinator = app.create_user("coordinator-a@example.kz", Role::Coordinator, Some(institution_a));
     app.create_user("coordinator-b@example.uz", Role::Coordinator, Some(institution_b));
     app.create_user("admin@example.kz", Role::Admin, None);
-    let run_a = insert_run(app, institution_a, "KZ", "national_pilot", 10, coordinator);
-    let run_b = insert_run(app, institution_b, "UZ", "thematic", 5, coordinator);
+    let run_a = RunBuilder::new(institution_a, coordinator)
+        .country("KZ")
+        .phase("national_pilot")
+        .started_days_ago(10)
+        .insert(app);
+    let run_b = RunBuilder::new(institution_b, coordinator)
+        .country("UZ")
+        .phase("thematic")
+        .started_days_ago(5)
+        .insert(app);
 
     let aigerim = learner(
         app,
@@ -182,9 +98,9 @@ fn fixture(app: &TestApp) -> Fixture {
         "completed",
     );
     studied(app, aigerim, 2);
-    attempt(app, aigerim, run_a, "check", 40.0);
-    attempt(app, aigerim, run_a, "final", 80.0);
-    certificate(app, "AAAA-1111", aigerim, run_a, false);
+    AttemptBuilder::new(aigerim, run_a, "check", 40.0).insert(app);
+    AttemptBuilder::new(aigerim, run_a, "final", 80.0).insert(app);
+    CertificateBuilder::new("AAAA-1111", aigerim, run_a).insert(app);
 
     let daniyar = learner(
         app,
@@ -195,9 +111,11 @@ fn fixture(app: &TestApp) -> Fixture {
         "enrolled",
     );
     studied(app, daniyar, 3);
-    attempt(app, daniyar, run_a, "check", 60.0);
-    attempt(app, daniyar, run_a, "final", 100.0);
-    certificate(app, "BBBB-2222", daniyar, run_a, true);
+    AttemptBuilder::new(daniyar, run_a, "check", 60.0).insert(app);
+    AttemptBuilder::new(daniyar, run_a, "final", 100.0).insert(app);
+    CertificateBuilder::new("BBBB-2222", daniyar, run_a)
+        .revoked(true)
+        .insert(app);
 
     let formula = learner(
         app,
@@ -234,38 +152,6 @@ fn fixture(app: &TestApp) -> Fixture {
     }
 }
 
-/// Ends a run `days_ago` days ago, so that it counts as delivered.
-fn end_run(app: &TestApp, run: i64, days_ago: i64) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::update(course_runs::table.find(run))
-        .set(course_runs::ends_on.eq(Utc::now().date_naive() - Duration::days(days_ago)))
-        .execute(&mut conn)
-        .unwrap();
-}
-
-fn set_gender(app: &TestApp, user: i64, gender: Option<&str>) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::update(users::table.find(user))
-        .set(users::gender.eq(gender))
-        .execute(&mut conn)
-        .unwrap();
-}
-
-/// Adds an admitted learner already in the database to another run.
-fn also_in(app: &TestApp, user: i64, run: i64, status: &str) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(enrolments::table)
-        .values((
-            enrolments::run_id.eq(run),
-            enrolments::user_id.eq(user),
-            enrolments::status.eq(status),
-            enrolments::created_at.eq(now()),
-            enrolments::updated_at.eq(now()),
-        ))
-        .execute(&mut conn)
-        .unwrap();
-}
-
 /// The programme's indicators, computed by hand. All runs are in Kyrgyzstan.
 ///
 /// Run T, training of trainers, ended: Асель (woman), Бакыт (man) and Чолпон (gender
@@ -281,15 +167,26 @@ fn also_in(app: &TestApp, user: i64, run: i64, status: &str) {
 /// (0 %), trainers 3 (Асель once, though she completed two runs: 1 woman, 1 man, 1 not
 /// recorded: 50 % women).
 fn programme_fixture(app: &TestApp) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
+    app.with_courses("valid");
     let institution = app.create_institution("Академия МВД Кыргызской Республики", Country::Kg);
     let admin = app.create_user("admin@example.kg", Role::Admin, None);
-    let run_t = insert_run(app, institution, "KG", "training_of_trainers", 60, admin);
-    end_run(app, run_t, 40);
-    let run_p = insert_run(app, institution, "KG", "national_pilot", 30, admin);
-    end_run(app, run_p, 1);
-    let run_q = insert_run(app, institution, "KG", "national_pilot", 5, admin);
+    let run_t = RunBuilder::new(institution, admin)
+        .country("KG")
+        .phase("training_of_trainers")
+        .started_days_ago(60)
+        .ends_on(today() - Duration::days(40))
+        .insert(app);
+    let run_p = RunBuilder::new(institution, admin)
+        .country("KG")
+        .phase("national_pilot")
+        .started_days_ago(30)
+        .ends_on(today() - Duration::days(1))
+        .insert(app);
+    let run_q = RunBuilder::new(institution, admin)
+        .country("KG")
+        .phase("national_pilot")
+        .started_days_ago(5)
+        .insert(app);
     let people = [
         (
             "asel@example.kg",
@@ -375,30 +272,37 @@ fn programme_fixture(app: &TestApp) {
     ];
     for (email, name, category, run, status, gender, code) in people {
         let id = learner(app, email, name, category, run, status);
-        set_gender(app, id, gender);
+        app.set_user_gender(id, gender);
         if let Some(code) = code {
-            certificate(app, code, id, run, code == "T-3");
+            CertificateBuilder::new(code, id, run)
+                .revoked(code == "T-3")
+                .insert(app);
         }
         if name == "Асель" {
-            also_in(app, id, run_p, "completed");
+            app.admit(run_p, id, "completed");
         }
     }
 }
 
 const NBSP: char = '\u{a0}';
 
-on_both_backends! {
-    async fn the_run_report_matches_the_hand_computed_figures(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let csv = app.get("/reports/runs.csv").await;
-        assert_eq!(csv.status, StatusCode::OK);
-        assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
-        let rows = csv_rows(&csv.bytes);
-        assert_eq!(rows.len(), 1, "coordinator A sees only their institution's run: {rows:?}");
-        let row = &rows[0];
-        assert_eq!(row[1], "Академия МВД");
-        assert_eq!(&row[5..], [
+async fn the_run_report_matches_the_hand_computed_figures(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let csv = app.get("/reports/runs.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    let rows = csv_rows(&csv.bytes);
+    assert_eq!(
+        rows.len(),
+        1,
+        "coordinator A sees only their institution's run: {rows:?}"
+    );
+    let row = &rows[0];
+    assert_eq!(row[1], "Академия МВД");
+    assert_eq!(
+        &row[5..],
+        [
             "4".to_owned(),
             "2".to_owned(),
             "1".to_owned(),
@@ -408,211 +312,293 @@ on_both_backends! {
             format!("50,0{NBSP}%"),
             format!("90,0{NBSP}%"),
             "+40,0".to_owned(),
-        ]);
+        ]
+    );
 
-        let page = app.get("/reports").await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("<svg"), "the completion chart is drawn on the server");
-        assert!(page.body.contains(&format!("25,0{NBSP}%")));
-        assert!(!page.body.contains("<script"));
+    let page = app.get("/reports").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("<svg"),
+        "the completion chart is drawn on the server"
+    );
+    assert!(page.body.contains(&format!("25,0{NBSP}%")));
+    assert!(!page.body.contains("<script"));
+}
+
+async fn learners_are_split_by_country_category_and_phase(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let rows = csv_rows(&app.get("/reports/groups.csv").await.bytes);
+    let find = |category: &str| {
+        rows.iter()
+            .find(|r| r[1] == category)
+            .unwrap_or_else(|| panic!("{category} in {rows:?}"))
+            .clone()
+    };
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let police = find("Сотрудник полиции");
+    assert_eq!(police[0], "Казахстан");
+    assert_eq!(&police[3..], ["2", "1", "1", &format!("50,0{NBSP}%")]);
+    assert_eq!(&find("Следователь")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
+    assert_eq!(&find("Прокурор")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
+}
+
+async fn stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_run_formulas(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let rows = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["Ерлан Омаров", "'=HYPERLINK(\"x\")"]);
+    assert_eq!(rows[0][3], "Не занимался");
+
+    let wider = csv_rows(&app.get("/reports/stalled.csv?days=60").await.bytes);
+    assert_eq!(
+        wider.len(),
+        1,
+        "with a 60-day window only the learner who never studied is stalled"
+    );
+}
+
+async fn the_csv_opens_with_cyrillic_intact(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let csv = app.get("/reports/stalled.csv").await;
+    assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
+    assert!(
+        text.starts_with("Слушатель,Эл. почта,Курс,Последняя активность"),
+        "{text}"
+    );
+    assert!(text.contains("Ерлан Омаров"));
+    assert!(csv
+        .header("content-disposition")
+        .starts_with("attachment; filename=\"bilim-stalled-"));
+}
+
+async fn coordinators_see_only_their_institution_and_administrators_see_all(app: TestApp) {
+    let f = fixture(&app);
+    let mut coordinator = app.signed_in(f.coordinator_b).await;
+    let page = coordinator.get("/reports").await;
+    assert!(page.body.contains("Akademiya"), "{} {}", page.status, page.body);
+    assert!(!page.body.contains("Академия МВД"));
+    assert!(!page.body.contains("Ерлан Омаров"));
+    let rows = csv_rows(&coordinator.get("/reports/runs.csv").await.bytes);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][1], "Akademiya");
+
+    let mut admin = app.signed_in(f.admin).await;
+    let rows = csv_rows(&admin.get("/reports/runs.csv").await.bytes);
+    assert_eq!(rows.len(), 2);
+}
+
+async fn learners_cannot_read_reports_and_visitors_are_sent_to_sign_in(mut app: TestApp) {
+    fixture(&app);
+    let anonymous = app.get("/reports").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert!(anonymous.location().starts_with("/login"));
+    app.sign_in("aigerim@example.kz", PASSWORD).await;
+    assert_eq!(app.get("/reports").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/reports/stalled.csv").await.status, StatusCode::FORBIDDEN);
+}
+
+async fn an_invalid_activity_window_is_explained_and_the_default_is_used(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let page = app.get("/reports?days=abc").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.count(".error-summary"), 1, "one error summary");
+    assert!(page.body.contains("Введите целое число дней от 1 до 365"));
+    assert!(
+        page.body.contains("Ерлан Омаров"),
+        "the report still shows, over the default window"
+    );
+    assert_eq!(app.get("/reports/unknown.csv").await.status, StatusCode::NOT_FOUND);
+}
+
+async fn the_xlsx_export_keeps_figures_as_numbers_and_text_intact(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let xlsx = app.get("/reports/runs.xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(
+        xlsx.header("content-type"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+    let read = |archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let sheet = read(&mut archive, "xl/worksheets/sheet1.xml");
+    let strings = read(&mut archive, "xl/sharedStrings.xml");
+    assert!(
+        strings.contains("Академия МВД") && strings.contains("Доля завершивших"),
+        "{strings}"
+    );
+    assert!(
+        sheet.contains("<v>0.25</v>"),
+        "the completion rate is the number 25 %: {sheet}"
+    );
+    assert!(sheet.contains("<v>40</v>"), "the gain is the number 40: {sheet}");
+}
+
+async fn observers_see_aggregates_of_five_or_more_and_nothing_personal(mut app: TestApp) {
+    fixture(&app);
+    app.create_user("observer@example.org", Role::Observer, None);
+    app.sign_in("observer@example.org", PASSWORD).await;
+    let page = app.get("/reports").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for personal in ["Ерлан Омаров", "erlan@example.kz", "Bobur Karimov", "Айгерим"] {
+        assert!(
+            !page.body.contains(personal),
+            "{personal} must not be shown to observers"
+        );
     }
+    let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+    assert!(runs.is_empty(), "no run has five admitted learners: {runs:?}");
+    assert_eq!(app.get("/reports/stalled.csv").await.status, StatusCode::NOT_FOUND);
 
-    async fn learners_are_split_by_country_category_and_phase(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let rows = csv_rows(&app.get("/reports/groups.csv").await.bytes);
-        let find = |category: &str| rows.iter().find(|r| r[1] == category).unwrap_or_else(|| panic!("{category} in {rows:?}")).clone();
-        assert_eq!(rows.len(), 3, "{rows:?}");
-        let police = find("Сотрудник полиции");
-        assert_eq!(police[0], "Казахстан");
-        assert_eq!(&police[3..], ["2", "1", "1", &format!("50,0{NBSP}%")]);
-        assert_eq!(&find("Следователь")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
-        assert_eq!(&find("Прокурор")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
-    }
+    // A sixth admitted learner in run A makes it large enough to report.
+    let run_a: i64 = {
+        let mut conn = app.state.pool.get().unwrap();
+        course_runs::table
+            .select(course_runs::id)
+            .order(course_runs::id.asc())
+            .first(&mut conn)
+            .unwrap()
+    };
+    learner(&app, "sixth@example.kz", "Шестой", "police_officer", run_a, "enrolled");
+    let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0][5], "5");
+    let groups = csv_rows(&app.get("/reports/groups.csv").await.bytes);
+    assert!(
+        groups.is_empty(),
+        "every category group is still smaller than five: {groups:?}"
+    );
+}
 
-    async fn stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_run_formulas(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let rows = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
-        let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-        assert_eq!(names, ["Ерлан Омаров", "'=HYPERLINK(\"x\")"]);
-        assert_eq!(rows[0][3], "Не занимался");
+async fn opening_a_module_makes_a_stalled_learner_active(app: TestApp) {
+    let f = fixture(&app);
+    let mut erlan = app.signed_in("erlan@example.kz").await;
+    assert_eq!(erlan.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+    let mut coordinator = app.signed_in(f.coordinator_a).await;
+    let stalled = csv_rows(&coordinator.get("/reports/stalled.csv").await.bytes);
+    assert!(stalled.iter().all(|r| r[0] != "Ерлан Омаров"), "{stalled:?}");
+    let runs = csv_rows(&coordinator.get("/reports/runs.csv").await.bytes);
+    assert_eq!(runs[0][6], "3", "Айгерим, Данияр and now Ерлан studied within 14 days");
+}
 
-        let wider = csv_rows(&app.get("/reports/stalled.csv?days=60").await.bytes);
-        assert_eq!(wider.len(), 1, "with a 60-day window only the learner who never studied is stalled");
-    }
+async fn a_quiz_attempt_counts_towards_the_run_the_learner_is_in(mut app: TestApp) {
+    let f = fixture(&app);
+    let token = app.api_token("erlan@example.kz", PASSWORD).await;
+    let started = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/quizzes/final/attempts",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let id = started.json()["attempt_id"].as_i64().unwrap();
+    let submitted = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
+    // Final-test mean over 80, 100 and the unanswered 0: 60; gain 60 − 50.
+    assert_eq!(runs[0][12], format!("60,0{NBSP}%"));
+    assert_eq!(runs[0][13], "+10,0");
+}
 
-    async fn the_csv_opens_with_cyrillic_intact(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let csv = app.get("/reports/stalled.csv").await;
-        assert!(csv.bytes.starts_with(b"\xEF\xBB\xBF"));
-        let text = String::from_utf8(csv.bytes[3..].to_vec()).unwrap();
-        assert!(text.starts_with("Слушатель,Эл. почта,Курс,Последняя активность"), "{text}");
-        assert!(text.contains("Ерлан Омаров"));
-        assert!(csv.header("content-disposition").starts_with("attachment; filename=\"bilim-stalled-"));
-    }
+async fn knowledge_gain_is_reported_per_country_and_category(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.coordinator_a, PASSWORD).await;
+    let rows = csv_rows(&app.get("/reports/gain.csv").await.bytes);
+    assert_eq!(
+        rows,
+        [
+            [
+                "Казахстан",
+                "Следователь",
+                &format!("60,0{NBSP}%"),
+                &format!("100,0{NBSP}%"),
+                "+40,0",
+                "1"
+            ],
+            [
+                "Казахстан",
+                "Сотрудник полиции",
+                &format!("40,0{NBSP}%"),
+                &format!("80,0{NBSP}%"),
+                "+40,0",
+                "1"
+            ],
+        ]
+    );
+    app.sign_out_locally();
+    app.sign_in(f.coordinator_b, PASSWORD).await;
+    assert!(
+        csv_rows(&app.get("/reports/gain.csv").await.bytes).is_empty(),
+        "institution B's learners took no tests"
+    );
+}
 
-    async fn coordinators_see_only_their_institution_and_administrators_see_all(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_b, PASSWORD).await;
-        let page = app.get("/reports").await;
-        assert!(page.body.contains("Akademiya"), "{} {}", page.status, page.body);
-        assert!(!page.body.contains("Академия МВД"));
-        assert!(!page.body.contains("Ерлан Омаров"));
-        let rows = csv_rows(&app.get("/reports/runs.csv").await.bytes);
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0][1], "Akademiya");
-
-        app.sign_out_locally();
-        app.sign_in(f.admin, PASSWORD).await;
-        let rows = csv_rows(&app.get("/reports/runs.csv").await.bytes);
-        assert_eq!(rows.len(), 2);
-    }
-
-    async fn learners_cannot_read_reports_and_visitors_are_sent_to_sign_in(app) {
-        fixture(&app);
-        let anonymous = app.get("/reports").await;
-        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
-        assert!(anonymous.location().starts_with("/login"));
-        app.sign_in("aigerim@example.kz", PASSWORD).await;
-        assert_eq!(app.get("/reports").await.status, StatusCode::FORBIDDEN);
-        assert_eq!(app.get("/reports/stalled.csv").await.status, StatusCode::FORBIDDEN);
-    }
-
-    async fn an_invalid_activity_window_is_explained_and_the_default_is_used(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let page = app.get("/reports?days=abc").await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert_eq!(page.body.matches("class=\"error-summary\"").count(), 1, "one error summary");
-        assert!(page.body.contains("Введите целое число дней от 1 до 365"));
-        assert!(page.body.contains("Ерлан Омаров"), "the report still shows, over the default window");
-        assert_eq!(app.get("/reports/unknown.csv").await.status, StatusCode::NOT_FOUND);
-    }
-
-    async fn the_xlsx_export_keeps_figures_as_numbers_and_text_intact(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let xlsx = app.get("/reports/runs.xlsx").await;
-        assert_eq!(xlsx.status, StatusCode::OK);
-        assert_eq!(xlsx.header("content-type"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
-        let read = |archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
-            text
-        };
-        let sheet = read(&mut archive, "xl/worksheets/sheet1.xml");
-        let strings = read(&mut archive, "xl/sharedStrings.xml");
-        assert!(strings.contains("Академия МВД") && strings.contains("Доля завершивших"), "{strings}");
-        assert!(sheet.contains("<v>0.25</v>"), "the completion rate is the number 25 %: {sheet}");
-        assert!(sheet.contains("<v>40</v>"), "the gain is the number 40: {sheet}");
-    }
-
-    async fn observers_see_aggregates_of_five_or_more_and_nothing_personal(app) {
-        fixture(&app);
-        app.create_user("observer@example.org", Role::Observer, None);
-        app.sign_in("observer@example.org", PASSWORD).await;
-        let page = app.get("/reports").await;
-        assert_eq!(page.status, StatusCode::OK);
-        for personal in ["Ерлан Омаров", "erlan@example.kz", "Bobur Karimov", "Айгерим"] {
-            assert!(!page.body.contains(personal), "{personal} must not be shown to observers");
-        }
-        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
-        assert!(runs.is_empty(), "no run has five admitted learners: {runs:?}");
-        assert_eq!(app.get("/reports/stalled.csv").await.status, StatusCode::NOT_FOUND);
-
-        // A sixth admitted learner in run A makes it large enough to report.
-        let run_a: i64 = {
-            let mut conn = app.state.pool.get().unwrap();
-            course_runs::table.select(course_runs::id).order(course_runs::id.asc()).first(&mut conn).unwrap()
-        };
-        learner(&app, "sixth@example.kz", "Шестой", "police_officer", run_a, "enrolled");
-        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
-        assert_eq!(runs.len(), 1);
-        assert_eq!(runs[0][5], "5");
-        let groups = csv_rows(&app.get("/reports/groups.csv").await.bytes);
-        assert!(groups.is_empty(), "every category group is still smaller than five: {groups:?}");
-    }
-
-    async fn opening_a_module_makes_a_stalled_learner_active(app) {
-        let f = fixture(&app);
-        app.sign_in("erlan@example.kz", PASSWORD).await;
-        assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
-        app.sign_out_locally();
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let stalled = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
-        assert!(stalled.iter().all(|r| r[0] != "Ерлан Омаров"), "{stalled:?}");
-        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
-        assert_eq!(runs[0][6], "3", "Айгерим, Данияр and now Ерлан studied within 14 days");
-    }
-
-    async fn a_quiz_attempt_counts_towards_the_run_the_learner_is_in(app) {
-        let f = fixture(&app);
-        let token = app.api_token("erlan@example.kz", PASSWORD).await;
-        let started = app
-            .api(Method::POST, "/api/v1/courses/demo-course/quizzes/final/attempts", Some(&token), None)
-            .await;
-        assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
-        let id = started.json()["attempt_id"].as_i64().unwrap();
-        let submitted = app
-            .api(Method::POST, &format!("/api/v1/attempts/{id}/submit"), Some(&token), None)
-            .await;
-        assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let runs = csv_rows(&app.get("/reports/runs.csv").await.bytes);
-        // Final-test mean over 80, 100 and the unanswered 0: 60; gain 60 − 50.
-        assert_eq!(runs[0][12], format!("60,0{NBSP}%"));
-        assert_eq!(runs[0][13], "+10,0");
-    }
-
-    async fn knowledge_gain_is_reported_per_country_and_category(app) {
-        let f = fixture(&app);
-        app.sign_in(f.coordinator_a, PASSWORD).await;
-        let rows = csv_rows(&app.get("/reports/gain.csv").await.bytes);
-        assert_eq!(rows, [
-            ["Казахстан", "Следователь", &format!("60,0{NBSP}%"), &format!("100,0{NBSP}%"), "+40,0", "1"],
-            ["Казахстан", "Сотрудник полиции", &format!("40,0{NBSP}%"), &format!("80,0{NBSP}%"), "+40,0", "1"],
-        ]);
-        app.sign_out_locally();
-        app.sign_in(f.coordinator_b, PASSWORD).await;
-        assert!(csv_rows(&app.get("/reports/gain.csv").await.bytes).is_empty(), "institution B's learners took no tests");
-    }
-
-    async fn programme_indicators_count_trainers_courses_and_people_trained_with_the_share_of_women(app) {
-        programme_fixture(&app);
-        app.sign_in("admin@example.kg", PASSWORD).await;
-        let kg = "Кыргызстан";
-        assert_eq!(csv_rows(&app.get("/reports/trainers.csv").await.bytes), [[kg, "2"]]);
-        let phase = |code: &str| bilim::i18n::label(bilim::i18n::Locale::Ru, "phases", code);
-        assert_eq!(csv_rows(&app.get("/reports/delivered.csv").await.bytes), [
+async fn programme_indicators_count_trainers_courses_and_people_trained_with_the_share_of_women(mut app: TestApp) {
+    programme_fixture(&app);
+    app.sign_in("admin@example.kg", PASSWORD).await;
+    let kg = "Кыргызстан";
+    assert_eq!(csv_rows(&app.get("/reports/trainers.csv").await.bytes), [[kg, "2"]]);
+    let phase = |code: &str| bilim::i18n::label(bilim::i18n::Locale::Ru, "phases", code);
+    assert_eq!(
+        csv_rows(&app.get("/reports/delivered.csv").await.bytes),
+        [
             [phase("training_of_trainers").as_str(), kg, "1", "3"],
             [phase("national_pilot").as_str(), kg, "1", "4"],
-        ]);
-        let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
-        assert_eq!(trained, [
+        ]
+    );
+    let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
+    assert_eq!(
+        trained,
+        [
             [kg, "Сотрудник полиции", "3", "2", "1", "0", &format!("66,7{NBSP}%")],
             [kg, "Прокурор", "1", "0", "1", "0", &format!("0,0{NBSP}%")],
             [kg, "Тренер-преподаватель", "3", "1", "1", "1", &format!("50,0{NBSP}%")],
-        ]);
-        let page = app.get("/reports").await;
-        assert!(page.body.contains(&format!("66,7{NBSP}%")));
+        ]
+    );
+    let page = app.get("/reports").await;
+    assert!(page.body.contains(&format!("66,7{NBSP}%")));
 
-        app.create_user("observer@example.org", Role::Observer, None);
-        app.sign_out_locally();
-        app.sign_in("observer@example.org", PASSWORD).await;
-        assert!(csv_rows(&app.get("/reports/trainers.csv").await.bytes).is_empty(), "two trainers are too few to show");
-        assert!(csv_rows(&app.get("/reports/trained.csv").await.bytes).is_empty(), "every group is smaller than five");
-    }
+    app.create_user("observer@example.org", Role::Observer, None);
+    app.sign_out_locally();
+    app.sign_in("observer@example.org", PASSWORD).await;
+    assert!(
+        csv_rows(&app.get("/reports/trainers.csv").await.bytes).is_empty(),
+        "two trainers are too few to show"
+    );
+    assert!(
+        csv_rows(&app.get("/reports/trained.csv").await.bytes).is_empty(),
+        "every group is smaller than five"
+    );
+}
 
-    async fn the_course_report_sums_its_runs_and_weights_means_by_attempts(app) {
-        let f = fixture(&app);
-        app.sign_in(f.admin, PASSWORD).await;
-        let rows = csv_rows(&app.get("/reports/courses.csv").await.bytes);
-        assert_eq!(rows.len(), 1, "both runs are of the demo course: {rows:?}");
-        // Runs A and B: 4 + 1 admitted, 2 + 1 active; only run A has quiz attempts.
-        assert_eq!(&rows[0][1..], [
+async fn the_course_report_sums_its_runs_and_weights_means_by_attempts(mut app: TestApp) {
+    let f = fixture(&app);
+    app.sign_in(f.admin, PASSWORD).await;
+    let rows = csv_rows(&app.get("/reports/courses.csv").await.bytes);
+    assert_eq!(rows.len(), 1, "both runs are of the demo course: {rows:?}");
+    // Runs A and B: 4 + 1 admitted, 2 + 1 active; only run A has quiz attempts.
+    assert_eq!(
+        &rows[0][1..],
+        [
             "2".to_owned(),
             "5".to_owned(),
             "3".to_owned(),
@@ -623,51 +609,100 @@ on_both_backends! {
             format!("50,0{NBSP}%"),
             format!("90,0{NBSP}%"),
             "+40,0".to_owned(),
-        ]);
-    }
-
-    async fn observers_see_no_figure_of_fewer_than_five_people_inside_a_larger_group(app) {
-        let f = fixture(&app);
-        // One investigator takes the final test six times: six attempts, one person.
-        let daniyar: i64 = {
-            let mut conn = app.state.pool.get().unwrap();
-            users::table.filter(users::email.eq("daniyar@example.kz")).select(users::id).first(&mut conn).unwrap()
-        };
-        let run_a: i64 = {
-            let mut conn = app.state.pool.get().unwrap();
-            course_runs::table.select(course_runs::id).order(course_runs::id.asc()).first(&mut conn).unwrap()
-        };
-        for _ in 0..5 {
-            attempt(&app, daniyar, run_a, "final", 90.0);
-        }
-        app.sign_in(f.admin, PASSWORD).await;
-        let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
-        assert!(gains.iter().any(|r| r[1] == "Следователь"), "administrators see every group: {gains:?}");
-        app.create_user("observer@example.org", Role::Observer, None);
-        app.sign_out_locally();
-        app.sign_in("observer@example.org", PASSWORD).await;
-        let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
-        assert!(gains.is_empty(), "six attempts of one person are one person: {gains:?}");
-    }
-
-    async fn observers_see_people_trained_but_not_gender_counts_under_five(app) {
-        programme_fixture(&app);
-        let run_p: i64 = {
-            let mut conn = app.state.pool.get().unwrap();
-            course_runs::table.filter(course_runs::phase.eq("national_pilot")).select(course_runs::id).order(course_runs::id.asc()).first(&mut conn).unwrap()
-        };
-        for (email, name) in [("kanat@example.kg", "Канат"), ("ulan@example.kg", "Улан")] {
-            let id = learner(&app, email, name, "police_officer", run_p, "completed");
-            set_gender(&app, id, Some("male"));
-        }
-        let kg = "Кыргызстан";
-        app.sign_in("admin@example.kg", PASSWORD).await;
-        let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
-        assert!(trained.contains(&vec![kg.to_owned(), "Сотрудник полиции".to_owned(), "5".to_owned(), "2".to_owned(), "3".to_owned(), "0".to_owned(), format!("40,0{NBSP}%")]), "{trained:?}");
-        app.create_user("observer@example.org", Role::Observer, None);
-        app.sign_out_locally();
-        app.sign_in("observer@example.org", PASSWORD).await;
-        let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
-        assert_eq!(trained, [[kg, "Сотрудник полиции", "5", "—", "—", "—", "—"]], "two women would point at them");
-    }
+        ]
+    );
 }
+
+async fn observers_see_no_figure_of_fewer_than_five_people_inside_a_larger_group(mut app: TestApp) {
+    let f = fixture(&app);
+    // One investigator takes the final test six times: six attempts, one person.
+    let daniyar: i64 = {
+        let mut conn = app.state.pool.get().unwrap();
+        users::table
+            .filter(users::email.eq("daniyar@example.kz"))
+            .select(users::id)
+            .first(&mut conn)
+            .unwrap()
+    };
+    let run_a: i64 = {
+        let mut conn = app.state.pool.get().unwrap();
+        course_runs::table
+            .select(course_runs::id)
+            .order(course_runs::id.asc())
+            .first(&mut conn)
+            .unwrap()
+    };
+    for _ in 0..5 {
+        AttemptBuilder::new(daniyar, run_a, "final", 90.0).insert(&app);
+    }
+    app.sign_in(f.admin, PASSWORD).await;
+    let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
+    assert!(
+        gains.iter().any(|r| r[1] == "Следователь"),
+        "administrators see every group: {gains:?}"
+    );
+    app.create_user("observer@example.org", Role::Observer, None);
+    app.sign_out_locally();
+    app.sign_in("observer@example.org", PASSWORD).await;
+    let gains = csv_rows(&app.get("/reports/gain.csv").await.bytes);
+    assert!(gains.is_empty(), "six attempts of one person are one person: {gains:?}");
+}
+
+async fn observers_see_people_trained_but_not_gender_counts_under_five(mut app: TestApp) {
+    programme_fixture(&app);
+    let run_p: i64 = {
+        let mut conn = app.state.pool.get().unwrap();
+        course_runs::table
+            .filter(course_runs::phase.eq("national_pilot"))
+            .select(course_runs::id)
+            .order(course_runs::id.asc())
+            .first(&mut conn)
+            .unwrap()
+    };
+    for (email, name) in [("kanat@example.kg", "Канат"), ("ulan@example.kg", "Улан")] {
+        let id = learner(&app, email, name, "police_officer", run_p, "completed");
+        app.set_user_gender(id, Some("male"));
+    }
+    let kg = "Кыргызстан";
+    app.sign_in("admin@example.kg", PASSWORD).await;
+    let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
+    assert!(
+        trained.contains(&vec![
+            kg.to_owned(),
+            "Сотрудник полиции".to_owned(),
+            "5".to_owned(),
+            "2".to_owned(),
+            "3".to_owned(),
+            "0".to_owned(),
+            format!("40,0{NBSP}%")
+        ]),
+        "{trained:?}"
+    );
+    app.create_user("observer@example.org", Role::Observer, None);
+    app.sign_out_locally();
+    app.sign_in("observer@example.org", PASSWORD).await;
+    let trained = csv_rows(&app.get("/reports/trained.csv").await.bytes);
+    assert_eq!(
+        trained,
+        [[kg, "Сотрудник полиции", "5", "—", "—", "—", "—"]],
+        "two women would point at them"
+    );
+}
+on_both_backends!(
+    the_run_report_matches_the_hand_computed_figures,
+    learners_are_split_by_country_category_and_phase,
+    stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_run_formulas,
+    the_csv_opens_with_cyrillic_intact,
+    coordinators_see_only_their_institution_and_administrators_see_all,
+    learners_cannot_read_reports_and_visitors_are_sent_to_sign_in,
+    an_invalid_activity_window_is_explained_and_the_default_is_used,
+    the_xlsx_export_keeps_figures_as_numbers_and_text_intact,
+    observers_see_aggregates_of_five_or_more_and_nothing_personal,
+    opening_a_module_makes_a_stalled_learner_active,
+    a_quiz_attempt_counts_towards_the_run_the_learner_is_in,
+    knowledge_gain_is_reported_per_country_and_category,
+    programme_indicators_count_trainers_courses_and_people_trained_with_the_share_of_women,
+    the_course_report_sums_its_runs_and_weights_means_by_attempts,
+    observers_see_no_figure_of_fewer_than_five_people_inside_a_larger_group,
+    observers_see_people_trained_but_not_gender_counts_under_five
+);

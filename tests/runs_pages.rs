@@ -7,7 +7,7 @@ mod common;
 
 use actix_web::http::{header, StatusCode};
 use bilim::accounts::model::{Country, Role};
-use bilim::db::schema::{outbox, user_tokens};
+use bilim::db::schema::user_tokens;
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
 
@@ -20,32 +20,11 @@ fn dates() -> (String, String, String) {
     )
 }
 
-/// The link with a token in the last message sent to `to`.
-fn token_sent_to(app: &TestApp, to: &str) -> String {
-    let mut conn = app.state.pool.get().unwrap();
-    let bodies: Vec<String> = outbox::table
-        .filter(outbox::recipient.eq(to))
-        .order(outbox::id.desc())
-        .select(outbox::text_body)
-        .load(&mut conn)
-        .unwrap();
-    let body = bodies
-        .iter()
-        .find(|b| b.contains("token="))
-        .expect("a message with a link");
-    let start = body.find("token=").unwrap() + 6;
-    body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect()
-}
-
 /// A coordinator signed in through the login page, with a run created through the form.
 async fn coordinator_with_run(app: &mut TestApp, enrolment: &str) -> (i64, String) {
-    let dir = app.copy_courses("valid");
-    app.import_courses(&dir);
-    let institution = app.create_institution("Академия правоохранительных органов", Country::Kz);
-    app.create_user("coord@example.kz", Role::Coordinator, Some(institution));
+    app.with_courses("valid");
+    let (institution, _) =
+        app.institution_with_coordinator("Академия правоохранительных органов", Country::Kz, "coord@example.kz");
     app.sign_in("coord@example.kz", PASSWORD).await;
     let (starts, ends, enrol_by) = dates();
     let institution_text = institution.to_string();
@@ -90,188 +69,377 @@ fn multipart(token: &str, action: &str, file: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-on_both_backends! {
-    async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields(app) {
-        let dir = app.copy_courses("valid");
-        app.import_courses(&dir);
-        let institution = app.create_institution("Академия", Country::Kz);
-        app.create_user("coord@example.kz", Role::Coordinator, Some(institution));
-        app.sign_in("coord@example.kz", PASSWORD).await;
-        let page = app.get("/coordinator/runs/new?lang=en").await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("Demo course") && page.body.contains("National pilot course"));
-        let bad = app.post_form("/coordinator/runs/new?lang=en", &[("course_id", "demo-course"), ("institution_id", &institution.to_string()), ("language", "ru"), ("country", "KZ"), ("starts_on", "2026-13-01"), ("ends_on", ""), ("enrol_by", ""), ("capacity", "0"), ("mode", "teleport"), ("enrolment", "key"), ("phase", "national_pilot")]).await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        for message in ["Enter a date as YYYY-MM-DD", "Enter the number of places", "Choose how the run is delivered", "Enter an enrolment key"] {
-            assert!(bad.body.contains(message), "{message}");
-        }
-        app.sign_out_locally();
-        app.create_user("learner@example.kz", Role::Learner, None);
-        app.sign_in("learner@example.kz", PASSWORD).await;
-        assert_eq!(app.get("/coordinator/runs").await.status, StatusCode::FORBIDDEN);
+async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields(mut app: TestApp) {
+    app.with_courses("valid");
+    let institution = app.create_institution("Академия", Country::Kz);
+    app.create_user("coord@example.kz", Role::Coordinator, Some(institution));
+    app.sign_in("coord@example.kz", PASSWORD).await;
+    let page = app.get("/coordinator/runs/new?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Demo course") && page.body.contains("National pilot course"));
+    let bad = app
+        .post_form(
+            "/coordinator/runs/new?lang=en",
+            &[
+                ("course_id", "demo-course"),
+                ("institution_id", &institution.to_string()),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", "2026-13-01"),
+                ("ends_on", ""),
+                ("enrol_by", ""),
+                ("capacity", "0"),
+                ("mode", "teleport"),
+                ("enrolment", "key"),
+                ("phase", "national_pilot"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for message in [
+        "Enter a date as YYYY-MM-DD",
+        "Enter the number of places",
+        "Choose how the run is delivered",
+        "Enter an enrolment key",
+    ] {
+        assert!(bad.body.contains(message), "{message}");
     }
-
-    async fn learners_find_a_run_enrol_with_its_key_and_withdraw(app) {
-        let (run, _) = coordinator_with_run(&mut app, "key").await;
-        app.sign_out_locally();
-        app.create_user("learner@example.kz", Role::Learner, None);
-        {
-            let mut conn = app.state.pool.get().unwrap();
-            let id = bilim::accounts::store::find_row_by_email(&mut conn, "learner@example.kz").unwrap().unwrap().id;
-            bilim::accounts::store::set_invited_details(&mut conn, id, bilim::accounts::model::Category::Investigator, "", None).unwrap();
-        }
-        app.sign_in("learner@example.kz", PASSWORD).await;
-        let list = app.get("/runs?lang=en").await;
-        assert!(list.body.contains(&format!("/runs/{run}")), "an investigator of Kazakhstan sees the run");
-        let wrong = app.post_form(&format!("/runs/{run}/enrol"), &[("key", "guess")]).await;
-        let page = app.get(&format!("{}&lang=en", wrong.location())).await;
-        assert!(page.body.contains("The enrolment key is not correct."));
-        app.post_form(&format!("/runs/{run}/enrol"), &[("key", "SECRET-KEY")]).await;
-        let enrolled = app.get(&format!("/runs/{run}?lang=en")).await;
-        assert!(enrolled.body.contains("Enrolled") && enrolled.body.contains("Withdraw from this run"));
-        let enrolment_id = {
-            let mut conn = app.state.pool.get().unwrap();
-            let user = bilim::accounts::store::find_row_by_email(&mut conn, "learner@example.kz").unwrap().unwrap();
-            bilim::enrolment::enrolments_of_user(&mut conn, user.id).unwrap()[0].id.to_string()
-        };
-        app.post_form(&format!("/runs/{run}/withdraw"), &[("enrolment_id", &enrolment_id)]).await;
-        assert!(app.get(&format!("/runs/{run}?lang=en")).await.body.contains("Withdrawn"));
-    }
-
-    async fn a_learner_of_another_category_does_not_see_the_run(app) {
-        let (run, _) = coordinator_with_run(&mut app, "open").await;
-        app.sign_out_locally();
-        app.create_user("judge@example.kz", Role::Learner, None);
-        app.sign_in("judge@example.kz", PASSWORD).await;
-        assert!(!app.get("/runs?lang=en").await.body.contains(&format!("/runs/{run}")));
-        assert_eq!(app.get(&format!("/runs/{run}")).await.status, StatusCode::NOT_FOUND);
-    }
-
-    async fn a_coordinator_uploads_a_group_checks_it_and_enrols_everyone(app) {
-        let (run, location) = coordinator_with_run(&mut app, "invitation").await;
-        let token = app.csrf_token().await;
-        let file = "email;full name;category;position;language\nnew.officer@example.kz;Ерлан Жумабеков;investigator;Investigator;kk\nbroken-address;Someone;judge;;ru\n";
-        let (content_type, body) = multipart(&token, "preview", file.as_bytes());
-        let preview = app.post_raw(&format!("/coordinator/runs/{run}/bulk?lang=en"), &content_type, body).await;
-        assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
-        assert!(preview.body.contains("Some rows have errors") && preview.body.contains("correct format"));
-        let fixed = "email;full name;category;position;language\nnew.officer@example.kz;Ерлан Жумабеков;investigator;Investigator;kk\n";
-        let (content_type, body) = multipart(&token, "apply", fixed.as_bytes());
-        let applied = app.post_raw(&format!("/coordinator/runs/{run}/bulk?lang=en"), &content_type, body).await;
-        assert!(applied.body.contains("The file has been applied"), "{}", applied.body);
-        let manage = app.get(&format!("{location}?lang=en")).await;
-        assert!(manage.body.contains("Ерлан Жумабеков") && manage.body.contains("Enrolled"));
-        let (content_type, body) = multipart("forged-token-forged-token-forged-token", "apply", fixed.as_bytes());
-        assert_eq!(app.post_raw(&format!("/coordinator/runs/{run}/bulk"), &content_type, body).await.status, StatusCode::FORBIDDEN);
-
-        app.sign_out_locally();
-        let invitation = token_sent_to(&app, "new.officer@example.kz");
-        let page = app.get(&format!("/invitation?token={invitation}&lang=kk")).await;
-        assert_eq!(page.status, StatusCode::OK);
-        let set = app.post_form("/invitation", &[("token", &invitation), ("password", "a strong passphrase"), ("password_confirmation", "a strong passphrase")]).await;
-        assert_eq!(set.status, StatusCode::SEE_OTHER);
-        assert_eq!(app.get("/profile").await.status, StatusCode::OK, "accepting the invitation signs in");
-        assert_eq!(app.get(&format!("/invitation?token={invitation}")).await.status, StatusCode::NOT_FOUND, "an invitation works once");
-    }
-
-    async fn a_password_reset_works_once_and_says_the_same_for_unknown_addresses(app) {
-        app.create_user("forgetful@example.kz", Role::Learner, None);
-        let known = app.post_form("/password/forgot?lang=en", &[("email", "forgetful@example.kz")]).await;
-        let unknown = app.post_form("/password/forgot?lang=en", &[("email", "nobody@example.kz")]).await;
-        assert_eq!(known.status, StatusCode::OK);
-        assert_eq!(known.body, unknown.body.replace("nobody@example.kz", "forgetful@example.kz"), "the answer reveals nothing");
-        assert!(known.body.contains("If an account uses this address"));
-        let invalid = app.post_form("/password/forgot?lang=en", &[("email", "not an address")]).await;
-        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-
-        let token = token_sent_to(&app, "forgetful@example.kz");
-        assert_eq!(app.get("/password/reset?token=wrong").await.status, StatusCode::NOT_FOUND);
-        let mismatch = app.post_form("/password/reset?lang=en", &[("token", &token), ("password", "a new passphrase"), ("password_confirmation", "another one!")]).await;
-        assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
-        let reset = app.post_form("/password/reset", &[("token", &token), ("password", "a new passphrase"), ("password_confirmation", "a new passphrase")]).await;
-        assert_eq!(reset.status, StatusCode::SEE_OTHER);
-        app.sign_out_locally();
-        app.sign_in("forgetful@example.kz", "a new passphrase").await;
-        app.sign_out_locally();
-        let again = app.post_form("/password/reset", &[("token", &token), ("password", "third passphrase"), ("password_confirmation", "third passphrase")]).await;
-        assert_eq!(again.status, StatusCode::NOT_FOUND, "a reset link works once");
-    }
-
-    async fn an_expired_reset_link_is_refused(app) {
-        app.create_user("late@example.kz", Role::Learner, None);
-        app.post_form("/password/forgot", &[("email", "late@example.kz")]).await;
-        let token = token_sent_to(&app, "late@example.kz");
-        {
-            let mut conn = app.state.pool.get().unwrap();
-            let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
-            diesel::update(user_tokens::table).set(user_tokens::expires_at.eq(past)).execute(&mut conn).unwrap();
-        }
-        assert_eq!(app.get(&format!("/password/reset?token={token}")).await.status, StatusCode::NOT_FOUND);
-    }
-
-    async fn registering_sends_an_address_confirmation_that_works_once(app) {
-        let created = app
-            .post_form("/register", &[("name", "Нуржан Абенов"), ("country", "KZ"), ("institution_id", ""), ("category", "police_officer"), ("locale", "kk"), ("email", "confirm@example.kz"), ("password", PASSWORD), ("password_confirmation", PASSWORD)])
-            .await;
-        assert_eq!(created.status, StatusCode::SEE_OTHER);
-        let token = token_sent_to(&app, "confirm@example.kz");
-        let confirmed = app.get(&format!("/verify-email?token={token}&lang=en")).await;
-        assert!(confirmed.body.contains("Your email address is confirmed"));
-        assert_eq!(app.get(&format!("/verify-email?token={token}")).await.status, StatusCode::NOT_FOUND);
-        let mut conn = app.state.pool.get().unwrap();
-        let subject: String = outbox::table.filter(outbox::recipient.eq("confirm@example.kz")).select(outbox::subject).first(&mut conn).unwrap();
-        assert!(!subject.is_empty());
-    }
-
-    async fn once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_adaptation(app) {
-        let (run, _) = coordinator_with_run(&mut app, "open").await;
-        app.sign_out_locally();
-        app.sign_in_as("outsider@example.kz", Role::Learner, Some(Country::Uz)).await;
-        assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::FORBIDDEN);
-        let mut conn = app.state.pool.get().unwrap();
-        let user = bilim::accounts::store::find_row_by_email(&mut conn, "outsider@example.kz").unwrap().unwrap();
-        let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
-        let coordinator = bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz").unwrap().unwrap();
-        let coordinator = bilim::accounts::model::User::from(coordinator);
-        bilim::db::write_transaction(&mut conn, |conn| bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, user.id)).unwrap();
-        drop(conn);
-        let page = app.get("/courses/demo-course/intro?lang=ru").await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("Правовая основа в Казахстане"), "a learner from Uzbekistan in a Kazakh run reads the Kazakh adaptation");
-        app.sign_out_locally();
-        app.sign_in_as("trainer@example.kz", Role::Trainer, None).await;
-        assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK, "trainers always read every module");
-        let _ = header::LOCATION;
-    }
-
-    async fn editing_a_run_with_more_places_promotes_the_waiting_list(app) {
-        let (run, location) = coordinator_with_run(&mut app, "invitation").await;
-        let mut conn = app.state.pool.get().unwrap();
-        let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
-        let coordinator = bilim::accounts::model::User::from(bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz").unwrap().unwrap());
-        drop(conn);
-        let mut statuses = Vec::new();
-        for n in 0..3 {
-            let id = app.create_user(&format!("group{n}@example.kz"), Role::Learner, None);
-            let mut conn = app.state.pool.get().unwrap();
-            let row = bilim::db::write_transaction(&mut conn, |conn| bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, bilim::accounts::model::UserId(id))).unwrap();
-            statuses.push(row.status);
-        }
-        assert_eq!(statuses, ["enrolled", "enrolled", "waitlisted"]);
-        let form = app.get(&format!("{location}/edit?lang=en")).await;
-        assert!(form.body.contains("value=\"2\"") && form.body.contains("Save the run"));
-        let (starts, ends, enrol_by) = dates();
-        let institution = run_row.institution_id.to_string();
-        let saved = app
-            .post_form(
-                &format!("{location}/edit"),
-                &[("course_id", "demo-course"), ("institution_id", &institution), ("language", "ru"), ("country", "KZ"), ("starts_on", &starts), ("ends_on", &ends), ("enrol_by", &enrol_by), ("capacity", "3"), ("mode", "online"), ("enrolment", "invitation"), ("phase", "thematic")],
-            )
-            .await;
-        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-        let mut conn = app.state.pool.get().unwrap();
-        assert_eq!(bilim::enrolment::enrolled_count(&mut conn, run).unwrap(), 3, "the waitlisted learner took the new place");
-        let bad = app.post_form(&format!("{location}/edit?lang=en"), &[("capacity", "0")]).await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    }
+    app.sign_out_locally();
+    app.create_user("learner@example.kz", Role::Learner, None);
+    app.sign_in("learner@example.kz", PASSWORD).await;
+    assert_eq!(app.get("/coordinator/runs").await.status, StatusCode::FORBIDDEN);
 }
+
+async fn learners_find_a_run_enrol_with_its_key_and_withdraw(mut app: TestApp) {
+    let (run, _) = coordinator_with_run(&mut app, "key").await;
+    app.sign_out_locally();
+    app.create_user("learner@example.kz", Role::Learner, None);
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        let id = bilim::accounts::store::find_row_by_email(&mut conn, "learner@example.kz")
+            .unwrap()
+            .unwrap()
+            .id;
+        bilim::accounts::store::set_invited_details(
+            &mut conn,
+            id,
+            bilim::accounts::model::Category::Investigator,
+            "",
+            None,
+        )
+        .unwrap();
+    }
+    app.sign_in("learner@example.kz", PASSWORD).await;
+    let list = app.get("/runs?lang=en").await;
+    assert!(
+        list.body.contains(&format!("/runs/{run}")),
+        "an investigator of Kazakhstan sees the run"
+    );
+    let wrong = app.post_form(&format!("/runs/{run}/enrol"), &[("key", "guess")]).await;
+    let page = app.get(&format!("{}&lang=en", wrong.location())).await;
+    assert!(page.body.contains("The enrolment key is not correct."));
+    app.post_form(&format!("/runs/{run}/enrol"), &[("key", "SECRET-KEY")])
+        .await;
+    let enrolled = app.get(&format!("/runs/{run}?lang=en")).await;
+    assert!(enrolled.body.contains("Enrolled") && enrolled.body.contains("Withdraw from this run"));
+    let enrolment_id = {
+        let mut conn = app.state.pool.get().unwrap();
+        let user = bilim::accounts::store::find_row_by_email(&mut conn, "learner@example.kz")
+            .unwrap()
+            .unwrap();
+        bilim::enrolment::enrolments_of_user(&mut conn, user.id).unwrap()[0]
+            .id
+            .to_string()
+    };
+    app.post_form(&format!("/runs/{run}/withdraw"), &[("enrolment_id", &enrolment_id)])
+        .await;
+    assert!(app
+        .get(&format!("/runs/{run}?lang=en"))
+        .await
+        .body
+        .contains("Withdrawn"));
+}
+
+async fn a_learner_of_another_category_does_not_see_the_run(mut app: TestApp) {
+    let (run, _) = coordinator_with_run(&mut app, "open").await;
+    app.sign_out_locally();
+    app.create_user("judge@example.kz", Role::Learner, None);
+    app.sign_in("judge@example.kz", PASSWORD).await;
+    assert!(!app.get("/runs?lang=en").await.body.contains(&format!("/runs/{run}")));
+    assert_eq!(app.get(&format!("/runs/{run}")).await.status, StatusCode::NOT_FOUND);
+}
+
+async fn a_coordinator_uploads_a_group_checks_it_and_enrols_everyone(mut app: TestApp) {
+    let (run, location) = coordinator_with_run(&mut app, "invitation").await;
+    let token = app.csrf_token().await;
+    let file = "email;full name;category;position;language\nnew.officer@example.kz;Ерлан Жумабеков;investigator;Investigator;kk\nbroken-address;Someone;judge;;ru\n";
+    let (content_type, body) = multipart(&token, "preview", file.as_bytes());
+    let preview = app
+        .post_raw(&format!("/coordinator/runs/{run}/bulk?lang=en"), &content_type, body)
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains("Some rows have errors") && preview.body.contains("correct format"));
+    let fixed = "email;full name;category;position;language\nnew.officer@example.kz;Ерлан Жумабеков;investigator;Investigator;kk\n";
+    let (content_type, body) = multipart(&token, "apply", fixed.as_bytes());
+    let applied = app
+        .post_raw(&format!("/coordinator/runs/{run}/bulk?lang=en"), &content_type, body)
+        .await;
+    assert!(applied.body.contains("The file has been applied"), "{}", applied.body);
+    let manage = app.get(&format!("{location}?lang=en")).await;
+    assert!(manage.body.contains("Ерлан Жумабеков") && manage.body.contains("Enrolled"));
+    let (content_type, body) = multipart("forged-token-forged-token-forged-token", "apply", fixed.as_bytes());
+    assert_eq!(
+        app.post_raw(&format!("/coordinator/runs/{run}/bulk"), &content_type, body)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    app.sign_out_locally();
+    let invitation = app.token_sent_to("new.officer@example.kz");
+    let page = app.get(&format!("/invitation?token={invitation}&lang=kk")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let set = app
+        .post_form(
+            "/invitation",
+            &[
+                ("token", &invitation),
+                ("password", "a strong passphrase"),
+                ("password_confirmation", "a strong passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/profile").await.status,
+        StatusCode::OK,
+        "accepting the invitation signs in"
+    );
+    assert_eq!(
+        app.get(&format!("/invitation?token={invitation}")).await.status,
+        StatusCode::NOT_FOUND,
+        "an invitation works once"
+    );
+}
+
+async fn a_password_reset_works_once_and_says_the_same_for_unknown_addresses(mut app: TestApp) {
+    app.create_user("forgetful@example.kz", Role::Learner, None);
+    let known = app
+        .post_form("/password/forgot?lang=en", &[("email", "forgetful@example.kz")])
+        .await;
+    let unknown = app
+        .post_form("/password/forgot?lang=en", &[("email", "nobody@example.kz")])
+        .await;
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(
+        known.body,
+        unknown.body.replace("nobody@example.kz", "forgetful@example.kz"),
+        "the answer reveals nothing"
+    );
+    assert!(known.body.contains("If an account uses this address"));
+    let invalid = app
+        .post_form("/password/forgot?lang=en", &[("email", "not an address")])
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let token = app.token_sent_to("forgetful@example.kz");
+    assert_eq!(
+        app.get("/password/reset?token=wrong").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mismatch = app
+        .post_form(
+            "/password/reset?lang=en",
+            &[
+                ("token", &token),
+                ("password", "a new passphrase"),
+                ("password_confirmation", "another one!"),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reset = app
+        .post_form(
+            "/password/reset",
+            &[
+                ("token", &token),
+                ("password", "a new passphrase"),
+                ("password_confirmation", "a new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    app.sign_out_locally();
+    app.sign_in("forgetful@example.kz", "a new passphrase").await;
+    app.sign_out_locally();
+    let again = app
+        .post_form(
+            "/password/reset",
+            &[
+                ("token", &token),
+                ("password", "third passphrase"),
+                ("password_confirmation", "third passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "a reset link works once");
+}
+
+async fn an_expired_reset_link_is_refused(mut app: TestApp) {
+    app.create_user("late@example.kz", Role::Learner, None);
+    app.post_form("/password/forgot", &[("email", "late@example.kz")]).await;
+    let token = app.token_sent_to("late@example.kz");
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
+        diesel::update(user_tokens::table)
+            .set(user_tokens::expires_at.eq(past))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(
+        app.get(&format!("/password/reset?token={token}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn registering_sends_an_address_confirmation_that_works_once(mut app: TestApp) {
+    let created = app
+        .post_form(
+            "/register",
+            &[
+                ("name", "Нуржан Абенов"),
+                ("country", "KZ"),
+                ("institution_id", ""),
+                ("category", "police_officer"),
+                ("locale", "kk"),
+                ("email", "confirm@example.kz"),
+                ("password", PASSWORD),
+                ("password_confirmation", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    let token = app.token_sent_to("confirm@example.kz");
+    let confirmed = app.get(&format!("/verify-email?token={token}&lang=en")).await;
+    assert!(confirmed.body.contains("Your email address is confirmed"));
+    assert_eq!(
+        app.get(&format!("/verify-email?token={token}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let subject = app.mail_to("confirm@example.kz").remove(0).subject;
+    assert!(!subject.is_empty());
+}
+
+async fn once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_adaptation(mut app: TestApp) {
+    let (run, _) = coordinator_with_run(&mut app, "open").await;
+    app.sign_out_locally();
+    app.sign_in_as("outsider@example.kz", Role::Learner, Some(Country::Uz))
+        .await;
+    assert_eq!(
+        app.get("/courses/demo-course/intro").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let mut conn = app.state.pool.get().unwrap();
+    let user = bilim::accounts::store::find_row_by_email(&mut conn, "outsider@example.kz")
+        .unwrap()
+        .unwrap();
+    let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
+    let coordinator = bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz")
+        .unwrap()
+        .unwrap();
+    let coordinator = bilim::accounts::model::User::from(coordinator);
+    bilim::db::write_transaction(&mut conn, |conn| {
+        bilim::enrolment::enrol_by_manager(conn, &app.state.mail, &coordinator, &run_row, user.id)
+    })
+    .unwrap();
+    drop(conn);
+    let page = app.get("/courses/demo-course/intro?lang=ru").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Правовая основа в Казахстане"),
+        "a learner from Uzbekistan in a Kazakh run reads the Kazakh adaptation"
+    );
+    app.sign_out_locally();
+    app.sign_in_as("trainer@example.kz", Role::Trainer, None).await;
+    assert_eq!(
+        app.get("/courses/demo-course/intro").await.status,
+        StatusCode::OK,
+        "trainers always read every module"
+    );
+    let _ = header::LOCATION;
+}
+
+async fn editing_a_run_with_more_places_promotes_the_waiting_list(mut app: TestApp) {
+    let (run, location) = coordinator_with_run(&mut app, "invitation").await;
+    let mut conn = app.state.pool.get().unwrap();
+    let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
+    let coordinator = bilim::accounts::model::User::from(
+        bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz")
+            .unwrap()
+            .unwrap(),
+    );
+    drop(conn);
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let id = app.create_user(&format!("group{n}@example.kz"), Role::Learner, None);
+        let mut conn = app.state.pool.get().unwrap();
+        let row = bilim::db::write_transaction(&mut conn, |conn| {
+            bilim::enrolment::enrol_by_manager(
+                conn,
+                &app.state.mail,
+                &coordinator,
+                &run_row,
+                bilim::accounts::model::UserId(id),
+            )
+        })
+        .unwrap();
+        statuses.push(row.status);
+    }
+    assert_eq!(statuses, ["enrolled", "enrolled", "waitlisted"]);
+    let form = app.get(&format!("{location}/edit?lang=en")).await;
+    assert_eq!(form.select_attr("input[name=capacity]", "value"), ["2"]);
+    assert!(form.body.contains("Save the run"));
+    let (starts, ends, enrol_by) = dates();
+    let institution = run_row.institution_id.to_string();
+    let saved = app
+        .post_form(
+            &format!("{location}/edit"),
+            &[
+                ("course_id", "demo-course"),
+                ("institution_id", &institution),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", &starts),
+                ("ends_on", &ends),
+                ("enrol_by", &enrol_by),
+                ("capacity", "3"),
+                ("mode", "online"),
+                ("enrolment", "invitation"),
+                ("phase", "thematic"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let mut conn = app.state.pool.get().unwrap();
+    assert_eq!(
+        bilim::enrolment::enrolled_count(&mut conn, run).unwrap(),
+        3,
+        "the waitlisted learner took the new place"
+    );
+    let bad = app
+        .post_form(&format!("{location}/edit?lang=en"), &[("capacity", "0")])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+on_both_backends!(
+    a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields,
+    learners_find_a_run_enrol_with_its_key_and_withdraw,
+    a_learner_of_another_category_does_not_see_the_run,
+    a_coordinator_uploads_a_group_checks_it_and_enrols_everyone,
+    a_password_reset_works_once_and_says_the_same_for_unknown_addresses,
+    an_expired_reset_link_is_refused,
+    registering_sends_an_address_confirmation_that_works_once,
+    once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_adaptation,
+    editing_a_run_with_more_places_promotes_the_waiting_list
+);

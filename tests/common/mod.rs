@@ -1,9 +1,14 @@
 //! The test harness: the whole application (every middleware, the real templates and
-//! a real, freshly migrated database) driven through actix's HTTP service, with a
-//! cookie jar like a browser's.
+//! a real, freshly migrated database) driven through actix's HTTP service by one or
+//! more [`Browser`]s, each with a cookie jar like a browser's.
+//!
+//! - [`TestApp::builder`] starts an application with changes to the configuration;
+//! - [`fixtures`] builds the set-ups several test files share;
+//! - [`TestResponse::select`] queries a page with CSS selectors ([`html`]).
 //!
 //! Every database test runs on SQLite; when `LMS_TEST_POSTGRES_URL` is set it also
-//! runs on PostgreSQL, each test in a database of its own.
+//! runs on PostgreSQL, each test in a database of its own. Without the variable the
+//! PostgreSQL halves are reported as ignored (see [`on_both_backends!`]).
 #![allow(
     dead_code,
     clippy::unwrap_used,
@@ -12,9 +17,13 @@
     clippy::indexing_slicing
 )]
 
+pub mod fixtures;
+pub mod html;
 pub mod smtp;
 
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use actix_http::Request;
@@ -95,11 +104,15 @@ fn rand_suffix() -> u32 {
         .unwrap_or(0)
 }
 
-/// A fresh PostgreSQL database, or `None` when `LMS_TEST_POSTGRES_URL` is unset.
-/// When it is set and the server cannot be reached, the test fails: CI must not
-/// silently skip PostgreSQL.
-pub fn fresh_postgres() -> Option<(String, PgDatabase)> {
-    let base = std::env::var("LMS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+/// A fresh PostgreSQL database. The test fails when `LMS_TEST_POSTGRES_URL` is unset
+/// or the server cannot be reached: CI must not silently skip PostgreSQL. Tests that
+/// call this are marked `#[cfg_attr(not(postgres_tests), ignore = …)]` so that a run
+/// without the variable reports them as ignored.
+pub fn fresh_postgres() -> (String, PgDatabase) {
+    let base = std::env::var("LMS_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("LMS_TEST_POSTGRES_URL is not set: run PostgreSQL tests with it set");
     let admin_url = with_database(&base, "postgres");
     let mut conn = diesel::PgConnection::establish(&admin_url)
         .unwrap_or_else(|e| panic!("LMS_TEST_POSTGRES_URL is set but PostgreSQL cannot be reached: {e}"));
@@ -107,7 +120,7 @@ pub fn fresh_postgres() -> Option<(String, PgDatabase)> {
     diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
         .execute(&mut conn)
         .expect("create test database");
-    Some((with_database(&base, &name), PgDatabase { admin_url, name }))
+    (with_database(&base, &name), PgDatabase { admin_url, name })
 }
 
 pub struct TestResponse {
@@ -138,6 +151,41 @@ impl TestResponse {
             .to_owned()
     }
 
+    /// The body parsed as HTML, to query with CSS selectors (see [`html`]).
+    pub fn html(&self) -> html::Html {
+        html::Html::parse(&self.body)
+    }
+
+    /// The text of each element `selector` matches, whitespace collapsed, in
+    /// document order: `page.select("table.runs td.status")`.
+    pub fn select(&self, selector: &str) -> Vec<String> {
+        self.html().select(selector).iter().map(|e| e.text()).collect()
+    }
+
+    /// The value of `attribute` on each element `selector` matches that has it.
+    pub fn select_attr(&self, selector: &str, attribute: &str) -> Vec<String> {
+        self.html()
+            .select(selector)
+            .iter()
+            .filter_map(|e| e.attr(attribute).map(str::to_owned))
+            .collect()
+    }
+
+    /// How many elements match `selector`.
+    pub fn count(&self, selector: &str) -> usize {
+        self.html().select(selector).len()
+    }
+
+    /// Whether any element matches `selector`.
+    pub fn has(&self, selector: &str) -> bool {
+        !self.html().select(selector).is_empty()
+    }
+
+    /// The page's language: the `lang` of its `<html>` element.
+    pub fn lang(&self) -> String {
+        self.select_attr("html", "lang").concat()
+    }
+
     /// The text of the `<title>` element.
     pub fn title(&self) -> String {
         let start = self.body.find("<title>").map(|i| i + 7).unwrap_or(0);
@@ -146,93 +194,17 @@ impl TestResponse {
     }
 }
 
-pub struct TestApp {
-    service: BoxedService,
+/// A browser over a test application: its own cookie jar, the application's service.
+/// `TestApp` dereferences to the browser it starts with, so `app.get(…)` is that
+/// browser's request; `app.browser()` opens another over the same application, so a
+/// test can hold several people signed in at once.
+pub struct Browser {
+    service: Rc<BoxedService>,
     pub state: web::Data<AppState>,
     pub cookies: BTreeMap<String, String>,
-    pub backend: Backend,
-    pub data_dir: tempfile::TempDir,
-    _postgres: Option<PgDatabase>,
 }
 
-pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config {
-    Config {
-        bind: "127.0.0.1:0".into(),
-        data_dir: data_dir.to_path_buf(),
-        database,
-        default_locale: Locale::Ru,
-        secret: Secret::new(TEST_SECRET.to_vec()),
-        site_name: "Bilim".into(),
-        logo_file: None,
-        public_url: "http://localhost".into(),
-        secure_cookies: false,
-        courses_dir: data_dir.join("courses"),
-        smtp_url: None,
-        mail_from: "Bilim <no-reply@bilim.test>".into(),
-    }
-}
-
-fn migrated_pool(url: &DatabaseUrl) -> DbPool {
-    let pool = db::connect(url, 4).expect("open test database");
-    let mut conn = pool.get().expect("connection");
-    db::migrate(&mut conn).expect("migrate");
-    pool
-}
-
-impl TestApp {
-    pub async fn sqlite() -> TestApp {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let url = DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap();
-        Self::start(data_dir, url, None).await
-    }
-
-    pub async fn postgres() -> Option<TestApp> {
-        let (url, database) = fresh_postgres()?;
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        Some(Self::start(data_dir, DatabaseUrl::parse(&url).unwrap(), Some(database)).await)
-    }
-
-    async fn start(data_dir: tempfile::TempDir, url: DatabaseUrl, postgres: Option<PgDatabase>) -> TestApp {
-        let pool = migrated_pool(&url);
-        let config = test_config(data_dir.path(), url.clone());
-        let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
-        let service = test::init_service(bilim::web::app(state.clone())).await;
-        let service =
-            actix_service::boxed::service(actix_service::ServiceExt::map(service, |res: ServiceResponse<_>| {
-                res.map_into_boxed_body()
-            }));
-        TestApp {
-            service,
-            state,
-            cookies: BTreeMap::new(),
-            backend: url.backend,
-            data_dir,
-            _postgres: postgres,
-        }
-    }
-
-    /// A new application over the same database and data directory, as after a
-    /// server restart; the browser's cookies are kept.
-    pub async fn restart(self) -> TestApp {
-        let url = self.state.config.database.clone();
-        let TestApp {
-            data_dir,
-            _postgres,
-            cookies,
-            ..
-        } = self;
-        let mut app = Self::start(data_dir, url, _postgres).await;
-        app.cookies = cookies;
-        app
-    }
-
-    /// A second instance over the same database, as behind a load balancer: its own
-    /// memory and data directory, the same tables.
-    pub async fn another_instance(&self) -> TestApp {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        Self::start(data_dir, self.state.config.database.clone(), None).await
-    }
-
+impl Browser {
     pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -329,6 +301,240 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Signs in through the login form; panics unless it succeeds.
+    pub async fn sign_in(&mut self, email: &str, password: &str) {
+        let response = self
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "sign-in failed: {}",
+            response.body
+        );
+        assert!(self.cookies.contains_key("bilim_session"));
+    }
+
+    pub async fn api_token(&mut self, email: &str, password: &str) -> String {
+        let response = self
+            .api(
+                Method::POST,
+                "/api/v1/auth/token",
+                None,
+                Some(serde_json::json!({"email": email, "password": password})),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        response.json()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn sign_out_locally(&mut self) {
+        self.cookies.remove("bilim_session");
+    }
+}
+
+/// The whole application over a fresh database, and the browser a test drives it
+/// with (see [`Browser`]).
+pub struct TestApp {
+    browser: Browser,
+    pub backend: Backend,
+    pub data_dir: tempfile::TempDir,
+    _postgres: Option<PgDatabase>,
+}
+
+pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config {
+    Config {
+        bind: "127.0.0.1:0".into(),
+        data_dir: data_dir.to_path_buf(),
+        database,
+        default_locale: Locale::Ru,
+        secret: Secret::new(TEST_SECRET.to_vec()),
+        site_name: "Bilim".into(),
+        logo_file: None,
+        public_url: "http://localhost".into(),
+        secure_cookies: false,
+        courses_dir: data_dir.join("courses"),
+        smtp_url: None,
+        mail_from: "Bilim <no-reply@bilim.test>".into(),
+    }
+}
+
+fn migrated_pool(url: &DatabaseUrl) -> DbPool {
+    let pool = db::connect(url, 4).expect("open test database");
+    let mut conn = pool.get().expect("connection");
+    db::migrate(&mut conn).expect("migrate");
+    pool
+}
+
+type ConfigChange = Box<dyn FnOnce(&mut Config)>;
+
+/// How to start a test application: on which backend, and with which changes to
+/// [`test_config`], like crates.io's `TestApp::init().with_config(…)`:
+///
+/// ```ignore
+/// let app = TestApp::builder().with_config(|c| c.secure_cookies = true).sqlite().await;
+/// ```
+///
+/// A two-backend test that needs its own configuration takes the builder instead of
+/// the application (`async fn name(app: TestAppBuilder)`), set to the backend it
+/// runs on, and starts it with [`TestAppBuilder::start`].
+pub struct TestAppBuilder {
+    backend: Backend,
+    changes: Vec<ConfigChange>,
+}
+
+impl TestAppBuilder {
+    pub fn new(backend: Backend) -> Self {
+        TestAppBuilder {
+            backend,
+            changes: Vec::new(),
+        }
+    }
+
+    /// Changes the configuration the application starts with (after the test
+    /// defaults; the database and data directory are the test's own). Changes apply
+    /// in order.
+    pub fn with_config(mut self, change: impl FnOnce(&mut Config) + 'static) -> Self {
+        self.changes.push(Box::new(change));
+        self
+    }
+
+    /// Starts the application on SQLite.
+    pub async fn sqlite(mut self) -> TestApp {
+        self.backend = Backend::Sqlite;
+        self.start().await
+    }
+
+    /// Starts the application on PostgreSQL; fails when `LMS_TEST_POSTGRES_URL` is
+    /// unset or the server cannot be reached.
+    pub async fn postgres(mut self) -> TestApp {
+        self.backend = Backend::Postgres;
+        self.start().await
+    }
+
+    /// Starts the application on the builder's backend, in a fresh database.
+    pub async fn start(self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let (url, database) = match self.backend {
+            Backend::Sqlite => (
+                DatabaseUrl::parse(&format!("sqlite://{}", data_dir.path().join("bilim.db").display())).unwrap(),
+                None,
+            ),
+            Backend::Postgres => {
+                let (url, database) = fresh_postgres();
+                (DatabaseUrl::parse(&url).unwrap(), Some(database))
+            }
+        };
+        let mut config = test_config(data_dir.path(), url.clone());
+        for change in self.changes {
+            change(&mut config);
+        }
+        TestApp::start(data_dir, config, database).await
+    }
+}
+
+/// What a test listed in [`on_both_backends!`] takes: the application already started
+/// on the backend, or a [`TestAppBuilder`] for it.
+pub trait ForBackend: Sized {
+    fn for_backend(backend: Backend) -> impl std::future::Future<Output = Self>;
+}
+
+impl ForBackend for TestApp {
+    fn for_backend(backend: Backend) -> impl std::future::Future<Output = Self> {
+        TestAppBuilder::new(backend).start()
+    }
+}
+
+impl ForBackend for TestAppBuilder {
+    fn for_backend(backend: Backend) -> impl std::future::Future<Output = Self> {
+        std::future::ready(TestAppBuilder::new(backend))
+    }
+}
+
+/// Runs `test` on `backend`, handing it what it takes (see [`ForBackend`]).
+pub async fn run_on<A: ForBackend, F: std::future::Future<Output = ()>>(backend: Backend, test: impl FnOnce(A) -> F) {
+    test(A::for_backend(backend).await).await;
+}
+
+impl TestApp {
+    /// A builder to start an application with changes to the test configuration.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::new(Backend::Sqlite)
+    }
+
+    pub async fn sqlite() -> TestApp {
+        Self::builder().sqlite().await
+    }
+
+    pub async fn postgres() -> TestApp {
+        Self::builder().postgres().await
+    }
+
+    async fn start(data_dir: tempfile::TempDir, config: Config, postgres: Option<PgDatabase>) -> TestApp {
+        let url = config.database.clone();
+        let pool = migrated_pool(&url);
+        let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
+        let service = test::init_service(bilim::web::app(state.clone())).await;
+        let service =
+            actix_service::boxed::service(actix_service::ServiceExt::map(service, |res: ServiceResponse<_>| {
+                res.map_into_boxed_body()
+            }));
+        TestApp {
+            browser: Browser {
+                service: Rc::new(service),
+                state,
+                cookies: BTreeMap::new(),
+            },
+            backend: url.backend,
+            data_dir,
+            _postgres: postgres,
+        }
+    }
+
+    /// Another browser over this application, with an empty cookie jar: a second
+    /// person using the site at the same time. Browsers opened before a
+    /// [`TestApp::restart`] keep talking to the application as it was.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            service: Rc::clone(&self.browser.service),
+            state: self.browser.state.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    /// Another browser over this application, signed in as `email` with the test
+    /// password.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let mut browser = self.browser();
+        browser.sign_in(email, PASSWORD).await;
+        browser
+    }
+
+    /// A new application over the same database and data directory, as after a
+    /// server restart; the browser's cookies and the configuration are kept.
+    pub async fn restart(self) -> TestApp {
+        let config = self.state.config.clone();
+        let TestApp {
+            data_dir,
+            _postgres,
+            browser: Browser { cookies, .. },
+            ..
+        } = self;
+        let mut app = Self::start(data_dir, config, _postgres).await;
+        app.cookies = cookies;
+        app
+    }
+
+    /// A second instance over the same database, as behind a load balancer: its own
+    /// memory and data directory, the same tables and configuration otherwise.
+    pub async fn another_instance(&self) -> TestApp {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = self.state.config.clone();
+        config.data_dir = data_dir.path().to_path_buf();
+        config.courses_dir = data_dir.path().join("courses");
+        Self::start(data_dir, config, None).await
+    }
+
     /// Creates an account directly in the database, as `bilim user create` does.
     pub fn create_user(&self, email: &str, role: Role, institution_id: Option<InstitutionId>) -> i64 {
         self.create_user_speaking(email, role, institution_id, Locale::Ru)
@@ -373,33 +579,6 @@ impl TestApp {
             },
         )
         .unwrap()
-    }
-
-    /// Signs in through the login form; panics unless it succeeds.
-    pub async fn sign_in(&mut self, email: &str, password: &str) {
-        let response = self
-            .post_form("/login", &[("email", email), ("password", password)])
-            .await;
-        assert_eq!(
-            response.status,
-            StatusCode::SEE_OTHER,
-            "sign-in failed: {}",
-            response.body
-        );
-        assert!(self.cookies.contains_key("bilim_session"));
-    }
-
-    pub async fn api_token(&mut self, email: &str, password: &str) -> String {
-        let response = self
-            .api(
-                Method::POST,
-                "/api/v1/auth/token",
-                None,
-                Some(serde_json::json!({"email": email, "password": password})),
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-        response.json()["token"].as_str().unwrap().to_owned()
     }
 
     /// Copies a fixture courses folder into this app's data directory (so a test can
@@ -448,9 +627,19 @@ impl TestApp {
         self.sign_in(email, PASSWORD).await;
         id
     }
+}
 
-    pub fn sign_out_locally(&mut self) {
-        self.cookies.remove("bilim_session");
+impl Deref for TestApp {
+    type Target = Browser;
+
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+impl DerefMut for TestApp {
+    fn deref_mut(&mut self) -> &mut Browser {
+        &mut self.browser
     }
 }
 
@@ -467,33 +656,31 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// Writes each test once per backend: `mod name { on_sqlite, on_postgres }`.
+/// Runs each named test once per backend: `mod name { on_sqlite, on_postgres }`.
+///
+/// A test is a plain top-level `async fn name(mut app: TestApp) { … }` (or
+/// `async fn name(app: TestAppBuilder)` to change the configuration before starting
+/// it); list the tests after them with `on_both_backends!(name_a, name_b);`. The
+/// PostgreSQL half is ignored unless the tests were built with `LMS_TEST_POSTGRES_URL`
+/// set (build.rs turns it into the `postgres_tests` cfg); when it is set and the
+/// server cannot be reached, the PostgreSQL half fails.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)*) => {
+    ($($name:ident),+ $(,)?) => {
         $(
             mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
                 #[actix_web::test]
                 async fn on_sqlite() {
-                    #[allow(unused_mut)]
-                    let mut $app = $crate::common::TestApp::sqlite().await;
-                    $body
+                    $crate::common::run_on(::bilim::db::Backend::Sqlite, super::$name).await;
                 }
 
                 #[actix_web::test]
+                #[cfg_attr(not(postgres_tests), ignore = "LMS_TEST_POSTGRES_URL is not set")]
                 async fn on_postgres() {
-                    #[allow(unused_mut)]
-                    let Some(mut $app) = $crate::common::TestApp::postgres().await else {
-                        eprintln!("LMS_TEST_POSTGRES_URL is not set: PostgreSQL run skipped");
-                        return;
-                    };
-                    $body
+                    $crate::common::run_on(::bilim::db::Backend::Postgres, super::$name).await;
                 }
             }
-        )*
+        )+
     };
 }
 
