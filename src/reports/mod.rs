@@ -5,6 +5,11 @@
 //! trained by country and category with the share of women. Every figure is counted by the database in grouped
 //! queries over indexed columns; only the grouped rows come back.
 
+pub mod chart;
+pub mod export;
+pub mod privacy;
+pub mod report;
+pub mod tables;
 pub mod web;
 
 use std::collections::BTreeMap;
@@ -46,7 +51,7 @@ pub fn compute(
 ) -> Result<Figures, AppError> {
     let since = window_start(now, days);
     let runs = runs_in_scope(&mut *pool.get()?, user)?;
-    let lists_stalled = user.role != Role::Observer;
+    let lists_stalled = privacy::Audience::of(user).sees_people();
     let runs = &runs;
     std::thread::scope(|scope| {
         let by_run = scope.spawn(move || -> Result<_, AppError> {
@@ -83,9 +88,6 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T, AppError>>) -> 
         .join()
         .map_err(|_| AppError::internal("a report query thread panicked"))?
 }
-
-/// Observers see no group smaller than this, so that no figure points at a person.
-pub const MIN_GROUP: i64 = 5;
 
 /// The runs whose figures a user may see: all for administrators and programme
 /// observers (who see aggregates only), their institution's for coordinators, none
