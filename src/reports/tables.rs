@@ -14,8 +14,9 @@ pub struct TableSpec {
     /// and in the locale keys of its heading (`reports.table_<name>`) and explanation
     /// (`reports.explained_<name>`).
     pub name: &'static str,
-    /// Locale keys under `reports.` of the column headings, one per cell of a row.
-    columns: &'static [&'static str],
+    /// Locale keys under `reports.` of the column headings, one per cell of a row, in
+    /// groups that several tables may share.
+    columns: &'static [&'static [&'static str]],
     /// The table lists people by name, which only some audiences may see.
     names_people: bool,
     rows: fn(&Report, Locale) -> Vec<Row>,
@@ -28,20 +29,8 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "runs",
         columns: &[
-            "course",
-            "institution",
-            "country",
-            "phase",
-            "starts_on",
-            "enrolled",
-            "active",
-            "completed",
-            "certified",
-            "completion_rate",
-            "average_score",
-            "pre_test",
-            "post_test",
-            "gain",
+            &["course", "institution", "country", "phase", "starts_on"],
+            &OUTCOME_COLUMNS,
         ],
         names_people: false,
         rows: runs_rows,
@@ -49,26 +38,14 @@ pub const TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "courses",
-        columns: &[
-            "course",
-            "runs",
-            "enrolled",
-            "active",
-            "completed",
-            "certified",
-            "completion_rate",
-            "average_score",
-            "pre_test",
-            "post_test",
-            "gain",
-        ],
+        columns: &[&["course", "runs"], &OUTCOME_COLUMNS],
         names_people: false,
         rows: courses_rows,
         total: None,
     },
     TableSpec {
         name: "groups",
-        columns: &[
+        columns: &[&[
             "country",
             "category",
             "phase",
@@ -76,35 +53,35 @@ pub const TABLES: &[TableSpec] = &[
             "completed",
             "certified",
             "completion_rate",
-        ],
+        ]],
         names_people: false,
         rows: groups_rows,
         total: None,
     },
     TableSpec {
         name: "gain",
-        columns: &["country", "category", "pre_test", "post_test", "gain", "tests_taken"],
+        columns: &[&["country", "category", "pre_test", "post_test", "gain", "tests_taken"]],
         names_people: false,
         rows: gain_rows,
         total: None,
     },
     TableSpec {
         name: "trainers",
-        columns: &["country", "trainers_certified"],
+        columns: &[&["country", "trainers_certified"]],
         names_people: false,
         rows: trainers_rows,
         total: None,
     },
     TableSpec {
         name: "delivered",
-        columns: &["phase", "country", "courses_delivered", "learners_completed"],
+        columns: &[&["phase", "country", "courses_delivered", "learners_completed"]],
         names_people: false,
         rows: delivered_rows,
         total: None,
     },
     TableSpec {
         name: "trained",
-        columns: &[
+        columns: &[&[
             "country",
             "category",
             "trained",
@@ -112,14 +89,14 @@ pub const TABLES: &[TableSpec] = &[
             "men",
             "gender_not_recorded",
             "share_women",
-        ],
+        ]],
         names_people: false,
         rows: trained_rows,
         total: None,
     },
     TableSpec {
         name: "stalled",
-        columns: &["learner", "email", "course", "last_activity"],
+        columns: &[&["learner", "email", "course", "last_activity"]],
         names_people: true,
         rows: stalled_rows,
         total: Some(|report| report.figures.stalled_total),
@@ -143,8 +120,9 @@ impl TableSpec {
 
     pub fn build(&self, report: &Report, locale: Locale) -> Table {
         let rows = (self.rows)(report, locale);
+        let columns: Vec<&str> = self.columns.concat();
         debug_assert!(
-            rows.iter().all(|row| row.cells.len() == self.columns.len()),
+            rows.iter().all(|row| row.cells.len() == columns.len()),
             "every row of the {} table has a cell per column",
             self.name
         );
@@ -162,8 +140,7 @@ impl TableSpec {
             });
         Table {
             name: self.name,
-            headings: self
-                .columns
+            headings: columns
                 .iter()
                 .map(|key| i18n::t(locale, &format!("reports.{key}")))
                 .collect(),
@@ -247,6 +224,19 @@ impl Cell {
     }
 }
 
+/// The columns of [`Outcome::cells`].
+const OUTCOME_COLUMNS: [&str; 9] = [
+    "enrolled",
+    "active",
+    "completed",
+    "certified",
+    "completion_rate",
+    "average_score",
+    "pre_test",
+    "post_test",
+    "gain",
+];
+
 /// What the runs and the courses tables both report, in the same columns.
 struct Outcome {
     counts: [i64; 4],
@@ -271,8 +261,7 @@ impl Outcome {
         }
     }
 
-    /// Cells for the columns enrolled, active, completed, certified, completion rate,
-    /// average score, pre-test, post-test and gain.
+    /// Cells for the columns [`OUTCOME_COLUMNS`].
     fn cells(&self, locale: Locale) -> Vec<Cell> {
         let counts = self.counts.iter().map(|n| Cell::count(*n));
         let rates = self.rates.iter().map(|rate| Cell::percent(locale, *rate));
@@ -283,154 +272,117 @@ impl Outcome {
     }
 }
 
+/// One row for each of `items`, with the cells `cells` makes of it.
+fn rows<T>(items: &[T], cells: impl Fn(&T) -> Vec<Cell>) -> Vec<Row> {
+    items.iter().map(|item| Row { cells: cells(item) }).collect()
+}
+
 fn runs_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .runs
-        .iter()
-        .map(|(run, f)| Row {
-            cells: [
-                vec![
-                    Cell::text(report.course_title(&run.course_id)),
-                    Cell::text(report.institution_name(run.institution_id)),
-                    Cell::text(label(locale, "countries", &run.country)),
-                    Cell::text(label(locale, "phases", &run.phase)),
-                    Cell::text(i18n::format_date_short(run.starts_on)),
-                ],
-                Outcome::of_run(f).cells(locale),
-            ]
-            .concat(),
-        })
-        .collect()
+    rows(&report.figures.runs, |(run, f)| {
+        [
+            vec![
+                Cell::text(report.course_title(&run.course_id)),
+                Cell::text(report.institution_name(run.institution_id)),
+                Cell::text(label(locale, "countries", &run.country)),
+                Cell::text(label(locale, "phases", &run.phase)),
+                Cell::text(i18n::format_date_short(run.starts_on)),
+            ],
+            Outcome::of_run(f).cells(locale),
+        ]
+        .concat()
+    })
 }
 
 fn courses_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .courses
-        .iter()
-        .map(|f| Row {
-            cells: [
-                vec![Cell::text(report.course_title(&f.course_id)), Cell::count(f.runs)],
-                Outcome::of_course(f).cells(locale),
-            ]
-            .concat(),
-        })
-        .collect()
+    rows(&report.figures.courses, |f| {
+        [
+            vec![Cell::text(report.course_title(&f.course_id)), Cell::count(f.runs)],
+            Outcome::of_course(f).cells(locale),
+        ]
+        .concat()
+    })
 }
 
 fn groups_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .groups
-        .iter()
-        .map(|g| Row {
-            cells: vec![
-                Cell::text(label(locale, "countries", &g.country)),
-                Cell::text(label(locale, "categories", &g.category)),
-                Cell::text(label(locale, "phases", &g.phase)),
-                Cell::count(g.enrolled),
-                Cell::count(g.completed),
-                Cell::count(g.certified),
-                Cell::percent(locale, g.completion_rate()),
-            ],
-        })
-        .collect()
+    rows(&report.figures.groups, |g| {
+        vec![
+            Cell::text(label(locale, "countries", &g.country)),
+            Cell::text(label(locale, "categories", &g.category)),
+            Cell::text(label(locale, "phases", &g.phase)),
+            Cell::count(g.enrolled),
+            Cell::count(g.completed),
+            Cell::count(g.certified),
+            Cell::percent(locale, g.completion_rate()),
+        ]
+    })
 }
 
 fn gain_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .gains
-        .iter()
-        .map(|g| Row {
-            cells: vec![
-                Cell::text(label(locale, "countries", &g.country)),
-                Cell::text(label(locale, "categories", &g.category)),
-                Cell::percent(locale, g.pre_test),
-                Cell::percent(locale, g.post_test),
-                Cell::points(locale, g.gain()),
-                Cell::count(g.post_tests),
-            ],
-        })
-        .collect()
+    rows(&report.figures.gains, |g| {
+        vec![
+            Cell::text(label(locale, "countries", &g.country)),
+            Cell::text(label(locale, "categories", &g.category)),
+            Cell::percent(locale, g.pre_test),
+            Cell::percent(locale, g.post_test),
+            Cell::points(locale, g.gain()),
+            Cell::count(g.post_tests),
+        ]
+    })
 }
 
 fn trainers_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .trainers
-        .iter()
-        .map(|(country, count)| Row {
-            cells: vec![Cell::text(label(locale, "countries", country)), Cell::count(*count)],
-        })
-        .collect()
+    rows(&report.figures.trainers, |(country, count)| {
+        vec![Cell::text(label(locale, "countries", country)), Cell::count(*count)]
+    })
 }
 
 fn delivered_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .delivered
-        .iter()
-        .map(|d| Row {
-            cells: vec![
-                Cell::text(label(locale, "phases", &d.phase)),
-                Cell::text(label(locale, "countries", &d.country)),
-                Cell::count(d.runs),
-                if report.audience().sees_completions_of(d) {
-                    Cell::count(d.completed)
-                } else {
-                    Cell::hidden()
-                },
-            ],
-        })
-        .collect()
+    rows(&report.figures.delivered, |d| {
+        vec![
+            Cell::text(label(locale, "phases", &d.phase)),
+            Cell::text(label(locale, "countries", &d.country)),
+            Cell::count(d.runs),
+            if report.audience().sees_completions_of(d) {
+                Cell::count(d.completed)
+            } else {
+                Cell::hidden()
+            },
+        ]
+    })
 }
 
 fn trained_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .trained
-        .iter()
-        .map(|t| {
-            let group = vec![
-                Cell::text(label(locale, "countries", &t.country)),
-                Cell::text(label(locale, "categories", &t.category)),
-                Cell::count(t.trained),
-            ];
-            let gender = if report.audience().sees_gender_of(t) {
-                vec![
-                    Cell::count(t.women),
-                    Cell::count(t.men),
-                    Cell::count(t.not_recorded),
-                    Cell::percent(locale, t.share_of_women()),
-                ]
-            } else {
-                vec![Cell::hidden(), Cell::hidden(), Cell::hidden(), Cell::hidden()]
-            };
-            Row {
-                cells: [group, gender].concat(),
-            }
-        })
-        .collect()
+    rows(&report.figures.trained, |t| {
+        let group = vec![
+            Cell::text(label(locale, "countries", &t.country)),
+            Cell::text(label(locale, "categories", &t.category)),
+            Cell::count(t.trained),
+        ];
+        let gender = if report.audience().sees_gender_of(t) {
+            vec![
+                Cell::count(t.women),
+                Cell::count(t.men),
+                Cell::count(t.not_recorded),
+                Cell::percent(locale, t.share_of_women()),
+            ]
+        } else {
+            vec![Cell::hidden(), Cell::hidden(), Cell::hidden(), Cell::hidden()]
+        };
+        [group, gender].concat()
+    })
 }
 
 fn stalled_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    report
-        .figures
-        .stalled
-        .iter()
-        .map(|s| Row {
-            cells: vec![
-                Cell::text(s.name.clone()),
-                Cell::text(s.email.clone()),
-                Cell::text(report.course_of_run(s.run_id)),
-                Cell::text(
-                    s.last_activity
-                        .map(|at| i18n::format_date(locale, at.date()))
-                        .unwrap_or_else(|| i18n::t(locale, "reports.never")),
-                ),
-            ],
-        })
-        .collect()
+    rows(&report.figures.stalled, |s| {
+        vec![
+            Cell::text(s.name.clone()),
+            Cell::text(s.email.clone()),
+            Cell::text(report.course_of_run(s.run_id)),
+            Cell::text(
+                s.last_activity
+                    .map(|at| i18n::format_date(locale, at.date()))
+                    .unwrap_or_else(|| i18n::t(locale, "reports.never")),
+            ),
+        ]
+    })
 }
