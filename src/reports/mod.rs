@@ -4,6 +4,10 @@
 //! to its donors: national trainers certified, national courses delivered, people
 //! trained by country and category with the share of women. Every figure is counted by the database in grouped
 //! queries over indexed columns; only the grouped rows come back.
+//!
+//! [`privacy`] decides which of these figures a reader may see, [`report`] puts the
+//! visible ones together with names in the reader's language, [`tables`] and [`chart`]
+//! lay them out, [`export`] writes them as files, and [`web`] serves the page.
 
 pub mod chart;
 pub mod export;
