@@ -1,6 +1,10 @@
 //! Reading a courses folder: every file parsed and checked, every problem reported
 //! with its file and line. The validator prints the problems; the importer loads the
 //! courses that have none.
+//!
+//! This file holds what is read and the order of reading; `source.rs` reads the
+//! files, `checks.rs` checks what they say, `overrides.rs` reads national
+//! adaptations and `law_and_glossary.rs` the folder-wide law and glossary files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -124,6 +128,8 @@ pub fn load(dir: &Path) -> Catalogue {
     catalogue
 }
 
+/// A SHA-256 over the path and bytes of every file of the course, so that the importer
+/// can leave an unchanged course alone.
 fn course_fingerprint(dir: &Path) -> String {
     use sha2::{Digest, Sha256};
     let mut files = Vec::new();
