@@ -12,7 +12,7 @@ use bilim::accounts::model::{Category, Country, Role, User};
 use bilim::db::schema::{course_runs, enrolments, institutions, module_progress, quiz_attempts, users};
 use bilim::db::{self, DatabaseUrl, DbConnection, DbPool};
 use bilim::i18n::Locale;
-use bilim::reports;
+use bilim::reports::{self, privacy, privacy::Audience};
 use chrono::{Duration, NaiveDateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use diesel::prelude::*;
@@ -223,18 +223,17 @@ fn reader(role: Role, institution_id: Option<i64>) -> User {
 
 /// Everything the dashboard computes for one reader, as the reports page does.
 fn dashboard(pool: &DbPool, user: &User) -> usize {
-    let report = reports::compute(pool, user, now(), 14, Some(200)).unwrap();
-    let delivered = reports::delivered(&report.runs, Utc::now().date_naive());
-    let courses = reports::course_figures(&report.runs);
+    let figures = reports::compute(pool, user, now(), 14, Some(200)).unwrap();
+    let report = privacy::visible_figures(Audience::of(user), figures, Utc::now().date_naive());
     let countries = reports::gain_per_country(&report.gains);
     report.runs.len()
-        + courses.len()
+        + report.courses.len()
         + report.groups.len()
         + report.gains.len()
         + countries.len()
         + report.trainers.len()
         + report.trained.len()
-        + delivered.len()
+        + report.delivered.len()
         + report.stalled.len()
         + usize::try_from(report.stalled_total).unwrap()
 }

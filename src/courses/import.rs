@@ -142,10 +142,9 @@ pub fn import(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportRe
 
 fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {
     let mut report = ImportReport::default();
-    let law_has_errors =
-        catalogue.diagnostics.all().iter().any(|d| {
-            d.severity == super::load::Severity::Error && d.path.components().any(|c| c.as_os_str() == "_law")
-        });
+    let law_has_errors = catalogue.diagnostics.all().iter().any(|d| {
+        d.severity == super::diagnostics::Severity::Error && d.path.components().any(|c| c.as_os_str() == "_law")
+    });
     if !law_has_errors {
         report.law_updated = db::write_transaction(conn, |conn| import_law(conn, catalogue))?;
     }

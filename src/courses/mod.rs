@@ -2,13 +2,18 @@
 //! rendering, import into the database, and the pages and API learners use.
 
 pub mod api;
+mod checks;
+pub mod diagnostics;
 pub mod format;
 pub mod import;
 pub mod law;
+mod law_and_glossary;
 pub mod load;
 pub mod markdown;
+mod overrides;
 pub mod reading;
 pub mod sections;
+mod source;
 pub mod store;
 pub mod web;
 

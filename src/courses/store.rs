@@ -87,14 +87,6 @@ impl ModuleVersionRow {
     }
 }
 
-/// Which languages and countries a module has texts for, without the texts.
-#[derive(Debug, Clone, Queryable)]
-pub struct VersionKey {
-    pub module_id: String,
-    pub language: String,
-    pub country: String,
-}
-
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = law_entries)]
 pub struct LawRow {
@@ -149,18 +141,6 @@ pub fn modules_of(conn: &mut DbConnection, course_id: &str) -> Result<Vec<Module
         .load(conn)?)
 }
 
-/// Which (module, language, country) texts exist for a course.
-pub fn version_keys(conn: &mut DbConnection, course_id: &str) -> Result<Vec<VersionKey>, AppError> {
-    Ok(module_versions::table
-        .filter(module_versions::course_id.eq(course_id))
-        .select((
-            module_versions::module_id,
-            module_versions::language,
-            module_versions::country,
-        ))
-        .load(conn)?)
-}
-
 /// Every course's (module, language) pairs of base texts, for the catalogue's
 /// language list.
 pub fn base_languages(conn: &mut DbConnection) -> Result<Vec<(String, String, String)>, AppError> {
@@ -186,20 +166,6 @@ pub fn find_version(
         .select(ModuleVersionRow::as_select())
         .first(conn)
         .optional()?)
-}
-
-/// Titles and outcomes of every module of a course in one language (base texts).
-pub fn base_versions_in(
-    conn: &mut DbConnection,
-    course_id: &str,
-    language: &str,
-) -> Result<Vec<ModuleVersionRow>, AppError> {
-    Ok(module_versions::table
-        .filter(module_versions::course_id.eq(course_id))
-        .filter(module_versions::language.eq(language))
-        .filter(module_versions::country.eq(""))
-        .select(ModuleVersionRow::as_select())
-        .load(conn)?)
 }
 
 pub fn find_file(

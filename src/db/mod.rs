@@ -151,13 +151,6 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
     Ok(pool)
 }
 
-pub fn backend_of(conn: &DbConnection) -> Backend {
-    match conn {
-        DbConnection::Postgresql(_) => Backend::Postgres,
-        DbConnection::Sqlite(_) => Backend::Sqlite,
-    }
-}
-
 /// Runs the pending migrations of the connection's backend. On PostgreSQL an advisory
 /// lock makes concurrent starts of several instances safe.
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbSetupError> {

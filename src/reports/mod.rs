@@ -4,7 +4,16 @@
 //! to its donors: national trainers certified, national courses delivered, people
 //! trained by country and category with the share of women. Every figure is counted by the database in grouped
 //! queries over indexed columns; only the grouped rows come back.
+//!
+//! [`privacy`] decides which of these figures a reader may see, [`report`] puts the
+//! visible ones together with names in the reader's language, [`tables`] and [`chart`]
+//! lay them out, [`export`] writes them as files, and [`web`] serves the page.
 
+pub mod chart;
+pub mod export;
+pub mod privacy;
+pub mod report;
+pub mod tables;
 pub mod web;
 
 use crate::accounts::model::UserId;
@@ -47,7 +56,7 @@ pub fn compute(
 ) -> Result<Figures, AppError> {
     let since = window_start(now, days);
     let runs = runs_in_scope(&mut *pool.get()?, user)?;
-    let lists_stalled = user.role != Role::Observer;
+    let lists_stalled = privacy::Audience::of(user).sees_people();
     let runs = &runs;
     std::thread::scope(|scope| {
         let by_run = scope.spawn(move || -> Result<_, AppError> {
@@ -84,9 +93,6 @@ fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, Result<T, AppError>>) -> 
         .join()
         .map_err(|_| AppError::internal("a report query thread panicked"))?
 }
-
-/// Observers see no group smaller than this, so that no figure points at a person.
-pub const MIN_GROUP: i64 = 5;
 
 /// The runs whose figures a user may see: all for administrators and programme
 /// observers (who see aggregates only), their institution's for coordinators, none

@@ -1,0 +1,388 @@
+//! The report tables: [`TABLES`] lists every one, with its columns, who may see it and
+//! how its rows are built, so the page and the exports both take their tables from it.
+
+use serde::Serialize;
+
+use super::privacy::Audience;
+use super::report::Report;
+use super::{CourseFigures, RunFigures};
+use crate::i18n::{self, label, Locale};
+
+/// One table of the reports page and of its downloads.
+pub struct TableSpec {
+    /// Names the table in the page's anchors, in its download's address and file name,
+    /// and in the locale keys of its heading (`reports.table_<name>`) and explanation
+    /// (`reports.explained_<name>`).
+    pub name: &'static str,
+    /// Locale keys under `reports.` of the column headings, one per cell of a row, in
+    /// groups that several tables may share.
+    columns: &'static [&'static [&'static str]],
+    /// The table lists people by name, which only some audiences may see.
+    names_people: bool,
+    rows: fn(&Report, Locale) -> Vec<Row>,
+    /// How many rows there are in all, for a table the page may shorten.
+    total: Option<fn(&Report) -> i64>,
+}
+
+/// Every report table, in the order the page shows them.
+pub const TABLES: &[TableSpec] = &[
+    TableSpec {
+        name: "runs",
+        columns: &[
+            &["course", "institution", "country", "phase", "starts_on"],
+            &OUTCOME_COLUMNS,
+        ],
+        names_people: false,
+        rows: runs_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "courses",
+        columns: &[&["course", "runs"], &OUTCOME_COLUMNS],
+        names_people: false,
+        rows: courses_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "groups",
+        columns: &[&[
+            "country",
+            "category",
+            "phase",
+            "enrolled",
+            "completed",
+            "certified",
+            "completion_rate",
+        ]],
+        names_people: false,
+        rows: groups_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "gain",
+        columns: &[&["country", "category", "pre_test", "post_test", "gain", "tests_taken"]],
+        names_people: false,
+        rows: gain_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "trainers",
+        columns: &[&["country", "trainers_certified"]],
+        names_people: false,
+        rows: trainers_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "delivered",
+        columns: &[&["phase", "country", "courses_delivered", "learners_completed"]],
+        names_people: false,
+        rows: delivered_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "trained",
+        columns: &[&[
+            "country",
+            "category",
+            "trained",
+            "women",
+            "men",
+            "gender_not_recorded",
+            "share_women",
+        ]],
+        names_people: false,
+        rows: trained_rows,
+        total: None,
+    },
+    TableSpec {
+        name: "stalled",
+        columns: &[&["learner", "email", "course", "last_activity"]],
+        names_people: true,
+        rows: stalled_rows,
+        total: Some(|report| report.figures.stalled_total),
+    },
+];
+
+/// The tables `audience` may see, in the page's order.
+pub fn tables_for(audience: Audience) -> impl Iterator<Item = &'static TableSpec> {
+    TABLES.iter().filter(move |spec| spec.visible_to(audience))
+}
+
+/// The table called `name`, if `audience` may see it.
+pub fn find(name: &str, audience: Audience) -> Option<&'static TableSpec> {
+    tables_for(audience).find(|spec| spec.name == name)
+}
+
+impl TableSpec {
+    fn visible_to(&self, audience: Audience) -> bool {
+        !self.names_people || audience.sees_people()
+    }
+
+    pub fn build(&self, report: &Report, locale: Locale) -> Table {
+        let rows = (self.rows)(report, locale);
+        let columns: Vec<&str> = self.columns.concat();
+        debug_assert!(
+            rows.iter().all(|row| row.cells.len() == columns.len()),
+            "every row of the {} table has a cell per column",
+            self.name
+        );
+        let shown = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        let shortened = self
+            .total
+            .map(|total| total(report))
+            .filter(|total| shown < *total)
+            .map(|total| {
+                i18n::t_with(
+                    locale,
+                    "reports.shortened",
+                    &[("shown", &shown.to_string()), ("total", &total.to_string())],
+                )
+            });
+        Table {
+            name: self.name,
+            headings: columns
+                .iter()
+                .map(|key| i18n::t(locale, &format!("reports.{key}")))
+                .collect(),
+            rows,
+            shortened,
+        }
+    }
+}
+
+/// A table as the page shows it and the exports write it.
+#[derive(Serialize)]
+pub struct Table {
+    pub name: &'static str,
+    pub headings: Vec<String>,
+    pub rows: Vec<Row>,
+    /// Set when the page shows only the first rows; the exports have them all.
+    pub shortened: Option<String>,
+}
+
+/// One row of a report table.
+#[derive(Serialize)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+}
+
+/// A value in a report table: its text for the reader, and for figures the number
+/// that a spreadsheet should calculate with.
+#[derive(Clone, Serialize)]
+pub struct Cell {
+    pub text: String,
+    #[serde(skip)]
+    pub figure: Option<Figure>,
+}
+
+#[derive(Clone, Copy)]
+pub enum Figure {
+    Count(i64),
+    Percent(f64),
+    Points(f64),
+}
+
+impl Cell {
+    fn text(text: impl Into<String>) -> Cell {
+        Cell {
+            text: text.into(),
+            figure: None,
+        }
+    }
+
+    fn count(n: i64) -> Cell {
+        Cell {
+            text: n.to_string(),
+            figure: Some(Figure::Count(n)),
+        }
+    }
+
+    fn percent(locale: Locale, value: Option<f64>) -> Cell {
+        match value {
+            Some(v) => Cell {
+                text: i18n::format_percent(locale, v),
+                figure: Some(Figure::Percent(v)),
+            },
+            None => Cell::text("—"),
+        }
+    }
+
+    fn points(locale: Locale, value: Option<f64>) -> Cell {
+        match value {
+            Some(v) => Cell {
+                text: i18n::format_points(locale, v),
+                figure: Some(Figure::Points(v)),
+            },
+            None => Cell::text("—"),
+        }
+    }
+
+    /// In place of a figure the reader's audience may not see (see
+    /// [`super::privacy`]).
+    fn hidden() -> Cell {
+        Cell::text("—")
+    }
+}
+
+/// The columns of [`Outcome::cells`].
+const OUTCOME_COLUMNS: [&str; 9] = [
+    "enrolled",
+    "active",
+    "completed",
+    "certified",
+    "completion_rate",
+    "average_score",
+    "pre_test",
+    "post_test",
+    "gain",
+];
+
+/// What the runs and the courses tables both report, in the same columns.
+struct Outcome {
+    counts: [i64; 4],
+    rates: [Option<f64>; 4],
+    gain: Option<f64>,
+}
+
+impl Outcome {
+    fn of_run(f: &RunFigures) -> Outcome {
+        Outcome {
+            counts: [f.enrolled, f.active, f.completed, f.certified],
+            rates: [f.completion_rate(), f.average_score, f.pre_test, f.post_test],
+            gain: f.gain(),
+        }
+    }
+
+    fn of_course(f: &CourseFigures) -> Outcome {
+        Outcome {
+            counts: [f.enrolled, f.active, f.completed, f.certified],
+            rates: [f.completion_rate(), f.average_score, f.pre_test, f.post_test],
+            gain: f.gain(),
+        }
+    }
+
+    /// Cells for the columns [`OUTCOME_COLUMNS`].
+    fn cells(&self, locale: Locale) -> Vec<Cell> {
+        let counts = self.counts.iter().map(|n| Cell::count(*n));
+        let rates = self.rates.iter().map(|rate| Cell::percent(locale, *rate));
+        counts
+            .chain(rates)
+            .chain(std::iter::once(Cell::points(locale, self.gain)))
+            .collect()
+    }
+}
+
+/// One row for each of `items`, with the cells `cells` makes of it.
+fn rows<T>(items: &[T], cells: impl Fn(&T) -> Vec<Cell>) -> Vec<Row> {
+    items.iter().map(|item| Row { cells: cells(item) }).collect()
+}
+
+fn runs_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.runs, |(run, f)| {
+        [
+            vec![
+                Cell::text(report.course_title(&run.course_id)),
+                Cell::text(report.institution_name(run.institution_id)),
+                Cell::text(label(locale, "countries", &run.country)),
+                Cell::text(label(locale, "phases", &run.phase)),
+                Cell::text(i18n::format_date_short(run.starts_on)),
+            ],
+            Outcome::of_run(f).cells(locale),
+        ]
+        .concat()
+    })
+}
+
+fn courses_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.courses, |f| {
+        [
+            vec![Cell::text(report.course_title(&f.course_id)), Cell::count(f.runs)],
+            Outcome::of_course(f).cells(locale),
+        ]
+        .concat()
+    })
+}
+
+fn groups_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.groups, |g| {
+        vec![
+            Cell::text(label(locale, "countries", &g.country)),
+            Cell::text(label(locale, "categories", &g.category)),
+            Cell::text(label(locale, "phases", &g.phase)),
+            Cell::count(g.enrolled),
+            Cell::count(g.completed),
+            Cell::count(g.certified),
+            Cell::percent(locale, g.completion_rate()),
+        ]
+    })
+}
+
+fn gain_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.gains, |g| {
+        vec![
+            Cell::text(label(locale, "countries", &g.country)),
+            Cell::text(label(locale, "categories", &g.category)),
+            Cell::percent(locale, g.pre_test),
+            Cell::percent(locale, g.post_test),
+            Cell::points(locale, g.gain()),
+            Cell::count(g.post_tests),
+        ]
+    })
+}
+
+fn trainers_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.trainers, |(country, count)| {
+        vec![Cell::text(label(locale, "countries", country)), Cell::count(*count)]
+    })
+}
+
+fn delivered_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.delivered, |d| {
+        vec![
+            Cell::text(label(locale, "phases", &d.phase)),
+            Cell::text(label(locale, "countries", &d.country)),
+            Cell::count(d.runs),
+            if report.audience().sees_completions_of(d) {
+                Cell::count(d.completed)
+            } else {
+                Cell::hidden()
+            },
+        ]
+    })
+}
+
+fn trained_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.trained, |t| {
+        let group = vec![
+            Cell::text(label(locale, "countries", &t.country)),
+            Cell::text(label(locale, "categories", &t.category)),
+            Cell::count(t.trained),
+        ];
+        let gender = if report.audience().sees_gender_of(t) {
+            vec![
+                Cell::count(t.women),
+                Cell::count(t.men),
+                Cell::count(t.not_recorded),
+                Cell::percent(locale, t.share_of_women()),
+            ]
+        } else {
+            vec![Cell::hidden(), Cell::hidden(), Cell::hidden(), Cell::hidden()]
+        };
+        [group, gender].concat()
+    })
+}
+
+fn stalled_rows(report: &Report, locale: Locale) -> Vec<Row> {
+    rows(&report.figures.stalled, |s| {
+        vec![
+            Cell::text(s.name.clone()),
+            Cell::text(s.email.clone()),
+            Cell::text(report.course_of_run(s.run_id)),
+            Cell::text(
+                s.last_activity
+                    .map(|at| i18n::format_date(locale, at.date()))
+                    .unwrap_or_else(|| i18n::t(locale, "reports.never")),
+            ),
+        ]
+    })
+}
