@@ -36,6 +36,16 @@ struct Row {
     country: String,
 }
 
+/// What `admin/institutions.html` shows.
+#[derive(Serialize)]
+struct InstitutionsPage<'a> {
+    institutions: Vec<Row>,
+    countries: Vec<(String, String)>,
+    form: &'a InstitutionForm,
+    name_max: usize,
+    created: bool,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct CreatedQuery {
@@ -68,13 +78,14 @@ async fn page_with(
             )
         })
         .collect();
-    let mut page = render::base_context(state, ctx);
-    page.insert("institutions", &rows);
-    page.insert("countries", &countries);
-    page.insert("form", form);
-    page.insert("name_max", &institutions::NAME_MAX_CHARS);
-    page.insert("created", &created);
-    render::form(state, "admin/institutions.html", page, errors, ctx.locale)
+    let page = InstitutionsPage {
+        institutions: rows,
+        countries,
+        form,
+        name_max: institutions::NAME_MAX_CHARS,
+        created,
+    };
+    render::form_view(state, ctx, "admin/institutions.html", &page, errors)
 }
 
 async fn list_page(

@@ -256,6 +256,26 @@ pub fn page(state: &AppState, template: &str, page: &tera::Context) -> AppResult
     Ok(html(StatusCode::OK, render(state, template, page)?))
 }
 
+/// A page from a typed context: the base layout's values plus the fields of `page`,
+/// a `Serialize` struct that names everything the template shows.
+pub fn view<P: Serialize>(state: &AppState, ctx: &RequestContext, template: &str, page: &P) -> AppResult<HttpResponse> {
+    form_view(state, ctx, template, page, None)
+}
+
+/// A form page from a typed context, shown again with its errors when there are any
+/// (see [`form`]).
+pub fn form_view<P: Serialize>(
+    state: &AppState,
+    ctx: &RequestContext,
+    template: &str,
+    page: &P,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let mut context = base_context(state, ctx);
+    context.extend(tera::Context::from_serialize(page)?);
+    form(state, template, context, errors, ctx.locale)
+}
+
 /// A form page: shown plainly (200), or shown again with its error summary and every
 /// field's message (422, so tools see the submission failed).
 pub fn form(
