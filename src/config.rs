@@ -28,6 +28,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `BILIM_MAIL_FROM`: the sender of outgoing mail.
     pub mail_from: String,
+    /// Whether a load balancer in front sets `Forwarded`/`X-Forwarded-For`, so rate
+    /// limits see the client's address (`BILIM_TRUST_PROXY=true`).
+    pub trust_proxy: bool,
 }
 
 /// The key that signs session tokens and CSRF tokens. Its `Debug` never shows it.
@@ -82,7 +85,13 @@ impl Config {
         if let Some(logo) = &logo_file {
             anyhow::ensure!(logo.is_file(), "BILIM_LOGO {} is not a file", logo.display());
         }
+        let trust_proxy = match var("BILIM_TRUST_PROXY").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => anyhow::bail!("BILIM_TRUST_PROXY must be true or false, not {other:?}"),
+        };
         Ok(Config {
+            trust_proxy,
             secure_cookies: public_url.starts_with("https://"),
             bind,
             data_dir,

@@ -17,6 +17,8 @@ pub fn open_database(config: &Config) -> anyhow::Result<DbPool> {
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
+    // Search texts of users written before the column existed (migration 000009).
+    crate::accounts::store::fill_search_text(&mut conn).context("cannot fill the users' search texts")?;
     Ok(pool)
 }
 

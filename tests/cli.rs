@@ -160,6 +160,28 @@ fn an_unknown_database_scheme_stops_the_command_with_a_clear_message() {
 }
 
 #[test]
+fn a_trust_proxy_setting_that_is_neither_true_nor_false_stops_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bilim(dir.path())
+        .arg("migrate")
+        .env("BILIM_TRUST_PROXY", "yes")
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "a typo must not silently trust nobody");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("BILIM_TRUST_PROXY must be true or false"));
+    let accepted = bilim(dir.path())
+        .arg("migrate")
+        .env("BILIM_TRUST_PROXY", "true")
+        .output()
+        .unwrap();
+    assert!(
+        accepted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&accepted.stderr)
+    );
+}
+
+#[test]
 fn help_explains_every_command() {
     let output = Command::new(env!("CARGO_BIN_EXE_bilim"))
         .arg("--help")

@@ -153,14 +153,10 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, DbSetupError>
 
 /// Runs the pending migrations of the connection's backend. On PostgreSQL an advisory
 /// lock makes concurrent starts of several instances safe.
+///
+/// Data that SQL alone cannot derive the same way on both backends is filled in by
+/// the capability that owns it, after this (see `server::open_database`).
 pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
-    let applied = run_schema_migrations(conn)?;
-    // Data that SQL alone cannot derive the same way on both backends.
-    crate::accounts::store::fill_search_text(conn)?;
-    Ok(applied)
-}
-
-fn run_schema_migrations(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
     let to_error = |e: Box<dyn std::error::Error + Send + Sync>| DbSetupError::Migration(e.to_string());
     match conn {
         DbConnection::Sqlite(sqlite) => {

@@ -15,6 +15,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{self, DefaultHeaders};
 use actix_web::{web, App, HttpResponse};
+use anyhow::Context;
 use tera::Tera;
 
 use crate::config::Config;
@@ -36,18 +37,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, backend: Backend, config: Config) -> Result<Self, tera::Error> {
-        let trust_proxy = std::env::var("BILIM_TRUST_PROXY").map(|v| v == "true").unwrap_or(false);
-        let tera = Arc::new(render::build_tera()?);
+    /// Builds what every request shares. Fails on templates that do not compile, a
+    /// mail sender address that does not parse, or a signing key that cannot be read
+    /// or written.
+    pub fn new(pool: DbPool, backend: Backend, config: Config) -> anyhow::Result<Self> {
+        let tera = Arc::new(render::build_tera().context("the page templates do not compile")?);
         let mail = crate::mail::MailSettings::new(
             &config.mail_from,
             &config.site_name,
             &config.public_url,
             Arc::clone(&tera),
         )
-        .map_err(tera::Error::msg)?;
+        .map_err(|e| anyhow::anyhow!("BILIM_MAIL_FROM is not a usable sender: {e}"))?;
         let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
-            .map_err(|e| tera::Error::msg(e.to_string()))?;
+            .context("cannot read or create the certificate signing key")?;
+        let trust_proxy = config.trust_proxy;
         Ok(AppState {
             signing,
             mail,

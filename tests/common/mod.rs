@@ -356,6 +356,7 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         courses_dir: data_dir.join("courses"),
         smtp_url: None,
         mail_from: "Bilim <no-reply@bilim.test>".into(),
+        trust_proxy: false,
     }
 }
 
