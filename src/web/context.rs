@@ -163,7 +163,12 @@ pub async fn middleware(
     };
     let token = presented_token(&req);
     let had_token = token.is_some();
-    let user = signed_in_user(&state, token).await?;
+    // A user record that cannot be read (a corrupt stored value, the database away)
+    // answers with the error page in the visitor's language, not a bare 500.
+    let (user, failed) = match signed_in_user(&state, token).await {
+        Ok(user) => (user, None),
+        Err(error) => (None, Some(error)),
+    };
     let (locale, lang_from_query) = negotiate_locale(&req, user.as_ref(), state.config.default_locale);
     let existing_csrf = req
         .cookie(CSRF_COOKIE)
@@ -177,10 +182,14 @@ pub async fn middleware(
         path: req.path().to_owned(),
         query: req.query_string().to_owned(),
     };
-    let drop_stale_session = had_token && context.user.is_none() && !RequestContext::is_api_path(req.path());
+    let drop_stale_session =
+        had_token && failed.is_none() && context.user.is_none() && !RequestContext::is_api_path(req.path());
     req.extensions_mut().insert(context.clone());
 
-    let response = next.call(req).await?;
+    let response = match failed {
+        Some(error) => req.error_response(error).map_into_boxed_body(),
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
     let mut response = render_error_if_any(&state, &context, response);
 
     let mut cookies = Vec::new();
