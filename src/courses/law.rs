@@ -12,14 +12,6 @@ use super::markdown::{LAW_MARKER_END, LAW_MARKER_START};
 use super::store::{parse_json, LawRow, PerLanguage};
 use crate::i18n::{self, Locale};
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 fn in_language(table: &PerLanguage, locale: Locale) -> Option<String> {
     i18n::pick_text(table, locale)
 }
@@ -137,7 +129,7 @@ impl LawBook {
     fn unverified_mark(locale: Locale) -> String {
         format!(
             " <span class=\"law-ref__unverified\">({})</span>",
-            escape(&i18n::t(locale, "law.unverified"))
+            tera::escape_html(&i18n::t(locale, "law.unverified"))
         )
     }
 
@@ -151,13 +143,13 @@ impl LawBook {
                 };
                 format!(
                     "<a class=\"law-ref\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>{mark}",
-                    escape(&provision.source),
-                    escape(&provision.text)
+                    tera::escape_html(&provision.source),
+                    tera::escape_html(&provision.text)
                 )
             }
             None => format!(
                 "<span class=\"law-ref law-ref--missing\">{}</span>",
-                escape(&i18n::t(locale, "law.no_provision"))
+                tera::escape_html(&i18n::t(locale, "law.no_provision"))
             ),
         }
     }
@@ -180,8 +172,8 @@ impl LawBook {
             .collect();
         format!(
             "<a class=\"law-ref law-ref--compare\" href=\"#law-{}\">{}</a>",
-            escape(concept),
-            escape(&parts.join(" · "))
+            tera::escape_html(concept),
+            tera::escape_html(&parts.join(" · "))
         )
     }
 

@@ -161,15 +161,8 @@ fn admonition_open(kind: &str, language: Locale) -> String {
     let title = i18n::t(language, &format!("admonitions.{kind}"));
     format!(
         "<aside class=\"admonition admonition--{kind}\"><p class=\"admonition__title\">{}</p>\n",
-        escape(&title)
+        tera::escape_html(&title)
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn kind_of(kind: BlockQuoteKind) -> &'static str {
