@@ -15,14 +15,12 @@ use sha2::{Digest, Sha256};
 use super::load::{Catalogue, LoadedCourse, LoadedModule};
 use super::markdown::{self, LinkContext};
 use super::store::ModuleVersionRow;
+use crate::db::locks::{self, Lock};
 use crate::db::schema::{course_modules, course_revisions, courses, law_entries, module_files, module_versions};
 use crate::db::{self, settings, DbConnection};
 use crate::error::AppError;
 
 const LAW_HASH_SETTING: &str = "law_entries_sha256";
-/// Advisory lock taken on PostgreSQL while importing, so instances starting together
-/// import one after the other.
-const IMPORT_LOCK_KEY: i64 = 0x6269_6c69_6d00_0002;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportReport {
@@ -123,21 +121,10 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
-/// Imports every course of the catalogue that has no errors.
+/// Imports every course of the catalogue that has no errors. Instances starting
+/// together import one after the other.
 pub fn import(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {
-    let locked = matches!(conn, DbConnection::Postgresql(_));
-    if locked {
-        diesel::sql_query("SELECT pg_advisory_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(IMPORT_LOCK_KEY)
-            .execute(conn)?;
-    }
-    let outcome = import_locked(conn, catalogue);
-    if locked {
-        diesel::sql_query("SELECT pg_advisory_unlock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(IMPORT_LOCK_KEY)
-            .execute(conn)?;
-    }
-    outcome
+    locks::while_held(conn, Lock::CourseImport, |conn| import_locked(conn, catalogue))
 }
 
 fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {

@@ -2,6 +2,7 @@
 //! PostgreSQL, chosen at run time by the database URL, an r2d2 pool, per-connection
 //! SQLite pragmas and embedded migrations per backend.
 
+pub mod locks;
 pub mod schema;
 pub mod settings;
 
@@ -16,10 +17,6 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
-/// Key of the PostgreSQL advisory lock taken while migrating, so several `bilim`
-/// instances starting at once over one database migrate it one after the other.
-const MIGRATION_LOCK_KEY: i64 = 0x6269_6c69_6d00_0001;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -165,14 +162,14 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, DbSetupError> {
         }
         DbConnection::Postgresql(pg) => {
             diesel::sql_query("SELECT pg_advisory_lock($1)")
-                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                .bind::<diesel::sql_types::BigInt, _>(locks::Lock::Migration.key())
                 .execute(pg)?;
             let result = pg
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|applied| applied.len())
                 .map_err(to_error);
             diesel::sql_query("SELECT pg_advisory_unlock($1)")
-                .bind::<diesel::sql_types::BigInt, _>(MIGRATION_LOCK_KEY)
+                .bind::<diesel::sql_types::BigInt, _>(locks::Lock::Migration.key())
                 .execute(pg)?;
             result
         }
