@@ -9,6 +9,7 @@ use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::i18n::Locale;
+use crate::validation::FieldErrors;
 
 /// What a new account is made of; the password is already hashed.
 pub struct NewUser<'a> {
@@ -23,15 +24,9 @@ pub struct NewUser<'a> {
     pub gender: Option<Gender>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum InsertUserError {
-    #[error("the email address is already registered")]
-    EmailTaken,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, InsertUserError> {
+/// Creates the account; an address already registered is the email field's error
+/// (the unique index decides, so two sign-ups racing for one address cannot both win).
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, AppError> {
     let now = Utc::now().naive_utc();
     diesel::insert_into(users::table)
         .values((
@@ -53,9 +48,9 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, Inse
         .get_result(conn)
         .map_err(|e| match e {
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                InsertUserError::EmailTaken
+                AppError::Invalid(FieldErrors::one("email", "accounts.email_taken"))
             }
-            other => InsertUserError::Database(other),
+            other => other.into(),
         })
 }
 

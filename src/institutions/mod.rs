@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::accounts::model::Country;
 use crate::db::schema::institutions;
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::validation::{self, FieldErrors};
 
 crate::id_type!(
@@ -57,7 +57,7 @@ pub struct NewInstitution {
 }
 
 impl NewInstitution {
-    pub fn validate(name: &str, country: &str) -> Result<NewInstitution, FieldErrors> {
+    pub fn validate(name: &str, country: &str) -> AppResult<NewInstitution> {
         let mut errors = FieldErrors::new();
         let name = validation::required_text(&mut errors, "name", name, NAME_MAX_CHARS, "institutions.name_missing");
         let country = Country::parse(country);
@@ -66,20 +66,16 @@ impl NewInstitution {
         }
         match country {
             Some(country) if errors.is_empty() => Ok(NewInstitution { name, country }),
-            _ => Err(errors),
+            _ => Err(errors.into()),
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CreateInstitutionError {
-    #[error("an institution of that name already exists in that country")]
-    Duplicate,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
+/// The conflict [`create`] reports when the country already has an institution of
+/// that name: the API answers 409 with it, the form shows it beside the name.
+pub const DUPLICATE: &str = "institutions.duplicate";
 
-pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> Result<InstitutionId, CreateInstitutionError> {
+pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> AppResult<InstitutionId> {
     diesel::insert_into(institutions::table)
         .values((
             institutions::name.eq(&new.name),
@@ -90,9 +86,9 @@ pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> Result<Instituti
         .get_result(conn)
         .map_err(|e| match e {
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                CreateInstitutionError::Duplicate
+                AppError::Conflict(DUPLICATE)
             }
-            other => CreateInstitutionError::Database(other),
+            other => other.into(),
         })
 }
 
