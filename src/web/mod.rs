@@ -188,7 +188,10 @@ async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     })))
 }
 
+/// What `home.html` shows beyond the layout: nothing yet.
+#[derive(serde::Serialize)]
+struct HomePage {}
+
 async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
-    let page = render::base_context(&state, &ctx);
-    render::page(&state, "home.html", &page)
+    render::view(&state, &ctx, "home.html", &HomePage {})
 }
