@@ -148,6 +148,47 @@ fn user_create_refuses_a_duplicate_a_short_password_and_a_coordinator_without_in
 }
 
 #[test]
+fn user_create_names_the_option_of_every_value_it_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = bilim(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "not an address",
+            "--name",
+            "Coordinator",
+            "--role",
+            "coordinator",
+            "--institution",
+            "424242",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--email: "), "{stderr}");
+    let again = bilim(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "coordinator@example.kz",
+            "--name",
+            "Coordinator",
+            "--role",
+            "coordinator",
+            "--institution",
+            "424242",
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("--institution: Choose an institution from the list"), "{stderr}");
+}
+
+#[test]
 fn an_unknown_database_scheme_stops_the_command_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let output = bilim(dir.path())
