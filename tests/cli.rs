@@ -185,7 +185,10 @@ fn user_create_names_the_option_of_every_value_it_refuses() {
         .unwrap();
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
-    assert!(stderr.contains("--institution: Choose an institution from the list"), "{stderr}");
+    assert!(
+        stderr.contains("--institution: Choose an institution from the list"),
+        "{stderr}"
+    );
 }
 
 #[test]

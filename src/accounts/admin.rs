@@ -15,8 +15,8 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::{path_id, see_other};
 use crate::web::AppState;
+use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(overview))
@@ -233,9 +233,7 @@ async fn update_user(
     let user = find_user(&state, path_id(&path)?).await?;
     let subject = user.clone();
     let input = form.clone();
-    let outcome = state
-        .db(move |conn| service::change_role(conn, &subject, &input))
-        .await;
+    let outcome = state.db(move |conn| service::change_role(conn, &subject, &input)).await;
     match outcome {
         Ok(()) => Ok(see_other(format!("/admin/users/{}?saved=1", user.id))),
         Err(AppError::Invalid(errors)) => user_form_page(&state, &ctx, &user, &form, Some(&errors), false).await,

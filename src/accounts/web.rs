@@ -394,7 +394,10 @@ async fn update_profile(
 ) -> AppResult<HttpResponse> {
     match save_profile(&state, user, &input).await {
         // The language chosen in the profile is the one to show from now on.
-        Ok(locale) => with_cookie(see_other("/profile?saved=profile"), &context::lang_cookie(&state, locale)),
+        Ok(locale) => with_cookie(
+            see_other("/profile?saved=profile"),
+            &context::lang_cookie(&state, locale),
+        ),
         Err(AppError::Invalid(errors)) => profile_form_page(&state, &ctx, &input, Some(&errors), None).await,
         Err(other) => Err(other),
     }
@@ -538,13 +541,7 @@ async fn create_first_admin(state: &AppState, input: &SetupInput) -> AppResult<U
     let token = input.token.clone();
     state
         .db(move |conn| {
-            setup::create_first_admin(
-                conn,
-                &token,
-                &registration.email,
-                &registration.profile,
-                &password_hash,
-            )
+            setup::create_first_admin(conn, &token, &registration.email, &registration.profile, &password_hash)
         })
         .await
 }

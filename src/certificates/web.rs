@@ -180,7 +180,12 @@ async fn verify(
         }
     });
     let found = certificate.is_some();
-    let mut response = render::view(&state, &ctx, "certificates/verify.html", &VerifyPage { found, certificate })?;
+    let mut response = render::view(
+        &state,
+        &ctx,
+        "certificates/verify.html",
+        &VerifyPage { found, certificate },
+    )?;
     if !found {
         *response.status_mut() = StatusCode::NOT_FOUND;
     }

@@ -106,7 +106,9 @@ async fn create(
         Ok(_) => Ok(see_other("/admin/institutions?created=1")),
         Err(AppError::Invalid(errors)) => page_with(&state, &ctx, &form, Some(&errors), false).await,
         // The only conflict is a name the country already has: the name field's error.
-        Err(AppError::Conflict(key)) => page_with(&state, &ctx, &form, Some(&FieldErrors::one("name", key)), false).await,
+        Err(AppError::Conflict(key)) => {
+            page_with(&state, &ctx, &form, Some(&FieldErrors::one("name", key)), false).await
+        }
         Err(other) => Err(other),
     }
 }
