@@ -37,14 +37,9 @@ pub struct Profile {
     pub gender: Option<Gender>,
 }
 
-/// Checks what can be checked without the database; `check_institution` does the rest.
-fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profile> {
-    let name = validation::required_text(errors, "name", &input.name, NAME_MAX_CHARS, "accounts.name_missing");
-    let country = Country::parse(&input.country);
-    if country.is_none() {
-        errors.add("country", "validation.country_invalid");
-    }
-    let institution_id = match input.institution_id.trim() {
+/// The institution chosen in a form's `institution_id` field; empty for none.
+fn institution_id_field(raw: &str, errors: &mut FieldErrors) -> Option<InstitutionId> {
+    match raw.trim() {
         "" => None,
         raw => match raw.parse::<InstitutionId>() {
             Ok(id) => Some(id),
@@ -53,7 +48,17 @@ fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profi
                 None
             }
         },
-    };
+    }
+}
+
+/// Checks what can be checked without the database; `check_institution` does the rest.
+fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profile> {
+    let name = validation::required_text(errors, "name", &input.name, NAME_MAX_CHARS, "accounts.name_missing");
+    let country = Country::parse(&input.country);
+    if country.is_none() {
+        errors.add("country", "validation.country_invalid");
+    }
+    let institution_id = institution_id_field(&input.institution_id, errors);
     let category = Category::from_code(input.category.trim());
     if category.is_none() {
         errors.add("category", "accounts.category_invalid");
@@ -284,16 +289,7 @@ pub fn change_role(conn: &mut DbConnection, user: &User, input: &RoleChangeInput
         if role.is_none() {
             errors.add("role", "admin.role_invalid");
         }
-        let institution_id = match input.institution_id.trim() {
-            "" => None,
-            raw => match raw.parse::<InstitutionId>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.add("institution_id", "accounts.institution_invalid");
-                    None
-                }
-            },
-        };
+        let institution_id = institution_id_field(&input.institution_id, &mut errors);
         let Some(role) = role else {
             return Err(errors.into());
         };
