@@ -245,12 +245,6 @@ async fn accept_invitation(
     set_password_with(&state, &ctx, form, Purpose::Invitation).await
 }
 
-/// What `accounts/verified.html` shows.
-#[derive(Serialize)]
-struct VerifiedPage {
-    verified: bool,
-}
-
 async fn verify_email(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -264,5 +258,5 @@ async fn verify_email(
             store::mark_email_verified(conn, user_id, now)
         })
         .await?;
-    render::view(&state, &ctx, "accounts/verified.html", &VerifiedPage { verified: true })
+    render::view(&state, &ctx, "accounts/verified.html", &render::LayoutOnly {})
 }

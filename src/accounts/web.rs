@@ -227,12 +227,8 @@ async fn login(
 
 // ---- sign out ----
 
-/// What `accounts/logout.html` shows beyond the layout: nothing.
-#[derive(Serialize)]
-struct PlainPage {}
-
 async fn logout_page(state: web::Data<AppState>, ctx: RequestContext, _: SignedIn) -> AppResult<HttpResponse> {
-    render::view(&state, &ctx, "accounts/logout.html", &PlainPage {})
+    render::view(&state, &ctx, "accounts/logout.html", &render::LayoutOnly {})
 }
 
 /// Signs out everywhere: raising the token version revokes every session of the user.

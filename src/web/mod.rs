@@ -188,10 +188,6 @@ async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     })))
 }
 
-/// What `home.html` shows beyond the layout: nothing yet.
-#[derive(serde::Serialize)]
-struct HomePage {}
-
 async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
-    render::view(&state, &ctx, "home.html", &HomePage {})
+    render::view(&state, &ctx, "home.html", &render::LayoutOnly {})
 }
