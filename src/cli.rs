@@ -13,6 +13,7 @@ use crate::accounts::service::{self, AdminCreatedUser};
 use crate::config::Config;
 use crate::courses;
 use crate::courses::load::{Catalogue, Severity};
+use crate::error::AppError;
 use crate::i18n::Locale;
 use crate::server;
 
@@ -263,6 +264,29 @@ pub fn print_import_report(report: &courses::import::ImportReport) {
     }
 }
 
+/// Says what is wrong with `user create`'s options in the words the pages use, each
+/// after the option that gave the value.
+fn explain_user_error(error: AppError) -> anyhow::Error {
+    let AppError::Invalid(errors) = error else {
+        return error.into();
+    };
+    let lines: Vec<String> = errors
+        .localise(Locale::En)
+        .into_iter()
+        .map(|e| {
+            let option = match e.field.as_ref() {
+                "institution_id" => "--institution",
+                "password" => "the password",
+                "email" => "--email",
+                "name" => "--name",
+                other => other,
+            };
+            format!("{option}: {}", e.message)
+        })
+        .collect();
+    anyhow::anyhow!(lines.join("\n"))
+}
+
 fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
     let UserCommand::Create {
         email,
@@ -297,7 +321,7 @@ fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
         institution_id: institution.map(crate::institutions::InstitutionId),
         locale,
     };
-    let id = service::create_user(&mut conn, &new, &password)?;
+    let id = service::create_user(&mut conn, &new, &password).map_err(explain_user_error)?;
     println!(
         "Created user {id} ({}) with role {}.",
         new.email.trim().to_lowercase(),

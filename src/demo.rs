@@ -3,11 +3,11 @@
 //! each run. Nothing is seeded without the flag.
 
 use crate::accounts::model::{Country, Role};
-use crate::accounts::service::{self, AdminCreatedUser, CreateUserError};
+use crate::accounts::service::{self, AdminCreatedUser};
 use crate::accounts::{password, store};
 use crate::db::DbConnection;
 use crate::i18n::Locale;
-use crate::institutions::{self, CreateInstitutionError, InstitutionId, NewInstitution};
+use crate::institutions::{self, InstitutionId, NewInstitution};
 
 const DEMO_INSTITUTIONS: &[(Country, &str, Locale)] = &[
     (
@@ -56,30 +56,26 @@ impl DemoSeed {
 }
 
 fn demo_institution(conn: &mut DbConnection, country: Country, name: &str) -> anyhow::Result<InstitutionId> {
+    if let Some(existing) = institutions::find_by_name(conn, country, name)? {
+        return Ok(existing.id);
+    }
     let new = NewInstitution {
         name: name.to_owned(),
         country,
     };
-    match institutions::create(conn, &new) {
-        Ok(id) => Ok(id),
-        Err(CreateInstitutionError::Duplicate) => institutions::find_by_name(conn, country, name)?
-            .map(|i| i.id)
-            .ok_or_else(|| anyhow::anyhow!("demo institution {name} vanished")),
-        Err(CreateInstitutionError::Database(e)) => Err(e.into()),
-    }
+    Ok(institutions::create(conn, &new)?)
 }
 
 /// Creates the account, or gives an existing demo account a fresh password.
 fn demo_account(conn: &mut DbConnection, new: &AdminCreatedUser) -> anyhow::Result<DemoAccount> {
     let password = password::generate();
-    match service::create_user(conn, new, &password) {
-        Ok(_) => {}
-        Err(CreateUserError::EmailTaken(email)) => {
-            let row = store::find_row_by_email(conn, &email)?
-                .ok_or_else(|| anyhow::anyhow!("demo account {email} vanished"))?;
-            store::set_password(conn, row.id, &password::hash(&password)?)?;
+    match store::find_row_by_email(conn, &new.email)? {
+        Some(existing) => {
+            store::set_password(conn, existing.id, &password::hash(&password)?)?;
         }
-        Err(other) => return Err(anyhow::anyhow!("{other}")),
+        None => {
+            service::create_user(conn, new, &password)?;
+        }
     }
     Ok(DemoAccount {
         email: new.email.clone(),

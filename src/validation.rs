@@ -30,6 +30,13 @@ impl FieldErrors {
         FieldErrors(Vec::new())
     }
 
+    /// A single invalid field, for problems found one at a time (a taken address).
+    pub fn one(field: &'static str, key: &'static str) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.add(field, key);
+        errors
+    }
+
     pub fn add(&mut self, field: &'static str, key: &'static str) {
         self.add_with(field, key, Vec::new());
     }

@@ -514,6 +514,24 @@ async fn the_only_administrator_cannot_remove_their_own_role(mut app: TestApp) {
     assert_eq!(app.get("/admin").await.status, StatusCode::OK);
 }
 
+async fn an_administrator_cannot_appoint_a_coordinator_of_an_institution_that_does_not_exist(mut app: TestApp) {
+    app.create_user("admin@example.kz", Role::Admin, None);
+    let learner = app.create_user("hopeful@example.kz", Role::Learner, None);
+    app.sign_in("admin@example.kz", PASSWORD).await;
+
+    let response = app
+        .post_form(
+            &format!("/admin/users/{learner}?lang=en"),
+            &[("role", "coordinator"), ("institution_id", "424242")],
+        )
+        .await;
+
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.body.contains("Choose an institution from the list"));
+    let coordinators = app.get("/admin/users?role=coordinator").await;
+    assert!(!coordinators.body.contains("hopeful@example.kz"));
+}
+
 async fn sign_in_attempts_spread_over_several_instances_share_one_limit(mut app: TestApp) {
     let mut other = app.another_instance().await;
     let mut statuses = Vec::new();
@@ -576,6 +594,7 @@ on_both_backends!(
     an_administrator_adds_institutions_and_appoints_a_coordinator,
     the_user_search_finds_cyrillic_and_latin_names_whatever_case_is_typed,
     the_only_administrator_cannot_remove_their_own_role,
+    an_administrator_cannot_appoint_a_coordinator_of_an_institution_that_does_not_exist,
     sign_in_attempts_spread_over_several_instances_share_one_limit,
     repeated_failed_sign_ins_are_slowed_down
 );

@@ -148,6 +148,31 @@ fn user_create_refuses_a_duplicate_a_short_password_and_a_coordinator_without_in
 }
 
 #[test]
+fn user_create_names_the_option_of_every_value_it_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let create_coordinator = |email: &str| {
+        bilim(dir.path())
+            .args(["user", "create", "--email", email, "--name", "Coordinator"])
+            .args(["--role", "coordinator", "--institution", "424242"])
+            .output()
+            .unwrap()
+    };
+
+    let bad_address = create_coordinator("not an address");
+    assert!(!bad_address.status.success());
+    let stderr = String::from_utf8_lossy(&bad_address.stderr);
+    assert!(stderr.contains("--email: "), "{stderr}");
+
+    let no_such_institution = create_coordinator("coordinator@example.kz");
+    assert!(!no_such_institution.status.success());
+    let stderr = String::from_utf8_lossy(&no_such_institution.stderr);
+    assert!(
+        stderr.contains("--institution: Choose an institution from the list"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn an_unknown_database_scheme_stops_the_command_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
     let output = bilim(dir.path())

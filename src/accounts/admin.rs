@@ -1,23 +1,22 @@
 //! `/admin` and `/admin/users`: the administrators' overview and their management of
 //! users' roles and institutions.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::Admin;
 use crate::accounts::model::{Role, User, UserId};
+use crate::accounts::service::{self, RoleChangeInput};
 use crate::accounts::store::{self, UserFilter, PAGE_SIZE};
-use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::institutions::{self, Institution, InstitutionId};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
-use crate::web::path_id;
 use crate::web::render;
 use crate::web::AppState;
+use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(overview))
@@ -30,6 +29,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 struct RoleCount {
     label: String,
     count: i64,
+}
+
+/// What `admin/index.html` shows.
+#[derive(Serialize)]
+struct OverviewPage {
+    role_counts: Vec<RoleCount>,
+    institution_count: usize,
 }
 
 async fn overview(state: web::Data<AppState>, ctx: RequestContext, _: Admin) -> AppResult<HttpResponse> {
@@ -49,10 +55,11 @@ async fn overview(state: web::Data<AppState>, ctx: RequestContext, _: Admin) -> 
             count,
         })
         .collect();
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("role_counts", &role_counts);
-    page.insert("institution_count", &institution_count);
-    render::page(&state, "admin/index.html", &page)
+    let page = OverviewPage {
+        role_counts,
+        institution_count,
+    };
+    render::view(&state, &ctx, "admin/index.html", &page)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +79,22 @@ struct UserRowView {
     role: String,
     institution: String,
     joined: String,
+}
+
+/// What `admin/users.html` shows: one page of the filtered list.
+#[derive(Serialize)]
+struct UsersPage<'a> {
+    users: Vec<UserRowView>,
+    total_label: String,
+    roles: Vec<(String, String)>,
+    institutions: &'a [Institution],
+    filter_role: &'a str,
+    filter_institution: &'a str,
+    filter_q: &'a str,
+    page_number: i64,
+    pages: i64,
+    previous_url: Option<String>,
+    next_url: Option<String>,
 }
 
 fn institution_name(all: &[Institution], id: Option<InstitutionId>) -> String {
@@ -123,29 +146,20 @@ async fn users_page(
             .append_pair("page", &n.to_string());
         format!("/admin/users?{}", s.finish())
     };
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("users", &rows);
-    page.insert(
-        "total_label",
-        &i18n::t_count(ctx.locale, "admin.users_found", total, &[]),
-    );
-    page.insert("roles", &role_choices(ctx.locale));
-    page.insert("institutions", &all_institutions);
-    page.insert("filter_role", &query.role);
-    page.insert("filter_institution", &query.institution);
-    page.insert("filter_q", &query.q);
-    page.insert("page_number", &page_number);
-    page.insert("pages", &pages);
-    page.insert("previous_url", &(page_number > 1).then(|| page_link(page_number - 1)));
-    page.insert("next_url", &(page_number < pages).then(|| page_link(page_number + 1)));
-    render::page(&state, "admin/users.html", &page)
-}
-
-#[derive(Debug, Default, Deserialize, Serialize)]
-#[serde(default)]
-pub struct UserRoleForm {
-    role: String,
-    institution_id: String,
+    let page = UsersPage {
+        users: rows,
+        total_label: i18n::t_count(ctx.locale, "admin.users_found", total, &[]),
+        roles: role_choices(ctx.locale),
+        institutions: &all_institutions,
+        filter_role: &query.role,
+        filter_institution: &query.institution,
+        filter_q: &query.q,
+        page_number,
+        pages,
+        previous_url: (page_number > 1).then(|| page_link(page_number - 1)),
+        next_url: (page_number < pages).then(|| page_link(page_number + 1)),
+    };
+    render::view(&state, &ctx, "admin/users.html", &page)
 }
 
 async fn find_user(state: &AppState, id: UserId) -> AppResult<User> {
@@ -155,24 +169,37 @@ async fn find_user(state: &AppState, id: UserId) -> AppResult<User> {
         .ok_or(AppError::NotFound)
 }
 
+/// What `admin/user_edit.html` shows: one user's role and institution.
+#[derive(Serialize)]
+struct UserEditPage<'a> {
+    subject_id: UserId,
+    subject_name: &'a str,
+    subject_email: &'a str,
+    form: &'a RoleChangeInput,
+    roles: Vec<(String, String)>,
+    institutions: Vec<Institution>,
+    saved: bool,
+}
+
 async fn user_form_page(
     state: &AppState,
     ctx: &RequestContext,
     user: &User,
-    form: &UserRoleForm,
+    form: &RoleChangeInput,
     errors: Option<&FieldErrors>,
     saved: bool,
 ) -> AppResult<HttpResponse> {
     let all_institutions = state.db(institutions::list).await?;
-    let mut page = render::base_context(state, ctx);
-    page.insert("subject_id", &user.id);
-    page.insert("subject_name", &user.name);
-    page.insert("subject_email", &user.email);
-    page.insert("form", form);
-    page.insert("roles", &role_choices(ctx.locale));
-    page.insert("institutions", &all_institutions);
-    page.insert("saved", &saved);
-    render::form(state, "admin/user_edit.html", page, errors, ctx.locale)
+    let page = UserEditPage {
+        subject_id: user.id,
+        subject_name: &user.name,
+        subject_email: &user.email,
+        form,
+        roles: role_choices(ctx.locale),
+        institutions: all_institutions,
+        saved,
+    };
+    render::form_view(state, ctx, "admin/user_edit.html", &page, errors)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,66 +216,27 @@ async fn user_page(
     _: Admin,
 ) -> AppResult<HttpResponse> {
     let user = find_user(&state, path_id(&path)?).await?;
-    let form = UserRoleForm {
+    let form = RoleChangeInput {
         role: user.role.code().into(),
         institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
     };
     user_form_page(&state, &ctx, &user, &form, None, query.saved.is_some()).await
 }
 
-/// Changes a user's role and institution, keeping at least one administrator and
-/// giving every coordinator an institution.
-fn apply_role_change(conn: &mut DbConnection, user: &User, form: &UserRoleForm) -> AppResult<Result<(), FieldErrors>> {
-    let mut errors = FieldErrors::new();
-    let role = Role::from_code(form.role.trim());
-    if role.is_none() {
-        errors.add("role", "admin.role_invalid");
-    }
-    let institution_id = match form.institution_id.trim() {
-        "" => None,
-        raw => match raw.parse::<InstitutionId>() {
-            Ok(id) if institutions::find(conn, id)?.is_some() => Some(id),
-            _ => {
-                errors.add("institution_id", "accounts.institution_invalid");
-                None
-            }
-        },
-    };
-    let Some(role) = role else {
-        return Ok(Err(errors));
-    };
-    if role == Role::Coordinator && institution_id.is_none() && !errors.has("institution_id") {
-        errors.add("institution_id", "admin.coordinator_needs_institution");
-    }
-    if user.role == Role::Admin && role != Role::Admin && store::count_with_role(conn, Role::Admin)? <= 1 {
-        errors.add("role", "admin.last_admin");
-    }
-    if !errors.is_empty() {
-        return Ok(Err(errors));
-    }
-    store::set_role(conn, user.id, role, institution_id)?;
-    Ok(Ok(()))
-}
-
 async fn update_user(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
-    CsrfForm(form): CsrfForm<UserRoleForm>,
+    CsrfForm(form): CsrfForm<RoleChangeInput>,
     _: Admin,
 ) -> AppResult<HttpResponse> {
     let user = find_user(&state, path_id(&path)?).await?;
     let subject = user.clone();
-    let (outcome, form) = state
-        .db(move |conn| {
-            let outcome = db::write_transaction(conn, |conn| apply_role_change(conn, &subject, &form))?;
-            Ok((outcome, form))
-        })
-        .await?;
+    let input = form.clone();
+    let outcome = state.db(move |conn| service::change_role(conn, &subject, &input)).await;
     match outcome {
-        Ok(()) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/admin/users/{}?saved=1", user.id)))
-            .finish()),
-        Err(errors) => user_form_page(&state, &ctx, &user, &form, Some(&errors), false).await,
+        Ok(()) => Ok(see_other(format!("/admin/users/{}?saved=1", user.id))),
+        Err(AppError::Invalid(errors)) => user_form_page(&state, &ctx, &user, &form, Some(&errors), false).await,
+        Err(other) => Err(other),
     }
 }

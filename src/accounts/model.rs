@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::users;
-use crate::i18n::Locale;
+use crate::i18n::{self, Locale};
 use crate::institutions::InstitutionId;
 
 crate::id_type!(
@@ -68,6 +68,34 @@ impl Country {
     pub fn parse(code: &str) -> Option<Country> {
         Country::from_code(&code.trim().to_ascii_uppercase())
     }
+}
+
+impl Category {
+    /// A category written as its code or as its name in any interface language.
+    pub fn from_code_or_name(text: &str) -> Option<Category> {
+        from_code_or_name(Category::ALL, Category::code, "categories", text)
+    }
+}
+
+impl Gender {
+    /// A gender written as its code or as its name in any interface language.
+    pub fn from_code_or_name(text: &str) -> Option<Gender> {
+        from_code_or_name(Gender::ALL, Gender::code, "genders", text)
+    }
+}
+
+/// One of `all` written as its code or as its name (`{names}.{code}` in the locale
+/// files) in any of the seven languages, in any case: coordinators' spreadsheets
+/// hold whichever their staff typed.
+fn from_code_or_name<T: Copy>(all: &[T], code: fn(T) -> &'static str, names: &str, text: &str) -> Option<T> {
+    let wanted = text.trim().to_lowercase();
+    all.iter().copied().find(|value| {
+        let code = code(*value);
+        code == wanted
+            || Locale::ALL
+                .iter()
+                .any(|l| i18n::t(*l, &format!("{names}.{code}")).to_lowercase() == wanted)
+    })
 }
 
 /// A user as stored.

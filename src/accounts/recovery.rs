@@ -2,20 +2,20 @@
 //! password, and resetting a forgotten password. A reset request answers the same
 //! whether or not the address has an account, so it reveals nothing.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::model::User;
 use super::tokens::{self, Purpose};
-use super::{password, session, store};
+use super::web::signed_in_response;
+use super::{password, store};
 use crate::accounts::model::UserId;
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Email, Kind, MailSettings};
 use crate::validation::{self, FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
-use crate::web::context::{self, RequestContext};
+use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
 use crate::web::AppState;
@@ -53,6 +53,13 @@ pub struct ForgotForm {
     email: String,
 }
 
+/// What `accounts/forgot.html` shows.
+#[derive(Serialize)]
+struct ForgotPage<'a> {
+    email: &'a str,
+    sent: bool,
+}
+
 fn forgot_form(
     state: &AppState,
     ctx: &RequestContext,
@@ -60,10 +67,11 @@ fn forgot_form(
     errors: Option<&FieldErrors>,
     sent: bool,
 ) -> AppResult<HttpResponse> {
-    let mut page = render::base_context(state, ctx);
-    page.insert("email", &form.email);
-    page.insert("sent", &sent);
-    render::form(state, "accounts/forgot.html", page, errors, ctx.locale)
+    let page = ForgotPage {
+        email: &form.email,
+        sent,
+    };
+    render::form_view(state, ctx, "accounts/forgot.html", &page, errors)
 }
 
 async fn forgot_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
@@ -139,6 +147,17 @@ fn page_of(purpose: Purpose) -> (&'static str, &'static str) {
     }
 }
 
+/// What `accounts/new_password.html` shows, for a reset or an invitation.
+#[derive(Serialize)]
+struct NewPasswordPage<'a> {
+    token: &'a str,
+    action: &'static str,
+    title_key: String,
+    lead_key: String,
+    password_min: usize,
+    password_max: usize,
+}
+
 fn password_form(
     state: &AppState,
     ctx: &RequestContext,
@@ -147,15 +166,15 @@ fn password_form(
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
     let (action, words) = page_of(purpose);
-    let template = "accounts/new_password.html";
-    let mut page = render::base_context(state, ctx);
-    page.insert("token", token);
-    page.insert("action", action);
-    page.insert("title_key", &format!("recovery.{words}_title"));
-    page.insert("lead_key", &format!("recovery.{words}_lead"));
-    page.insert("password_min", &PASSWORD_MIN_CHARS);
-    page.insert("password_max", &PASSWORD_MAX_CHARS);
-    render::form(state, template, page, errors, ctx.locale)
+    let page = NewPasswordPage {
+        token,
+        action,
+        title_key: format!("recovery.{words}_title"),
+        lead_key: format!("recovery.{words}_lead"),
+        password_min: PASSWORD_MIN_CHARS,
+        password_max: PASSWORD_MAX_CHARS,
+    };
+    render::form_view(state, ctx, "accounts/new_password.html", &page, errors)
 }
 
 async fn reset_page(
@@ -207,11 +226,7 @@ async fn set_password_with(
             })
         })
         .await?;
-    let issued = session::issue(&state.config.secret, user_id, version)?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/profile?saved=password"))
-        .cookie(context::session_cookie(state, issued.token))
-        .finish())
+    signed_in_response(state, user_id, version, "/profile?saved=password")
 }
 
 async fn reset(
@@ -243,7 +258,5 @@ async fn verify_email(
             store::mark_email_verified(conn, user_id, now)
         })
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("verified", &true);
-    render::page(&state, "accounts/verified.html", &page)
+    render::view(&state, &ctx, "accounts/verified.html", &render::LayoutOnly {})
 }

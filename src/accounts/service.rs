@@ -4,12 +4,11 @@
 
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::password;
-use crate::accounts::store::{self, InsertUserError, NewUser, ProfileUpdate};
+use crate::accounts::store::{self, NewUser, ProfileUpdate};
 use crate::db::{self, DbConnection};
-use crate::error::AppError;
+use crate::error::AppResult;
 use crate::i18n::Locale;
-use crate::institutions;
-use crate::institutions::InstitutionId;
+use crate::institutions::{self, Institution, InstitutionId};
 use crate::validation::{self, FieldErrors};
 
 pub const NAME_MAX_CHARS: usize = 200;
@@ -38,14 +37,9 @@ pub struct Profile {
     pub gender: Option<Gender>,
 }
 
-/// Checks what can be checked without the database; `check_institution` does the rest.
-fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profile> {
-    let name = validation::required_text(errors, "name", &input.name, NAME_MAX_CHARS, "accounts.name_missing");
-    let country = Country::parse(&input.country);
-    if country.is_none() {
-        errors.add("country", "validation.country_invalid");
-    }
-    let institution_id = match input.institution_id.trim() {
+/// The institution chosen in a form's `institution_id` field; empty for none.
+fn institution_id_field(raw: &str, errors: &mut FieldErrors) -> Option<InstitutionId> {
+    match raw.trim() {
         "" => None,
         raw => match raw.parse::<InstitutionId>() {
             Ok(id) => Some(id),
@@ -54,7 +48,17 @@ fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profi
                 None
             }
         },
-    };
+    }
+}
+
+/// Checks what can be checked without the database; `check_institution` does the rest.
+fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profile> {
+    let name = validation::required_text(errors, "name", &input.name, NAME_MAX_CHARS, "accounts.name_missing");
+    let country = Country::parse(&input.country);
+    if country.is_none() {
+        errors.add("country", "validation.country_invalid");
+    }
+    let institution_id = institution_id_field(&input.institution_id, errors);
     let category = Category::from_code(input.category.trim());
     if category.is_none() {
         errors.add("category", "accounts.category_invalid");
@@ -84,7 +88,7 @@ fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profi
 }
 
 /// An institution, when one is chosen, must exist and be in the chosen country.
-fn check_institution(conn: &mut DbConnection, profile: &Profile, errors: &mut FieldErrors) -> Result<(), AppError> {
+fn check_institution(conn: &mut DbConnection, profile: &Profile, errors: &mut FieldErrors) -> AppResult<()> {
     if let Some(id) = profile.institution_id {
         match institutions::find(conn, id)? {
             Some(institution) if institution.country == profile.country => {}
@@ -112,7 +116,7 @@ pub struct Registration {
 }
 
 /// Checks a registration's text; the email's uniqueness is checked on insert.
-pub fn check_registration(input: &RegistrationInput) -> Result<Registration, FieldErrors> {
+pub fn check_registration(input: &RegistrationInput) -> AppResult<Registration> {
     let mut errors = FieldErrors::new();
     let profile = check_profile(&input.profile, &mut errors);
     let email = validation::email(&mut errors, "email", &input.email);
@@ -126,34 +130,8 @@ pub fn check_registration(input: &RegistrationInput) -> Result<Registration, Fie
             email,
             password: input.password.clone(),
         }),
-        _ => Err(errors),
+        _ => Err(errors.into()),
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum FormError {
-    #[error("the form has errors")]
-    Fields(FieldErrors),
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-impl From<diesel::result::Error> for FormError {
-    fn from(error: diesel::result::Error) -> Self {
-        FormError::App(error.into())
-    }
-}
-
-impl From<FieldErrors> for FormError {
-    fn from(errors: FieldErrors) -> Self {
-        FormError::Fields(errors)
-    }
-}
-
-fn single_error(field: &'static str, key: &'static str) -> FormError {
-    let mut errors = FieldErrors::new();
-    errors.add(field, key);
-    FormError::Fields(errors)
 }
 
 /// Creates a learner account. `password_hash` is computed by the caller, off the
@@ -163,13 +141,11 @@ pub fn register(
     registration: &Registration,
     password_hash: &str,
     role: Role,
-) -> Result<UserId, FormError> {
+) -> AppResult<UserId> {
     db::write_transaction(conn, |conn| {
         let mut errors = FieldErrors::new();
         check_institution(conn, &registration.profile, &mut errors)?;
-        if !errors.is_empty() {
-            return Err(FormError::Fields(errors));
-        }
+        errors.check(())?;
         let profile = &registration.profile;
         store::insert(
             conn,
@@ -185,16 +161,12 @@ pub fn register(
                 gender: profile.gender,
             },
         )
-        .map_err(|e| match e {
-            InsertUserError::EmailTaken => single_error("email", "accounts.email_taken"),
-            InsertUserError::Database(e) => e.into(),
-        })
     })
 }
 
 /// The user whose email and password match, or `None`, taking the same time either
 /// way.
-pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Result<Option<User>, AppError> {
+pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> AppResult<Option<User>> {
     let email = email.trim().to_lowercase();
     match store::find_row_by_email(conn, &email)? {
         Some(row) if password::verify(password, &row.password_hash) => Ok(Some(User::from(row))),
@@ -206,15 +178,15 @@ pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> Res
     }
 }
 
-pub fn check_profile_update(input: &ProfileInput) -> Result<Profile, FieldErrors> {
+pub fn check_profile_update(input: &ProfileInput) -> AppResult<Profile> {
     let mut errors = FieldErrors::new();
     match check_profile(input, &mut errors) {
         Some(profile) if errors.is_empty() => Ok(profile),
-        _ => Err(errors),
+        _ => Err(errors.into()),
     }
 }
 
-pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -> Result<(), FormError> {
+pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -> AppResult<()> {
     let mut errors = FieldErrors::new();
     check_institution(conn, profile, &mut errors)?;
     // A coordinator's institution is set by an administrator, not by themselves.
@@ -223,7 +195,7 @@ pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -
     } else {
         profile.institution_id
     };
-    errors.into_result(())?;
+    errors.check(())?;
     store::update_profile(
         conn,
         user.id,
@@ -235,8 +207,7 @@ pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -
             locale: profile.locale,
             gender: profile.gender,
         },
-    )?;
-    Ok(())
+    )
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -248,7 +219,7 @@ pub struct PasswordChangeInput {
 }
 
 /// Checks a password change; on success returns the hash of the new password.
-pub fn check_password_change(row_hash: &str, input: &PasswordChangeInput) -> Result<String, FormError> {
+pub fn check_password_change(row_hash: &str, input: &PasswordChangeInput) -> AppResult<String> {
     let mut errors = FieldErrors::new();
     if !password::verify(&input.current_password, row_hash) {
         errors.add("current_password", "accounts.current_password_wrong");
@@ -257,8 +228,8 @@ pub fn check_password_change(row_hash: &str, input: &PasswordChangeInput) -> Res
     if !errors.has("new_password") && input.new_password != input.new_password_confirmation {
         errors.add("new_password_confirmation", "accounts.password_mismatch");
     }
-    errors.into_result(())?;
-    Ok(password::hash(&input.new_password)?)
+    errors.check(())?;
+    password::hash(&input.new_password)
 }
 
 /// A user created by an administrator (command line or setup): any role.
@@ -271,44 +242,82 @@ pub struct AdminCreatedUser {
     pub locale: Locale,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CreateUserError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("a user with the email {0} already exists")]
-    EmailTaken(String),
-    #[error(transparent)]
-    App(#[from] AppError),
+/// The rules every role assignment follows, whoever makes it (an administrator's
+/// page, the command line, a coordinator's upload): a named institution exists, a
+/// coordinator belongs to one, and the last administrator keeps the role, so the
+/// installation is never left without one. `current_role` is `None` for a new user.
+/// Returns the institution, whose country a new user takes.
+fn check_role_assignment(
+    conn: &mut DbConnection,
+    current_role: Option<Role>,
+    role: Role,
+    institution_id: Option<InstitutionId>,
+    errors: &mut FieldErrors,
+) -> AppResult<Option<Institution>> {
+    let institution = match institution_id {
+        Some(id) => {
+            let institution = institutions::find(conn, id)?;
+            if institution.is_none() {
+                errors.add("institution_id", "accounts.institution_invalid");
+            }
+            institution
+        }
+        None => None,
+    };
+    if role == Role::Coordinator && institution_id.is_none() {
+        errors.add("institution_id", "admin.coordinator_needs_institution");
+    }
+    if current_role == Some(Role::Admin) && role != Role::Admin && store::count_with_role(conn, Role::Admin)? <= 1 {
+        errors.add("role", "admin.last_admin");
+    }
+    Ok(institution)
 }
 
-pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &str) -> Result<UserId, CreateUserError> {
+/// A role and institution as an administrator's form gives them.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct RoleChangeInput {
+    pub role: String,
+    pub institution_id: String,
+}
+
+/// Changes a user's role and institution under [`check_role_assignment`]'s rules.
+pub fn change_role(conn: &mut DbConnection, user: &User, input: &RoleChangeInput) -> AppResult<()> {
+    db::write_transaction(conn, |conn| {
+        let mut errors = FieldErrors::new();
+        let role = Role::from_code(input.role.trim());
+        if role.is_none() {
+            errors.add("role", "admin.role_invalid");
+        }
+        let institution_id = institution_id_field(&input.institution_id, &mut errors);
+        let Some(role) = role else {
+            return Err(errors.into());
+        };
+        check_role_assignment(conn, Some(user.role), role, institution_id, &mut errors)?;
+        errors.check(())?;
+        store::set_role(conn, user.id, role, institution_id)
+    })
+}
+
+/// Creates a user of any role, as an administrator asks for it. Every invalid value is
+/// a field error: `email`, `name`, `password`, `institution_id` (see
+/// [`check_role_assignment`]) and `role`.
+pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &str) -> AppResult<UserId> {
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &new.email);
     let name = validation::required_text(&mut errors, "name", &new.name, NAME_MAX_CHARS, "accounts.name_missing");
     validation::new_password(&mut errors, "password", password);
-    if let Some(error) = errors.iter().next() {
-        let message = crate::i18n::t(Locale::En, error.key);
-        return Err(CreateUserError::Invalid(format!("{}: {}", error.field, message)));
-    }
-    if new.role == Role::Coordinator && new.institution_id.is_none() {
-        return Err(CreateUserError::Invalid("a coordinator needs --institution".into()));
-    }
+    errors.check(())?;
     let password_hash = password::hash(password)?;
     db::write_transaction(conn, |conn| {
-        if let Some(id) = new.institution_id {
-            let institution = institutions::find(conn, id)?
-                .ok_or_else(|| CreateUserError::Invalid(format!("there is no institution {id}")))?;
-            if new.country.is_some_and(|c| c != institution.country) {
-                return Err(CreateUserError::Invalid(format!(
-                    "institution {id} is in {}, not in the given country",
-                    institution.country.code()
-                )));
+        let mut errors = FieldErrors::new();
+        let institution = check_role_assignment(conn, None, new.role, new.institution_id, &mut errors)?;
+        if let (Some(institution), Some(country)) = (&institution, new.country) {
+            if institution.country != country {
+                errors.add("institution_id", "accounts.institution_other_country");
             }
         }
-        let country = match new.institution_id {
-            Some(id) => institutions::find(conn, id)?.map(|i| i.country),
-            None => new.country,
-        };
+        errors.check(())?;
         store::insert(
             conn,
             &NewUser {
@@ -316,7 +325,7 @@ pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &s
                 name: &name,
                 password_hash: &password_hash,
                 role: new.role,
-                country,
+                country: institution.map(|i| i.country).or(new.country),
                 institution_id: new.institution_id,
                 category: if new.role == Role::Trainer {
                     Category::Trainer
@@ -327,15 +336,5 @@ pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &s
                 gender: None,
             },
         )
-        .map_err(|e| match e {
-            InsertUserError::EmailTaken => CreateUserError::EmailTaken(email.clone()),
-            InsertUserError::Database(e) => CreateUserError::App(e.into()),
-        })
     })
-}
-
-impl From<diesel::result::Error> for CreateUserError {
-    fn from(error: diesel::result::Error) -> Self {
-        CreateUserError::App(error.into())
-    }
 }

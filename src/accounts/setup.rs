@@ -7,11 +7,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::accounts::model::{Category, Role, UserId};
-use crate::accounts::service::{FormError, Profile};
-use crate::accounts::store::{self, InsertUserError, NewUser};
+use crate::accounts::service::Profile;
+use crate::accounts::store::{self, NewUser};
 use crate::db::{self, settings, DbConnection};
-use crate::error::AppError;
-use crate::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
 
 const SETUP_TOKEN_SETTING: &str = "setup_token_sha256";
 
@@ -55,10 +54,10 @@ pub fn create_first_admin(
     email: &str,
     profile: &Profile,
     password_hash: &str,
-) -> Result<UserId, FormError> {
+) -> AppResult<UserId> {
     db::write_transaction(conn, |conn| {
         if !token_is_valid(conn, token)? {
-            return Err(FormError::App(AppError::NotFound));
+            return Err(AppError::NotFound);
         }
         let id = store::insert(
             conn,
@@ -73,15 +72,7 @@ pub fn create_first_admin(
                 locale: profile.locale,
                 gender: None,
             },
-        )
-        .map_err(|e| match e {
-            InsertUserError::EmailTaken => {
-                let mut errors = FieldErrors::new();
-                errors.add("email", "accounts.email_taken");
-                FormError::Fields(errors)
-            }
-            InsertUserError::Database(e) => e.into(),
-        })?;
+        )?;
         settings::remove(conn, SETUP_TOKEN_SETTING)?;
         Ok(id)
     })

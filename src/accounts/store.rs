@@ -9,6 +9,7 @@ use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::i18n::Locale;
+use crate::validation::FieldErrors;
 
 /// What a new account is made of; the password is already hashed.
 pub struct NewUser<'a> {
@@ -23,15 +24,9 @@ pub struct NewUser<'a> {
     pub gender: Option<Gender>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum InsertUserError {
-    #[error("the email address is already registered")]
-    EmailTaken,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, InsertUserError> {
+/// Creates the account; an address already registered is the email field's error
+/// (the unique index decides, so two sign-ups racing for one address cannot both win).
+pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, AppError> {
     let now = Utc::now().naive_utc();
     diesel::insert_into(users::table)
         .values((
@@ -39,12 +34,12 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, Inse
             users::name.eq(new.name),
             users::search_text.eq(search_text_of(new.name, new.email)),
             users::password_hash.eq(new.password_hash),
-            users::role.eq(new.role.code()),
-            users::country.eq(new.country.map(Country::code)),
+            users::role.eq(new.role),
+            users::country.eq(new.country),
             users::institution_id.eq(new.institution_id),
-            users::category.eq(new.category.code()),
-            users::locale.eq(new.locale.code()),
-            users::gender.eq(new.gender.map(Gender::code)),
+            users::category.eq(new.category),
+            users::locale.eq(new.locale),
+            users::gender.eq(new.gender),
             users::token_version.eq(0),
             users::created_at.eq(now),
             users::updated_at.eq(now),
@@ -53,9 +48,9 @@ pub fn insert(conn: &mut DbConnection, new: &NewUser<'_>) -> Result<UserId, Inse
         .get_result(conn)
         .map_err(|e| match e {
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                InsertUserError::EmailTaken
+                AppError::Invalid(FieldErrors::one("email", "accounts.email_taken"))
             }
-            other => InsertUserError::Database(other),
+            other => other.into(),
         })
 }
 
@@ -85,10 +80,7 @@ pub fn email_exists(conn: &mut DbConnection, email: &str) -> Result<bool, AppErr
 }
 
 pub fn count_with_role(conn: &mut DbConnection, role: Role) -> Result<i64, AppError> {
-    Ok(users::table
-        .filter(users::role.eq(role.code()))
-        .count()
-        .get_result(conn)?)
+    Ok(users::table.filter(users::role.eq(role)).count().get_result(conn)?)
 }
 
 /// Raises the token version, revoking every session and API token issued so far.
@@ -118,11 +110,11 @@ pub fn update_profile(conn: &mut DbConnection, id: UserId, update: &ProfileUpdat
         .set((
             users::name.eq(update.name),
             users::search_text.eq(search_text_of(update.name, &email)),
-            users::country.eq(update.country.map(Country::code)),
+            users::country.eq(update.country),
             users::institution_id.eq(update.institution_id),
-            users::category.eq(update.category.code()),
-            users::locale.eq(update.locale.code()),
-            users::gender.eq(update.gender.map(Gender::code)),
+            users::category.eq(update.category),
+            users::locale.eq(update.locale),
+            users::gender.eq(update.gender),
             users::updated_at.eq(Utc::now().naive_utc()),
         ))
         .execute(conn)?;
@@ -149,7 +141,7 @@ pub fn set_role(
 ) -> Result<(), AppError> {
     diesel::update(users::table.find(id))
         .set((
-            users::role.eq(role.code()),
+            users::role.eq(role),
             users::institution_id.eq(institution_id),
             users::updated_at.eq(Utc::now().naive_utc()),
         ))
@@ -167,8 +159,8 @@ pub fn set_invited_details(
 ) -> Result<(), AppError> {
     diesel::update(users::table.find(id))
         .set((
-            users::category.eq(category.code()),
-            users::gender.eq(gender.map(Gender::code)),
+            users::category.eq(category),
+            users::gender.eq(gender),
             users::position.eq(Some(position.trim()).filter(|p| !p.is_empty())),
         ))
         .execute(conn)?;
@@ -198,7 +190,7 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: i64) -> Result<(
     let filtered = || {
         let mut query = users::table.into_boxed();
         if let Some(role) = filter.role {
-            query = query.filter(users::role.eq(role.code()));
+            query = query.filter(users::role.eq(role));
         }
         if let Some(institution_id) = filter.institution_id {
             query = query.filter(users::institution_id.eq(institution_id));

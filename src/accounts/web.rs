@@ -1,13 +1,12 @@
 //! Account pages: register, sign in, sign out, profile, first-administrator setup.
 
-use crate::accounts::model::UserId;
-use actix_web::http::header;
+use actix_web::cookie::Cookie;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::SignedIn;
-use crate::accounts::model::{Category, Country, Gender, Role, User};
-use crate::accounts::service::{self, FormError, PasswordChangeInput, ProfileInput, RegistrationInput};
+use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
+use crate::accounts::service::{self, PasswordChangeInput, ProfileInput, RegistrationInput};
 use crate::accounts::{password, session, setup, store};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -45,22 +44,31 @@ struct InstitutionGroup {
     institutions: Vec<Choice>,
 }
 
-/// The options of the profile's select and radio fields, in the reader's language.
-fn profile_choices(page: &mut tera::Context, locale: Locale, all_institutions: &[Institution]) {
-    let countries: Vec<Choice> = Country::ALL
-        .iter()
-        .map(|c| Choice {
-            value: c.code().into(),
-            label: i18n::t(locale, &format!("countries.{}", c.code())),
+/// The options of the profile's select and radio fields, in the reader's language,
+/// which every page with the profile's fields shows.
+#[derive(Serialize)]
+struct ProfileChoices {
+    countries: Vec<Choice>,
+    genders: Vec<Choice>,
+    categories: Vec<Choice>,
+    locales: Vec<Choice>,
+    institution_groups: Vec<InstitutionGroup>,
+    password_min: usize,
+    password_max: usize,
+    name_max: usize,
+}
+
+/// The choices of a value set named by its codes: `countries.KZ`, `categories.judge`…
+fn code_choices(locale: Locale, codes: impl Iterator<Item = &'static str>, names: &str) -> Vec<Choice> {
+    codes
+        .map(|code| Choice {
+            value: code.into(),
+            label: i18n::t(locale, &format!("{names}.{code}")),
         })
-        .collect();
-    let categories: Vec<Choice> = Category::ALL
-        .iter()
-        .map(|c| Choice {
-            value: c.code().into(),
-            label: i18n::t(locale, &format!("categories.{}", c.code())),
-        })
-        .collect();
+        .collect()
+}
+
+fn profile_choices(locale: Locale, all_institutions: &[Institution]) -> ProfileChoices {
     let locales: Vec<Choice> = Locale::ALL
         .iter()
         .map(|l| Choice {
@@ -68,7 +76,7 @@ fn profile_choices(page: &mut tera::Context, locale: Locale, all_institutions: &
             label: l.native_name().into(),
         })
         .collect();
-    let groups: Vec<InstitutionGroup> = Country::ALL
+    let institution_groups: Vec<InstitutionGroup> = Country::ALL
         .iter()
         .filter_map(|country| {
             let institutions: Vec<Choice> = all_institutions
@@ -85,23 +93,23 @@ fn profile_choices(page: &mut tera::Context, locale: Locale, all_institutions: &
             })
         })
         .collect();
-    let genders: Vec<Choice> = std::iter::once(Choice {
+    let not_stated = Choice {
         value: String::new(),
         label: i18n::t(locale, "accounts.gender_not_stated"),
-    })
-    .chain(Gender::ALL.iter().map(|g| Choice {
-        value: g.code().into(),
-        label: i18n::t(locale, &format!("genders.{}", g.code())),
-    }))
-    .collect();
-    page.insert("countries", &countries);
-    page.insert("genders", &genders);
-    page.insert("categories", &categories);
-    page.insert("locales", &locales);
-    page.insert("institution_groups", &groups);
-    page.insert("password_min", &PASSWORD_MIN_CHARS);
-    page.insert("password_max", &PASSWORD_MAX_CHARS);
-    page.insert("name_max", &service::NAME_MAX_CHARS);
+    };
+    let genders: Vec<Choice> = std::iter::once(not_stated)
+        .chain(code_choices(locale, Gender::ALL.iter().map(|g| g.code()), "genders"))
+        .collect();
+    ProfileChoices {
+        countries: code_choices(locale, Country::ALL.iter().map(|c| c.code()), "countries"),
+        genders,
+        categories: code_choices(locale, Category::ALL.iter().map(|c| c.code()), "categories"),
+        locales,
+        institution_groups,
+        password_min: PASSWORD_MIN_CHARS,
+        password_max: PASSWORD_MAX_CHARS,
+        name_max: service::NAME_MAX_CHARS,
+    }
 }
 
 fn profile_input_of(user: &User) -> ProfileInput {
@@ -121,12 +129,15 @@ fn safe_next(next: &str) -> Option<&str> {
     local.then_some(next)
 }
 
-fn signed_in_response(state: &AppState, user_id: UserId, token_version: i32, to: &str) -> AppResult<HttpResponse> {
+/// Signs the user in with a new session cookie and sends them on to `to`.
+pub fn signed_in_response(state: &AppState, user_id: UserId, token_version: i32, to: &str) -> AppResult<HttpResponse> {
     let issued = session::issue(&state.config.secret, user_id, token_version)?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .cookie(context::session_cookie(state, issued.token))
-        .finish())
+    with_cookie(see_other(to), &context::session_cookie(state, issued.token))
+}
+
+fn with_cookie(mut response: HttpResponse, cookie: &Cookie<'_>) -> AppResult<HttpResponse> {
+    response.add_cookie(cookie).map_err(AppError::internal)?;
+    Ok(response)
 }
 
 // ---- sign in ----
@@ -145,16 +156,24 @@ pub struct NextQuery {
     next: String,
 }
 
+/// What `accounts/login.html` shows.
+#[derive(Serialize)]
+struct LoginPage<'a> {
+    email: &'a str,
+    next: &'a str,
+}
+
 fn login_form_page(
     state: &AppState,
     ctx: &RequestContext,
     form: &LoginForm,
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
-    let mut page = render::base_context(state, ctx);
-    page.insert("email", &form.email);
-    page.insert("next", safe_next(&form.next).unwrap_or(""));
-    render::form(state, "accounts/login.html", page, errors, ctx.locale)
+    let page = LoginPage {
+        email: &form.email,
+        next: safe_next(&form.next).unwrap_or(""),
+    };
+    render::form_view(state, ctx, "accounts/login.html", &page, errors)
 }
 
 async fn login_page(
@@ -209,8 +228,7 @@ async fn login(
 // ---- sign out ----
 
 async fn logout_page(state: web::Data<AppState>, ctx: RequestContext, _: SignedIn) -> AppResult<HttpResponse> {
-    let page = render::base_context(&state, &ctx);
-    render::page(&state, "accounts/logout.html", &page)
+    render::view(&state, &ctx, "accounts/logout.html", &render::LayoutOnly {})
 }
 
 /// Signs out everywhere: raising the token version revokes every session of the user.
@@ -219,16 +237,22 @@ async fn logout(state: web::Data<AppState>, ctx: RequestContext, _form: CsrfOnly
         let id = user.id;
         state.db(move |conn| store::bump_token_version(conn, id)).await?;
     }
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/"))
-        .cookie(context::expired_session_cookie(&state))
-        .finish())
+    with_cookie(see_other("/"), &context::expired_session_cookie(&state))
 }
 
 // ---- registration ----
 
 async fn load_institutions(state: &AppState) -> AppResult<Vec<Institution>> {
     state.db(institutions::list).await
+}
+
+/// What `accounts/register.html` shows.
+#[derive(Serialize)]
+struct RegisterPage<'a> {
+    #[serde(flatten)]
+    choices: ProfileChoices,
+    form: &'a ProfileInput,
+    email: &'a str,
 }
 
 async fn register_form_page(
@@ -238,11 +262,12 @@ async fn register_form_page(
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
     let all_institutions = load_institutions(state).await?;
-    let mut page = render::base_context(state, ctx);
-    profile_choices(&mut page, ctx.locale, &all_institutions);
-    page.insert("form", &&input.profile);
-    page.insert("email", &input.email);
-    render::form(state, "accounts/register.html", page, errors, ctx.locale)
+    let page = RegisterPage {
+        choices: profile_choices(ctx.locale, &all_institutions),
+        form: &input.profile,
+        email: &input.email,
+    };
+    render::form_view(state, ctx, "accounts/register.html", &page, errors)
 }
 
 async fn register_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
@@ -266,36 +291,33 @@ async fn register(
     CsrfForm(input): CsrfForm<RegistrationInput>,
 ) -> AppResult<HttpResponse> {
     state.check_rate(crate::web::rate_limit::Limit::Register, &req).await?;
-    let registration = match service::check_registration(&input) {
-        Ok(registration) => registration,
-        Err(errors) => return register_form_page(&state, &ctx, &input, Some(&errors)).await,
-    };
+    match register_learner(&state, &input).await {
+        Ok((id, locale)) => {
+            tracing::info!(user_id = %id, "registered");
+            let response = signed_in_response(&state, id, 0, "/profile?welcome=1")?;
+            with_cookie(response, &context::lang_cookie(&state, locale))
+        }
+        Err(AppError::Invalid(errors)) => register_form_page(&state, &ctx, &input, Some(&errors)).await,
+        Err(other) => Err(other),
+    }
+}
+
+/// Creates the learner's account and asks them to confirm their address; returns the
+/// new id and the language they chose.
+async fn register_learner(state: &AppState, input: &RegistrationInput) -> AppResult<(UserId, Locale)> {
+    let registration = service::check_registration(input)?;
     let plain = registration.password.clone();
     let password_hash = web::block(move || password::hash(&plain)).await??;
     let mail = state.mail.clone();
-    let outcome = state
+    state
         .db(move |conn| {
-            let outcome = service::register(conn, &registration, &password_hash, Role::Learner);
-            if let Ok(id) = &outcome {
-                if let Some(user) = store::find(conn, *id)? {
-                    super::recovery::send_verification(conn, &mail, &user)?;
-                }
+            let id = service::register(conn, &registration, &password_hash, Role::Learner)?;
+            if let Some(user) = store::find(conn, id)? {
+                super::recovery::send_verification(conn, &mail, &user)?;
             }
-            Ok(outcome.map(|id| (id, registration.profile.locale)))
+            Ok((id, registration.profile.locale))
         })
-        .await?;
-    match outcome {
-        Ok((id, locale)) => {
-            tracing::info!(user_id = %id, "registered");
-            let mut response = signed_in_response(&state, id, 0, "/profile?welcome=1")?;
-            response
-                .add_cookie(&context::lang_cookie(&state, locale))
-                .map_err(AppError::internal)?;
-            Ok(response)
-        }
-        Err(FormError::Fields(errors)) => register_form_page(&state, &ctx, &input, Some(&errors)).await,
-        Err(FormError::App(error)) => Err(error),
-    }
+        .await
 }
 
 // ---- profile ----
@@ -307,6 +329,19 @@ pub struct WelcomeQuery {
     saved: Option<String>,
 }
 
+/// What `accounts/profile.html` shows.
+#[derive(Serialize)]
+struct ProfilePage<'a> {
+    #[serde(flatten)]
+    choices: ProfileChoices,
+    form: &'a ProfileInput,
+    email: &'a str,
+    role: String,
+    institution_locked: bool,
+    member_since: String,
+    notice: Option<String>,
+}
+
 async fn profile_form_page(
     state: &AppState,
     ctx: &RequestContext,
@@ -316,15 +351,17 @@ async fn profile_form_page(
 ) -> AppResult<HttpResponse> {
     let user = ctx.user()?;
     let all_institutions = load_institutions(state).await?;
-    let mut page = render::base_context(state, ctx);
-    profile_choices(&mut page, ctx.locale, &all_institutions);
-    page.insert("form", profile);
-    page.insert("email", &user.email);
-    page.insert("role", &i18n::t(ctx.locale, &format!("roles.{}", user.role.code())));
-    page.insert("institution_locked", &(user.role == Role::Coordinator));
-    page.insert("member_since", &i18n::format_date(ctx.locale, user.created_at.date()));
-    page.insert("notice", &notice.map(|key| i18n::t(ctx.locale, key)));
-    render::form(state, "accounts/profile.html", page, errors, ctx.locale)
+    let page = ProfilePage {
+        choices: profile_choices(ctx.locale, &all_institutions),
+        form: profile,
+        email: &user.email,
+        role: i18n::t(ctx.locale, &format!("roles.{}", user.role.code())),
+        // A coordinator's institution is set by an administrator.
+        institution_locked: user.role == Role::Coordinator,
+        member_since: i18n::format_date(ctx.locale, user.created_at.date()),
+        notice: notice.map(|key| i18n::t(ctx.locale, key)),
+    };
+    render::form_view(state, ctx, "accounts/profile.html", &page, errors)
 }
 
 async fn profile_page(
@@ -351,26 +388,25 @@ async fn update_profile(
     CsrfForm(input): CsrfForm<ProfileInput>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let profile = match service::check_profile_update(&input) {
-        Ok(profile) => profile,
-        Err(errors) => return profile_form_page(&state, &ctx, &input, Some(&errors), None).await,
-    };
-    let locale = profile.locale;
-    let outcome = state
-        .db(move |conn| Ok(service::update_profile(conn, &user, &profile)))
-        .await?;
-    match outcome {
-        Ok(()) => {
-            let mut response = see_other("/profile?saved=profile");
-            // The language chosen in the profile is the one to show from now on.
-            response
-                .add_cookie(&context::lang_cookie(&state, locale))
-                .map_err(AppError::internal)?;
-            Ok(response)
-        }
-        Err(FormError::Fields(errors)) => profile_form_page(&state, &ctx, &input, Some(&errors), None).await,
-        Err(FormError::App(error)) => Err(error),
+    match save_profile(&state, user, &input).await {
+        // The language chosen in the profile is the one to show from now on.
+        Ok(locale) => with_cookie(
+            see_other("/profile?saved=profile"),
+            &context::lang_cookie(&state, locale),
+        ),
+        Err(AppError::Invalid(errors)) => profile_form_page(&state, &ctx, &input, Some(&errors), None).await,
+        Err(other) => Err(other),
     }
+}
+
+/// Saves the profile; returns the language chosen in it.
+async fn save_profile(state: &AppState, user: User, input: &ProfileInput) -> AppResult<Locale> {
+    let profile = service::check_profile_update(input)?;
+    let locale = profile.locale;
+    state
+        .db(move |conn| service::update_profile(conn, &user, &profile))
+        .await?;
+    Ok(locale)
 }
 
 async fn change_password(
@@ -379,25 +415,28 @@ async fn change_password(
     CsrfForm(input): CsrfForm<PasswordChangeInput>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let user_id = user.id;
+    match set_new_password(&state, user.id, input).await {
+        Ok(version) => {
+            tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
+            signed_in_response(&state, user.id, version, "/profile?saved=password")
+        }
+        Err(AppError::Invalid(errors)) => {
+            profile_form_page(&state, &ctx, &profile_input_of(&user), Some(&errors), None).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Checks the current password and sets the new one; returns the new token version.
+async fn set_new_password(state: &AppState, user_id: UserId, input: PasswordChangeInput) -> AppResult<i32> {
     let row = state
         .db(move |conn| store::find_row(conn, user_id))
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let checked = web::block(move || service::check_password_change(&row.password_hash, &input)).await?;
-    match checked {
-        Ok(new_hash) => {
-            let version = state
-                .db(move |conn| store::set_password(conn, user_id, &new_hash))
-                .await?;
-            tracing::info!(user_id = %user_id, "password changed; other sessions revoked");
-            signed_in_response(&state, user_id, version, "/profile?saved=password")
-        }
-        Err(FormError::Fields(errors)) => {
-            profile_form_page(&state, &ctx, &profile_input_of(&user), Some(&errors), None).await
-        }
-        Err(FormError::App(error)) => Err(error),
-    }
+    let new_hash = web::block(move || service::check_password_change(&row.password_hash, &input)).await??;
+    state
+        .db(move |conn| store::set_password(conn, user_id, &new_hash))
+        .await
 }
 
 // ---- first administrator ----
@@ -426,18 +465,30 @@ async fn check_setup_token(state: &AppState, token: &str) -> AppResult<()> {
     }
 }
 
+/// What `accounts/setup.html` shows.
+#[derive(Serialize)]
+struct SetupPage<'a> {
+    #[serde(flatten)]
+    choices: ProfileChoices,
+    token: &'a str,
+    form: &'a ProfileInput,
+    email: &'a str,
+}
+
 fn setup_form_page(
     state: &AppState,
     ctx: &RequestContext,
     input: &SetupInput,
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
-    let mut page = render::base_context(state, ctx);
-    profile_choices(&mut page, ctx.locale, &[]);
-    page.insert("token", &input.token);
-    page.insert("form", &&input.registration.profile);
-    page.insert("email", &input.registration.email);
-    render::form(state, "accounts/setup.html", page, errors, ctx.locale)
+    let page = SetupPage {
+        // No institution exists before the first administrator adds one.
+        choices: profile_choices(ctx.locale, &[]),
+        token: &input.token,
+        form: &input.registration.profile,
+        email: &input.registration.email,
+    };
+    render::form_view(state, ctx, "accounts/setup.html", &page, errors)
 }
 
 async fn setup_page(
@@ -469,30 +520,24 @@ async fn setup(
     state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     check_setup_token(&state, &input.token).await?;
     input.registration.profile.category = Category::Other.code().into();
-    let registration = match service::check_registration(&input.registration) {
-        Ok(registration) => registration,
-        Err(errors) => return setup_form_page(&state, &ctx, &input, Some(&errors)),
-    };
-    let plain = registration.password.clone();
-    let password_hash = web::block(move || password::hash(&plain)).await??;
-    let token = input.token.clone();
-    let outcome = state
-        .db(move |conn| {
-            Ok(setup::create_first_admin(
-                conn,
-                &token,
-                &registration.email,
-                &registration.profile,
-                &password_hash,
-            ))
-        })
-        .await?;
-    match outcome {
+    match create_first_admin(&state, &input).await {
         Ok(id) => {
             tracing::info!(user_id = %id, "first administrator created");
             signed_in_response(&state, id, 0, "/admin")
         }
-        Err(FormError::Fields(errors)) => setup_form_page(&state, &ctx, &input, Some(&errors)),
-        Err(FormError::App(error)) => Err(error),
+        Err(AppError::Invalid(errors)) => setup_form_page(&state, &ctx, &input, Some(&errors)),
+        Err(other) => Err(other),
     }
+}
+
+async fn create_first_admin(state: &AppState, input: &SetupInput) -> AppResult<UserId> {
+    let registration = service::check_registration(&input.registration)?;
+    let plain = registration.password.clone();
+    let password_hash = web::block(move || password::hash(&plain)).await??;
+    let token = input.token.clone();
+    state
+        .db(move |conn| {
+            setup::create_first_admin(conn, &token, &registration.email, &registration.profile, &password_hash)
+        })
+        .await
 }

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::{RegisterLine, Session, SessionInput};
+use super::{LearnerAttendance, RegisterLine, Session, SessionInput};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserId;
 use crate::enrolment;
@@ -30,6 +30,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/runs/{run}/attendance/days/{day}/delete", web::post().to(delete_day));
 }
 
+/// What `attendance/teaching.html` shows: the runs the trainer teaches.
+#[derive(Serialize)]
+struct TeachingPage {
+    runs: Vec<RunView>,
+}
+
 async fn teaching_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -44,9 +50,7 @@ async fn teaching_page(
                 .collect::<AppResult<Vec<_>>>()
         })
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("runs", &runs);
-    render::page(&state, "attendance/teaching.html", &page)
+    render::view(&state, &ctx, "attendance/teaching.html", &TeachingPage { runs })
 }
 
 #[derive(Serialize)]
@@ -90,6 +94,19 @@ async fn run_page(
     run_page_with(&state, &ctx, run_id, &SessionInput::default(), None, notice, error).await
 }
 
+/// What `attendance/run.html` shows: the run's days, each learner's attendance and
+/// the form that adds a day.
+#[derive(Serialize)]
+struct RunAttendancePage<'a> {
+    held: usize,
+    run: RunView,
+    days: Vec<DayLine>,
+    learners: Vec<LearnerAttendance>,
+    form: &'a SessionInput,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
 async fn run_page_with(
     state: &AppState,
     ctx: &RequestContext,
@@ -120,15 +137,16 @@ async fn run_page_with(
             Ok((run_view(conn, &run, locale)?, days, learners))
         })
         .await?;
-    let mut page = render::base_context(state, ctx);
-    page.insert("held", &days.len());
-    page.insert("run", &heading);
-    page.insert("days", &days);
-    page.insert("learners", &learners);
-    page.insert("form", form);
-    page.insert("notice", &notice.map(|key| i18n::t(locale, key)));
-    page.insert("error", &error.map(|key| i18n::t(locale, &key)));
-    render::form(state, "attendance/run.html", page, errors, locale)
+    let page = RunAttendancePage {
+        held: days.len(),
+        run: heading,
+        days,
+        learners,
+        form,
+        notice: notice.map(|key| i18n::t(locale, key)),
+        error: error.map(|key| i18n::t(locale, &key)),
+    };
+    render::form_view(state, ctx, "attendance/run.html", &page, errors)
 }
 
 async fn add_day(
@@ -152,6 +170,16 @@ async fn add_day(
     }
 }
 
+/// What `attendance/day.html` shows: one day's register.
+#[derive(Serialize)]
+struct DayPage {
+    run: RunView,
+    day_id: i64,
+    date: String,
+    topic: String,
+    lines: Vec<RegisterLine>,
+}
+
 async fn day_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -168,13 +196,14 @@ async fn day_page(
             Ok((run_view(conn, &run, locale)?, session, lines))
         })
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("run", &heading);
-    page.insert("day_id", &session.id);
-    page.insert("date", &i18n::format_date(locale, session.held_on));
-    page.insert("topic", &session.topic);
-    page.insert("lines", &lines);
-    render::page(&state, "attendance/day.html", &page)
+    let page = DayPage {
+        run: heading,
+        day_id: session.id,
+        date: i18n::format_date(locale, session.held_on),
+        topic: session.topic,
+        lines,
+    };
+    render::view(&state, &ctx, "attendance/day.html", &page)
 }
 
 /// The ticked learners of a register form; anything but a number is a bad request.

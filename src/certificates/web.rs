@@ -1,7 +1,7 @@
 //! Certificate pages: the learner's certificates and completion status, the PDF,
 //! the public verification page, revocation, and the published signing key.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,7 @@ use crate::i18n::{self, Locale};
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::AppState;
+use crate::web::{see_other, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/certificates", web::get().to(mine))
@@ -37,6 +37,35 @@ struct CourseStatus {
     course: String,
     complete: bool,
     missing: Vec<super::completion::Missing>,
+}
+
+/// What `certificates/mine.html` shows.
+#[derive(Serialize)]
+struct MinePage {
+    certificates: Vec<CertificateView>,
+    statuses: Vec<CourseStatus>,
+}
+
+/// What `certificates/verify.html` shows: whether the code is known and, if it is,
+/// the certificate's public facts.
+#[derive(Serialize)]
+struct VerifyPage {
+    found: bool,
+    #[serde(flatten)]
+    certificate: Option<VerifiedCertificate>,
+}
+
+#[derive(Serialize)]
+struct VerifiedCertificate {
+    validity: Validity,
+    status: String,
+    holder: String,
+    course: String,
+    issued: String,
+    issuer: String,
+    code: String,
+    expires: Option<String>,
+    reason: Option<String>,
 }
 
 fn validity_label(locale: Locale, validity: Validity) -> String {
@@ -79,10 +108,8 @@ async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): S
             Ok((certificates, statuses))
         })
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("certificates", &certificates);
-    page.insert("statuses", &statuses);
-    render::page(&state, "certificates/mine.html", &page)
+    let page = MinePage { certificates, statuses };
+    render::view(&state, &ctx, "certificates/mine.html", &page)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,32 +165,31 @@ async fn verify(
     let code = path.into_inner();
     let locale = ctx.locale;
     let certificate = state.db(move |conn| super::find(conn, &code)).await?;
-    let mut page = render::base_context(&state, &ctx);
-    match certificate {
-        Some(certificate) => {
-            let validity = certificate.validity(super::now());
-            page.insert("found", &true);
-            page.insert("validity", &validity);
-            page.insert("status", &validity_label(locale, validity));
-            page.insert("holder", &certificate.holder_name);
-            page.insert("course", &certificate.course_title(locale));
-            page.insert("issued", &i18n::format_date(locale, certificate.issued_at.date()));
-            page.insert("issuer", &certificate.institution);
-            page.insert("code", &certificate.code);
-            page.insert(
-                "expires",
-                &certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
-            );
-            page.insert("reason", &certificate.revoked_reason);
-            render::page(&state, "certificates/verify.html", &page)
+    let certificate = certificate.map(|certificate| {
+        let validity = certificate.validity(super::now());
+        VerifiedCertificate {
+            validity,
+            status: validity_label(locale, validity),
+            course: certificate.course_title(locale),
+            issued: i18n::format_date(locale, certificate.issued_at.date()),
+            expires: certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
+            holder: certificate.holder_name,
+            issuer: certificate.institution,
+            code: certificate.code,
+            reason: certificate.revoked_reason,
         }
-        None => {
-            page.insert("found", &false);
-            Ok(HttpResponse::NotFound()
-                .content_type("text/html; charset=utf-8")
-                .body(render::render(&state, "certificates/verify.html", &page)?))
-        }
+    });
+    let found = certificate.is_some();
+    let mut response = render::view(
+        &state,
+        &ctx,
+        "certificates/verify.html",
+        &VerifyPage { found, certificate },
+    )?;
+    if !found {
+        *response.status_mut() = StatusCode::NOT_FOUND;
     }
+    Ok(response)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -182,9 +208,7 @@ async fn revoke(
     let done = state
         .db(move |conn| super::revoke(conn, &user, &code, &form.reason, super::now()))
         .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/verify/{}", done.code)))
-        .finish())
+    Ok(see_other(format!("/verify/{}", done.code)))
 }
 
 async fn jwks(state: web::Data<AppState>) -> HttpResponse {

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::format::AUDIENCES;
-use super::reading::{self, CountryChoice};
+use super::reading::{self, CountryChoice, CourseCard, CourseOverview, ModulePage};
 use super::store;
 use crate::accounts::guard::SignedIn;
 use crate::error::{AppError, AppResult};
@@ -13,7 +13,7 @@ use crate::i18n;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfOnly;
 use crate::web::render;
-use crate::web::AppState;
+use crate::web::{see_other, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/courses", web::get().to(catalogue))
@@ -35,6 +35,26 @@ struct Choice {
     label: String,
 }
 
+/// What `courses/catalogue.html` shows.
+#[derive(Serialize)]
+struct CataloguePage {
+    courses: Vec<CourseCard>,
+    audiences: Vec<Choice>,
+    filter_audience: &'static str,
+}
+
+/// What `courses/overview.html` shows.
+#[derive(Serialize)]
+struct OverviewPage {
+    course: CourseOverview,
+}
+
+/// What `courses/module.html` shows.
+#[derive(Serialize)]
+struct ModuleView {
+    module: ModulePage,
+}
+
 async fn catalogue(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -50,11 +70,12 @@ async fn catalogue(
             label: i18n::t(locale, &format!("audience.{a}")),
         })
         .collect();
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("courses", &cards);
-    page.insert("audiences", &audiences);
-    page.insert("filter_audience", &audience.unwrap_or(""));
-    render::page(&state, "courses/catalogue.html", &page)
+    let page = CataloguePage {
+        courses: cards,
+        audiences,
+        filter_audience: audience.unwrap_or(""),
+    };
+    render::view(&state, &ctx, "courses/catalogue.html", &page)
 }
 
 async fn overview(state: web::Data<AppState>, ctx: RequestContext, path: web::Path<String>) -> AppResult<HttpResponse> {
@@ -64,9 +85,7 @@ async fn overview(state: web::Data<AppState>, ctx: RequestContext, path: web::Pa
     let course = state
         .db(move |conn| reading::overview(conn, &course_id, user.as_ref(), locale))
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("course", &course);
-    render::page(&state, "courses/overview.html", &page)
+    render::view(&state, &ctx, "courses/overview.html", &OverviewPage { course })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,9 +110,7 @@ async fn module(
             reading::module_page(conn, &course_id, &module_id, &user, locale, choice)
         })
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    page.insert("module", &module);
-    render::page(&state, "courses/module.html", &page)
+    render::view(&state, &ctx, "courses/module.html", &ModuleView { module })
 }
 
 async fn complete(
@@ -107,9 +124,7 @@ async fn complete(
     state
         .db(move |conn| reading::complete(conn, &user, &course_id, &module_id))
         .await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish())
+    Ok(see_other(location))
 }
 
 /// An image or attachment of a module, from the database (every instance serves the

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::RunRow;
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
-use crate::accounts::service::{AdminCreatedUser, CreateUserError};
+use crate::accounts::service::AdminCreatedUser;
 use crate::accounts::{password, service, store, tokens};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
@@ -69,28 +69,6 @@ fn delimiter(text: &str) -> u8 {
     } else {
         b','
     }
-}
-
-/// A category written as its code or as its name in any of the seven languages.
-fn category_from(text: &str) -> Option<Category> {
-    let wanted = text.trim().to_lowercase();
-    Category::ALL.iter().copied().find(|category| {
-        category.code() == wanted
-            || Locale::ALL
-                .iter()
-                .any(|l| i18n::t(*l, &format!("categories.{}", category.code())).to_lowercase() == wanted)
-    })
-}
-
-/// A gender written as its code or as its name in any of the seven languages.
-fn gender_from(text: &str) -> Option<Gender> {
-    let wanted = text.trim().to_lowercase();
-    Gender::ALL.iter().copied().find(|gender| {
-        gender.code() == wanted
-            || Locale::ALL
-                .iter()
-                .any(|l| i18n::t(*l, &format!("genders.{}", gender.code())).to_lowercase() == wanted)
-    })
 }
 
 fn language_from(text: &str) -> Option<Locale> {
@@ -166,7 +144,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
         let category = if category_text.is_empty() {
             Some(Category::Other)
         } else {
-            category_from(&category_text)
+            Category::from_code_or_name(&category_text)
         };
         let language_text = cell(4);
         let language = if language_text.is_empty() {
@@ -175,7 +153,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
             language_from(&language_text)
         };
         let gender_text = cell(5);
-        let gender = gender_from(&gender_text);
+        let gender = Gender::from_code_or_name(&gender_text);
         let problem = if let Some(error) = errors.iter().next() {
             Some(i18n::t(locale, error.key))
         } else if record.len() < 2 {
@@ -316,9 +294,10 @@ fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Loca
         institution_id: Some(run.institution_id),
         locale,
     };
+    // Each row was checked before: a value the rules still refuse is a fault here.
     let id = service::create_user(conn, &new, &placeholder).map_err(|e| match e {
-        CreateUserError::App(error) => error,
-        other => AppError::internal(other),
+        AppError::Invalid(fields) => AppError::internal(format!("an upload row was refused: {fields:?}")),
+        other => other,
     })?;
     store::set_invited_details(
         conn,

@@ -4,8 +4,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::accounts::guard::{Admin, SignedIn};
-use crate::error::{AppError, AppResult};
-use crate::institutions::{self, CreateInstitutionError, NewInstitution};
+use crate::error::AppResult;
+use crate::institutions::{self, NewInstitution};
 use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -26,13 +26,6 @@ async fn list(state: web::Data<AppState>, _: SignedIn) -> AppResult<HttpResponse
 
 async fn create(state: web::Data<AppState>, body: web::Json<CreateRequest>, _: Admin) -> AppResult<HttpResponse> {
     let new = NewInstitution::validate(&body.name, &body.country)?;
-    let id = state
-        .db(move |conn| {
-            institutions::create(conn, &new).map_err(|e| match e {
-                CreateInstitutionError::Duplicate => AppError::Conflict("institutions.duplicate"),
-                CreateInstitutionError::Database(e) => e.into(),
-            })
-        })
-        .await?;
+    let id = state.db(move |conn| institutions::create(conn, &new)).await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))
 }

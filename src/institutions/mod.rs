@@ -4,14 +4,14 @@
 pub mod api;
 pub mod web;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::accounts::model::Country;
 use crate::db::schema::institutions;
 use crate::db::DbConnection;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::validation::{self, FieldErrors};
 
 crate::id_type!(
@@ -21,33 +21,13 @@ crate::id_type!(
 
 pub const NAME_MAX_CHARS: usize = 200;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// An institution as stored and as `/api/v1/institutions` lists it (a contract).
+#[derive(Debug, Clone, Serialize, Queryable, Selectable)]
 #[diesel(table_name = institutions)]
-pub struct InstitutionRow {
-    pub id: InstitutionId,
-    pub name: String,
-    pub country: String,
-    pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct Institution {
     pub id: InstitutionId,
     pub name: String,
     pub country: Country,
-}
-
-impl TryFrom<InstitutionRow> for Institution {
-    type Error = AppError;
-
-    fn try_from(row: InstitutionRow) -> Result<Self, Self::Error> {
-        Ok(Institution {
-            country: Country::from_code(&row.country)
-                .ok_or_else(|| AppError::internal(format!("institution {} has an unknown country", row.id)))?,
-            id: row.id,
-            name: row.name,
-        })
-    }
 }
 
 /// A checked request to create an institution.
@@ -57,7 +37,7 @@ pub struct NewInstitution {
 }
 
 impl NewInstitution {
-    pub fn validate(name: &str, country: &str) -> Result<NewInstitution, FieldErrors> {
+    pub fn validate(name: &str, country: &str) -> AppResult<NewInstitution> {
         let mut errors = FieldErrors::new();
         let name = validation::required_text(&mut errors, "name", name, NAME_MAX_CHARS, "institutions.name_missing");
         let country = Country::parse(country);
@@ -66,64 +46,53 @@ impl NewInstitution {
         }
         match country {
             Some(country) if errors.is_empty() => Ok(NewInstitution { name, country }),
-            _ => Err(errors),
+            _ => Err(errors.into()),
         }
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CreateInstitutionError {
-    #[error("an institution of that name already exists in that country")]
-    Duplicate,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
+/// The conflict [`create`] reports when the country already has an institution of
+/// that name: the API answers 409 with it, the form shows it beside the name.
+pub const DUPLICATE: &str = "institutions.duplicate";
 
-pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> Result<InstitutionId, CreateInstitutionError> {
+pub fn create(conn: &mut DbConnection, new: &NewInstitution) -> AppResult<InstitutionId> {
     diesel::insert_into(institutions::table)
         .values((
             institutions::name.eq(&new.name),
-            institutions::country.eq(new.country.code()),
+            institutions::country.eq(new.country),
             institutions::created_at.eq(Utc::now().naive_utc()),
         ))
         .returning(institutions::id)
         .get_result(conn)
         .map_err(|e| match e {
             diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-                CreateInstitutionError::Duplicate
+                AppError::Conflict(DUPLICATE)
             }
-            other => CreateInstitutionError::Database(other),
+            other => other.into(),
         })
 }
 
 /// Every institution, by country and name. The list is short (tens per country).
-pub fn list(conn: &mut DbConnection) -> Result<Vec<Institution>, AppError> {
-    institutions::table
+pub fn list(conn: &mut DbConnection) -> AppResult<Vec<Institution>> {
+    Ok(institutions::table
         .order((institutions::country.asc(), institutions::name.asc()))
-        .select(InstitutionRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Institution::try_from)
-        .collect()
+        .select(Institution::as_select())
+        .load(conn)?)
 }
 
-pub fn find(conn: &mut DbConnection, id: InstitutionId) -> Result<Option<Institution>, AppError> {
-    institutions::table
+pub fn find(conn: &mut DbConnection, id: InstitutionId) -> AppResult<Option<Institution>> {
+    Ok(institutions::table
         .find(id)
-        .select(InstitutionRow::as_select())
+        .select(Institution::as_select())
         .first(conn)
-        .optional()?
-        .map(Institution::try_from)
-        .transpose()
+        .optional()?)
 }
 
-pub fn find_by_name(conn: &mut DbConnection, country: Country, name: &str) -> Result<Option<Institution>, AppError> {
-    institutions::table
-        .filter(institutions::country.eq(country.code()))
+pub fn find_by_name(conn: &mut DbConnection, country: Country, name: &str) -> AppResult<Option<Institution>> {
+    Ok(institutions::table
+        .filter(institutions::country.eq(country))
         .filter(institutions::name.eq(name))
-        .select(InstitutionRow::as_select())
+        .select(Institution::as_select())
         .first(conn)
-        .optional()?
-        .map(Institution::try_from)
-        .transpose()
+        .optional()?)
 }

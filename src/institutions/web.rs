@@ -1,21 +1,20 @@
 //! `/admin/institutions`: the administrators' list of institutions and the form that
 //! adds one.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::Admin;
 use crate::accounts::model::Country;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::institutions::InstitutionId;
-use crate::institutions::{self, CreateInstitutionError, NewInstitution};
+use crate::institutions::{self, NewInstitution};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::AppState;
+use crate::web::{see_other, AppState};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/institutions", web::get().to(list_page))
@@ -103,20 +102,18 @@ async fn create(
     CsrfForm(form): CsrfForm<InstitutionForm>,
     _: Admin,
 ) -> AppResult<HttpResponse> {
-    let new = match NewInstitution::validate(&form.name, &form.country) {
-        Ok(new) => new,
-        Err(errors) => return page_with(&state, &ctx, &form, Some(&errors), false).await,
-    };
-    let outcome = state.db(move |conn| Ok(institutions::create(conn, &new))).await?;
-    match outcome {
-        Ok(_) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/admin/institutions?created=1"))
-            .finish()),
-        Err(CreateInstitutionError::Duplicate) => {
-            let mut errors = FieldErrors::new();
-            errors.add("name", "institutions.duplicate");
-            page_with(&state, &ctx, &form, Some(&errors), false).await
+    match add_institution(&state, &form).await {
+        Ok(_) => Ok(see_other("/admin/institutions?created=1")),
+        Err(AppError::Invalid(errors)) => page_with(&state, &ctx, &form, Some(&errors), false).await,
+        // The only conflict is a name the country already has: the name field's error.
+        Err(AppError::Conflict(key)) => {
+            page_with(&state, &ctx, &form, Some(&FieldErrors::one("name", key)), false).await
         }
-        Err(CreateInstitutionError::Database(e)) => Err(e.into()),
+        Err(other) => Err(other),
     }
+}
+
+async fn add_institution(state: &AppState, form: &InstitutionForm) -> AppResult<InstitutionId> {
+    let new = NewInstitution::validate(&form.name, &form.country)?;
+    state.db(move |conn| institutions::create(conn, &new)).await
 }

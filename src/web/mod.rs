@@ -193,6 +193,5 @@ async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 }
 
 async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
-    let page = render::base_context(&state, &ctx);
-    render::page(&state, "home.html", &page)
+    render::view(&state, &ctx, "home.html", &render::LayoutOnly {})
 }

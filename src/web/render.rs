@@ -262,6 +262,10 @@ pub fn view<P: Serialize>(state: &AppState, ctx: &RequestContext, template: &str
     form_view(state, ctx, template, page, None)
 }
 
+/// The context of a page that shows only the layout's values and its own words.
+#[derive(Serialize)]
+pub struct LayoutOnly {}
+
 /// A form page from a typed context, shown again with its errors when there are any
 /// (see [`form`]).
 pub fn form_view<P: Serialize>(
