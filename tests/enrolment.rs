@@ -6,6 +6,7 @@ mod common;
 
 use actix_web::http::{header, Method, StatusCode};
 use bilim::accounts::model::{Country, Role, UserId};
+use bilim::enrolment::RunId;
 use bilim::institutions::InstitutionId;
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
@@ -338,9 +339,10 @@ async fn many_learners_enrolling_at_once_never_overfill_a_run(mut app: TestApp) 
                 let mail = mail.clone();
                 scope.spawn(move || {
                     let mut conn = pool.get().unwrap();
-                    bilim::enrolment::self_enrol(&mut conn, &mail, user, run, None, today)
+                    bilim::enrolment::self_enrol(&mut conn, &mail, user, RunId(run), None, today)
                         .unwrap()
                         .status
+                        .to_string()
                 })
             })
             .collect();
@@ -349,7 +351,7 @@ async fn many_learners_enrolling_at_once_never_overfill_a_run(mut app: TestApp) 
     assert_eq!(statuses.iter().filter(|s| *s == "enrolled").count(), 3, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| *s == "waitlisted").count(), 9);
     let mut conn = pool.get().unwrap();
-    assert_eq!(bilim::enrolment::enrolled_count(&mut conn, run).unwrap(), 3);
+    assert_eq!(bilim::enrolment::enrolled_count(&mut conn, RunId(run)).unwrap(), 3);
 }
 
 async fn invitation_runs_are_not_open_to_self_enrolment(mut app: TestApp) {
