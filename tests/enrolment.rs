@@ -126,6 +126,63 @@ async fn a_coordinator_creates_runs_for_their_own_institution_only(mut app: Test
     );
 }
 
+async fn a_run_with_several_invalid_fields_is_refused_naming_every_one(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let mut body = run_body(setup.institution, "open", 0);
+    body["starts_on"] = json!("05.03.2026");
+    body["mode"] = json!("by_post");
+    body["phase"] = json!(null);
+    body["categories"] = json!("investigator astronaut");
+    let refused = app
+        .api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(body))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<String> = refused.json()["fields"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        fields
+            .iter()
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["capacity", "categories", "mode", "phase", "starts_on"].into(),
+        "{}",
+        refused.body
+    );
+    let summary = refused.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        summary.contains("ГГГГ-ММ-ДД"),
+        "the summary names every problem: {summary}"
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+            .await
+            .json(),
+        json!([]),
+        "nothing was created"
+    );
+}
+
+async fn numbers_in_a_run_body_may_be_sent_as_strings(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let mut body = run_body(setup.institution, "open", 10);
+    body["capacity"] = json!("12");
+    body["institution_id"] = json!(setup.institution.to_string());
+    body["min_attendance"] = json!(75);
+    let created = app
+        .api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let runs = app
+        .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+        .await
+        .json();
+    assert_eq!(runs[0]["capacity"], json!(12));
+    assert_eq!(runs[0]["min_attendance"], json!(75));
+    assert_eq!(runs[0]["mode"], json!("blended"));
+    assert_eq!(runs[0]["country"], json!("KZ"));
+    assert_eq!(runs[0]["language"], json!("ru"));
+    assert_eq!(runs[0]["enrolled"], json!(0));
+}
+
 async fn learners_enrol_in_open_runs_and_can_withdraw(mut app: TestApp) {
     let setup = setup(&mut app).await;
     let run = new_run(&mut app, &setup, "open", 10).await;
@@ -466,6 +523,8 @@ async fn coordinators_see_nothing_of_another_institution(mut app: TestApp) {
 }
 on_both_backends!(
     a_coordinator_creates_runs_for_their_own_institution_only,
+    a_run_with_several_invalid_fields_is_refused_naming_every_one,
+    numbers_in_a_run_body_may_be_sent_as_strings,
     learners_enrol_in_open_runs_and_can_withdraw,
     a_key_run_needs_the_right_key,
     approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason,
