@@ -139,8 +139,38 @@ fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Opt
     }
 }
 
-/// A code from a closed set, or a message beside its field.
-fn code_of<T>(errors: &mut FieldErrors, field: &'static str, key: &'static str, parsed: Option<T>) -> Option<T> {
+/// The first, last and closing day of enrolment, when all three are dates in order.
+struct RunDates {
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    enrol_by: NaiveDate,
+}
+
+/// Each date must be a date; the run must not end before it starts, and enrolment
+/// must close by the first day.
+fn check_dates(errors: &mut FieldErrors, input: &RunInput) -> Option<RunDates> {
+    let starts_on = parse_date(errors, "starts_on", &input.starts_on);
+    let ends_on = parse_date(errors, "ends_on", &input.ends_on);
+    let enrol_by = parse_date(errors, "enrol_by", &input.enrol_by);
+    if let (Some(start), Some(end)) = (starts_on, ends_on) {
+        if end < start {
+            errors.add("ends_on", "runs.ends_before_start");
+        }
+    }
+    if let (Some(start), Some(by)) = (starts_on, enrol_by) {
+        if by > start {
+            errors.add("enrol_by", "runs.enrol_by_after_start");
+        }
+    }
+    Some(RunDates {
+        starts_on: starts_on?,
+        ends_on: ends_on?,
+        enrol_by: enrol_by?,
+    })
+}
+
+/// A value that was given and valid, or a message beside its field.
+fn required<T>(errors: &mut FieldErrors, field: &'static str, key: &'static str, parsed: Option<T>) -> Option<T> {
     if parsed.is_none() {
         errors.add(field, key);
     }
@@ -156,46 +186,34 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
     if crate::courses::store::find_active_course(conn, &course_id)?.is_none() {
         errors.add("course_id", "runs.course_invalid");
     }
-    let institution_id = code_of(
+    let institution_id = required(
         &mut errors,
         "institution_id",
         "accounts.institution_invalid",
         input.institution_id.trim().parse::<InstitutionId>().ok(),
     );
-    let language = code_of(
+    let language = required(
         &mut errors,
         "language",
         "accounts.locale_invalid",
         Locale::from_code(&input.language),
     );
-    let country = code_of(
+    let country = required(
         &mut errors,
         "country",
         "validation.country_invalid",
         Country::parse(&input.country),
     );
-    let starts_on = parse_date(&mut errors, "starts_on", &input.starts_on);
-    let ends_on = parse_date(&mut errors, "ends_on", &input.ends_on);
-    let enrol_by = parse_date(&mut errors, "enrol_by", &input.enrol_by);
-    if let (Some(start), Some(end)) = (starts_on, ends_on) {
-        if end < start {
-            errors.add("ends_on", "runs.ends_before_start");
-        }
-    }
-    if let (Some(start), Some(by)) = (starts_on, enrol_by) {
-        if by > start {
-            errors.add("enrol_by", "runs.enrol_by_after_start");
-        }
-    }
+    let dates = check_dates(&mut errors, input);
     let capacity = input
         .capacity
         .trim()
         .parse::<i32>()
         .ok()
         .filter(|c| (1..=10_000).contains(c));
-    let capacity = code_of(&mut errors, "capacity", "runs.capacity_invalid", capacity);
-    let mode = code_of(&mut errors, "mode", "runs.mode_invalid", Mode::from_code(&input.mode));
-    let enrolment = code_of(
+    let capacity = required(&mut errors, "capacity", "runs.capacity_invalid", capacity);
+    let mode = required(&mut errors, "mode", "runs.mode_invalid", Mode::from_code(&input.mode));
+    let enrolment = required(
         &mut errors,
         "enrolment",
         "runs.enrolment_invalid",
@@ -205,7 +223,7 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
     if enrolment == Some(EnrolmentMode::Key) && key.as_ref().is_none_or(|k| k.chars().count() < 4) {
         errors.add("key", "runs.key_missing");
     }
-    let phase = code_of(
+    let phase = required(
         &mut errors,
         "phase",
         "runs.phase_invalid",
@@ -220,30 +238,11 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
         }
         other => other,
     };
-    let (
-        Some(institution_id),
-        Some(language),
-        Some(country),
-        Some(starts_on),
-        Some(ends_on),
-        Some(enrol_by),
-        Some(capacity),
-        Some(mode),
-        Some(enrolment),
-        Some(phase),
-    ) = (
-        institution_id,
-        language,
-        country,
-        starts_on,
-        ends_on,
-        enrol_by,
-        capacity,
-        mode,
-        enrolment,
-        phase,
-    )
+    let (Some(institution_id), Some(language), Some(country), Some(dates)) = (institution_id, language, country, dates)
     else {
+        return Err(errors.into());
+    };
+    let (Some(capacity), Some(mode), Some(enrolment), Some(phase)) = (capacity, mode, enrolment, phase) else {
         return Err(errors.into());
     };
     errors.check(RunFields {
@@ -251,9 +250,9 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
         institution_id,
         language,
         country,
-        starts_on,
-        ends_on,
-        enrol_by,
+        starts_on: dates.starts_on,
+        ends_on: dates.ends_on,
+        enrol_by: dates.enrol_by,
         capacity,
         mode,
         enrolment,

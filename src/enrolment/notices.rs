@@ -4,16 +4,43 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{RunRow, Status};
-use crate::accounts::model::UserId;
+use crate::accounts::model::{User, UserId};
 use crate::accounts::store as user_store;
 use crate::db::schema::{course_runs, enrolments};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
-use crate::i18n::{self, Locale};
+use crate::i18n;
 use crate::mail::{self, Email, MailSettings};
 
-fn run_title(conn: &mut DbConnection, run: &RunRow, locale: Locale) -> AppResult<String> {
-    crate::courses::reading::course_title(conn, &run.course_id, locale)
+/// A message about `run` to one learner, in their language: it names the course and
+/// its first day, and whatever `args` add.
+struct RunMessage<'a> {
+    run: &'a RunRow,
+    kind: mail::Kind,
+    args: Vec<(&'static str, String)>,
+    link: String,
+    dedupe_key: Option<String>,
+}
+
+fn queue_to(conn: &mut DbConnection, mail: &MailSettings, user: &User, message: RunMessage) -> AppResult<()> {
+    let course = crate::courses::reading::course_title(conn, &message.run.course_id, user.locale)?;
+    let mut args = vec![
+        ("course", course),
+        ("starts", i18n::format_date(user.locale, message.run.starts_on)),
+    ];
+    args.extend(message.args);
+    mail.queue(
+        conn,
+        &Email {
+            to: user.email.clone(),
+            name: user.name.clone(),
+            locale: user.locale,
+            kind: message.kind,
+            args,
+            link: Some(message.link),
+            dedupe_key: message.dedupe_key,
+        },
+    )
 }
 
 /// The message that announces an enrolment's new status, if the status has one.
@@ -39,26 +66,14 @@ pub(super) fn notify(
     let Some(user) = user_store::find(conn, user_id)? else {
         return Ok(());
     };
-    let course = run_title(conn, run, user.locale)?;
-    let mut args = vec![
-        ("course", course),
-        ("starts", i18n::format_date(user.locale, run.starts_on)),
-    ];
-    if let Some(reason) = reason {
-        args.push(("reason", reason.to_owned()));
-    }
-    mail.queue(
-        conn,
-        &Email {
-            to: user.email.clone(),
-            name: user.name.clone(),
-            locale: user.locale,
-            kind,
-            args,
-            link: Some(mail.link(&format!("/runs/{}", run.id))),
-            dedupe_key: None,
-        },
-    )
+    let message = RunMessage {
+        run,
+        kind,
+        args: reason.map(|reason| ("reason", reason.to_owned())).into_iter().collect(),
+        link: mail.link(&format!("/runs/{}", run.id)),
+        dedupe_key: None,
+    };
+    queue_to(conn, mail, &user, message)
 }
 
 /// Queues "starting soon" reminders for runs starting within three days, once per
@@ -84,22 +99,14 @@ pub fn queue_start_reminders(conn: &mut DbConnection, mail: &MailSettings, now: 
                 let Some(user) = user_store::find(conn, user_id)? else {
                     continue;
                 };
-                let course = run_title(conn, &run, user.locale)?;
-                mail.queue(
-                    conn,
-                    &Email {
-                        to: user.email.clone(),
-                        name: user.name.clone(),
-                        locale: user.locale,
-                        kind: mail::Kind::RunStartingSoon,
-                        args: vec![
-                            ("course", course),
-                            ("starts", i18n::format_date(user.locale, run.starts_on)),
-                        ],
-                        link: Some(mail.link(&format!("/courses/{}", run.course_id))),
-                        dedupe_key: Some(format!("run-{}-start-{}", run.id, user.id)),
-                    },
-                )?;
+                let message = RunMessage {
+                    run: &run,
+                    kind: mail::Kind::RunStartingSoon,
+                    args: Vec::new(),
+                    link: mail.link(&format!("/courses/{}", run.course_id)),
+                    dedupe_key: Some(format!("run-{}-start-{}", run.id, user.id)),
+                };
+                queue_to(conn, mail, &user, message)?;
                 queued += 1;
             }
             diesel::update(course_runs::table.find(run.id))
