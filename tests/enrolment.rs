@@ -183,6 +183,28 @@ async fn numbers_in_a_run_body_may_be_sent_as_strings(mut app: TestApp) {
     assert_eq!(runs[0]["enrolled"], json!(0));
 }
 
+async fn a_run_stored_with_an_unknown_setting_is_an_error_not_another_setting(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "open", 10).await;
+    {
+        use bilim::db::schema::course_runs;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(course_runs::table.find(run))
+            .set(course_runs::enrolment.eq("by_lottery"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let runs = app
+        .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+        .await;
+    assert_eq!(
+        runs.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "not read as invitation-only: {}",
+        runs.body
+    );
+}
+
 async fn learners_enrol_in_open_runs_and_can_withdraw(mut app: TestApp) {
     let setup = setup(&mut app).await;
     let run = new_run(&mut app, &setup, "open", 10).await;
@@ -525,6 +547,7 @@ on_both_backends!(
     a_coordinator_creates_runs_for_their_own_institution_only,
     a_run_with_several_invalid_fields_is_refused_naming_every_one,
     numbers_in_a_run_body_may_be_sent_as_strings,
+    a_run_stored_with_an_unknown_setting_is_an_error_not_another_setting,
     learners_enrol_in_open_runs_and_can_withdraw,
     a_key_run_needs_the_right_key,
     approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason,
