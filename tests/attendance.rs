@@ -7,6 +7,7 @@ mod common;
 use actix_web::http::{Method, StatusCode};
 use bilim::accounts::model::{Country, Role, UserId};
 use bilim::db::schema::{attendance, course_runs, enrolments, run_sessions, run_trainers};
+use bilim::enrolment::RunId;
 use bilim::i18n::{self, Locale};
 use bilim::institutions::InstitutionId;
 use chrono::{Duration, NaiveDate, Utc};
@@ -631,8 +632,8 @@ async fn registers_saved_at_the_same_time_all_succeed_and_keep_one_record_each(m
                 let trainer = bilim::accounts::store::find(&mut conn, UserId(s.trainer))
                     .unwrap()
                     .unwrap();
-                let run = bilim::enrolment::find_run(&mut conn, s.run).unwrap().unwrap();
-                let session = bilim::attendance::find_session(&mut conn, s.run, day).unwrap();
+                let run = bilim::enrolment::find_run(&mut conn, RunId(s.run)).unwrap().unwrap();
+                let session = bilim::attendance::find_session(&mut conn, RunId(s.run), day).unwrap();
                 let present = if i % 2 == 0 {
                     vec![UserId(s.learner)]
                 } else {

@@ -6,6 +6,7 @@ mod common;
 
 use actix_web::http::{header, Method, StatusCode};
 use bilim::accounts::model::{Country, Role, UserId};
+use bilim::enrolment::RunId;
 use bilim::institutions::InstitutionId;
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
@@ -122,6 +123,85 @@ async fn a_coordinator_creates_runs_for_their_own_institution_only(mut app: Test
         .await
         .status,
         StatusCode::FORBIDDEN
+    );
+}
+
+async fn a_run_with_several_invalid_fields_is_refused_naming_every_one(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let mut body = run_body(setup.institution, "open", 0);
+    body["starts_on"] = json!("05.03.2026");
+    body["mode"] = json!("by_post");
+    body["phase"] = json!(null);
+    body["categories"] = json!("investigator astronaut");
+    let refused = app
+        .api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(body))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<String> = refused.json()["fields"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        fields
+            .iter()
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["capacity", "categories", "mode", "phase", "starts_on"].into(),
+        "{}",
+        refused.body
+    );
+    let summary = refused.json()["error"].as_str().unwrap().to_owned();
+    assert!(
+        summary.contains("ГГГГ-ММ-ДД"),
+        "the summary names every problem: {summary}"
+    );
+    assert_eq!(
+        app.api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+            .await
+            .json(),
+        json!([]),
+        "nothing was created"
+    );
+}
+
+async fn numbers_in_a_run_body_may_be_sent_as_strings(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let mut body = run_body(setup.institution, "open", 10);
+    body["capacity"] = json!("12");
+    body["institution_id"] = json!(setup.institution.to_string());
+    body["min_attendance"] = json!(75);
+    let created = app
+        .api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let runs = app
+        .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+        .await
+        .json();
+    assert_eq!(runs[0]["capacity"], json!(12));
+    assert_eq!(runs[0]["min_attendance"], json!(75));
+    assert_eq!(runs[0]["mode"], json!("blended"));
+    assert_eq!(runs[0]["country"], json!("KZ"));
+    assert_eq!(runs[0]["language"], json!("ru"));
+    assert_eq!(runs[0]["enrolled"], json!(0));
+}
+
+async fn a_run_stored_with_an_unknown_setting_is_an_error_not_another_setting(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "open", 10).await;
+    {
+        use bilim::db::schema::course_runs;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(course_runs::table.find(run))
+            .set(course_runs::enrolment.eq("by_lottery"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let runs = app
+        .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+        .await;
+    assert_eq!(
+        runs.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "not read as invitation-only: {}",
+        runs.body
     );
 }
 
@@ -338,9 +418,10 @@ async fn many_learners_enrolling_at_once_never_overfill_a_run(mut app: TestApp) 
                 let mail = mail.clone();
                 scope.spawn(move || {
                     let mut conn = pool.get().unwrap();
-                    bilim::enrolment::self_enrol(&mut conn, &mail, user, run, None, today)
+                    bilim::enrolment::self_enrol(&mut conn, &mail, user, RunId(run), None, today)
                         .unwrap()
                         .status
+                        .to_string()
                 })
             })
             .collect();
@@ -349,7 +430,7 @@ async fn many_learners_enrolling_at_once_never_overfill_a_run(mut app: TestApp) 
     assert_eq!(statuses.iter().filter(|s| *s == "enrolled").count(), 3, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| *s == "waitlisted").count(), 9);
     let mut conn = pool.get().unwrap();
-    assert_eq!(bilim::enrolment::enrolled_count(&mut conn, run).unwrap(), 3);
+    assert_eq!(bilim::enrolment::enrolled_count(&mut conn, RunId(run)).unwrap(), 3);
 }
 
 async fn invitation_runs_are_not_open_to_self_enrolment(mut app: TestApp) {
@@ -464,6 +545,9 @@ async fn coordinators_see_nothing_of_another_institution(mut app: TestApp) {
 }
 on_both_backends!(
     a_coordinator_creates_runs_for_their_own_institution_only,
+    a_run_with_several_invalid_fields_is_refused_naming_every_one,
+    numbers_in_a_run_body_may_be_sent_as_strings,
+    a_run_stored_with_an_unknown_setting_is_an_error_not_another_setting,
     learners_enrol_in_open_runs_and_can_withdraw,
     a_key_run_needs_the_right_key,
     approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason,

@@ -344,7 +344,9 @@ async fn once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_a
     let user = bilim::accounts::store::find_row_by_email(&mut conn, "outsider@example.kz")
         .unwrap()
         .unwrap();
-    let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
+    let run_row = bilim::enrolment::find_run(&mut conn, bilim::enrolment::RunId(run))
+        .unwrap()
+        .unwrap();
     let coordinator = bilim::accounts::store::find_row_by_email(&mut conn, "coord@example.kz")
         .unwrap()
         .unwrap();
@@ -372,6 +374,7 @@ async fn once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_a
 
 async fn editing_a_run_with_more_places_promotes_the_waiting_list(mut app: TestApp) {
     let (run, location) = coordinator_with_run(&mut app, "invitation").await;
+    let run = bilim::enrolment::RunId(run);
     let mut conn = app.state.pool.get().unwrap();
     let run_row = bilim::enrolment::find_run(&mut conn, run).unwrap().unwrap();
     let coordinator = bilim::accounts::model::User::from(

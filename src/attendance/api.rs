@@ -11,6 +11,7 @@ use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
 use crate::accounts::model::UserId;
 use crate::db::DbConnection;
+use crate::enrolment::RunId;
 use crate::error::AppResult;
 use crate::web::path_id;
 use crate::web::AppState;
@@ -32,14 +33,14 @@ struct DayJson {
 
 #[derive(Serialize)]
 struct RegisterJson {
-    run_id: i64,
+    run_id: RunId,
     min_attendance: Option<i32>,
     days: Vec<DayJson>,
     learners: Vec<LearnerAttendance>,
 }
 
 /// The run's days with who was present on each, and each learner's attendance.
-fn register_of(conn: &mut DbConnection, user: &User, run_id: i64) -> AppResult<RegisterJson> {
+fn register_of(conn: &mut DbConnection, user: &User, run_id: RunId) -> AppResult<RegisterJson> {
     let run = super::find_run_for_register(conn, user, run_id)?;
     let sessions = super::sessions_of(conn, run.id)?;
     let mut present = super::present_on_days(conn, run.id)?;

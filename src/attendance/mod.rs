@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::accounts::model::{Role, User};
 use crate::db::schema::{attendance, run_sessions};
 use crate::db::{self, DbConnection};
-use crate::enrolment::{self, Mode, RunRow};
+use crate::enrolment::{self, Mode, RunId, RunRow};
 use crate::error::AppError;
 use crate::validation::FieldErrors;
 
@@ -29,7 +29,7 @@ pub const TOPIC_MAX_CHARS: usize = 200;
 #[diesel(table_name = run_sessions)]
 pub struct Session {
     pub id: i64,
-    pub run_id: i64,
+    pub run_id: RunId,
     pub held_on: NaiveDate,
     pub topic: String,
     pub created_by: UserId,
@@ -38,7 +38,7 @@ pub struct Session {
 
 /// A run whose register `user` may keep: a run they teach, or one they manage.
 /// Any other run is `NotFound`, so that its existence is not revealed.
-pub fn find_run_for_register(conn: &mut DbConnection, user: &User, run_id: i64) -> Result<RunRow, AppError> {
+pub fn find_run_for_register(conn: &mut DbConnection, user: &User, run_id: RunId) -> Result<RunRow, AppError> {
     let run = enrolment::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
     let teaches = user.role == Role::Trainer && enrolment::teaches(conn, user.id, run.id)?;
     if teaches || enrolment::manages(user, run.institution_id) {
@@ -49,7 +49,7 @@ pub fn find_run_for_register(conn: &mut DbConnection, user: &User, run_id: i64) 
 }
 
 /// The run's days in date order.
-pub fn sessions_of(conn: &mut DbConnection, run_id: i64) -> Result<Vec<Session>, AppError> {
+pub fn sessions_of(conn: &mut DbConnection, run_id: RunId) -> Result<Vec<Session>, AppError> {
     Ok(run_sessions::table
         .filter(run_sessions::run_id.eq(run_id))
         .order(run_sessions::held_on.asc())
@@ -58,7 +58,7 @@ pub fn sessions_of(conn: &mut DbConnection, run_id: i64) -> Result<Vec<Session>,
 }
 
 /// A day of this run; a day of another run is `NotFound`.
-pub fn find_session(conn: &mut DbConnection, run_id: i64, session_id: i64) -> Result<Session, AppError> {
+pub fn find_session(conn: &mut DbConnection, run_id: RunId, session_id: i64) -> Result<Session, AppError> {
     run_sessions::table
         .find(session_id)
         .filter(run_sessions::run_id.eq(run_id))
@@ -93,7 +93,7 @@ pub fn add_session(
         }
         Some(_) => {}
     }
-    if run.mode == Mode::Online.code() {
+    if run.mode == Mode::Online {
         errors.add("held_on", "attendance.online_run");
     }
     let topic = input.topic.trim();
@@ -237,7 +237,7 @@ impl Tally {
     }
 }
 
-pub fn tally(conn: &mut DbConnection, run_id: i64, user_id: UserId) -> Result<Tally, AppError> {
+pub fn tally(conn: &mut DbConnection, run_id: RunId, user_id: UserId) -> Result<Tally, AppError> {
     let held: i64 = run_sessions::table
         .filter(run_sessions::run_id.eq(run_id))
         .count()
@@ -253,7 +253,7 @@ pub fn tally(conn: &mut DbConnection, run_id: i64, user_id: UserId) -> Result<Ta
 }
 
 /// Days attended per learner of a run.
-pub fn attended_by_learner(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<UserId, i64>, AppError> {
+pub fn attended_by_learner(conn: &mut DbConnection, run_id: RunId) -> Result<BTreeMap<UserId, i64>, AppError> {
     let rows: Vec<(UserId, i64)> = attendance::table
         .inner_join(run_sessions::table)
         .filter(run_sessions::run_id.eq(run_id))
@@ -303,7 +303,7 @@ pub fn learners_attendance(
 }
 
 /// The learners recorded present on each day of a run.
-pub fn present_on_days(conn: &mut DbConnection, run_id: i64) -> Result<BTreeMap<i64, Vec<UserId>>, AppError> {
+pub fn present_on_days(conn: &mut DbConnection, run_id: RunId) -> Result<BTreeMap<i64, Vec<UserId>>, AppError> {
     let rows: Vec<(i64, UserId)> = attendance::table
         .inner_join(run_sessions::table)
         .filter(run_sessions::run_id.eq(run_id))

@@ -10,6 +10,7 @@ use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserId;
 use crate::enrolment;
 use crate::enrolment::web::{run_view, RunView};
+use crate::enrolment::RunId;
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::validation::FieldErrors;
@@ -110,7 +111,7 @@ struct RunAttendancePage<'a> {
 async fn run_page_with(
     state: &AppState,
     ctx: &RequestContext,
-    run_id: i64,
+    run_id: RunId,
     form: &SessionInput,
     errors: Option<&FieldErrors>,
     notice: Option<&str>,

@@ -30,7 +30,7 @@ pub struct Certificate {
     pub code: String,
     pub user_id: UserId,
     pub course_id: String,
-    pub run_id: Option<i64>,
+    pub run_id: Option<enrolment::RunId>,
     pub holder_name: String,
     pub course_titles: String,
     pub institution: String,
@@ -150,8 +150,9 @@ fn issue(
         None => String::new(),
     };
     let country = run
-        .map(|r| r.country.clone())
-        .or_else(|| user.country.map(|c| c.code().to_owned()))
+        .map(|r| r.country)
+        .or(user.country)
+        .map(|c| c.code().to_owned())
         .unwrap_or_default();
     let valid_years: Option<u32> = serde_json::from_str::<serde_json::Value>(&course.settings)
         .ok()
@@ -291,7 +292,7 @@ pub fn credential(certificate: &Certificate, issuer: &str, now: NaiveDateTime) -
 pub struct CertificateJson {
     pub code: String,
     pub course_id: String,
-    pub run_id: Option<i64>,
+    pub run_id: Option<enrolment::RunId>,
     pub issued_at: String,
 }
 

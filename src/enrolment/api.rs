@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{bulk, EnrolmentRow, RunInput};
+use super::{bulk, EnrolmentId, EnrolmentRow, RunId, RunInput};
 use crate::accounts::guard::{Manager, SignedIn};
 use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
@@ -28,40 +28,15 @@ fn enrolment_json(row: &EnrolmentRow) -> serde_json::Value {
     serde_json::json!({"id": row.id, "run_id": row.run_id, "user_id": row.user_id, "status": row.status})
 }
 
-/// JSON values as the text fields of a run form: numbers and strings alike.
-fn run_input(body: &serde_json::Map<String, serde_json::Value>) -> RunInput {
-    let field = |name: &str| match body.get(name) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    };
-    RunInput {
-        course_id: field("course_id"),
-        institution_id: field("institution_id"),
-        language: field("language"),
-        country: field("country"),
-        starts_on: field("starts_on"),
-        ends_on: field("ends_on"),
-        enrol_by: field("enrol_by"),
-        capacity: field("capacity"),
-        mode: field("mode"),
-        enrolment: field("enrolment"),
-        key: field("key"),
-        phase: field("phase"),
-        categories: field("categories"),
-        min_attendance: field("min_attendance"),
-    }
-}
-
 async fn create_run(
     state: web::Data<AppState>,
-    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+    body: web::Json<RunInput>,
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let input = run_input(&body);
+    let input = body.into_inner();
     let id = state
         .db(move |conn| {
-            let fields = super::check_run(conn, &input)??;
+            let fields = super::check_run(conn, &input)?;
             super::create_run(conn, &user, &fields)
         })
         .await?;
@@ -71,11 +46,8 @@ async fn create_run(
 async fn list_runs(state: web::Data<AppState>, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
     let runs = state
         .db(move |conn| {
-            let today = Utc::now().date_naive();
-            super::visible_runs(conn, &user, today)?
-                .iter()
-                .map(|run| super::run_json(conn, run))
-                .collect::<AppResult<Vec<_>>>()
+            let runs = super::visible_runs(conn, &user, Utc::now().date_naive())?;
+            super::run_jsons(conn, &runs)
         })
         .await?;
     Ok(HttpResponse::Ok().json(runs))
@@ -92,7 +64,7 @@ async fn enrol(
     body: web::Bytes,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let run = path_id(&path)?;
+    let run: RunId = path_id(&path)?;
     let body: EnrolBody = if body.iter().all(u8::is_ascii_whitespace) {
         EnrolBody::default()
     } else {
@@ -116,14 +88,18 @@ async fn run_enrolments(
     path: web::Path<String>,
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let run = path_id(&path)?;
+    let run: RunId = path_id(&path)?;
     let rows = state
         .db(move |conn| {
             let run = super::find_run_for_manager(conn, &user, run)?;
             super::enrolments_of_run(conn, run.id)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows.iter().map(|(row, _, _)| enrolment_json(row)).collect::<Vec<_>>()))
+    Ok(HttpResponse::Ok().json(
+        rows.iter()
+            .map(|line| enrolment_json(&line.enrolment))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 async fn approve(
@@ -131,7 +107,7 @@ async fn approve(
     path: web::Path<String>,
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let id = path_id(&path)?;
+    let id: EnrolmentId = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
@@ -148,7 +124,7 @@ async fn reject(
     body: web::Json<RejectBody>,
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let id = path_id(&path)?;
+    let id: EnrolmentId = path_id(&path)?;
     let mail = state.mail.clone();
     let reason = body.into_inner().reason;
     let row = state
@@ -162,7 +138,7 @@ async fn withdraw(
     path: web::Path<String>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let id = path_id(&path)?;
+    let id: EnrolmentId = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::withdraw(conn, &mail, &user, id)).await?;
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
@@ -182,7 +158,7 @@ async fn bulk_upload(
     body: web::Bytes,
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    let run = path_id(&path)?;
+    let run: RunId = path_id(&path)?;
     let dry_run = query.dry_run.as_deref().is_some_and(|v| v == "true" || v == "1");
     let locale = ctx.locale;
     let mail = state.mail.clone();
@@ -192,7 +168,7 @@ async fn bulk_upload(
             if dry_run {
                 bulk::preview(conn, &body, locale)
             } else {
-                bulk::apply(conn, &mail, &user, &run, &body, locale).map(|(rows, _)| rows)
+                bulk::apply(conn, &mail, &user, &run, &body, locale).map(|outcome| outcome.rows)
             }
         })
         .await?;

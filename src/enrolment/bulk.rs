@@ -8,8 +8,8 @@
 use chrono::Utc;
 use serde::Serialize;
 
-use super::RunRow;
-use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
+use super::model::RunRow;
+use crate::accounts::model::{Category, Gender, Role, User, UserId};
 use crate::accounts::service::AdminCreatedUser;
 use crate::accounts::{password, service, store, tokens};
 use crate::db::{self, DbConnection};
@@ -90,33 +90,15 @@ fn is_header(record: &csv::StringRecord) -> bool {
         .unwrap_or(false)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum BulkError {
-    #[error("the file is not a readable CSV file")]
-    Unreadable,
-    #[error("the file is empty")]
-    Empty,
-    #[error("the file is too large")]
-    TooLarge,
-}
-
-impl From<BulkError> for AppError {
-    fn from(error: BulkError) -> Self {
-        match error {
-            BulkError::Unreadable => AppError::BadRequest("bulk.unreadable"),
-            BulkError::Empty => AppError::BadRequest("bulk.empty"),
-            BulkError::TooLarge => AppError::PayloadTooLarge,
-        }
-    }
-}
-
-fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
+/// The file's rows, each checked on its own. A file that cannot be read at all is a
+/// localised `400` (`413` when too large), not a row.
+fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
     if bytes.len() > MAX_BYTES {
-        return Err(BulkError::TooLarge);
+        return Err(AppError::PayloadTooLarge);
     }
     let text = decode(bytes);
     if text.trim().is_empty() {
-        return Err(BulkError::Empty);
+        return Err(AppError::BadRequest("bulk.empty"));
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -125,7 +107,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|_| BulkError::Unreadable)?;
+        let record = record.map_err(|_| AppError::BadRequest("bulk.unreadable"))?;
         let line = record
             .position()
             .map(|p| usize::try_from(p.line()).unwrap_or(index + 1))
@@ -193,7 +175,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, BulkError> {
         });
     }
     if rows.is_empty() {
-        return Err(BulkError::Empty);
+        return Err(AppError::BadRequest("bulk.empty"));
     }
     Ok(rows)
 }
@@ -229,6 +211,24 @@ fn assess(conn: &mut DbConnection, rows: &[Row], locale: Locale) -> Result<Vec<R
     Ok(outcomes)
 }
 
+/// A checked file: every row's outcome, and whether the rows were written.
+#[derive(Debug, Clone)]
+pub struct BulkOutcome {
+    pub rows: Vec<RowOutcome>,
+    pub applied: bool,
+}
+
+impl BulkOutcome {
+    /// Rows checked and not written, as a preview shows them.
+    pub fn preview(rows: Vec<RowOutcome>) -> Self {
+        BulkOutcome { rows, applied: false }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.rows.iter().any(|r| r.status == RowStatus::Error)
+    }
+}
+
 pub fn preview(conn: &mut DbConnection, bytes: &[u8], locale: Locale) -> Result<Vec<RowOutcome>, AppError> {
     let rows = parse(bytes, locale)?;
     assess(conn, &rows, locale)
@@ -244,19 +244,19 @@ pub fn apply(
     run: &RunRow,
     bytes: &[u8],
     locale: Locale,
-) -> Result<(Vec<RowOutcome>, bool), AppError> {
+) -> Result<BulkOutcome, AppError> {
     let rows = parse(bytes, locale)?;
     db::write_transaction(conn, |conn| {
-        let outcomes = assess(conn, &rows, locale)?;
-        if outcomes.iter().any(|o| o.status == RowStatus::Error) {
-            return Ok((outcomes, false));
+        let checked = BulkOutcome::preview(assess(conn, &rows, locale)?);
+        if checked.has_errors() {
+            return Ok(checked);
         }
+        let outcomes = checked.rows;
         let now = Utc::now().naive_utc();
-        let run_language = Locale::from_code(&run.language).unwrap_or(Locale::Ru);
         for (row, outcome) in rows.iter().zip(&outcomes) {
             let user_id = match outcome.status {
                 RowStatus::New => {
-                    let user_locale = row.language.unwrap_or(run_language);
+                    let user_locale = row.language.unwrap_or(run.language);
                     let id = create_invited(conn, run, row, user_locale)?;
                     let token = tokens::issue(conn, id, tokens::Purpose::Invitation, now)?;
                     mail_settings.queue(
@@ -277,9 +277,12 @@ pub fn apply(
                     .map(|u| u.id)
                     .ok_or(AppError::NotFound)?,
             };
-            super::enrol_by_manager(conn, mail_settings, manager, run, user_id)?;
+            super::places::enrol_by_manager(conn, mail_settings, manager, run, user_id)?;
         }
-        Ok((outcomes, true))
+        Ok(BulkOutcome {
+            rows: outcomes,
+            applied: true,
+        })
     })
 }
 
@@ -290,7 +293,7 @@ fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Loca
         email: row.email.clone(),
         name: row.name.clone(),
         role: Role::Learner,
-        country: Country::from_code(&run.country),
+        country: Some(run.country),
         institution_id: Some(run.institution_id),
         locale,
     };

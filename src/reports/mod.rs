@@ -157,7 +157,7 @@ pub fn run_figures(
     runs: &[RunRow],
     since: NaiveDateTime,
 ) -> Result<Vec<RunFigures>, AppError> {
-    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
     let mut figures: BTreeMap<i64, RunFigures> = ids
         .iter()
         .map(|&run_id| {
@@ -262,7 +262,10 @@ fn add_scores(
 ) -> Result<(), AppError> {
     let mut runs_by_course: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for run in runs {
-        runs_by_course.entry(run.course_id.as_str()).or_default().push(run.id);
+        runs_by_course
+            .entry(run.course_id.as_str())
+            .or_default()
+            .push(run.id.get());
     }
     for (course_id, run_ids) in runs_by_course {
         let pairs = pre_test_pairs(conn, course_id)?;
@@ -321,7 +324,7 @@ type GroupKey = (String, String, String);
 /// Learners of `runs` split by the run's country, the learner's category and the
 /// run's programme phase.
 pub fn group_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<GroupFigures>, AppError> {
-    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
     let statuses: Vec<(String, String, String, String, i64)> = enrolments::table
         .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
         .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
@@ -397,7 +400,11 @@ pub fn stalled_learners(
     since: NaiveDateTime,
     limit: Option<i64>,
 ) -> Result<(Vec<StalledLearner>, i64), AppError> {
-    let started: Vec<i64> = runs.iter().filter(|r| r.starts_on <= today).map(|r| r.id).collect();
+    let started: Vec<i64> = runs
+        .iter()
+        .filter(|r| r.starts_on <= today)
+        .map(|r| r.id.get())
+        .collect();
     let stalled = || {
         enrolments::table
             .filter(enrolments::run_id.eq_any(started.clone()))
@@ -476,7 +483,7 @@ type MeansByGroup<'a> = BTreeMap<(String, String), Vec<(&'a str, f64, i64)>>;
 /// from the attempts taken in `runs`: one grouped query, then the pre-test and final
 /// quiz of each course picked out of its rows.
 pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<GainFigures>, AppError> {
-    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
     let rows: Vec<GroupQuizMean> = quiz_attempts::table
         .inner_join(course_runs::table.on(quiz_attempts::run_id.eq(course_runs::id.nullable())))
         .inner_join(users::table.on(users::id.eq(quiz_attempts::user_id)))
@@ -554,8 +561,8 @@ pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<Gain
 pub fn trainers_certified(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<(String, i64)>, AppError> {
     let ids: Vec<i64> = runs
         .iter()
-        .filter(|r| r.phase == Phase::TrainingOfTrainers.code())
-        .map(|r| r.id)
+        .filter(|r| r.phase == Phase::TrainingOfTrainers)
+        .map(|r| r.id.get())
         .collect();
     Ok(certificates::table
         .inner_join(course_runs::table.on(certificates::run_id.eq(course_runs::id.nullable())))
@@ -586,15 +593,12 @@ pub fn delivered(runs: &[(RunRow, RunFigures)], today: NaiveDate) -> Vec<Deliver
             continue;
         }
         // Phases in programme order, not alphabetical.
-        let order = Phase::ALL
-            .iter()
-            .position(|p| p.code() == run.phase)
-            .unwrap_or(usize::MAX);
+        let order = Phase::ALL.iter().position(|p| *p == run.phase).unwrap_or(usize::MAX);
         let entry = merged
-            .entry((order, run.country.clone()))
+            .entry((order, run.country.code().to_owned()))
             .or_insert_with(|| DeliveredFigures {
-                phase: run.phase.clone(),
-                country: run.country.clone(),
+                phase: run.phase.code().to_owned(),
+                country: run.country.code().to_owned(),
                 ..DeliveredFigures::default()
             });
         entry.runs += 1;
@@ -625,7 +629,7 @@ impl TrainedFigures {
 /// People trained per country of the run and professional category, each person
 /// counted once per group, split by recorded gender.
 pub fn trained(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<TrainedFigures>, AppError> {
-    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
     let rows: Vec<(String, String, Option<String>, i64)> = enrolments::table
         .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
         .inner_join(users::table.on(users::id.eq(enrolments::user_id)))

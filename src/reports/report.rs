@@ -81,7 +81,7 @@ impl Report {
         self.figures
             .runs
             .iter()
-            .find(|(run, _)| run.id == run_id)
+            .find(|(run, _)| run.id.get() == run_id)
             .map(|(run, _)| self.course_title(&run.course_id))
             .unwrap_or_default()
     }

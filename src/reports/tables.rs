@@ -283,8 +283,8 @@ fn runs_rows(report: &Report, locale: Locale) -> Vec<Row> {
             vec![
                 Cell::text(report.course_title(&run.course_id)),
                 Cell::text(report.institution_name(run.institution_id)),
-                Cell::text(label(locale, "countries", &run.country)),
-                Cell::text(label(locale, "phases", &run.phase)),
+                Cell::text(label(locale, "countries", run.country.code())),
+                Cell::text(label(locale, "phases", run.phase.code())),
                 Cell::text(i18n::format_date_short(run.starts_on)),
             ],
             Outcome::of_run(f).cells(locale),

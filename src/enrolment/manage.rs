@@ -1,0 +1,458 @@
+//! Course run pages for coordinators: they create and edit runs, decide requests, add
+//! trainers and enrol groups from a CSV file.
+
+use actix_multipart::Multipart;
+use actix_web::{web, HttpResponse};
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::bulk::{self, BulkOutcome};
+use super::model::{EnrolmentId, EnrolmentMode, Mode, Person, Phase, RunId, Status};
+use super::views::{run_view, run_views, RunView};
+use super::RunInput;
+use crate::accounts::guard::Manager;
+use crate::accounts::model::{Category, Country, User, UserId};
+use crate::courses::store as course_store;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, label, Locale};
+use crate::institutions;
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::forms::{csrf_token_matches, CsrfForm, CsrfOnly};
+use crate::web::render;
+use crate::web::AppState;
+use crate::web::{path_id, see_other};
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/coordinator/runs", web::get().to(manage_list))
+        .route("/coordinator/runs/new", web::get().to(new_run_page))
+        .route("/coordinator/runs/new", web::post().to(create_run))
+        .route("/coordinator/runs/{run}", web::get().to(manage_run))
+        .route("/coordinator/runs/{run}/edit", web::get().to(edit_run_page))
+        .route("/coordinator/runs/{run}/edit", web::post().to(edit_run))
+        .route("/coordinator/runs/{run}/bulk", web::post().to(bulk_upload))
+        .route("/coordinator/runs/{run}/trainers", web::post().to(add_trainer))
+        .route(
+            "/coordinator/runs/{run}/trainers/{user}/remove",
+            web::post().to(remove_trainer),
+        )
+        .route("/coordinator/enrolments/{id}/approve", web::post().to(approve))
+        .route("/coordinator/enrolments/{id}/reject", web::post().to(reject));
+}
+
+/// What `runs/manage_list.html` shows.
+#[derive(Serialize)]
+struct ManageListPage {
+    runs: Vec<RunView>,
+}
+
+async fn manage_list(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let locale = ctx.locale;
+    let runs = state
+        .db(move |conn| {
+            let runs = super::visible_runs(conn, &user, Utc::now().date_naive())?;
+            run_views(conn, &runs, locale)
+        })
+        .await?;
+    render::view(&state, &ctx, "runs/manage_list.html", &ManageListPage { runs })
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, group: &str, locale: Locale) -> Vec<Choice> {
+    all.iter()
+        .map(|v| Choice {
+            value: code(*v).to_owned(),
+            label: label(locale, group, code(*v)),
+        })
+        .collect()
+}
+
+/// What `runs/form.html` shows.
+#[derive(Serialize)]
+struct RunFormPage<'a> {
+    form: &'a RunInput,
+    /// The run being edited; none for a new run.
+    editing: Option<RunId>,
+    courses: Vec<Choice>,
+    institutions: Vec<Choice>,
+    run_languages: Vec<Choice>,
+    countries: Vec<Choice>,
+    modes: Vec<Choice>,
+    enrolment_modes: Vec<Choice>,
+    phases: Vec<Choice>,
+    categories: Vec<Choice>,
+}
+
+/// The run form, for a new run (`editing` none) or an existing one.
+async fn run_form(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: &User,
+    form: &RunInput,
+    editing: Option<RunId>,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let locale = ctx.locale;
+    let for_user = user.clone();
+    let (courses, institutions) = state
+        .db(move |conn| {
+            let courses: Vec<Choice> = course_store::active_courses(conn)?
+                .into_iter()
+                .map(|c| Choice {
+                    label: i18n::pick_text(&c.titles(), locale).unwrap_or_else(|| c.id.clone()),
+                    value: c.id,
+                })
+                .collect();
+            let institutions: Vec<Choice> = institutions::list(conn)?
+                .into_iter()
+                .filter(|i| super::manages(&for_user, i.id))
+                .map(|i| Choice {
+                    value: i.id.to_string(),
+                    label: i.name,
+                })
+                .collect();
+            Ok((courses, institutions))
+        })
+        .await?;
+    let page = RunFormPage {
+        form,
+        editing,
+        courses,
+        institutions,
+        run_languages: Locale::ALL
+            .iter()
+            .map(|l| Choice {
+                value: l.code().into(),
+                label: l.native_name().into(),
+            })
+            .collect(),
+        countries: choices(Country::ALL, Country::code, "countries", locale),
+        modes: choices(Mode::ALL, Mode::code, "run_modes", locale),
+        enrolment_modes: choices(EnrolmentMode::ALL, EnrolmentMode::code, "enrolment_modes", locale),
+        phases: choices(Phase::ALL, Phase::code, "phases", locale),
+        categories: choices(Category::ALL, Category::code, "categories", locale),
+    };
+    render::form_view(state, ctx, "runs/form.html", &page, errors)
+}
+
+async fn new_run_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let form = RunInput {
+        institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
+        language: ctx.locale.code().into(),
+        country: user.country.map(|c| c.code().to_owned()).unwrap_or_default(),
+        ..RunInput::default()
+    };
+    run_form(&state, &ctx, &user, &form, None, None).await
+}
+
+async fn create_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<RunInput>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let checked_form = form.clone();
+    let creator = user.clone();
+    let outcome = state
+        .db(move |conn| {
+            let fields = super::check_run(conn, &checked_form)?;
+            super::create_run(conn, &creator, &fields)
+        })
+        .await;
+    match outcome {
+        Ok(id) => Ok(see_other(format!("/coordinator/runs/{id}"))),
+        Err(AppError::Invalid(errors)) => run_form(&state, &ctx, &user, &form, None, Some(&errors)).await,
+        Err(error) => Err(error),
+    }
+}
+
+async fn edit_run_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let manager = user.clone();
+    let form = state
+        .db(move |conn| super::find_run_for_manager(conn, &manager, run_id).map(|run| super::input_of(&run)))
+        .await?;
+    run_form(&state, &ctx, &user, &form, Some(run_id), None).await
+}
+
+async fn edit_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<RunInput>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let checked_form = form.clone();
+    let editor = user.clone();
+    let mail = state.mail.clone();
+    let outcome = state
+        .db(move |conn| {
+            let fields = super::check_run(conn, &checked_form)?;
+            super::update_run(conn, &mail, &editor, run_id, &fields)
+        })
+        .await;
+    match outcome {
+        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}"))),
+        Err(AppError::Invalid(errors)) => run_form(&state, &ctx, &user, &form, Some(run_id), Some(&errors)).await,
+        Err(error) => Err(error),
+    }
+}
+
+/// One enrolment in the run's table, with the decisions it allows.
+#[derive(Serialize)]
+struct EnrolmentLine {
+    id: EnrolmentId,
+    name: String,
+    email: String,
+    status: String,
+    requested: bool,
+    waitlisted: bool,
+}
+
+/// What a form on the run's management page sent back to show on it.
+#[derive(Default)]
+struct ManageOutcome {
+    /// A checked CSV file: its rows, and whether they were applied.
+    upload: Option<BulkOutcome>,
+    upload_error: Option<String>,
+    trainer_email: String,
+    trainer_errors: Option<FieldErrors>,
+}
+
+/// What `runs/manage.html` shows.
+#[derive(Serialize)]
+struct ManagePage {
+    run: RunView,
+    enrolments: Vec<EnrolmentLine>,
+    trainers: Vec<Person>,
+    trainer_email: String,
+    /// The rows of a checked CSV file.
+    preview: Option<Vec<bulk::RowOutcome>>,
+    applied: bool,
+    preview_has_errors: bool,
+    upload_error: Option<String>,
+}
+
+async fn manage_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: User,
+    run_id: RunId,
+    outcome: ManageOutcome,
+) -> AppResult<HttpResponse> {
+    let locale = ctx.locale;
+    let (run, enrolments, trainers) = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &user, run_id)?;
+            let lines = super::enrolments_of_run(conn, run.id)?
+                .into_iter()
+                .map(|line| EnrolmentLine {
+                    id: line.enrolment.id,
+                    status: label(locale, "enrolment_status", line.enrolment.status.code()),
+                    requested: line.enrolment.status == Status::Requested,
+                    waitlisted: line.enrolment.status == Status::Waitlisted,
+                    name: line.name,
+                    email: line.email,
+                })
+                .collect::<Vec<_>>();
+            let trainers = super::trainers_of(conn, run.id)?;
+            Ok((run_view(conn, &run, locale)?, lines, trainers))
+        })
+        .await?;
+    let page = ManagePage {
+        run,
+        enrolments,
+        trainers,
+        trainer_email: outcome.trainer_email,
+        preview_has_errors: outcome.upload.as_ref().is_some_and(BulkOutcome::has_errors),
+        applied: outcome.upload.as_ref().is_some_and(|upload| upload.applied),
+        preview: outcome.upload.map(|upload| upload.rows),
+        upload_error: outcome.upload_error,
+    };
+    render::form_view(state, ctx, "runs/manage.html", &page, outcome.trainer_errors.as_ref())
+}
+
+async fn manage_run(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    manage_page(&state, &ctx, user, path_id(&path)?, ManageOutcome::default()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TrainerForm {
+    trainer_email: String,
+}
+
+async fn add_trainer(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<TrainerForm>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let email = form.trainer_email.clone();
+    let manager = user.clone();
+    let outcome = state
+        .db(move |conn| super::assign_trainer(conn, &manager, run_id, &email))
+        .await;
+    match outcome {
+        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}#trainers"))),
+        Err(AppError::Invalid(errors)) => {
+            let outcome = ManageOutcome {
+                trainer_email: form.trainer_email,
+                trainer_errors: Some(errors),
+                ..ManageOutcome::default()
+            };
+            manage_page(&state, &ctx, user, run_id, outcome).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+async fn remove_trainer(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    _form: CsrfOnly,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let (run_id, trainer_id): (RunId, UserId) = (path_id(&path.0)?, path_id(&path.1)?);
+    state
+        .db(move |conn| super::remove_trainer(conn, &user, run_id, trainer_id))
+        .await?;
+    Ok(see_other(format!("/coordinator/runs/{run_id}#trainers")))
+}
+
+async fn approve(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    _form: CsrfOnly,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let id: EnrolmentId = path_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
+    Ok(see_other(format!("/coordinator/runs/{}", row.run_id)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RejectForm {
+    reason: String,
+}
+
+async fn reject(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<RejectForm>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let id: EnrolmentId = path_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state
+        .db(move |conn| super::reject(conn, &mail, &user, id, &form.reason))
+        .await?;
+    Ok(see_other(format!("/coordinator/runs/{}", row.run_id)))
+}
+
+/// The upload form as sent: its CSRF token, the button pressed and the file.
+struct Upload {
+    csrf_token: String,
+    action: String,
+    file: Vec<u8>,
+}
+
+async fn read_upload(mut payload: Multipart) -> AppResult<Upload> {
+    let mut upload = Upload {
+        csrf_token: String::new(),
+        action: String::new(),
+        file: Vec::new(),
+    };
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| AppError::BadRequest("errors.bad_request"))?;
+        let name = field
+            .content_disposition()
+            .and_then(|d| d.get_name())
+            .unwrap_or_default()
+            .to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| AppError::BadRequest("errors.bad_request"))?;
+            if bytes.len() + chunk.len() > bulk::MAX_BYTES {
+                return Err(AppError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => upload.csrf_token = String::from_utf8_lossy(&bytes).into_owned(),
+            "action" => upload.action = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => upload.file = bytes,
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+async fn bulk_upload(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    payload: Multipart,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let upload = read_upload(payload).await?;
+    if !csrf_token_matches(&ctx, &upload.csrf_token) {
+        return Err(AppError::Csrf);
+    }
+    let locale = ctx.locale;
+    let mail = state.mail.clone();
+    let apply = upload.action == "apply";
+    let manager = user.clone();
+    let outcome = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &manager, run_id)?;
+            if apply {
+                bulk::apply(conn, &mail, &manager, &run, &upload.file, locale)
+            } else {
+                bulk::preview(conn, &upload.file, locale).map(BulkOutcome::preview)
+            }
+        })
+        .await;
+    let outcome = match outcome {
+        Ok(upload) => ManageOutcome {
+            upload: Some(upload),
+            ..ManageOutcome::default()
+        },
+        Err(AppError::BadRequest(key)) => ManageOutcome {
+            upload_error: Some(i18n::t(locale, key)),
+            ..ManageOutcome::default()
+        },
+        Err(error) => return Err(error),
+    };
+    manage_page(&state, &ctx, user, run_id, outcome).await
+}
