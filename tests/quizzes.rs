@@ -494,7 +494,13 @@ async fn two_submits_at_the_same_time_grade_once(mut app: TestApp) {
                 let pool = pool.clone();
                 scope.spawn(move || {
                     let mut conn = pool.get().unwrap();
-                    bilim::quizzes::attempts::submit(&mut conn, user_id, id, chrono::Utc::now().naive_utc()).unwrap()
+                    bilim::quizzes::attempts::submit(
+                        &mut conn,
+                        user_id,
+                        bilim::quizzes::attempts::AttemptId(id),
+                        chrono::Utc::now().naive_utc(),
+                    )
+                    .unwrap()
                 })
             })
             .collect();
