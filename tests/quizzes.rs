@@ -477,6 +477,47 @@ async fn attempts_beyond_the_limit_are_refused_but_staff_previews_are_not(mut ap
     }
 }
 
+/// The start page offers what starting an attempt allows: going back to the attempt
+/// under way even when it is the last one, and nothing once every attempt is used.
+async fn the_start_page_offers_an_attempt_only_while_starting_one_is_allowed(mut app: TestApp) {
+    let token = learner_with_token(&mut app, "offers@example.kz").await;
+    app.sign_in("offers@example.kz", PASSWORD).await;
+    let start_page = "/courses/demo-course/quizzes/final?lang=en";
+    let submit = |id: i64| format!("/api/v1/attempts/{id}/submit");
+    let first = app.api(Method::POST, START, Some(&token), None).await.json();
+    app.api(
+        Method::POST,
+        &submit(first["attempt_id"].as_i64().unwrap()),
+        Some(&token),
+        None,
+    )
+    .await;
+    let last = app.api(Method::POST, START, Some(&token), None).await.json();
+
+    let while_the_last_is_open = app.get(start_page).await;
+    assert_eq!(
+        while_the_last_is_open.select("form[action$='/attempts'] button"),
+        ["Continue the attempt"]
+    );
+    let resumed = app.post_form("/courses/demo-course/quizzes/final/attempts", &[]).await;
+    assert_eq!(resumed.location(), format!("/attempts/{}", last["attempt_id"]));
+
+    app.api(
+        Method::POST,
+        &submit(last["attempt_id"].as_i64().unwrap()),
+        Some(&token),
+        None,
+    )
+    .await;
+    let all_used = app.get(start_page).await;
+    assert!(!all_used.has("form[action$='/attempts']"));
+    assert!(all_used
+        .body
+        .contains("You have used all the attempts allowed for this test."));
+    let refused = app.post_form("/courses/demo-course/quizzes/final/attempts", &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+}
+
 async fn two_submits_at_the_same_time_grade_once(mut app: TestApp) {
     let token = learner_with_token(&mut app, "race@example.kz").await;
     let attempt = app.api(Method::POST, START, Some(&token), None).await.json();
@@ -494,7 +535,13 @@ async fn two_submits_at_the_same_time_grade_once(mut app: TestApp) {
                 let pool = pool.clone();
                 scope.spawn(move || {
                     let mut conn = pool.get().unwrap();
-                    bilim::quizzes::attempts::submit(&mut conn, user_id, id, chrono::Utc::now().naive_utc()).unwrap()
+                    bilim::quizzes::attempts::submit(
+                        &mut conn,
+                        user_id,
+                        bilim::quizzes::attempts::AttemptId(id),
+                        chrono::Utc::now().naive_utc(),
+                    )
+                    .unwrap()
                 })
             })
             .collect();
@@ -510,6 +557,38 @@ async fn two_submits_at_the_same_time_grade_once(mut app: TestApp) {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(rows, 8, "one graded row per question, not one per submit");
+}
+
+/// Every learner's essay waits in one queue, the longest waiting first, with the
+/// learner's name.
+async fn the_grading_queue_lists_every_learners_essay_with_their_name(mut app: TestApp) {
+    let mut attempt_ids = Vec::new();
+    for email in ["first@example.kz", "second@example.kz"] {
+        let token = learner_with_token(&mut app, email).await;
+        let attempt = app.api(Method::POST, START, Some(&token), None).await.json();
+        answer_all_correctly(&mut app, &token, &attempt).await;
+        let id = attempt["attempt_id"].as_i64().unwrap();
+        app.api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            Some(&token),
+            None,
+        )
+        .await;
+        attempt_ids.push(id);
+    }
+
+    app.sign_in_as("queue@example.kz", Role::Trainer, None).await;
+    let queue = app.get("/teach/grading?lang=en").await;
+    let learner_column: Vec<String> = queue.select("tbody td").into_iter().step_by(4).collect();
+    assert_eq!(learner_column, ["Test learner", "Test learner"]);
+    assert_eq!(
+        queue.select_attr("tbody tr a", "href"),
+        attempt_ids
+            .iter()
+            .map(|id| format!("/teach/grading/{id}/essay"))
+            .collect::<Vec<_>>()
+    );
 }
 
 async fn a_trainer_grades_an_essay_and_the_result_becomes_final(mut app: TestApp) {
@@ -743,7 +822,9 @@ on_both_backends!(
     answers_survive_a_server_restart_in_the_middle_of_an_attempt,
     the_time_limit_is_enforced_by_the_server,
     attempts_beyond_the_limit_are_refused_but_staff_previews_are_not,
+    the_start_page_offers_an_attempt_only_while_starting_one_is_allowed,
     two_submits_at_the_same_time_grade_once,
+    the_grading_queue_lists_every_learners_essay_with_their_name,
     a_trainer_grades_an_essay_and_the_result_becomes_final,
     learners_cannot_reach_the_trainers_pages,
     a_learner_takes_the_test_with_html_forms_alone,

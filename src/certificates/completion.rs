@@ -14,7 +14,7 @@ use crate::db::schema::{course_completions, quiz_attempts};
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
-use crate::quizzes::attempts as quiz_attempts_store;
+use crate::quizzes::store as quiz_store;
 
 /// `modules = "all"` or a list of module ids.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -108,7 +108,7 @@ pub fn evaluate(
             title: titles.get(id).cloned().unwrap_or_else(|| id.clone()),
         })
         .collect();
-    let quizzes = quiz_attempts_store::quizzes_of(conn, course_id)?;
+    let quizzes = quiz_store::quizzes_of(conn, course_id)?;
     let pre_tests: Vec<String> = quizzes.iter().filter_map(|q| q.settings.pre_test.clone()).collect();
     let required_quizzes: Vec<String> = rule.quizzes.clone().unwrap_or_else(|| {
         quizzes

@@ -253,7 +253,7 @@ pub fn overview(
             }
         })
         .collect();
-    let quizzes = crate::quizzes::attempts::quizzes_of(conn, course_id)?
+    let quizzes = crate::quizzes::store::quizzes_of(conn, course_id)?
         .into_iter()
         .map(|quiz| {
             let placement = match &quiz.settings.after_module {

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 
-use super::attempts;
+use super::attempts::{self, Access, AttemptId, Started};
 use super::grading::Response;
 use super::views;
 use crate::accounts::guard::SignedIn;
@@ -26,18 +26,21 @@ async fn start(
 ) -> AppResult<HttpResponse> {
     let (course, quiz) = path.into_inner();
     let locale = ctx.locale;
-    let (attempt, created) = state
-        .db(move |conn| attempts::start(conn, &user, &course, &quiz, locale, Utc::now().naive_utc()))
+    let (attempt, started) = state
+        .db(move |conn| {
+            let started = attempts::start(conn, &user, &course, &quiz, locale, Utc::now().naive_utc())?;
+            let attempt = attempts::find_attempt(conn, started.attempt_id(), Access::Owner(user.id))?;
+            Ok((attempt, started))
+        })
         .await?;
     let body = serde_json::json!({
         "attempt_id": attempt.id,
         "deadline": attempt.deadline.map(|d| d.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         "questions": views::questions_view(&attempt),
     });
-    Ok(if created {
-        HttpResponse::Created().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
+    Ok(match started {
+        Started::New(_) => HttpResponse::Created().json(body),
+        Started::Resumed(_) => HttpResponse::Ok().json(body),
     })
 }
 
@@ -48,7 +51,7 @@ async fn save(
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (attempt, question) = path.into_inner();
-    let attempt = path_id(&attempt)?;
+    let attempt: AttemptId = path_id(&attempt)?;
     let response = body.into_inner();
     state
         .db(move |conn| attempts::save_response(conn, user.id, attempt, &question, &response, Utc::now().naive_utc()))
@@ -61,7 +64,7 @@ async fn submit(
     path: web::Path<String>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let attempt = path_id(&path)?;
+    let attempt: AttemptId = path_id(&path)?;
     let result = state
         .db(move |conn| attempts::submit(conn, user.id, attempt, Utc::now().naive_utc()))
         .await?;

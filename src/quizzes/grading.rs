@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
-use super::gift::{Kind, NumericValue, Question};
+use super::gift::{Choice, Kind, NumericAnswer, NumericValue, Pair, Question};
 
 /// A learner's answer, as the API and the forms send it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,117 +70,172 @@ fn clamp_score(score: f64) -> f64 {
     score.clamp(0.0, 1.0)
 }
 
+impl Grade {
+    /// Automatic marks on a question worth one point, `score` clamped to 0–1.
+    fn automatic(score: f64) -> Grade {
+        Grade {
+            score: clamp_score(score),
+            max_score: 1.0,
+            pending_manual: false,
+        }
+    }
+}
+
 /// What a response to a question is worth. A missing or ill-shaped response scores 0.
+/// Each question type has its own arm, so a new type cannot be graded by accident.
 pub fn grade(question: &Question, response: Option<&Response>) -> Grade {
-    let full = |score: f64| Grade {
-        score: clamp_score(score),
-        max_score: 1.0,
-        pending_manual: false,
-    };
-    match (&question.kind, response) {
-        (Kind::Description, _) => Grade {
+    match &question.kind {
+        Kind::Description => Grade {
             score: 0.0,
             max_score: 0.0,
             pending_manual: false,
         },
-        (Kind::Essay, Some(Response::Text { text })) if !text.trim().is_empty() => Grade {
-            score: 0.0,
-            max_score: 1.0,
-            pending_manual: true,
+        Kind::Essay => match response {
+            Some(Response::Text { text }) if !text.trim().is_empty() => Grade {
+                score: 0.0,
+                max_score: 1.0,
+                pending_manual: true,
+            },
+            // An essay left empty scores 0 at once: there is nothing to read.
+            _ => Grade::automatic(0.0),
         },
-        (Kind::Single { choices }, Some(Response::Choice { choice })) => {
-            let weight = option_index(choice)
-                .and_then(|i| choices.get(i))
-                .map(|c| c.weight)
-                .unwrap_or(0.0);
-            full(fraction(weight))
-        }
-        (Kind::Multiple { choices }, Some(Response::Choices { choices: chosen })) => {
-            let mut indices: Vec<usize> = chosen.iter().filter_map(|id| option_index(id)).collect();
-            indices.sort_unstable();
-            indices.dedup();
-            let total: f64 = indices.iter().filter_map(|i| choices.get(*i)).map(|c| c.weight).sum();
-            full(fraction(total))
-        }
-        (Kind::TrueFalse { answer, .. }, Some(Response::Choice { choice })) => {
-            let given = match choice.trim() {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
-            };
-            full(if given == Some(*answer) { 1.0 } else { 0.0 })
-        }
-        (Kind::ShortAnswer { answers }, Some(Response::Text { text })) => {
-            let given = normalise_answer(text);
-            let best = answers
-                .iter()
-                .filter(|a| normalise_answer(&a.text) == given)
-                .map(|a| a.weight)
-                .fold(0.0, f64::max);
-            full(fraction(best))
-        }
-        (Kind::Numerical { answers }, Some(Response::Value { value })) if value.is_finite() => {
-            let best = answers
-                .iter()
-                .filter(|a| match a.value {
-                    NumericValue::Exact { value: v, tolerance } => (value - v).abs() <= tolerance + 1e-9,
-                    NumericValue::Range { min, max } => *value >= min - 1e-9 && *value <= max + 1e-9,
-                })
-                .map(|a| a.weight)
-                .fold(0.0, f64::max);
-            full(fraction(best))
-        }
-        (Kind::Matching { pairs }, Some(Response::Pairs { pairs: given })) => {
-            let right_text = |id: &str| {
-                id.strip_prefix('r')
-                    .and_then(option_index)
-                    .and_then(|i| pairs.get(i))
-                    .map(|p| p.right.as_str())
-            };
-            let correct = pairs
-                .iter()
-                .enumerate()
-                .filter(|(i, pair)| {
-                    given
-                        .get(&left_id(*i))
-                        .and_then(|chosen| right_text(chosen))
-                        .is_some_and(|text| text == pair.right)
-                })
-                .count();
-            let total = pairs.len().max(1);
-            // Counts are small; the conversion to f64 is exact.
-            #[allow(clippy::cast_precision_loss)]
-            let share = correct as f64 / total as f64;
-            full(share)
-        }
-        (Kind::Essay, _) => full(0.0),
-        _ => full(0.0),
+        Kind::Single { choices } => Grade::automatic(single_score(choices, response)),
+        Kind::Multiple { choices } => Grade::automatic(multiple_score(choices, response)),
+        Kind::TrueFalse { answer, .. } => Grade::automatic(true_false_score(*answer, response)),
+        Kind::ShortAnswer { answers } => Grade::automatic(short_answer_score(answers, response)),
+        Kind::Numerical { answers } => Grade::automatic(numerical_score(answers, response)),
+        Kind::Matching { pairs } => Grade::automatic(matching_score(pairs, response)),
     }
 }
+
+fn single_score(choices: &[Choice], response: Option<&Response>) -> f64 {
+    let Some(Response::Choice { choice }) = response else {
+        return 0.0;
+    };
+    let weight = option_index(choice)
+        .and_then(|i| choices.get(i))
+        .map(|c| c.weight)
+        .unwrap_or(0.0);
+    fraction(weight)
+}
+
+fn multiple_score(choices: &[Choice], response: Option<&Response>) -> f64 {
+    let Some(Response::Choices { choices: chosen }) = response else {
+        return 0.0;
+    };
+    let mut indices: Vec<usize> = chosen.iter().filter_map(|id| option_index(id)).collect();
+    indices.sort_unstable();
+    indices.dedup();
+    let total: f64 = indices.iter().filter_map(|i| choices.get(*i)).map(|c| c.weight).sum();
+    fraction(total)
+}
+
+fn true_false_score(answer: bool, response: Option<&Response>) -> f64 {
+    let Some(Response::Choice { choice }) = response else {
+        return 0.0;
+    };
+    let given = match choice.trim() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    if given == Some(answer) {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+fn short_answer_score(answers: &[Choice], response: Option<&Response>) -> f64 {
+    let Some(Response::Text { text }) = response else {
+        return 0.0;
+    };
+    let given = normalise_answer(text);
+    let best = answers
+        .iter()
+        .filter(|a| normalise_answer(&a.text) == given)
+        .map(|a| a.weight)
+        .fold(0.0, f64::max);
+    fraction(best)
+}
+
+fn numerical_score(answers: &[NumericAnswer], response: Option<&Response>) -> f64 {
+    let Some(Response::Value { value }) = response else {
+        return 0.0;
+    };
+    if !value.is_finite() {
+        return 0.0;
+    }
+    let best = answers
+        .iter()
+        .filter(|a| match a.value {
+            NumericValue::Exact { value: v, tolerance } => (value - v).abs() <= tolerance + 1e-9,
+            NumericValue::Range { min, max } => *value >= min - 1e-9 && *value <= max + 1e-9,
+        })
+        .map(|a| a.weight)
+        .fold(0.0, f64::max);
+    fraction(best)
+}
+
+// Counts are small; their conversion to f64 is exact.
+#[allow(clippy::cast_precision_loss)]
+fn matching_score(pairs: &[Pair], response: Option<&Response>) -> f64 {
+    let Some(Response::Pairs { pairs: given }) = response else {
+        return 0.0;
+    };
+    let right_text = |id: &str| {
+        id.strip_prefix('r')
+            .and_then(option_index)
+            .and_then(|i| pairs.get(i))
+            .map(|p| p.right.as_str())
+    };
+    let correct = pairs
+        .iter()
+        .enumerate()
+        .filter(|(i, pair)| {
+            given
+                .get(&left_id(*i))
+                .and_then(|chosen| right_text(chosen))
+                .is_some_and(|text| text == pair.right)
+        })
+        .count();
+    correct as f64 / pairs.len().max(1) as f64
+}
+
+/// The longest text answer kept, in characters.
+const TEXT_ANSWER_MAX_CHARS: usize = 20_000;
 
 /// Checks that a response has the shape its question needs, naming the problem.
 pub fn check_shape(question: &Question, response: &Response) -> Result<(), &'static str> {
     let option_exists = |id: &str, count: usize| option_index(id).is_some_and(|i| i < count);
-    match (&question.kind, response) {
-        (Kind::Single { choices }, Response::Choice { choice }) if option_exists(choice, choices.len()) => Ok(()),
-        (Kind::Multiple { choices }, Response::Choices { choices: chosen })
-            if chosen.iter().all(|c| option_exists(c, choices.len())) =>
-        {
-            Ok(())
+    let fits = match &question.kind {
+        Kind::Single { choices } => {
+            matches!(response, Response::Choice { choice } if option_exists(choice, choices.len()))
         }
-        (Kind::TrueFalse { .. }, Response::Choice { choice }) if choice == "true" || choice == "false" => Ok(()),
-        (Kind::ShortAnswer { .. } | Kind::Essay, Response::Text { text }) if text.chars().count() <= 20_000 => Ok(()),
-        (Kind::Numerical { .. }, Response::Value { value }) if value.is_finite() => Ok(()),
-        (Kind::Matching { pairs }, Response::Pairs { pairs: given })
-            if given.iter().all(|(left, right)| {
+        Kind::Multiple { choices } => matches!(
+            response,
+            Response::Choices { choices: chosen } if chosen.iter().all(|c| option_exists(c, choices.len()))
+        ),
+        Kind::TrueFalse { .. } => {
+            matches!(response, Response::Choice { choice } if choice == "true" || choice == "false")
+        }
+        Kind::ShortAnswer { .. } | Kind::Essay => {
+            matches!(response, Response::Text { text } if text.chars().count() <= TEXT_ANSWER_MAX_CHARS)
+        }
+        Kind::Numerical { .. } => matches!(response, Response::Value { value } if value.is_finite()),
+        Kind::Matching { pairs } => matches!(
+            response,
+            Response::Pairs { pairs: given } if given.iter().all(|(left, right)| {
                 left.strip_prefix('l').is_some_and(|l| option_exists(l, pairs.len()))
                     && right.strip_prefix('r').is_some_and(|r| option_exists(r, pairs.len()))
-            }) =>
-        {
-            Ok(())
-        }
-        (Kind::Description, _) => Err("quizzes.no_answer_expected"),
-        _ => Err("quizzes.response_invalid"),
+            })
+        ),
+        Kind::Description => return Err("quizzes.no_answer_expected"),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err("quizzes.response_invalid")
     }
 }
 

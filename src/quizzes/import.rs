@@ -104,7 +104,7 @@ pub fn import_quizzes(conn: &mut DbConnection, course_id: &str, loaded: &[Loaded
                 .values((
                     quiz_versions::course_id.eq(course_id),
                     quiz_versions::quiz_id.eq(&quiz.id),
-                    quiz_versions::language.eq(language.code()),
+                    quiz_versions::language.eq(*language),
                     quiz_versions::questions.eq(json),
                 ))
                 .execute(conn)?;

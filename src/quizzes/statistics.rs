@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::attempts::AttemptId;
 use crate::db::schema::{attempt_responses, quiz_attempts};
 use crate::db::DbConnection;
 use crate::error::AppError;
@@ -33,8 +34,8 @@ pub struct QuestionStats {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupStats {
-    /// A language code, or "all".
-    pub language: String,
+    /// The language of the attempts counted, or `None` for all of them.
+    pub language: Option<Locale>,
     pub attempts: usize,
     pub mean_percent: f64,
     pub questions: Vec<QuestionStats>,
@@ -56,7 +57,7 @@ fn share(part: usize, whole: usize) -> f64 {
     }
 }
 
-fn group(language: &str, attempts: &[&AttemptScores], question_ids: &[String]) -> GroupStats {
+fn group(language: Option<Locale>, attempts: &[&AttemptScores], question_ids: &[String]) -> GroupStats {
     let mut ranked: Vec<&AttemptScores> = attempts.to_vec();
     ranked.sort_by(|a, b| b.percent.total_cmp(&a.percent));
     #[allow(
@@ -91,7 +92,7 @@ fn group(language: &str, attempts: &[&AttemptScores], question_ids: &[String]) -
         ranked.iter().map(|a| a.percent).sum::<f64>() / ranked.len() as f64
     };
     GroupStats {
-        language: language.to_owned(),
+        language,
         attempts: ranked.len(),
         mean_percent: mean,
         questions,
@@ -100,15 +101,15 @@ fn group(language: &str, attempts: &[&AttemptScores], question_ids: &[String]) -
 
 /// Statistics over the submitted attempts of a quiz (previews left out).
 pub fn for_quiz(conn: &mut DbConnection, course_id: &str, quiz_id: &str) -> Result<QuizStatistics, AppError> {
-    let attempts: Vec<(i64, String, Option<f64>)> = quiz_attempts::table
+    let attempts: Vec<(AttemptId, Locale, Option<f64>)> = quiz_attempts::table
         .filter(quiz_attempts::course_id.eq(course_id))
         .filter(quiz_attempts::quiz_id.eq(quiz_id))
         .filter(quiz_attempts::submitted_at.is_not_null())
         .filter(quiz_attempts::is_preview.eq(false))
         .select((quiz_attempts::id, quiz_attempts::language, quiz_attempts::percent))
         .load(conn)?;
-    let ids: Vec<i64> = attempts.iter().map(|a| a.0).collect();
-    let mut rows: Vec<(i64, String, Option<f64>, Option<f64>)> = Vec::new();
+    let ids: Vec<AttemptId> = attempts.iter().map(|a| a.0).collect();
+    let mut rows: Vec<(AttemptId, String, Option<f64>, Option<f64>)> = Vec::new();
     // Bounded batches keep each query within every backend's parameter limit.
     for batch in ids.chunks(500) {
         rows.extend(
@@ -120,10 +121,10 @@ pub fn for_quiz(conn: &mut DbConnection, course_id: &str, quiz_id: &str) -> Resu
                     attempt_responses::score,
                     attempt_responses::max_score,
                 ))
-                .load::<(i64, String, Option<f64>, Option<f64>)>(conn)?,
+                .load::<(AttemptId, String, Option<f64>, Option<f64>)>(conn)?,
         );
     }
-    let mut scores: BTreeMap<i64, AttemptScores> = attempts
+    let mut scores: BTreeMap<AttemptId, AttemptScores> = attempts
         .iter()
         .map(|(id, _, percent)| {
             (
@@ -149,22 +150,23 @@ pub fn for_quiz(conn: &mut DbConnection, course_id: &str, quiz_id: &str) -> Resu
         }
     }
     let all: Vec<&AttemptScores> = scores.values().collect();
-    let mut languages: Vec<String> = attempts.iter().map(|a| a.1.clone()).collect();
-    languages.sort();
+    let mut languages: Vec<Locale> = attempts.iter().map(|a| a.1).collect();
+    // In the order of their codes, as the page has always listed them.
+    languages.sort_by_key(|language| language.code());
     languages.dedup();
     let by_language = languages
         .iter()
         .map(|language| {
             let members: Vec<&AttemptScores> = attempts
                 .iter()
-                .filter(|a| &a.1 == language)
+                .filter(|a| a.1 == *language)
                 .filter_map(|a| scores.get(&a.0))
                 .collect();
-            group(language, &members, &question_ids)
+            group(Some(*language), &members, &question_ids)
         })
         .collect();
     Ok(QuizStatistics {
-        overall: group("all", &all, &question_ids),
+        overall: group(None, &all, &question_ids),
         by_language,
     })
 }
@@ -188,7 +190,7 @@ pub struct GroupView {
 
 impl GroupStats {
     fn view(&self, locale: Locale) -> GroupView {
-        let name = match Locale::from_code(&self.language) {
+        let name = match self.language {
             Some(language) => language.native_name().to_owned(),
             None => i18n::t(locale, "quizzes.all_languages"),
         };

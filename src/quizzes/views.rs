@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::attempts::{Attempt, AttemptResult, DrawnQuestion};
-use super::gift::{Kind, NumericValue};
+use super::attempts::Attempt;
+use super::draw::DrawnQuestion;
+use super::gift::{Choice, Kind, NumericValue};
 use super::grading::{self, Response};
+use super::results::AttemptResult;
 use crate::i18n::{self, Locale};
 
 #[derive(Debug, Clone, Serialize)]
@@ -94,7 +96,8 @@ pub fn question_view(drawn: &DrawnQuestion, language: Locale) -> QuestionView {
                 })
                 .collect();
         }
-        _ => {}
+        // Answered by typing, or not at all: nothing to choose from.
+        Kind::ShortAnswer { .. } | Kind::Numerical { .. } | Kind::Essay | Kind::Description => {}
     }
     view
 }
@@ -138,41 +141,49 @@ fn numeric_text(value: &NumericValue) -> String {
     }
 }
 
-/// The learner's answer in words, and the feedback that goes with it.
+/// The learner's answer in words, and the feedback that goes with it. A question not
+/// answered, or answered in another type's shape, shows "no answer".
 fn describe_answer(drawn: &DrawnQuestion, response: Option<&Response>, language: Locale) -> (String, Vec<String>) {
-    let none = || i18n::t(language, "quizzes.no_answer");
+    let no_answer = || (i18n::t(language, "quizzes.no_answer"), Vec::new());
     let question = &drawn.question;
-    let option_text = |choices: &[super::gift::Choice], id: &str| {
+    let option_text = |choices: &[Choice], id: &str| {
         id.parse::<usize>()
             .ok()
             .and_then(|n| n.checked_sub(1))
             .and_then(|i| choices.get(i))
             .cloned()
     };
-    match (&question.kind, response) {
-        (Kind::Single { choices }, Some(Response::Choice { choice })) => match option_text(choices, choice) {
-            Some(c) => (c.text, c.feedback.into_iter().collect()),
-            None => (none(), Vec::new()),
-        },
-        (Kind::Multiple { choices }, Some(Response::Choices { choices: chosen })) => {
-            let picked: Vec<super::gift::Choice> = chosen.iter().filter_map(|id| option_text(choices, id)).collect();
-            if picked.is_empty() {
-                (none(), Vec::new())
-            } else {
-                (
-                    picked.iter().map(|c| c.text.clone()).collect::<Vec<_>>().join("; "),
-                    picked.into_iter().filter_map(|c| c.feedback).collect(),
-                )
+    match &question.kind {
+        Kind::Single { choices } => {
+            let Some(Response::Choice { choice }) = response else {
+                return no_answer();
+            };
+            match option_text(choices, choice) {
+                Some(c) => (c.text, c.feedback.into_iter().collect()),
+                None => no_answer(),
             }
         }
-        (
-            Kind::TrueFalse {
-                answer,
-                feedback_wrong,
-                feedback_right,
-            },
-            Some(Response::Choice { choice }),
-        ) => {
+        Kind::Multiple { choices } => {
+            let Some(Response::Choices { choices: chosen }) = response else {
+                return no_answer();
+            };
+            let picked: Vec<Choice> = chosen.iter().filter_map(|id| option_text(choices, id)).collect();
+            if picked.is_empty() {
+                return no_answer();
+            }
+            (
+                picked.iter().map(|c| c.text.clone()).collect::<Vec<_>>().join("; "),
+                picked.into_iter().filter_map(|c| c.feedback).collect(),
+            )
+        }
+        Kind::TrueFalse {
+            answer,
+            feedback_wrong,
+            feedback_right,
+        } => {
+            let Some(Response::Choice { choice }) = response else {
+                return no_answer();
+            };
             let given = choice == "true";
             let feedback = if given == *answer {
                 feedback_right
@@ -184,7 +195,10 @@ fn describe_answer(drawn: &DrawnQuestion, response: Option<&Response>, language:
                 feedback.iter().cloned().collect(),
             )
         }
-        (Kind::ShortAnswer { answers }, Some(Response::Text { text })) => {
+        Kind::ShortAnswer { answers } => {
+            let Some(Response::Text { text }) = response else {
+                return no_answer();
+            };
             let normalised = grading::normalise_answer(text);
             let feedback = answers
                 .iter()
@@ -192,15 +206,26 @@ fn describe_answer(drawn: &DrawnQuestion, response: Option<&Response>, language:
                 .and_then(|a| a.feedback.clone());
             (text.clone(), feedback.into_iter().collect())
         }
-        (Kind::Essay, Some(Response::Text { text })) => (text.clone(), Vec::new()),
-        (Kind::Numerical { answers }, Some(Response::Value { value })) => {
+        Kind::Essay => {
+            let Some(Response::Text { text }) = response else {
+                return no_answer();
+            };
+            (text.clone(), Vec::new())
+        }
+        Kind::Numerical { answers } => {
+            let Some(Response::Value { value }) = response else {
+                return no_answer();
+            };
             let feedback = answers
                 .iter()
                 .filter(|a| grading::grade(question, response).score > 0.0 || a.weight == 0.0)
                 .find_map(|a| a.feedback.clone());
             (format!("{value}"), feedback.into_iter().collect())
         }
-        (Kind::Matching { pairs }, Some(Response::Pairs { pairs: given })) => {
+        Kind::Matching { pairs } => {
+            let Some(Response::Pairs { pairs: given }) = response else {
+                return no_answer();
+            };
             let lines: Vec<String> = pairs
                 .iter()
                 .enumerate()
@@ -212,13 +237,13 @@ fn describe_answer(drawn: &DrawnQuestion, response: Option<&Response>, language:
                         .and_then(|n| n.checked_sub(1))
                         .and_then(|n| pairs.get(n))
                         .map(|p| p.right.clone())
-                        .unwrap_or_else(none);
+                        .unwrap_or_else(|| i18n::t(language, "quizzes.no_answer"));
                     format!("{} → {chosen}", pair.left)
                 })
                 .collect();
             (lines.join("; "), Vec::new())
         }
-        _ => (none(), Vec::new()),
+        Kind::Description => no_answer(),
     }
 }
 

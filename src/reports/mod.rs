@@ -29,7 +29,7 @@ use crate::db::schema::{certificates, course_runs, enrolments, quiz_attempts, us
 use crate::db::{DbConnection, DbPool};
 use crate::enrolment::{Phase, RunRow, Status, ADMITTED};
 use crate::error::AppError;
-use crate::quizzes::attempts as quiz_store;
+use crate::quizzes::store as quiz_store;
 
 /// Every figure a report shows, for the runs one reader may see.
 pub struct Figures {

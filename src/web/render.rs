@@ -48,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "courses/catalogue.html",
     "courses/overview.html",
     "courses/module.html",
+    "quizzes/macros.html",
     "quizzes/start.html",
     "quizzes/attempt.html",
     "quizzes/review.html",
