@@ -84,7 +84,7 @@ async fn add_day(
     let id = state
         .db(move |conn| {
             let run = super::find_run_for_register(conn, &user, run_id)?;
-            Ok(super::add_session(conn, &user, &run, &input)??)
+            super::add_session(conn, &user, &run, &input)
         })
         .await?;
     Ok(HttpResponse::Created().json(serde_json::json!({ "id": id })))

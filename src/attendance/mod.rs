@@ -76,6 +76,9 @@ pub struct SessionInput {
     pub topic: String,
 }
 
+/// Why a day cannot be removed: someone was recorded present on it.
+pub const DELETE_RECORDED: &str = "attendance.delete_recorded";
+
 /// Adds an in-person day to a run. The day must fall within the run's dates, once,
 /// and only runs that meet in person have such days.
 pub fn add_session(
@@ -83,7 +86,7 @@ pub fn add_session(
     recorder: &User,
     run: &RunRow,
     input: &SessionInput,
-) -> Result<Result<i64, FieldErrors>, AppError> {
+) -> Result<i64, AppError> {
     let mut errors = FieldErrors::new();
     let held_on = NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d").ok();
     match held_on {
@@ -105,7 +108,7 @@ pub fn add_session(
         );
     }
     let Some(held_on) = held_on.filter(|_| errors.is_empty()) else {
-        return Ok(Err(errors));
+        return Err(AppError::Invalid(errors));
     };
     let inserted = diesel::insert_into(run_sessions::table)
         .values((
@@ -118,22 +121,18 @@ pub fn add_session(
         .returning(run_sessions::id)
         .get_result(conn);
     match inserted {
-        Ok(id) => Ok(Ok(id)),
+        Ok(id) => Ok(id),
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             errors.add("held_on", "attendance.day_taken");
-            Ok(Err(errors))
+            Err(AppError::Invalid(errors))
         }
         Err(other) => Err(other.into()),
     }
 }
 
 /// Removes a day that was added by mistake. A day on which someone was recorded
-/// present is kept: removing it would take attendance away from learners.
-pub fn delete_session(
-    conn: &mut DbConnection,
-    run: &RunRow,
-    session_id: i64,
-) -> Result<Result<(), &'static str>, AppError> {
+/// present is kept (`Conflict`): removing it would take attendance away from learners.
+pub fn delete_session(conn: &mut DbConnection, run: &RunRow, session_id: i64) -> Result<(), AppError> {
     let session = find_session(conn, run.id, session_id)?;
     db::write_transaction(conn, |conn| {
         enrolment::lock_run(conn, run.id)?;
@@ -143,13 +142,13 @@ pub fn delete_session(
             .count()
             .get_result(conn)?;
         if present > 0 {
-            return Ok(Err("attendance.delete_recorded"));
+            return Err(AppError::Conflict(DELETE_RECORDED));
         }
         diesel::delete(attendance::table.filter(attendance::session_id.eq(session.id))).execute(conn)?;
         diesel::delete(run_sessions::table.find(session.id)).execute(conn)?;
         // Fewer days held can raise a learner's share to what the run requires.
         crate::certificates::refresh_run(conn, run, chrono::Utc::now().naive_utc())?;
-        Ok(Ok(()))
+        Ok(())
     })
 }
 

@@ -164,10 +164,11 @@ async fn add_day(
             let run = super::find_run_for_register(conn, &user, run_id)?;
             super::add_session(conn, &user, &run, &input)
         })
-        .await?;
+        .await;
     match outcome {
         Ok(_) => Ok(see_other(format!("/runs/{run_id}/attendance?done=added"))),
-        Err(errors) => run_page_with(&state, &ctx, run_id, &form, Some(&errors), None, None).await,
+        Err(AppError::Invalid(errors)) => run_page_with(&state, &ctx, run_id, &form, Some(&errors), None, None).await,
+        Err(other) => Err(other),
     }
 }
 
@@ -251,11 +252,15 @@ async fn delete_day(
             let run = super::find_run_for_register(conn, &user, run_id)?;
             super::delete_session(conn, &run, day_id)
         })
-        .await?;
-    Ok(see_other(match outcome {
-        Ok(()) => format!("/runs/{run_id}/attendance?done=deleted"),
-        Err(key) => format!("/runs/{run_id}/attendance?error={key}"),
-    }))
+        .await;
+    match outcome {
+        Ok(()) => Ok(see_other(format!("/runs/{run_id}/attendance?done=deleted"))),
+        Err(AppError::Conflict(super::DELETE_RECORDED)) => Ok(see_other(format!(
+            "/runs/{run_id}/attendance?error={}",
+            super::DELETE_RECORDED
+        ))),
+        Err(other) => Err(other),
+    }
 }
 
 /// `/runs/<id>/attendance.csv`: the whole register for the institution's records, a

@@ -12,14 +12,13 @@ use super::input::RunFields;
 use super::model::{EnrolmentMode, Mode, Phase, RunId, RunJson, RunRow, ADMITTED};
 use super::places::promote_waitlisted;
 use crate::accounts::model::{Country, Role, User};
+use crate::db::locks::{self, Lock};
 use crate::db::schema::{course_runs, enrolments, run_trainers};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::institutions::InstitutionId;
 use crate::mail::MailSettings;
-
-const RUN_LOCK_BASE: i64 = 0x6269_6c69_6d02_0000;
 
 /// The columns a run's form sets, for both creating and editing it.
 #[derive(Insertable, AsChangeset)]
@@ -216,10 +215,5 @@ pub fn visible_runs(conn: &mut DbConnection, user: &User, today: NaiveDate) -> A
 /// Serialises changes to one run (its places, and its attendance register) until the
 /// transaction ends. SQLite's write transactions are serial already.
 pub fn lock_run(conn: &mut DbConnection, run_id: RunId) -> AppResult<()> {
-    if matches!(conn, DbConnection::Postgresql(_)) {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(RUN_LOCK_BASE ^ run_id.get())
-            .execute(conn)?;
-    }
-    Ok(())
+    Ok(locks::for_transaction(conn, Lock::Run(run_id.get()))?)
 }

@@ -13,6 +13,7 @@ use super::grading::{self, Grade, Response};
 use super::results::{self, AttemptResult};
 use super::store::{self, Quiz};
 use crate::accounts::model::{Role, User, UserId};
+use crate::db::locks::{self, Lock};
 use crate::db::schema::{attempt_responses, quiz_attempts};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
@@ -22,10 +23,6 @@ crate::id_type!(
     /// One learner's attempt at one quiz.
     AttemptId
 );
-
-/// Advisory-lock namespace for starting attempts on PostgreSQL (one lock per user),
-/// so two starts at once cannot both pass the attempt limit.
-const START_LOCK_BASE: i64 = 0x6269_6c69_6d01_0000;
 
 /// The quiz settings an attempt keeps, so a later import cannot change its rules.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,12 +187,7 @@ pub fn may_start(role: Role, allowed: u32, so_far: AttemptsSoFar) -> bool {
 }
 
 fn lock_user_on_postgres(conn: &mut DbConnection, user_id: UserId) -> Result<(), AppError> {
-    if matches!(conn, DbConnection::Postgresql(_)) {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(START_LOCK_BASE ^ user_id.get())
-            .execute(conn)?;
-    }
-    Ok(())
+    Ok(locks::for_transaction(conn, Lock::AttemptStart(user_id.get()))?)
 }
 
 fn counted_attempts(conn: &mut DbConnection, user_id: UserId, quiz: &Quiz) -> Result<usize, AppError> {

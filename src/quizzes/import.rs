@@ -11,13 +11,6 @@ use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::i18n::Locale;
 
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A question's text as safe HTML: Markdown rendered and sanitised like module text,
 /// HTML sanitised, plain text escaped with its line breaks kept.
 pub fn render_text(format: TextFormat, text: &str, language: Locale, course_id: &str) -> String {
@@ -33,7 +26,7 @@ pub fn render_text(format: TextFormat, text: &str, language: Locale, course_id: 
         }
         TextFormat::Html => markdown::sanitize(text),
         TextFormat::Plain | TextFormat::Moodle => {
-            format!("<p>{}</p>", escape_html(text).replace('\n', "<br>"))
+            format!("<p>{}</p>", tera::escape_html(text).replace('\n', "<br>"))
         }
     }
 }
