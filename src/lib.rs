@@ -150,6 +150,7 @@ macro_rules! id_type {
 }
 
 pub mod accounts;
+pub mod app;
 pub mod attendance;
 pub mod certificates;
 pub mod cli;

@@ -4,10 +4,10 @@ use actix_web::{web, HttpServer};
 use anyhow::Context;
 
 use crate::accounts::setup;
+use crate::app::AppState;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::demo;
-use crate::web::AppState;
 
 /// Opens the database named by the configuration and brings its schema up to date.
 pub fn open_database(config: &Config) -> anyhow::Result<DbPool> {
@@ -70,7 +70,7 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
     spawn_planner_statistics(pool).context("cannot start the database maintenance thread")?;
     tracing::info!(%bind, database = backend.name(), "Bilim is listening");
     println!("Bilim is running on http://{bind} ({} database)", backend.name());
-    HttpServer::new(move || crate::web::app(state.clone()))
+    HttpServer::new(move || crate::app::app(state.clone()))
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .run()

@@ -8,6 +8,7 @@ use crate::accounts::guard::Admin;
 use crate::accounts::model::{Role, User, UserId};
 use crate::accounts::service::{self, RoleChangeInput};
 use crate::accounts::store::{self, UserFilter, PAGE_SIZE};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::institutions::{self, Institution, InstitutionId};
@@ -15,7 +16,6 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::AppState;
 use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

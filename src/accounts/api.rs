@@ -6,8 +6,8 @@ use serde::Deserialize;
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserJson;
 use crate::accounts::{service, session};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/token", web::post().to(token))

@@ -152,6 +152,33 @@ impl From<UserRow> for User {
     }
 }
 
+/// What the header's navigation shows for the signed-in user: their name and which
+/// sections their role opens.
+#[derive(Debug, Serialize)]
+pub struct Navigation {
+    name: String,
+    role: Role,
+    is_admin: bool,
+    is_staff: bool,
+    is_trainer: bool,
+    is_manager: bool,
+    reads_reports: bool,
+}
+
+impl User {
+    pub fn navigation(&self) -> Navigation {
+        Navigation {
+            name: self.name.clone(),
+            role: self.role,
+            is_admin: self.role.is_admin(),
+            is_staff: self.role.is_staff(),
+            is_trainer: self.role == Role::Trainer,
+            is_manager: self.role.manages_runs(),
+            reads_reports: self.role.reads_reports(),
+        }
+    }
+}
+
 /// The user as `/api/v1/me` returns it (a contract).
 #[derive(Debug, Serialize)]
 pub struct UserJson {

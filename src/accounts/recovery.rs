@@ -11,6 +11,7 @@ use super::tokens::{self, Purpose};
 use super::web::signed_in_response;
 use super::{password, store};
 use crate::accounts::model::UserId;
+use crate::app::AppState;
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Email, Kind, MailSettings};
@@ -18,7 +19,6 @@ use crate::validation::{self, FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHAR
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/password/forgot", web::get().to(forgot_page))

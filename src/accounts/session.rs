@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Secret;
 use crate::error::AppError;
+use crate::web::context::SESSION_HOURS;
 
-pub const SESSION_COOKIE: &str = "bilim_session";
-pub const SESSION_HOURS: i64 = 12;
 const AUDIENCE: &str = "bilim";
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use crate::accounts::guard::SignedIn;
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::service::{self, PasswordChangeInput, ProfileInput, RegistrationInput};
 use crate::accounts::{password, session, setup, store};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::institutions::{self, Institution};
@@ -16,7 +17,6 @@ use crate::web::context::{self, RequestContext};
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
 use crate::web::see_other;
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::get().to(login_page))

@@ -10,11 +10,11 @@ use super::{LearnerAttendance, SessionInput};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
 use crate::accounts::model::UserId;
+use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::enrolment::RunId;
 use crate::error::AppResult;
 use crate::web::path_id;
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/runs/{run}/attendance", web::get().to(register))

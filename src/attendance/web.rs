@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{LearnerAttendance, RegisterLine, Session, SessionInput};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserId;
+use crate::app::AppState;
 use crate::enrolment;
 use crate::enrolment::web::{run_view, RunView};
 use crate::enrolment::RunId;
@@ -18,7 +19,6 @@ use crate::web::context::RequestContext;
 use crate::web::export;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
-use crate::web::AppState;
 use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

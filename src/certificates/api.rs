@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::CertificateJson;
 use crate::accounts::guard::{Manager, SignedIn};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/me/certificates", web::get().to(mine))

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use super::pdf::{self, CertificateText};
 use super::Validity;
 use crate::accounts::guard::{Manager, SignedIn};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::{see_other, AppState};
+use crate::web::see_other;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/certificates", web::get().to(mine))

@@ -4,8 +4,8 @@ use actix_web::{web, HttpResponse};
 
 use super::reading;
 use crate::accounts::guard::SignedIn;
+use crate::app::AppState;
 use crate::error::AppResult;
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/courses/{course}/modules/{module}/complete", web::post().to(complete))

@@ -8,12 +8,13 @@ use super::format::AUDIENCES;
 use super::reading::{self, CountryChoice, CourseCard, CourseOverview, ModulePage};
 use super::store;
 use crate::accounts::guard::SignedIn;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfOnly;
 use crate::web::render;
-use crate::web::{see_other, AppState};
+use crate::web::see_other;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/courses", web::get().to(catalogue))

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::{bulk, EnrolmentId, EnrolmentRow, RunId, RunInput};
 use crate::accounts::guard::{Manager, SignedIn};
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
 use crate::web::path_id;
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/runs", web::post().to(create_run))

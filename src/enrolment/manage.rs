@@ -13,6 +13,7 @@ use super::views::{run_view, run_views, RunView};
 use super::RunInput;
 use crate::accounts::guard::Manager;
 use crate::accounts::model::{Category, Country, User, UserId};
+use crate::app::AppState;
 use crate::courses::store as course_store;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, label, Locale};
@@ -21,7 +22,6 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::{csrf_token_matches, CsrfForm, CsrfOnly};
 use crate::web::render;
-use crate::web::AppState;
 use crate::web::{path_id, see_other};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {

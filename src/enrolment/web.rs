@@ -12,13 +12,13 @@ use super::views::run_views;
 pub(crate) use super::views::{run_view, RunView};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserId;
+use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, label, Locale};
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::AppState;
 use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

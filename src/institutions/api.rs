@@ -4,9 +4,9 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::accounts::guard::{Admin, SignedIn};
+use crate::app::AppState;
 use crate::error::AppResult;
 use crate::institutions::{self, NewInstitution};
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/institutions", web::get().to(list))

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::Admin;
 use crate::accounts::model::Country;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::institutions::InstitutionId;
@@ -14,7 +15,7 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::{see_other, AppState};
+use crate::web::see_other;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/institutions", web::get().to(list_page))

@@ -7,10 +7,10 @@ use super::attempts::{self, Access, AttemptId, Started};
 use super::grading::Response;
 use super::views;
 use crate::accounts::guard::SignedIn;
+use crate::app::AppState;
 use crate::error::AppResult;
 use crate::web::context::RequestContext;
 use crate::web::path_id;
-use crate::web::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/courses/{course}/quizzes/{quiz}/attempts", web::post().to(start))

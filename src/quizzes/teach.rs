@@ -11,13 +11,13 @@ use super::statistics::{self, GroupView};
 use super::store;
 use super::web::time_text;
 use crate::accounts::guard::Staff;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::AppState;
 use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -17,6 +17,7 @@ use super::teach;
 use super::views::{self, ReviewItem};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserId;
+use crate::app::AppState;
 use crate::courses::store as course_store;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -24,7 +25,6 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
-use crate::web::AppState;
 use crate::web::{path_id, see_other};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

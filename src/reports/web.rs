@@ -10,11 +10,11 @@ use super::privacy::Audience;
 use super::report::Report;
 use super::tables;
 use crate::accounts::guard::ReportReader;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::render;
-use crate::web::AppState;
 
 const DEFAULT_DAYS: u16 = 14;
 const MAX_DAYS: u16 = 365;

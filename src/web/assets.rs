@@ -7,8 +7,8 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
+use crate::app::AppState;
 use crate::error::AppError;
-use crate::web::AppState;
 
 const CSS: &str = include_str!("../../static/bilim.css");
 

@@ -2,6 +2,10 @@
 //! to answer in and the CSRF token of the browser. One middleware computes it, and the
 //! same middleware turns every error response into a page or JSON body in that
 //! language, so errors are rendered in one place.
+//!
+//! The one thing web/ takes from a capability is the signed-in user's type
+//! (`accounts::model::User`), which every request carries; finding that user from a
+//! token is `AppState::signed_in_user`'s job, in `crate::app`.
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
@@ -12,14 +16,17 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use base64::Engine;
 use rand::RngCore;
 
-use crate::accounts::model::{Role, User};
-use crate::accounts::{session, store};
+use crate::accounts::model::User;
+use crate::app::AppState;
 use crate::error::{AppError, ErrorMessage};
 use crate::i18n::{self, Locale};
 use crate::web::render;
-use crate::web::AppState;
 
 pub const CSRF_COOKIE: &str = "bilim_csrf";
+/// The session token's cookie on pages (the API takes it as a Bearer token).
+pub const SESSION_COOKIE: &str = "bilim_session";
+/// How long a session token and its cookie last.
+pub const SESSION_HOURS: i64 = 12;
 pub const LANG_COOKIE: &str = "bilim_lang";
 
 /// The request's user, language and CSRF token.
@@ -41,18 +48,6 @@ impl RequestContext {
     /// The signed-in user, or `Unauthorized` (a redirect to the login page for pages).
     pub fn user(&self) -> Result<&User, AppError> {
         self.user.as_ref().ok_or(AppError::Unauthorized)
-    }
-
-    /// The signed-in user if their role is in the set `admits` (one of `Role`'s set
-    /// methods, such as `Role::manages_runs`); a signed-in user with another role gets
-    /// `Forbidden`. Handlers use the extractors in `accounts::guard` instead.
-    pub fn user_in(&self, admits: fn(Role) -> bool) -> Result<&User, AppError> {
-        let user = self.user()?;
-        if admits(user.role) {
-            Ok(user)
-        } else {
-            Err(AppError::Forbidden)
-        }
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -98,16 +93,8 @@ fn presented_token(req: &ServiceRequest) -> Option<String> {
             .or_else(|| value.strip_prefix("bearer "))?;
         Some(token.trim().to_owned())
     } else {
-        req.cookie(session::SESSION_COOKIE).map(|c| c.value().to_owned())
+        req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned())
     }
-}
-
-async fn signed_in_user(state: &AppState, token: Option<String>) -> Result<Option<User>, AppError> {
-    let Some(subject) = token.and_then(|t| session::verify(&state.config.secret, &t)) else {
-        return Ok(None);
-    };
-    let user = state.db(move |conn| store::find(conn, subject.user_id)).await?;
-    Ok(user.filter(|u| u.token_version == subject.token_version))
 }
 
 fn negotiate_locale(req: &ServiceRequest, user: Option<&User>, default: Locale) -> (Locale, bool) {
@@ -129,12 +116,12 @@ fn negotiate_locale(req: &ServiceRequest, user: Option<&User>, default: Locale) 
 }
 
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    Cookie::build(session::SESSION_COOKIE, token)
+    Cookie::build(SESSION_COOKIE, token)
         .path("/")
         .http_only(true)
         .secure(state.config.secure_cookies)
         .same_site(SameSite::Lax)
-        .max_age(CookieDuration::hours(session::SESSION_HOURS))
+        .max_age(CookieDuration::hours(SESSION_HOURS))
         .finish()
 }
 
@@ -165,7 +152,7 @@ pub async fn middleware(
     let had_token = token.is_some();
     // A user record that cannot be read (a corrupt stored value, the database away)
     // answers with the error page in the visitor's language, not a bare 500.
-    let (user, failed) = match signed_in_user(&state, token).await {
+    let (user, failed) = match state.signed_in_user(token).await {
         Ok(user) => (user, None),
         Err(error) => (None, Some(error)),
     };

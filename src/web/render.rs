@@ -12,12 +12,11 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use tera::{Tera, Value};
 
-use crate::accounts::model::Role;
+use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
-use crate::web::AppState;
 
 macro_rules! templates {
     ($($name:literal),+ $(,)?) => {
@@ -173,17 +172,6 @@ struct LanguageLink {
     current: bool,
 }
 
-#[derive(Serialize)]
-struct NavUser {
-    name: String,
-    role: Role,
-    is_admin: bool,
-    is_staff: bool,
-    is_trainer: bool,
-    is_manager: bool,
-    reads_reports: bool,
-}
-
 /// The same page in another language: the current path and query with `lang` set.
 fn url_in_language(context: &RequestContext, locale: Locale) -> String {
     let mut serializer = form_urlencoded::Serializer::new(String::new());
@@ -205,18 +193,7 @@ pub fn base_context(state: &AppState, context: &RequestContext) -> tera::Context
     page.insert("css_url", &state.assets.css_url());
     page.insert("csrf_token", &context.csrf_token);
     page.insert("current_path", &context.path);
-    page.insert(
-        "user",
-        &context.user.as_ref().map(|u| NavUser {
-            name: u.name.clone(),
-            role: u.role,
-            is_admin: u.role.is_admin(),
-            is_staff: u.role.is_staff(),
-            is_trainer: u.role == Role::Trainer,
-            is_manager: u.role.manages_runs(),
-            reads_reports: u.role.reads_reports(),
-        }),
-    );
+    page.insert("user", &context.user.as_ref().map(|user| user.navigation()));
     let languages: Vec<LanguageLink> = Locale::ALL
         .into_iter()
         .map(|l| LanguageLink {

@@ -35,11 +35,11 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::{test, web};
 use bilim::accounts::model::{Country, Role};
 use bilim::accounts::service::{self, AdminCreatedUser};
+use bilim::app::AppState;
 use bilim::config::{Config, Secret};
 use bilim::db::{self, Backend, DatabaseUrl, DbPool};
 use bilim::i18n::Locale;
 use bilim::institutions::InstitutionId;
-use bilim::web::AppState;
 use diesel::{Connection, RunQueryDsl};
 
 pub const TEST_SECRET: &[u8] = b"test-secret-that-is-long-enough-for-hs256-signing-0123456789";
@@ -475,7 +475,7 @@ impl TestApp {
         let url = config.database.clone();
         let pool = migrated_pool(&url);
         let state = web::Data::new(AppState::new(pool, url.backend, config).expect("templates"));
-        let service = test::init_service(bilim::web::app(state.clone())).await;
+        let service = test::init_service(bilim::app::app(state.clone())).await;
         let service =
             actix_service::boxed::service(actix_service::ServiceExt::map(service, |res: ServiceResponse<_>| {
                 res.map_into_boxed_body()

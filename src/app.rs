@@ -1,0 +1,178 @@
+//! The application: the state every request shares, the middleware stack and the
+//! routing table, which composes each capability's `routes`. The server and the tests
+//! run it through [`app`].
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware;
+use actix_web::{web, App, HttpResponse};
+use anyhow::Context;
+use tera::Tera;
+
+use crate::accounts::model::User;
+use crate::accounts::{session, store};
+use crate::config::Config;
+use crate::db::{Backend, DbConnection, DbPool};
+use crate::error::{AppError, AppResult};
+use crate::web::{assets, context, forms, rate_limit, render, security_headers};
+use crate::{accounts, attendance, certificates, courses, enrolment, institutions, quizzes, reports};
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: Backend,
+    pub config: Config,
+    /// Built once; the mail settings share it, so messages are rendered with the
+    /// same templates and escaper as the pages, inside requests or not.
+    pub tera: Arc<Tera>,
+    pub assets: assets::Assets,
+    pub limits: rate_limit::RateLimits,
+    pub mail: crate::mail::MailSettings,
+    pub signing: crate::certificates::keys::SigningKeys,
+}
+
+impl AppState {
+    /// Builds what every request shares. Fails on templates that do not compile, a
+    /// mail sender address that does not parse, or a signing key that cannot be read
+    /// or written.
+    pub fn new(pool: DbPool, backend: Backend, config: Config) -> anyhow::Result<Self> {
+        let tera = Arc::new(render::build_tera().context("the page templates do not compile")?);
+        let mail = crate::mail::MailSettings::new(
+            &config.mail_from,
+            &config.site_name,
+            &config.public_url,
+            Arc::clone(&tera),
+        )
+        .map_err(|e| anyhow::anyhow!("BILIM_MAIL_FROM is not a usable sender: {e}"))?;
+        let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
+            .context("cannot read or create the certificate signing key")?;
+        let trust_proxy = config.trust_proxy;
+        Ok(AppState {
+            signing,
+            mail,
+            pool,
+            backend,
+            config,
+            tera,
+            assets: assets::Assets::new(),
+            limits: rate_limit::RateLimits::new(trust_proxy),
+        })
+    }
+
+    /// Refuses a request over `limit` for its client's address: first in this
+    /// instance's memory, then in the database that every instance shares.
+    pub async fn check_rate(&self, limit: rate_limit::Limit, req: &actix_web::HttpRequest) -> AppResult<()> {
+        let client = self.limits.client_address(req);
+        self.limits.check_here(limit, client)?;
+        self.db(move |conn| rate_limit::check_shared(conn, limit, client, chrono::Utc::now().naive_utc()))
+            .await
+    }
+
+    /// The user a session token (cookie or Bearer) belongs to, while the token is
+    /// valid and its version current; `None` for no token or a stale one.
+    pub async fn signed_in_user(&self, token: Option<String>) -> AppResult<Option<User>> {
+        let Some(subject) = token.and_then(|t| session::verify(&self.config.secret, &t)) else {
+            return Ok(None);
+        };
+        let user = self.db(move |conn| store::find(conn, subject.user_id)).await?;
+        Ok(user.filter(|u| u.token_version == subject.token_version))
+    }
+
+    /// Runs work that takes connections from the pool itself (several at once, say) on
+    /// the blocking thread pool.
+    pub async fn with_pool<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&DbPool) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || work(&pool)).await?
+    }
+
+    /// Runs database work on the blocking thread pool, never on an async worker: a
+    /// pooled connection may wait, and SQLite calls block.
+    pub async fn db<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// The whole application, as the server and the tests run it.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(forms::FORM_LIMIT_BYTES))
+        .app_data(web::JsonConfig::default().limit(forms::FORM_LIMIT_BYTES))
+        .app_data(web::QueryConfig::default())
+        .wrap(middleware::from_fn(context::middleware))
+        .wrap(security_headers())
+        .wrap(middleware::Compress::default())
+        .wrap(middleware::Logger::new("%r %s %Dms"))
+        .route("/", web::get().to(home))
+        .route("/healthz", web::get().to(healthz))
+        .route("/static/{name}", web::get().to(assets::static_file))
+        .route("/logo", web::get().to(assets::logo))
+        .configure(accounts::web::routes)
+        .configure(accounts::recovery::routes)
+        .configure(accounts::admin::routes)
+        .configure(institutions::web::routes)
+        .configure(courses::web::routes)
+        .configure(quizzes::web::routes)
+        .configure(enrolment::web::routes)
+        .configure(attendance::web::routes)
+        .configure(certificates::web::routes)
+        .configure(reports::web::routes)
+        .service(
+            web::scope("/api/v1")
+                .configure(accounts::api::routes)
+                .configure(institutions::api::routes)
+                .configure(courses::api::routes)
+                .configure(quizzes::api::routes)
+                .configure(enrolment::api::routes)
+                .configure(attendance::api::routes)
+                .configure(certificates::api::routes)
+                .default_service(web::to(not_found)),
+        )
+        .default_service(web::to(not_found))
+}
+
+async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}
+
+async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
+    state
+        .db(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "status": "ok",
+        "database": state.backend.name(),
+    })))
+}
+
+async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
+    render::view(&state, &ctx, "home.html", &render::LayoutOnly {})
+}
