@@ -2,7 +2,7 @@
 //! institutions) and programme observers (aggregates), and its table downloads.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::chart;
 use super::export::FileType;
@@ -48,6 +48,18 @@ fn parse_days(raw: Option<&str>) -> Result<u16, FieldErrors> {
 /// connection; the exports list them all.
 const PAGE_ROWS: i64 = 200;
 
+/// What `reports/index.html` shows.
+#[derive(Serialize)]
+struct ReportsPage {
+    /// The window as typed, so a wrong value is shown back as it was.
+    days: String,
+    window: u16,
+    charts: [chart::Chart; 2],
+    tables: Vec<tables::Table>,
+    observer: bool,
+    days_hint: &'static str,
+}
+
 async fn page(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -61,28 +73,29 @@ async fn page(
     let report = state
         .with_pool(move |pool| Report::build(pool, &user, days, locale, Some(PAGE_ROWS)))
         .await?;
-    let mut page = render::base_context(&state, &ctx);
-    if let Err(errors) = &parsed {
-        render::with_errors(&mut page, errors, locale);
-    }
-    page.insert("days", &query.days.clone().unwrap_or_else(|| days.to_string()));
-    page.insert("window", &days);
-    page.insert("charts", &chart::charts(&report, locale));
-    let tables: Vec<tables::Table> = tables::tables_for(audience)
-        .map(|spec| spec.build(&report, locale))
-        .collect();
-    page.insert("tables", &tables);
-    page.insert("observer", &(audience == Audience::Aggregates));
-    // Only readers who see the stalled list get a hint that mentions it.
-    page.insert(
-        "days_hint",
-        if audience.sees_people() {
+    let page = ReportsPage {
+        days: query.days.clone().unwrap_or_else(|| days.to_string()),
+        window: days,
+        charts: chart::charts(&report, locale),
+        tables: tables::tables_for(audience)
+            .map(|spec| spec.build(&report, locale))
+            .collect(),
+        observer: audience == Audience::Aggregates,
+        // Only readers who see the stalled list get a hint that mentions it.
+        days_hint: if audience.sees_people() {
             "reports.days_hint"
         } else {
             "reports.days_hint_observer"
         },
-    );
-    render::page(&state, "reports/index.html", &page)
+    };
+    let mut context = render::base_context(&state, &ctx);
+    context.extend(tera::Context::from_serialize(&page)?);
+    // A window that does not parse is shown beside its field while the page keeps
+    // the default window's figures, so the page still answers 200.
+    if let Err(errors) = &parsed {
+        render::with_errors(&mut context, errors, locale);
+    }
+    render::page(&state, "reports/index.html", &context)
 }
 
 /// `/reports/<table>.<csv|xlsx>`, for each table of [`tables::TABLES`] the reader may

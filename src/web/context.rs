@@ -249,9 +249,7 @@ fn render_error_if_any<B: MessageBody + 'static>(
             "/login?next={}",
             form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
         );
-        HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, target))
-            .finish()
+        crate::web::see_other(target)
     } else if let Some(fields) = &fields {
         // A page handler lets invalid input through only where no form can be shown
         // again; the error page then says what was wrong.
