@@ -98,28 +98,9 @@ fn from_code_or_name<T: Copy>(all: &[T], code: fn(T) -> &'static str, names: &st
     })
 }
 
-/// A user as stored.
+/// A user as the application sees them, read straight from the `users` table.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
-pub struct UserRow {
-    pub id: UserId,
-    pub email: String,
-    pub name: String,
-    pub password_hash: String,
-    pub role: Role,
-    pub country: Option<Country>,
-    pub institution_id: Option<InstitutionId>,
-    pub category: Category,
-    pub locale: Locale,
-    pub token_version: i32,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// Recorded only when the person chose to give it.
-    pub gender: Option<Gender>,
-}
-
-/// A user with typed fields; the password hash stays in [`UserRow`].
-#[derive(Debug, Clone)]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -131,24 +112,31 @@ pub struct User {
     pub locale: Locale,
     pub token_version: i32,
     pub created_at: NaiveDateTime,
+    /// Recorded only when the person chose to give it.
     pub gender: Option<Gender>,
+}
+
+/// A user with their password hash, for the few places that check or change a
+/// password; everywhere else the hash stays in the database. Reads as a [`User`].
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    #[diesel(embed)]
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl std::ops::Deref for UserRow {
+    type Target = User;
+
+    fn deref(&self) -> &User {
+        &self.user
+    }
 }
 
 impl From<UserRow> for User {
     fn from(row: UserRow) -> Self {
-        User {
-            id: row.id,
-            email: row.email,
-            name: row.name,
-            role: row.role,
-            country: row.country,
-            institution_id: row.institution_id,
-            category: row.category,
-            locale: row.locale,
-            token_version: row.token_version,
-            created_at: row.created_at,
-            gender: row.gender,
-        }
+        row.user
     }
 }
 

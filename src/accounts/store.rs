@@ -71,7 +71,7 @@ pub fn find_row(conn: &mut DbConnection, id: UserId) -> Result<Option<UserRow>, 
 }
 
 pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, AppError> {
-    Ok(find_row(conn, id)?.map(User::from))
+    Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
 }
 
 pub fn email_exists(conn: &mut DbConnection, email: &str) -> Result<bool, AppError> {
@@ -202,14 +202,13 @@ pub fn list(conn: &mut DbConnection, filter: &UserFilter, page: i64) -> Result<(
         query
     };
     let total: i64 = filtered().count().get_result(conn)?;
-    let rows: Vec<UserRow> = filtered()
+    let found = filtered()
         .order(users::id.desc())
         .limit(PAGE_SIZE)
         .offset(page.saturating_sub(1).max(0).saturating_mul(PAGE_SIZE))
-        .select(UserRow::as_select())
+        .select(User::as_select())
         .load(conn)?;
-    let users = rows.into_iter().map(User::from).collect();
-    Ok((users, total))
+    Ok((found, total))
 }
 
 /// What the user search matches: name and email address in lower case, folded by
