@@ -35,15 +35,11 @@ pub fn send_verification(conn: &mut DbConnection, mail: &MailSettings, user: &Us
     let token = tokens::issue(conn, user.id, Purpose::VerifyEmail, Utc::now().naive_utc())?;
     mail.queue(
         conn,
-        &Email {
-            to: user.email.clone(),
-            name: user.name.clone(),
-            locale: user.locale,
-            kind: Kind::VerifyEmail,
-            args: vec![],
-            link: Some(mail.link(&format!("/verify-email?token={token}"))),
-            dedupe_key: None,
-        },
+        &Email::to_user(
+            user,
+            Kind::VerifyEmail,
+            mail.link(&format!("/verify-email?token={token}")),
+        ),
     )
 }
 
@@ -101,15 +97,11 @@ async fn forgot(
                 let token = tokens::issue(conn, user.id, Purpose::PasswordReset, Utc::now().naive_utc())?;
                 mail.queue(
                     conn,
-                    &Email {
-                        to: user.email.clone(),
-                        name: user.name.clone(),
-                        locale: user.locale,
-                        kind: Kind::PasswordReset,
-                        args: vec![],
-                        link: Some(mail.link(&format!("/password/reset?token={token}"))),
-                        dedupe_key: None,
-                    },
+                    &Email::to_user(
+                        &user,
+                        Kind::PasswordReset,
+                        mail.link(&format!("/password/reset?token={token}")),
+                    ),
                 )
             })
         })

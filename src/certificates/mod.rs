@@ -343,16 +343,12 @@ pub fn queue_issued_notices(
             mail.queue(
                 conn,
                 &Email {
-                    to: holder.email.clone(),
-                    name: holder.name.clone(),
-                    locale: holder.locale,
-                    kind: mail::Kind::CertificateIssued,
                     args: vec![
                         ("course", certificate.course_title(holder.locale)),
                         ("code", certificate.code.clone()),
                     ],
-                    link: Some(mail.link("/certificates")),
                     dedupe_key: Some(format!("certificate-issued-{}", certificate.code)),
+                    ..Email::to_user(&holder, mail::Kind::CertificateIssued, mail.link("/certificates"))
                 },
             )?;
             queued += 1;

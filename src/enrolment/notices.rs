@@ -32,13 +32,9 @@ fn queue_to(conn: &mut DbConnection, mail: &MailSettings, user: &User, message: 
     mail.queue(
         conn,
         &Email {
-            to: user.email.clone(),
-            name: user.name.clone(),
-            locale: user.locale,
-            kind: message.kind,
             args,
-            link: Some(message.link),
             dedupe_key: message.dedupe_key,
+            ..Email::to_user(user, message.kind, message.link)
         },
     )
 }

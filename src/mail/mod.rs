@@ -108,6 +108,22 @@ pub struct Email {
     pub dedupe_key: Option<String>,
 }
 
+impl Email {
+    /// A message of `kind` to `user`, in their language, with a link to follow and
+    /// no placeholders; set `args` and `dedupe_key` with struct update syntax.
+    pub fn to_user(user: &crate::accounts::model::User, kind: Kind, link: String) -> Email {
+        Email {
+            to: user.email.clone(),
+            name: user.name.clone(),
+            locale: user.locale,
+            kind,
+            args: Vec::new(),
+            link: Some(link),
+            dedupe_key: None,
+        }
+    }
+}
+
 pub struct Rendered {
     pub subject: String,
     pub text: String,
