@@ -85,9 +85,12 @@ impl Config {
         if let Some(logo) = &logo_file {
             anyhow::ensure!(logo.is_file(), "BILIM_LOGO {} is not a file", logo.display());
         }
-        let trust_proxy = match var("BILIM_TRUST_PROXY").as_deref().map(str::trim) {
-            None | Some("false") => false,
-            Some("true") => true,
+        let trust_proxy = match var("BILIM_TRUST_PROXY")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
             Some(other) => anyhow::bail!("BILIM_TRUST_PROXY must be true or false, not {other:?}"),
         };
         Ok(Config {

@@ -532,6 +532,28 @@ async fn an_administrator_cannot_appoint_a_coordinator_of_an_institution_that_do
     assert!(!coordinators.body.contains("hopeful@example.kz"));
 }
 
+async fn an_unknown_role_and_an_unknown_institution_are_reported_together(mut app: TestApp) {
+    app.create_user("admin@example.kz", Role::Admin, None);
+    let learner = app.create_user("hopeful@example.kz", Role::Learner, None);
+    app.sign_in("admin@example.kz", PASSWORD).await;
+
+    let response = app
+        .post_form(
+            &format!("/admin/users/{learner}?lang=en"),
+            &[("role", "superuser"), ("institution_id", "424242")],
+        )
+        .await;
+
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        response.select(".error-summary__list a").len(),
+        2,
+        "both fields are listed: {}",
+        response.body
+    );
+    assert!(response.body.contains("Choose an institution from the list"));
+}
+
 async fn sign_in_attempts_spread_over_several_instances_share_one_limit(mut app: TestApp) {
     let mut other = app.another_instance().await;
     let mut statuses = Vec::new();
@@ -595,6 +617,7 @@ on_both_backends!(
     the_user_search_finds_cyrillic_and_latin_names_whatever_case_is_typed,
     the_only_administrator_cannot_remove_their_own_role,
     an_administrator_cannot_appoint_a_coordinator_of_an_institution_that_does_not_exist,
+    an_unknown_role_and_an_unknown_institution_are_reported_together,
     sign_in_attempts_spread_over_several_instances_share_one_limit,
     repeated_failed_sign_ins_are_slowed_down
 );

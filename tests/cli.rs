@@ -189,7 +189,7 @@ fn a_trust_proxy_setting_that_is_neither_true_nor_false_stops_the_command() {
     let dir = tempfile::tempdir().unwrap();
     let output = bilim(dir.path())
         .arg("migrate")
-        .env("BILIM_TRUST_PROXY", "yes")
+        .env("BILIM_TRUST_PROXY", "ture")
         .output()
         .unwrap();
     assert!(!output.status.success(), "a typo must not silently trust nobody");

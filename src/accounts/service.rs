@@ -254,21 +254,28 @@ fn check_role_assignment(
     institution_id: Option<InstitutionId>,
     errors: &mut FieldErrors,
 ) -> AppResult<Option<Institution>> {
-    let institution = match institution_id {
-        Some(id) => {
-            let institution = institutions::find(conn, id)?;
-            if institution.is_none() {
-                errors.add("institution_id", "accounts.institution_invalid");
-            }
-            institution
-        }
-        None => None,
-    };
+    let institution = existing_institution(conn, institution_id, errors)?;
     if role == Role::Coordinator && institution_id.is_none() {
         errors.add("institution_id", "admin.coordinator_needs_institution");
     }
     if current_role == Some(Role::Admin) && role != Role::Admin && store::count_with_role(conn, Role::Admin)? <= 1 {
         errors.add("role", "admin.last_admin");
+    }
+    Ok(institution)
+}
+
+/// The institution an id names; an id that names none is a field error.
+fn existing_institution(
+    conn: &mut DbConnection,
+    institution_id: Option<InstitutionId>,
+    errors: &mut FieldErrors,
+) -> AppResult<Option<Institution>> {
+    let Some(id) = institution_id else {
+        return Ok(None);
+    };
+    let institution = institutions::find(conn, id)?;
+    if institution.is_none() {
+        errors.add("institution_id", "accounts.institution_invalid");
     }
     Ok(institution)
 }
@@ -291,6 +298,8 @@ pub fn change_role(conn: &mut DbConnection, user: &User, input: &RoleChangeInput
         }
         let institution_id = institution_id_field(&input.institution_id, &mut errors);
         let Some(role) = role else {
+            // Every problem is reported at once, the institution's too.
+            existing_institution(conn, institution_id, &mut errors)?;
             return Err(errors.into());
         };
         check_role_assignment(conn, Some(user.role), role, institution_id, &mut errors)?;

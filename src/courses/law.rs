@@ -129,7 +129,7 @@ impl LawBook {
     fn unverified_mark(locale: Locale) -> String {
         format!(
             " <span class=\"law-ref__unverified\">({})</span>",
-            tera::escape_html(&i18n::t(locale, "law.unverified"))
+            crate::web::render::escape_html(&i18n::t(locale, "law.unverified"))
         )
     }
 
@@ -143,13 +143,13 @@ impl LawBook {
                 };
                 format!(
                     "<a class=\"law-ref\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>{mark}",
-                    tera::escape_html(&provision.source),
-                    tera::escape_html(&provision.text)
+                    crate::web::render::escape_html(&provision.source),
+                    crate::web::render::escape_html(&provision.text)
                 )
             }
             None => format!(
                 "<span class=\"law-ref law-ref--missing\">{}</span>",
-                tera::escape_html(&i18n::t(locale, "law.no_provision"))
+                crate::web::render::escape_html(&i18n::t(locale, "law.no_provision"))
             ),
         }
     }
@@ -172,8 +172,8 @@ impl LawBook {
             .collect();
         format!(
             "<a class=\"law-ref law-ref--compare\" href=\"#law-{}\">{}</a>",
-            tera::escape_html(concept),
-            tera::escape_html(&parts.join(" · "))
+            crate::web::render::escape_html(concept),
+            crate::web::render::escape_html(&parts.join(" · "))
         )
     }
 

@@ -161,7 +161,7 @@ fn admonition_open(kind: &str, language: Locale) -> String {
     let title = i18n::t(language, &format!("admonitions.{kind}"));
     format!(
         "<aside class=\"admonition admonition--{kind}\"><p class=\"admonition__title\">{}</p>\n",
-        tera::escape_html(&title)
+        crate::web::render::escape_html(&title)
     )
 }
 

@@ -26,7 +26,7 @@ pub fn render_text(format: TextFormat, text: &str, language: Locale, course_id: 
         }
         TextFormat::Html => markdown::sanitize(text),
         TextFormat::Plain | TextFormat::Moodle => {
-            format!("<p>{}</p>", tera::escape_html(text).replace('\n', "<br>"))
+            format!("<p>{}</p>", crate::web::render::escape_html(text).replace('\n', "<br>"))
         }
     }
 }

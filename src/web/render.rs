@@ -103,7 +103,7 @@ pub fn build_tera() -> Result<Tera, tera::Error> {
 
 /// Escapes what could end a text node or a quoted attribute. tera's default also
 /// escapes `/`, which only makes every URL in the page longer.
-fn escape_html(input: &str) -> String {
+pub fn escape_html(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     for c in input.chars() {
         match c {
