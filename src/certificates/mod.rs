@@ -40,7 +40,7 @@ pub struct Certificate {
     pub expires_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_reason: Option<String>,
-    pub revoked_by: Option<i64>,
+    pub revoked_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
