@@ -92,6 +92,47 @@ async fn a_visitor_who_is_not_signed_in_is_sent_to_the_login_page_and_back(mut a
     );
 }
 
+async fn a_sign_in_follows_next_only_to_a_plain_path_on_this_site(mut app: TestApp) {
+    app.create_user("back@example.kz", Role::Learner, None);
+    let at_home = app
+        .post_form(
+            "/login",
+            &[
+                ("email", "back@example.kz"),
+                ("password", PASSWORD),
+                ("next", "/runs?lang=kk"),
+            ],
+        )
+        .await;
+    assert_eq!(at_home.location(), "/runs?lang=kk", "a path on this site is followed");
+    // Eight more sign-ins stay under the per-minute limit of the test's one address.
+    let offsite = [
+        "/\t/evil.example/",
+        "/\r\nSet-Cookie: x=1",
+        "/\u{7f}/evil.example/",
+        "/ /evil.example/",
+        "/\\evil.example/",
+        "/\u{200B}/evil.example/",
+        "/\u{202E}elpmaxe.live//",
+        "evil.example",
+    ];
+    for next in offsite {
+        app.sign_out_locally();
+        let response = app
+            .post_form(
+                "/login",
+                &[("email", "back@example.kz"), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "{next:?} never breaks the sign-in"
+        );
+        assert_eq!(response.location(), "/profile", "{next:?} is ignored");
+    }
+}
+
 async fn registration_errors_are_shown_beside_each_field_with_a_summary_and_nothing_is_saved(mut app: TestApp) {
     let response = app
         .post_form(
@@ -600,6 +641,7 @@ async fn repeated_failed_sign_ins_are_slowed_down(mut app: TestApp) {
     assert!(limited.body.contains("Too many attempts"));
 }
 on_both_backends!(
+    a_sign_in_follows_next_only_to_a_plain_path_on_this_site,
     a_visitor_registers_sees_the_profile_signs_out_and_signs_in_again,
     a_visitor_who_is_not_signed_in_is_sent_to_the_login_page_and_back,
     registration_errors_are_shown_beside_each_field_with_a_summary_and_nothing_is_saved,

@@ -123,10 +123,38 @@ fn profile_input_of(user: &User) -> ProfileInput {
     }
 }
 
-/// Only paths on this site are followed after signing in, never another host.
+/// Only paths on this site are followed after signing in, never another host: one
+/// leading `/`, and no backslash, whitespace, control or format character anywhere.
+/// Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
+/// `/<TAB>/evil.example/` would otherwise lead off-site, and a line break cannot be
+/// sent in a header at all.
 fn safe_next(next: &str) -> Option<&str> {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    local.then_some(next)
+    let mut chars = next.chars();
+    let one_leading_slash = chars.next() == Some('/') && !matches!(chars.next(), Some('/'));
+    let clean = !next
+        .chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control() || is_format_character(c));
+    (one_leading_slash && clean).then_some(next)
+}
+
+/// Unicode's invisible format characters (category Cf), which can hide or reorder
+/// what a URL shows.
+fn is_format_character(c: char) -> bool {
+    matches!(c,
+        '\u{AD}'
+        | '\u{600}'..='\u{605}'
+        | '\u{61C}'
+        | '\u{6DD}'
+        | '\u{70F}'
+        | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0001}'
+        | '\u{E0020}'..='\u{E007F}')
 }
 
 /// Signs the user in with a new session cookie and sends them on to `to`.
