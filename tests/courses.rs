@@ -350,7 +350,26 @@ async fn attachments_are_served_with_their_type_and_nothing_outside_the_course(m
         assert_eq!(app.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
 }
+async fn a_learner_who_may_not_read_a_module_cannot_download_its_files_either(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Академия МВД", Country::Kz, "coordinator@example.kz");
+    common::fixtures::RunBuilder::new(institution, coordinator).insert(&app);
+    app.sign_in_as("outsider@example.kz", Role::Learner, None).await;
+
+    let module = app.get("/courses/demo-course/intro").await;
+    assert_eq!(module.status, StatusCode::FORBIDDEN, "not enrolled in the course's run");
+    let image = app.get("/courses/demo-course/intro/files/scheme.png").await;
+    assert_eq!(
+        image.status,
+        StatusCode::FORBIDDEN,
+        "the module's files are closed alike"
+    );
+    assert!(!image.bytes.starts_with(b"\x89PNG"));
+}
+
 on_both_backends!(
+    a_learner_who_may_not_read_a_module_cannot_download_its_files_either,
     importing_twice_makes_no_new_revision_and_a_change_makes_one_keeping_progress,
     a_course_removed_from_the_folder_leaves_the_catalogue_but_keeps_progress,
     the_catalogue_lists_courses_in_the_readers_language_and_filters_by_audience,

@@ -535,6 +535,23 @@ pub fn module_page(
     })
 }
 
+/// An image or attachment of a module, for someone who may read the module: the same
+/// check as the module page (`Forbidden` otherwise), so a file is never a way round it.
+/// Returns its content type, bytes and content hash.
+pub fn module_file(
+    conn: &mut DbConnection,
+    user: &User,
+    course_id: &str,
+    module_id: &str,
+    name: &str,
+) -> Result<(String, Vec<u8>, String), AppError> {
+    store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    if !crate::enrolment::may_study(conn, user, course_id)? {
+        return Err(AppError::Forbidden);
+    }
+    store::find_file(conn, course_id, module_id, name)?.ok_or(AppError::NotFound)
+}
+
 /// Marks a module complete for a user; unknown courses and modules are `NotFound`.
 pub fn complete(conn: &mut DbConnection, user: &User, course_id: &str, module_id: &str) -> Result<(), AppError> {
     store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::format::AUDIENCES;
 use super::reading::{self, CountryChoice, CourseCard, CourseOverview, ModulePage};
-use super::store;
 use crate::accounts::guard::SignedIn;
 use crate::app::AppState;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::i18n;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfOnly;
@@ -134,7 +133,7 @@ async fn complete(
 async fn file(
     state: web::Data<AppState>,
     path: web::Path<(String, String, String)>,
-    _: SignedIn,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (course_id, module_id, name) = path.into_inner();
     let inline = name.rsplit_once('.').is_some_and(|(_, ext)| {
@@ -145,9 +144,8 @@ async fn file(
     });
     let download_name = name.clone();
     let (content_type, bytes, hash) = state
-        .db(move |conn| store::find_file(conn, &course_id, &module_id, &name))
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .db(move |conn| reading::module_file(conn, &user, &course_id, &module_id, &name))
+        .await?;
     let disposition = if inline { "inline" } else { "attachment" };
     let safe_name: String = download_name
         .chars()
