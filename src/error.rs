@@ -120,9 +120,23 @@ impl From<diesel::result::Error> for AppError {
     fn from(error: diesel::result::Error) -> Self {
         match error {
             diesel::result::Error::NotFound => AppError::NotFound,
+            // Input the database cannot hold (NUL in text on PostgreSQL, a date beyond
+            // its range) that slipped past the checks at the edge is the request's
+            // fault: a 400 and a warning, never a 500. The statement failed, so
+            // nothing was written by it.
+            diesel::result::Error::DatabaseError(_, ref info) if is_unstorable_input(info.message()) => {
+                tracing::warn!(cause = info.message(), "input the database cannot store");
+                AppError::BadRequest("errors.bad_request")
+            }
             other => AppError::internal(other),
         }
     }
+}
+
+fn is_unstorable_input(message: &str) -> bool {
+    message.contains("invalid byte sequence for encoding")
+        || message.contains("date out of range")
+        || message.contains("timestamp out of range")
 }
 
 impl From<diesel::r2d2::PoolError> for AppError {

@@ -112,6 +112,13 @@ impl FieldErrors {
     }
 }
 
+/// A control character that no text field may hold. Tabs and line breaks are
+/// ordinary in long answers and reasons; NUL and the other controls never are, and
+/// PostgreSQL refuses NUL in text outright.
+pub fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 /// Trims and checks a required text field against a length limit in characters.
 pub fn required_text(
     errors: &mut FieldErrors,

@@ -97,6 +97,22 @@ fn presented_token(req: &ServiceRequest) -> Option<String> {
     }
 }
 
+/// A path segment or query value that carries a control character (NUL, escape…)
+/// names nothing here: such a path is a 404 and such a query a 400, before anything
+/// reaches the database (PostgreSQL refuses NUL in text with an error).
+fn unreadable_address(req: &ServiceRequest) -> Option<AppError> {
+    let decoded_path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    if decoded_path.chars().any(crate::validation::is_forbidden_control) {
+        return Some(AppError::NotFound);
+    }
+    let query_has_control = url_pairs(req.query_string()).any(|(name, value)| {
+        name.chars()
+            .chain(value.chars())
+            .any(crate::validation::is_forbidden_control)
+    });
+    query_has_control.then_some(AppError::BadRequest("validation.control_characters"))
+}
+
 fn negotiate_locale(req: &ServiceRequest, user: Option<&User>, default: Locale) -> (Locale, bool) {
     if let Some(locale) = query_param(req.query_string(), "lang").and_then(|code| Locale::from_code(&code)) {
         return (locale, true);
@@ -152,9 +168,12 @@ pub async fn middleware(
     let had_token = token.is_some();
     // A user record that cannot be read (a corrupt stored value, the database away)
     // answers with the error page in the visitor's language, not a bare 500.
-    let (user, failed) = match state.signed_in_user(token).await {
-        Ok(user) => (user, None),
-        Err(error) => (None, Some(error)),
+    let (user, failed) = match unreadable_address(&req) {
+        Some(refused) => (None, Some(refused)),
+        None => match state.signed_in_user(token).await {
+            Ok(user) => (user, None),
+            Err(error) => (None, Some(error)),
+        },
     };
     let (locale, lang_from_query) = negotiate_locale(&req, user.as_ref(), state.config.default_locale);
     let existing_csrf = req

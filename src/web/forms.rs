@@ -76,7 +76,8 @@ impl ContextOfRequest for HttpRequest {
 }
 
 /// Decodes the form's pairs, refusing text that is not valid UTF-8 instead of
-/// silently replacing it.
+/// silently replacing it, and text with control characters other than tabs and line
+/// breaks.
 fn decode_strictly(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
     let invalid = || AppError::BadRequest("errors.invalid_encoding");
     std::str::from_utf8(body).map_err(|_| invalid())?;
@@ -86,10 +87,18 @@ fn decode_strictly(body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
             let mut halves = part.splitn(2, |b| *b == b'=');
             let name = halves.next().unwrap_or_default();
             let value = halves.next().unwrap_or_default();
-            Ok((
+            let (name, value) = (
                 decode_component(name).ok_or_else(invalid)?,
                 decode_component(value).ok_or_else(invalid)?,
-            ))
+            );
+            if name
+                .chars()
+                .chain(value.chars())
+                .any(crate::validation::is_forbidden_control)
+            {
+                return Err(AppError::BadRequest("validation.control_characters"));
+            }
+            Ok((name, value))
         })
         .collect()
 }
