@@ -73,19 +73,14 @@ impl FieldErrors {
         self.0.iter()
     }
 
-    /// `Ok(value)` when nothing was recorded.
-    pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
-        if self.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
-    }
-
     /// `Ok(value)` when nothing was recorded, otherwise [`AppError::Invalid`] with
     /// every field recorded.
     pub fn check<T>(self, value: T) -> Result<T, AppError> {
-        self.into_result(value).map_err(AppError::Invalid)
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(AppError::Invalid(self))
+        }
     }
 
     /// One line that names every problem, for the API's `error` summary: with one

@@ -186,7 +186,8 @@ pub fn may_start(role: Role, allowed: u32, so_far: AttemptsSoFar) -> bool {
     role.is_staff() || so_far.has_open || allowed == 0 || so_far.counted < limit
 }
 
-fn lock_user_on_postgres(conn: &mut DbConnection, user_id: UserId) -> Result<(), AppError> {
+/// Serialises a user's attempt starts until the transaction ends, so the attempt limit holds.
+fn lock_attempt_start(conn: &mut DbConnection, user_id: UserId) -> Result<(), AppError> {
     Ok(locks::for_transaction(conn, Lock::AttemptStart(user_id.get()))?)
 }
 
@@ -233,7 +234,7 @@ pub fn start(
         return Err(AppError::Forbidden);
     }
     db::write_transaction(conn, |conn| {
-        lock_user_on_postgres(conn, user.id)?;
+        lock_attempt_start(conn, user.id)?;
         let open: Option<(AttemptId, Option<NaiveDateTime>)> = quiz_attempts::table
             .filter(quiz_attempts::user_id.eq(user.id))
             .filter(quiz_attempts::course_id.eq(course_id))
