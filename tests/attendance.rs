@@ -41,14 +41,6 @@ fn insert_run(app: &TestApp, institution: InstitutionId, mode: &str, min_attenda
         .insert(app)
 }
 
-fn make_trainer_of(app: &TestApp, run: i64, user: i64) {
-    let mut conn = app.state.pool.get().unwrap();
-    diesel::insert_into(run_trainers::table)
-        .values((run_trainers::run_id.eq(run), run_trainers::user_id.eq(user)))
-        .execute(&mut conn)
-        .unwrap();
-}
-
 fn days_of(app: &TestApp, run: i64) -> Vec<(i64, NaiveDate)> {
     let mut conn = app.state.pool.get().unwrap();
     run_sessions::table
@@ -208,7 +200,7 @@ async fn adding_a_trainer_refuses_unknown_emails_other_roles_and_repeats(mut app
 
 async fn a_learner_completes_only_after_attending_the_required_share_of_days(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let token = meet_the_course_rule(&mut app).await;
     assert_eq!(
         app.api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
@@ -273,7 +265,7 @@ async fn a_learner_completes_only_after_attending_the_required_share_of_days(mut
 
 async fn a_day_outside_the_run_or_given_twice_is_refused_and_nothing_is_added(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     app.sign_in("trainer@example.kz", PASSWORD).await;
     let before_start = add_day(&mut app, s.run, today() - Duration::days(6)).await;
     assert_eq!(before_start.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -299,7 +291,7 @@ async fn a_day_outside_the_run_or_given_twice_is_refused_and_nothing_is_added(mu
     assert_eq!(days_of(&app, s.run).len(), 1);
 
     let online = insert_run(&app, s.institution, "online", None, s.coordinator);
-    make_trainer_of(&app, online, s.trainer);
+    app.make_trainer_of(online, s.trainer);
     let refused = add_day(&mut app, online, today()).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(days_of(&app, online).is_empty());
@@ -307,7 +299,7 @@ async fn a_day_outside_the_run_or_given_twice_is_refused_and_nothing_is_added(mu
 
 async fn a_day_with_learners_recorded_present_is_kept_until_they_are_unticked(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let day = trainer_adds_today(&mut app, &s).await;
     app.post_form(
         &format!("/runs/{}/attendance/days/{day}", s.run),
@@ -342,7 +334,7 @@ async fn a_day_with_learners_recorded_present_is_kept_until_they_are_unticked(mu
 
 async fn only_the_runs_trainers_and_managers_may_keep_its_register(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let other_institution = app.create_institution("Академия Генеральной прокуратуры", Country::Kz);
     app.create_user(
         "other-coordinator@example.kz",
@@ -407,7 +399,7 @@ async fn only_the_runs_trainers_and_managers_may_keep_its_register(mut app: Test
 
 async fn a_register_with_a_malformed_id_is_refused_and_people_outside_the_run_are_ignored(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let outsider = app.create_user("outsider@example.kz", Role::Learner, None);
     let day = trainer_adds_today(&mut app, &s).await;
     let path = format!("/runs/{}/attendance/days/{day}", s.run);
@@ -473,7 +465,7 @@ async fn run_settings_refuse_attendance_for_online_runs_and_shares_out_of_range(
 
 async fn lowering_the_required_attendance_certifies_the_learners_who_now_meet_it(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let token = meet_the_course_rule(&mut app).await;
     app.sign_in("trainer@example.kz", PASSWORD).await;
     add_day(&mut app, s.run, today() - Duration::days(1)).await;
@@ -525,7 +517,7 @@ async fn lowering_the_required_attendance_certifies_the_learners_who_now_meet_it
 
 async fn a_learner_who_leaves_the_run_keeps_the_attendance_recorded_for_them(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let stays = another_learner(&app, &s, "stays@example.kz");
     let day = trainer_adds_today(&mut app, &s).await;
     let path = format!("/runs/{}/attendance/days/{day}", s.run);
@@ -551,7 +543,7 @@ async fn a_learner_who_leaves_the_run_keeps_the_attendance_recorded_for_them(mut
 
 async fn the_register_works_through_the_api_for_the_runs_trainers_only(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     app.create_user("other-trainer@example.kz", Role::Trainer, None);
     let token = app.api_token("trainer@example.kz", PASSWORD).await;
     let days = format!("/api/v1/runs/{}/attendance/days", s.run);
@@ -620,7 +612,7 @@ async fn the_register_works_through_the_api_for_the_runs_trainers_only(mut app: 
 
 async fn registers_saved_at_the_same_time_all_succeed_and_keep_one_record_each(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let second = another_learner(&app, &s, "second@example.kz");
     let day = trainer_adds_today(&mut app, &s).await;
     let pool = app.state.pool.clone();
@@ -651,7 +643,7 @@ async fn registers_saved_at_the_same_time_all_succeed_and_keep_one_record_each(m
 
 async fn the_register_downloads_as_csv_with_a_column_per_day(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let formula = app.create_user("formula@example.kz", Role::Learner, Some(s.institution));
     app.set_user_name(formula, "=HYPERLINK(\"x\")");
     app.admit(s.run, formula, "enrolled");
@@ -720,7 +712,7 @@ async fn the_register_downloads_as_csv_with_a_column_per_day(mut app: TestApp) {
 
 async fn attendance_is_decided_when_the_run_ends_not_on_its_first_days(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let ends_in = |app: &TestApp, days: i64| {
         let mut conn = app.state.pool.get().unwrap();
         diesel::update(course_runs::table.find(s.run))
@@ -764,7 +756,7 @@ async fn attendance_is_decided_when_the_run_ends_not_on_its_first_days(mut app: 
 
 async fn removing_a_day_works_completion_out_again(mut app: TestApp) {
     let s = setup(&app);
-    make_trainer_of(&app, s.run, s.trainer);
+    app.make_trainer_of(s.run, s.trainer);
     let token = meet_the_course_rule(&mut app).await;
     app.sign_in("trainer@example.kz", PASSWORD).await;
     add_day(&mut app, s.run, today() - Duration::days(1)).await;

@@ -5,8 +5,10 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
-use bilim::accounts::model::Role;
+use bilim::accounts::model::{Country, Role};
+use bilim::enrolment::Oversight;
 use bilim::i18n::Locale;
+use common::fixtures::RunBuilder;
 use common::{TestApp, PASSWORD};
 use serde_json::{json, Value};
 
@@ -559,27 +561,171 @@ async fn two_submits_at_the_same_time_grade_once(mut app: TestApp) {
     assert_eq!(rows, 8, "one graded row per question, not one per submit");
 }
 
-/// Every learner's essay waits in one queue, the longest waiting first, with the
-/// learner's name.
-async fn the_grading_queue_lists_every_learners_essay_with_their_name(mut app: TestApp) {
-    let mut attempt_ids = Vec::new();
-    for email in ["first@example.kz", "second@example.kz"] {
-        let token = learner_with_token(&mut app, email).await;
-        let attempt = app.api(Method::POST, START, Some(&token), None).await.json();
-        answer_all_correctly(&mut app, &token, &attempt).await;
-        let id = attempt["attempt_id"].as_i64().unwrap();
-        app.api(
+/// Saves that overlap for real (threads released together, each with its own
+/// connection): two saves of one answer both succeed; a save racing a submit either
+/// lands before the grading, and is graded, or is refused as too late. Never an error.
+async fn overlapping_saves_and_a_racing_submit_never_fail(mut app: TestApp) {
+    use bilim::quizzes::attempts::{self, AttemptId};
+    use bilim::quizzes::grading::Response;
+    use std::sync::Barrier;
+    let token = learner_with_token(&mut app, "autosave@example.kz").await;
+    let user_id = bilim::accounts::model::UserId(
+        app.api(Method::GET, "/api/v1/me", Some(&token), None).await.json()["id"]
+            .as_i64()
+            .unwrap(),
+    );
+    let pool = app.state.pool.clone();
+    let save = |id: i64, choice: &str| {
+        let mut conn = pool.get().unwrap();
+        attempts::save_response(
+            &mut conn,
+            user_id,
+            AttemptId(id),
+            "tf",
+            &Response::Choice { choice: choice.into() },
+            chrono::Utc::now().naive_utc(),
+        )
+    };
+
+    let first = app.api(Method::POST, START, Some(&token), None).await.json();
+    let first = first["attempt_id"].as_i64().unwrap();
+    let barrier = Barrier::new(8);
+    let saves: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    save(first, "true")
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(saves.iter().all(Result::is_ok), "{saves:?}");
+
+    let barrier = Barrier::new(8);
+    let (saved, result) = std::thread::scope(|scope| {
+        let savers: Vec<_> = (0..7)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    save(first, "false")
+                })
+            })
+            .collect();
+        let submitter = scope.spawn(|| {
+            barrier.wait();
+            let mut conn = pool.get().unwrap();
+            attempts::submit(&mut conn, user_id, AttemptId(first), chrono::Utc::now().naive_utc())
+        });
+        let saved: Vec<_> = savers.into_iter().map(|h| h.join().unwrap()).collect();
+        (saved, submitter.join().unwrap())
+    });
+    assert!(result.is_ok(), "{result:?}");
+    for outcome in &saved {
+        assert!(
+            matches!(
+                outcome,
+                Ok(()) | Err(bilim::error::AppError::Conflict("quizzes.attempt_closed"))
+            ),
+            "{outcome:?}"
+        );
+    }
+    // The answer stored is the one graded: "false" (right) scores 1, "true" 0. A save
+    // acknowledged after the grading would leave the two apart.
+    use bilim::db::schema::attempt_responses;
+    use diesel::prelude::*;
+    let mut conn = pool.get().unwrap();
+    let (response, score): (Option<String>, Option<f64>) = attempt_responses::table
+        .find((first, "tf"))
+        .select((attempt_responses::response, attempt_responses::score))
+        .first(&mut conn)
+        .unwrap();
+    let response: Value = serde_json::from_str(&response.unwrap()).unwrap();
+    let expected = if saved.iter().any(Result::is_ok) {
+        "false"
+    } else {
+        "true"
+    };
+    assert_eq!(response["choice"], json!(expected));
+    assert_eq!(score, Some(if expected == "false" { 1.0 } else { 0.0 }));
+}
+
+/// A Kazakh academy's run of the demo course, with its coordinator and one trainer.
+struct AcademyRun {
+    run: i64,
+    trainer: &'static str,
+    coordinator: &'static str,
+}
+
+fn academy_run(app: &TestApp, name: &str, trainer: &'static str, coordinator: &'static str) -> AcademyRun {
+    app.with_courses("valid");
+    let (institution, coordinator_id) = app.institution_with_coordinator(name, Country::Kz, coordinator);
+    let run = RunBuilder::new(institution, coordinator_id).insert(app);
+    let trainer_id = app.create_user(trainer, Role::Trainer, Some(institution));
+    app.make_trainer_of(run, trainer_id);
+    AcademyRun {
+        run,
+        trainer,
+        coordinator,
+    }
+}
+
+/// `email`, enrolled in `run`, answers the final test right and submits it: its
+/// essay waits for a trainer. Returns the attempt's id.
+async fn essay_waiting_in(app: &mut TestApp, run: i64, email: &str) -> i64 {
+    app.with_courses("valid");
+    let learner = app.create_user_speaking(email, Role::Learner, None, Locale::En);
+    app.admit(run, learner, "enrolled");
+    let token = app.api_token(email, PASSWORD).await;
+    let attempt = app.api(Method::POST, START, Some(&token), None).await.json();
+    answer_all_correctly(app, &token, &attempt).await;
+    let id = attempt["attempt_id"].as_i64().unwrap();
+    let submitted = app
+        .api(
             Method::POST,
             &format!("/api/v1/attempts/{id}/submit"),
             Some(&token),
             None,
         )
         .await;
-        attempt_ids.push(id);
+    assert_eq!(submitted.status, StatusCode::OK);
+    id
+}
+
+fn essay_graded_at(app: &TestApp, attempt: i64) -> Option<chrono::NaiveDateTime> {
+    use bilim::db::schema::attempt_responses;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    attempt_responses::table
+        .find((attempt, "essay"))
+        .select(attempt_responses::graded_at)
+        .first(&mut conn)
+        .unwrap()
+}
+
+fn essay_score(app: &TestApp, attempt: i64) -> Option<f64> {
+    use bilim::db::schema::attempt_responses;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    attempt_responses::table
+        .find((attempt, "essay"))
+        .select(attempt_responses::score)
+        .first(&mut conn)
+        .unwrap()
+}
+
+/// The essays of a trainer's runs wait in one queue, the longest waiting first, with
+/// the learner's name.
+async fn the_grading_queue_lists_the_essays_of_the_trainers_runs_with_their_learners(mut app: TestApp) {
+    let academy = academy_run(&app, "Academy", "queue@example.kz", "head@example.kz");
+    let mut attempt_ids = Vec::new();
+    for email in ["first@example.kz", "second@example.kz"] {
+        attempt_ids.push(essay_waiting_in(&mut app, academy.run, email).await);
     }
 
-    app.sign_in_as("queue@example.kz", Role::Trainer, None).await;
-    let queue = app.get("/teach/grading?lang=en").await;
+    let mut trainer = app.signed_in(academy.trainer).await;
+    let queue = trainer.get("/teach/grading?lang=en").await;
     let learner_column: Vec<String> = queue.select("tbody td").into_iter().step_by(4).collect();
     assert_eq!(learner_column, ["Test learner", "Test learner"]);
     assert_eq!(
@@ -591,29 +737,61 @@ async fn the_grading_queue_lists_every_learners_essay_with_their_name(mut app: T
     );
 }
 
-async fn a_trainer_grades_an_essay_and_the_result_becomes_final(mut app: TestApp) {
-    let token = learner_with_token(&mut app, "essay@example.kz").await;
-    let attempt = app.api(Method::POST, START, Some(&token), None).await.json();
-    answer_all_correctly(&mut app, &token, &attempt).await;
-    let id = attempt["attempt_id"].as_i64().unwrap();
-    app.api(
-        Method::POST,
-        &format!("/api/v1/attempts/{id}/submit"),
-        Some(&token),
-        None,
-    )
-    .await;
+/// A trainer or coordinator of another academy neither sees nor grades an essay: it
+/// is not found for them, and nothing changes. Those who teach or manage its run,
+/// and administrators, see it.
+async fn essays_are_seen_and_graded_only_by_those_who_teach_or_manage_their_run(mut app: TestApp) {
+    let own = academy_run(&app, "Own academy", "own.trainer@example.kz", "own.head@example.kz");
+    let other = academy_run(
+        &app,
+        "Other academy",
+        "other.trainer@example.kz",
+        "other.head@example.kz",
+    );
+    let id = essay_waiting_in(&mut app, own.run, "learner@example.kz").await;
+    let essay = format!("/teach/grading/{id}/essay?lang=en");
 
-    app.sign_in_as("grader@example.kz", Role::Trainer, None).await;
-    let queue = app.get("/teach/grading?lang=en").await;
+    for outsider in [other.trainer, other.coordinator] {
+        let mut browser = app.signed_in(outsider).await;
+        let queue = browser.get("/teach/grading?lang=en").await;
+        assert_eq!(queue.status, StatusCode::OK);
+        assert!(!queue.has("tbody tr"), "{outsider} sees no essay of another academy");
+        assert_eq!(browser.get(&essay).await.status, StatusCode::NOT_FOUND, "{outsider}");
+        let grade = browser.post_form(&essay, &[("score", "100"), ("comment", "")]).await;
+        assert_eq!(grade.status, StatusCode::NOT_FOUND, "{outsider}");
+        assert_eq!(essay_graded_at(&app, id), None, "{outsider} changed nothing");
+    }
+
+    app.create_user("admin@example.kz", Role::Admin, None);
+    for insider in [own.trainer, own.coordinator, "admin@example.kz"] {
+        let mut browser = app.signed_in(insider).await;
+        let queue = browser.get("/teach/grading?lang=en").await;
+        assert_eq!(
+            queue.select_attr("tbody tr a", "href"),
+            [format!("/teach/grading/{id}/essay")],
+            "{insider}"
+        );
+        let page = browser.get(&essay).await;
+        assert_eq!(page.status, StatusCode::OK, "{insider}");
+        assert!(page.body.contains("Every transfer is recorded."), "{insider}");
+    }
+}
+
+async fn a_trainer_grades_an_essay_and_the_result_becomes_final(mut app: TestApp) {
+    let academy = academy_run(&app, "Academy", "grader@example.kz", "head@example.kz");
+    let id = essay_waiting_in(&mut app, academy.run, "essay@example.kz").await;
+
+    let mut trainer = app.signed_in(academy.trainer).await;
+    let queue = trainer.get("/teach/grading?lang=en").await;
     assert!(
         queue.body.contains(&format!("/teach/grading/{id}/essay")),
         "{}",
         queue.body
     );
-    let form = app.get(&format!("/teach/grading/{id}/essay?lang=en")).await;
+    let form = trainer.get(&format!("/teach/grading/{id}/essay?lang=en")).await;
     assert!(form.body.contains("Every transfer is recorded."));
-    let invalid = app
+    assert!(!form.has("#reason"), "a first grade needs no reason");
+    let invalid = trainer
         .post_form(
             &format!("/teach/grading/{id}/essay?lang=en"),
             &[("score", "150"), ("comment", "")],
@@ -621,19 +799,20 @@ async fn a_trainer_grades_an_essay_and_the_result_becomes_final(mut app: TestApp
         .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(invalid.body.contains("Enter a score from 0 to 100"));
-    let graded = app
+    let graded = trainer
         .post_form(
             &format!("/teach/grading/{id}/essay"),
             &[("score", "50"), ("comment", "Mention the hash values.")],
         )
         .await;
     assert_eq!(graded.status, StatusCode::SEE_OTHER);
-    assert!(!app
+    assert!(!trainer
         .get("/teach/grading")
         .await
         .body
         .contains(&format!("/teach/grading/{id}/essay")));
 
+    let token = app.api_token("essay@example.kz", PASSWORD).await;
     let result = app
         .api(
             Method::POST,
@@ -646,10 +825,81 @@ async fn a_trainer_grades_an_essay_and_the_result_becomes_final(mut app: TestApp
     assert_eq!(result["score"], json!(6.5));
     assert_eq!(result["pending_manual"], json!(false));
 
-    app.sign_out_locally();
-    app.sign_in("essay@example.kz", PASSWORD).await;
-    let review = app.get(&format!("/attempts/{id}/review?lang=en")).await;
+    let mut learner = app.signed_in("essay@example.kz").await;
+    let review = learner.get(&format!("/attempts/{id}/review?lang=en")).await;
     assert!(review.body.contains("Mention the hash values."));
+}
+
+/// Changing a grade is a regrade: refused without a reason, changing nothing; with
+/// one, recorded in the audit log with the old and the new score, which
+/// administrators read and download. The log itself cannot be changed.
+async fn a_regrade_needs_a_reason_and_is_recorded_in_the_audit_log(mut app: TestApp) {
+    let academy = academy_run(&app, "Academy", "grader@example.kz", "head@example.kz");
+    let id = essay_waiting_in(&mut app, academy.run, "essay@example.kz").await;
+    let essay = format!("/teach/grading/{id}/essay?lang=en");
+    let mut trainer = app.signed_in(academy.trainer).await;
+    let first = trainer.post_form(&essay, &[("score", "50"), ("comment", "")]).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+
+    let page = trainer.get(&essay).await;
+    assert!(
+        page.body.contains("Already graded: 50.0%, by Test trainer"),
+        "{}",
+        page.body
+    );
+    let silent = trainer.post_form(&essay, &[("score", "100"), ("comment", "")]).await;
+    assert_eq!(silent.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(silent
+        .body
+        .contains("This answer has already been graded. To change the grade, give the reason"));
+    assert_eq!(
+        essay_score(&app, id),
+        Some(0.5),
+        "a regrade without a reason changes nothing"
+    );
+
+    let regraded = trainer
+        .post_form(
+            &essay,
+            &[("score", "80"), ("comment", ""), ("reason", "Second reading")],
+        )
+        .await;
+    assert_eq!(regraded.status, StatusCode::SEE_OTHER);
+    assert_eq!(essay_score(&app, id), Some(0.8));
+
+    app.create_user("admin@example.kz", Role::Admin, None);
+    let mut admin = app.signed_in("admin@example.kz").await;
+    let log = admin.get("/admin/audit?action=essay_regraded&lang=en").await;
+    assert_eq!(log.status, StatusCode::OK);
+    let cells = log.select("tbody td");
+    assert_eq!(cells.len(), 5, "one regrade: {cells:?}");
+    assert_eq!(cells[1], "Essay regraded");
+    assert_eq!(cells[3], format!("attempt:{id}/essay"));
+    let details: Value = serde_json::from_str(&cells[4]).unwrap();
+    assert_eq!(details["previous_score_percent"], json!(50.0));
+    assert_eq!(details["score_percent"], json!(80.0));
+    assert_eq!(details["reason"], json!("Second reading"));
+    let csv = admin.get("/admin/audit.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body.matches(",essay_graded,").count(), 1, "{}", csv.body);
+    assert_eq!(csv.body.matches(",essay_regraded,").count(), 1);
+    let mut trainer_again = app.signed_in(academy.trainer).await;
+    assert_eq!(trainer_again.get("/admin/audit").await.status, StatusCode::FORBIDDEN);
+
+    use bilim::db::schema::audit_events;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    assert!(diesel::delete(audit_events::table).execute(&mut conn).is_err());
+    assert!(diesel::update(audit_events::table)
+        .set(audit_events::subject.eq("forged"))
+        .execute(&mut conn)
+        .is_err());
+    let kept: i64 = audit_events::table
+        .filter(audit_events::action.like("essay_%"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(kept, 2, "the log is append-only");
 }
 
 async fn learners_cannot_reach_the_trainers_pages(mut app: TestApp) {
@@ -795,13 +1045,13 @@ async fn statistics_show_each_questions_share_correct_by_language(mut app: TestA
         )
         .await;
     }
-    app.sign_in_as("analyst@example.kz", Role::Trainer, None).await;
+    app.sign_in_as("analyst@example.kz", Role::Observer, None).await;
     let page = app.get("/teach/quizzes/demo-course/final/statistics?lang=en").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("5 attempts") && page.body.contains("Русский") && page.body.contains("English"));
     let stats = {
         let mut conn = app.state.pool.get().unwrap();
-        bilim::quizzes::statistics::for_quiz(&mut conn, "demo-course", "final").unwrap()
+        bilim::quizzes::statistics::for_quiz(&mut conn, "demo-course", "final", &Oversight::Everything).unwrap()
     };
     let tf = stats.overall.questions.iter().find(|q| q.id == "tf").unwrap();
     assert_eq!(tf.answered, 5);
@@ -813,6 +1063,38 @@ async fn statistics_show_each_questions_share_correct_by_language(mut app: TestA
     );
     assert_eq!(stats.by_language.len(), 2);
 }
+/// Item statistics show a trainer and a coordinator the attempts of the runs they
+/// teach or manage; administrators and observers see every run's.
+async fn item_statistics_show_staff_only_the_runs_they_oversee(mut app: TestApp) {
+    let own = academy_run(&app, "Own academy", "own.trainer@example.kz", "own.head@example.kz");
+    let other = academy_run(
+        &app,
+        "Other academy",
+        "other.trainer@example.kz",
+        "other.head@example.kz",
+    );
+    essay_waiting_in(&mut app, own.run, "a@example.kz").await;
+    essay_waiting_in(&mut app, own.run, "b@example.kz").await;
+    essay_waiting_in(&mut app, other.run, "c@example.kz").await;
+    app.create_user("admin@example.kz", Role::Admin, None);
+    app.create_user("observer@example.kz", Role::Observer, None);
+
+    for (who, expected) in [
+        (own.trainer, "2 attempts ·"),
+        (own.coordinator, "2 attempts ·"),
+        (other.trainer, "1 attempt ·"),
+        ("admin@example.kz", "3 attempts ·"),
+        ("observer@example.kz", "3 attempts ·"),
+    ] {
+        let mut browser = app.signed_in(who).await;
+        let page = browser.get("/teach/quizzes/demo-course/final/statistics?lang=en").await;
+        assert_eq!(page.status, StatusCode::OK, "{who}");
+        // The first summary is that of all languages together.
+        let overall = page.select("p").into_iter().find(|p| p.contains(" · ")).unwrap();
+        assert!(overall.starts_with(expected), "{who} should see {expected}: {overall}");
+    }
+}
+
 on_both_backends!(
     starting_an_attempt_returns_the_questions_without_their_answers,
     a_fully_correct_attempt_scores_everything_but_the_essay_which_waits_for_a_trainer,
@@ -824,8 +1106,12 @@ on_both_backends!(
     attempts_beyond_the_limit_are_refused_but_staff_previews_are_not,
     the_start_page_offers_an_attempt_only_while_starting_one_is_allowed,
     two_submits_at_the_same_time_grade_once,
-    the_grading_queue_lists_every_learners_essay_with_their_name,
+    overlapping_saves_and_a_racing_submit_never_fail,
+    the_grading_queue_lists_the_essays_of_the_trainers_runs_with_their_learners,
+    essays_are_seen_and_graded_only_by_those_who_teach_or_manage_their_run,
     a_trainer_grades_an_essay_and_the_result_becomes_final,
+    a_regrade_needs_a_reason_and_is_recorded_in_the_audit_log,
+    item_statistics_show_staff_only_the_runs_they_oversee,
     learners_cannot_reach_the_trainers_pages,
     a_learner_takes_the_test_with_html_forms_alone,
     a_module_quiz_draws_its_questions_and_a_pass_completes_the_module,

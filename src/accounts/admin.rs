@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::Admin;
 use crate::accounts::model::{Role, User, UserId};
+use crate::accounts::personal_data;
 use crate::accounts::service::{self, RoleChangeInput};
 use crate::accounts::store::{self, UserFilter, PAGE_SIZE};
 use crate::app::AppState;
@@ -22,7 +23,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(overview))
         .route("/admin/users", web::get().to(users_page))
         .route("/admin/users/{id}", web::get().to(user_page))
-        .route("/admin/users/{id}", web::post().to(update_user));
+        .route("/admin/users/{id}", web::post().to(update_user))
+        .route("/admin/users/{id}/erase", web::post().to(erase_user));
 }
 
 #[derive(Serialize)]
@@ -178,7 +180,10 @@ struct UserEditPage<'a> {
     form: &'a RoleChangeInput,
     roles: Vec<(String, String)>,
     institutions: Vec<Institution>,
-    saved: bool,
+    /// The notice after an action: "saved" or "erased".
+    notice: Option<&'static str>,
+    /// An erased account offers no second erasure.
+    erased: bool,
 }
 
 async fn user_form_page(
@@ -187,7 +192,7 @@ async fn user_form_page(
     user: &User,
     form: &RoleChangeInput,
     errors: Option<&FieldErrors>,
-    saved: bool,
+    notice: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
     let all_institutions = state.db(institutions::list).await?;
     let page = UserEditPage {
@@ -197,7 +202,8 @@ async fn user_form_page(
         form,
         roles: role_choices(ctx.locale),
         institutions: all_institutions,
-        saved,
+        notice,
+        erased: store::is_erased(user),
     };
     render::form_view(state, ctx, "admin/user_edit.html", &page, errors)
 }
@@ -206,6 +212,7 @@ async fn user_form_page(
 #[serde(default)]
 pub struct SavedQuery {
     saved: Option<String>,
+    erased: Option<String>,
 }
 
 async fn user_page(
@@ -216,11 +223,47 @@ async fn user_page(
     _: Admin,
 ) -> AppResult<HttpResponse> {
     let user = find_user(&state, path_id(&path)?).await?;
-    let form = RoleChangeInput {
+    let notice = match (&query.saved, &query.erased) {
+        (_, Some(_)) => Some("admin.user_erased"),
+        (Some(_), None) => Some("admin.user_saved"),
+        (None, None) => None,
+    };
+    user_form_page(&state, &ctx, &user, &role_form(&user), None, notice).await
+}
+
+/// The role form as the account stands.
+fn role_form(user: &User) -> RoleChangeInput {
+    RoleChangeInput {
         role: user.role.code().into(),
         institution_id: user.institution_id.map(|i| i.to_string()).unwrap_or_default(),
-    };
-    user_form_page(&state, &ctx, &user, &form, None, query.saved.is_some()).await
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EraseInput {
+    /// The account's address, typed again to confirm.
+    confirm_email: String,
+}
+
+/// Erases the account's personal data, once its address has been typed to confirm.
+async fn erase_user(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<EraseInput>,
+    Admin(admin): Admin,
+) -> AppResult<HttpResponse> {
+    let user = find_user(&state, path_id(&path)?).await?;
+    if form.confirm_email.trim().to_lowercase() != user.email {
+        let errors = FieldErrors::one("confirm_email", "admin.erase_confirm_mismatch");
+        return user_form_page(&state, &ctx, &user, &role_form(&user), Some(&errors), None).await;
+    }
+    let subject = user.id;
+    state
+        .db(move |conn| personal_data::erase(conn, &admin, subject))
+        .await?;
+    Ok(see_other(format!("/admin/users/{}?erased=1", subject)))
 }
 
 async fn update_user(
@@ -228,15 +271,17 @@ async fn update_user(
     ctx: RequestContext,
     path: web::Path<String>,
     CsrfForm(form): CsrfForm<RoleChangeInput>,
-    _: Admin,
+    Admin(actor): Admin,
 ) -> AppResult<HttpResponse> {
     let user = find_user(&state, path_id(&path)?).await?;
-    let subject = user.clone();
+    let subject = user.id;
     let input = form.clone();
-    let outcome = state.db(move |conn| service::change_role(conn, &subject, &input)).await;
+    let outcome = state
+        .db(move |conn| service::change_role(conn, &actor, subject, &input))
+        .await;
     match outcome {
         Ok(()) => Ok(see_other(format!("/admin/users/{}?saved=1", user.id))),
-        Err(AppError::Invalid(errors)) => user_form_page(&state, &ctx, &user, &form, Some(&errors), false).await,
+        Err(AppError::Invalid(errors)) => user_form_page(&state, &ctx, &user, &form, Some(&errors), None).await,
         Err(other) => Err(other),
     }
 }

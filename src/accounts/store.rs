@@ -74,6 +74,23 @@ pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, AppErro
     Ok(users::table.find(id).select(User::as_select()).first(conn).optional()?)
 }
 
+/// The names of the given accounts, by id (ids without an account are left out).
+pub fn names_of(
+    conn: &mut DbConnection,
+    ids: &[UserId],
+) -> Result<std::collections::HashMap<UserId, String>, AppError> {
+    let mut names = std::collections::HashMap::new();
+    // Bounded batches keep each query within every backend's parameter limit.
+    for batch in ids.chunks(500) {
+        let rows: Vec<(UserId, String)> = users::table
+            .filter(users::id.eq_any(batch))
+            .select((users::id, users::name))
+            .load(conn)?;
+        names.extend(rows);
+    }
+    Ok(names)
+}
+
 pub fn email_exists(conn: &mut DbConnection, email: &str) -> Result<bool, AppError> {
     let count: i64 = users::table.filter(users::email.eq(email)).count().get_result(conn)?;
     Ok(count > 0)
@@ -93,6 +110,36 @@ pub fn bump_token_version(conn: &mut DbConnection, id: UserId) -> Result<i32, Ap
         ))
         .execute(conn)?;
     Ok(users::table.find(id).select(users::token_version).first(conn)?)
+}
+
+/// The address an erased account is left with: no one's, never deliverable (`.invalid`
+/// is reserved), and recognisable on the administrators' pages.
+pub fn erased_address(id: UserId) -> String {
+    format!("erased-{}@erased.invalid", id.get())
+}
+
+/// Whether an account's personal data has been erased.
+pub fn is_erased(user: &User) -> bool {
+    user.email == erased_address(user.id)
+}
+
+/// Replaces an account's name, address and password with nothing personal, makes it a
+/// learner and revokes its sessions. Country, institution, category and gender stay
+/// for the anonymous figures.
+pub fn erase(conn: &mut DbConnection, id: UserId) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::name.eq(format!("#{}", id.get())),
+            users::email.eq(erased_address(id)),
+            users::search_text.eq(""),
+            // Not a hash Argon2 can read: no password ever matches it.
+            users::password_hash.eq("!erased"),
+            users::role.eq(Role::Learner),
+            users::token_version.eq(users::token_version + 1),
+            users::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub struct ProfileUpdate<'a> {

@@ -237,6 +237,18 @@ fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Optio
         .execute(conn)?;
     import_modules(conn, course, revision)?;
     crate::quizzes::import::import_quizzes(conn, &course.id, &course.quizzes)?;
+    // Publication comes from the courses folder (at start or `bilim courses import`),
+    // so the system is the actor.
+    crate::audit::record(
+        conn,
+        crate::audit::Entry {
+            actor: None,
+            action: crate::audit::Action::CoursePublished,
+            subject: format!("course:{}", course.id),
+            details: serde_json::json!({ "revision": revision, "source_hash": course.source_hash }),
+        },
+        now,
+    )?;
     Ok(Some(revision))
 }
 

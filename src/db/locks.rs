@@ -20,6 +20,8 @@ pub enum Lock {
     Run(i64),
     /// Starting a quiz attempt, per user (the user's id), so the attempt limit holds.
     AttemptStart(i64),
+    /// Changing who is an administrator, so that at least one always remains.
+    Administrators,
 }
 
 impl Lock {
@@ -28,6 +30,7 @@ impl Lock {
         match self {
             Lock::Migration => PREFIX | 0x0001,
             Lock::CourseImport => PREFIX | 0x0002,
+            Lock::Administrators => PREFIX | 0x0003,
             Lock::AttemptStart(user_id) => (PREFIX | 0x01_0000) ^ user_id,
             Lock::Run(run_id) => (PREFIX | 0x02_0000) ^ run_id,
         }

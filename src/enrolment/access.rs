@@ -3,9 +3,9 @@
 
 use diesel::prelude::*;
 
-use super::model::{RunRow, ADMITTED};
+use super::model::{RunId, RunRow, ADMITTED};
 use crate::accounts::model::{Role, User, UserId};
-use crate::db::schema::{course_runs, enrolments};
+use crate::db::schema::{course_runs, enrolments, run_trainers};
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::institutions::InstitutionId;
@@ -14,6 +14,44 @@ use crate::institutions::InstitutionId;
 /// coordinators their own institution's.
 pub fn manages(user: &User, institution_id: InstitutionId) -> bool {
     user.role == Role::Admin || (user.role == Role::Coordinator && user.institution_id == Some(institution_id))
+}
+
+/// The runs whose learners' work a member of staff may see and grade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Oversight {
+    /// Every run, and work done without a run: administrators.
+    Everything,
+    /// These runs only: those a trainer teaches, or those of a coordinator's
+    /// institution. Work done without a run is not among them.
+    Runs(Vec<RunId>),
+}
+
+impl Oversight {
+    /// Whether work counted towards `run` (or towards no run) is overseen.
+    pub fn covers(&self, run: Option<RunId>) -> bool {
+        match self {
+            Oversight::Everything => true,
+            Oversight::Runs(runs) => run.is_some_and(|run| runs.contains(&run)),
+        }
+    }
+}
+
+/// Whose work `user` oversees: administrators everyone's; trainers their runs'
+/// learners; coordinators the learners of their institution's runs; nobody else any.
+pub fn oversight_of(conn: &mut DbConnection, user: &User) -> AppResult<Oversight> {
+    let runs = match (user.role, user.institution_id) {
+        (Role::Admin, _) => return Ok(Oversight::Everything),
+        (Role::Trainer, _) => run_trainers::table
+            .filter(run_trainers::user_id.eq(user.id))
+            .select(run_trainers::run_id)
+            .load(conn)?,
+        (Role::Coordinator, Some(institution)) => course_runs::table
+            .filter(course_runs::institution_id.eq(institution))
+            .select(course_runs::id)
+            .load(conn)?,
+        (Role::Coordinator, None) | (Role::Learner | Role::Observer, _) => Vec::new(),
+    };
+    Ok(Oversight::Runs(runs))
 }
 
 /// The learner's latest run of a course to which they are admitted, if any: the run

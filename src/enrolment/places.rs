@@ -10,20 +10,25 @@ use super::model::{EnrolmentId, EnrolmentMode, EnrolmentOfRun, EnrolmentRow, Per
 use super::notices::{kind_for, notify};
 use super::runs::{enrolled_count, find_run, find_run_for_manager, lock_run, open_to};
 use crate::accounts::model::{User, UserId};
+use crate::audit;
 use crate::db::schema::{course_runs, enrolment_events, enrolments, users};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailSettings};
 
-/// Adds a change of status to the enrolment's history.
+/// Adds a change of status to the enrolment's history. A change that someone made to
+/// another person's enrolment (a coordinator's decision) also goes to the audit log;
+/// its reason stays in the history only, since reasons are free text.
 fn record(
     conn: &mut DbConnection,
     enrolment_id: EnrolmentId,
+    learner: UserId,
     from: Option<Status>,
     to: Status,
     actor: Option<UserId>,
     reason: Option<&str>,
 ) -> AppResult<()> {
+    let now = Utc::now().naive_utc();
     diesel::insert_into(enrolment_events::table)
         .values((
             enrolment_events::enrolment_id.eq(enrolment_id),
@@ -31,9 +36,21 @@ fn record(
             enrolment_events::to_status.eq(to),
             enrolment_events::actor_id.eq(actor),
             enrolment_events::reason.eq(reason),
-            enrolment_events::at.eq(Utc::now().naive_utc()),
+            enrolment_events::at.eq(now),
         ))
         .execute(conn)?;
+    if let Some(actor) = actor.filter(|actor| *actor != learner) {
+        audit::record(
+            conn,
+            audit::Entry {
+                actor: Some(actor),
+                action: audit::Action::EnrolmentDecided,
+                subject: format!("enrolment:{}", enrolment_id.get()),
+                details: serde_json::json!({ "learner_id": learner, "from": from, "to": to }),
+            },
+            now,
+        )?;
+    }
     Ok(())
 }
 
@@ -48,7 +65,15 @@ fn set_status(
     diesel::update(enrolments::table.find(enrolment.id))
         .set((enrolments::status.eq(to), enrolments::updated_at.eq(now)))
         .execute(conn)?;
-    record(conn, enrolment.id, Some(enrolment.status), to, actor, reason)?;
+    record(
+        conn,
+        enrolment.id,
+        enrolment.user_id,
+        Some(enrolment.status),
+        to,
+        actor,
+        reason,
+    )?;
     Ok(EnrolmentRow {
         status: to,
         updated_at: now,
@@ -115,7 +140,7 @@ fn put(
                 ))
                 .returning(enrolments::id)
                 .get_result(conn)?;
-            record(conn, id, None, status, Some(actor), reason)?;
+            record(conn, id, user_id, None, status, Some(actor), reason)?;
             Ok(EnrolmentRow {
                 id,
                 run_id: run.id,

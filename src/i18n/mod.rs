@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
 
 #[derive(
@@ -150,10 +150,28 @@ pub fn t_with(locale: Locale, key: &str, args: &[(&str, &str)]) -> String {
 }
 
 pub fn fill_placeholders(text: &str, args: &[(&str, &str)]) -> String {
-    let mut out = text.to_owned();
-    for (name, value) in args {
-        out = out.replace(&format!("%{{{name}}}"), value);
+    // One pass over the message: a value is copied as it is, never read again, so a
+    // user's text that contains "%{name}" (a rejection reason, a name) stays as typed.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((before, after)) = rest.split_once("%{") {
+        out.push_str(before);
+        let filled = after.split_once('}').and_then(|(name, tail)| {
+            let (_, value) = args.iter().find(|(arg, _)| *arg == name)?;
+            Some((*value, tail))
+        });
+        match filled {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            None => {
+                out.push_str("%{");
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -267,6 +285,11 @@ pub fn format_date(locale: Locale, date: NaiveDate) -> String {
     )
 }
 
+/// A moment written as a long date and a UTC time of day ("7 December 2026 11:40 UTC").
+pub fn format_date_time(locale: Locale, at: NaiveDateTime) -> String {
+    format!("{} {}", format_date(locale, at.date()), at.format("%H:%M UTC"))
+}
+
 /// The numeric form used in official documents across the region: dd.MM.yyyy.
 pub fn format_date_short(date: NaiveDate) -> String {
     date.format("%d.%m.%Y").to_string()
@@ -302,4 +325,26 @@ pub fn best_available(available: &[Locale], wanted: Locale) -> Option<Locale> {
 pub fn pick_text(table: &std::collections::BTreeMap<String, String>, wanted: Locale) -> Option<String> {
     let available: Vec<Locale> = table.keys().filter_map(|k| Locale::from_code(k)).collect();
     best_available(&available, wanted).and_then(|l| table.get(l.code()).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_placeholders;
+
+    #[test]
+    fn a_value_is_never_read_as_a_placeholder() {
+        let filled = fill_placeholders(
+            "Dear %{name}, your request was refused: %{reason}",
+            &[("reason", "ask %{name} why"), ("name", "Aigerim")],
+        );
+        assert_eq!(filled, "Dear Aigerim, your request was refused: ask %{name} why");
+    }
+
+    #[test]
+    fn unknown_and_unclosed_placeholders_stay_as_written() {
+        assert_eq!(
+            fill_placeholders("%{other} and %{open", &[("name", "x")]),
+            "%{other} and %{open"
+        );
+    }
 }

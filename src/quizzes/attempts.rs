@@ -16,6 +16,7 @@ use crate::accounts::model::{Role, User, UserId};
 use crate::db::locks::{self, Lock};
 use crate::db::schema::{attempt_responses, quiz_attempts};
 use crate::db::{self, DbConnection};
+use crate::enrolment::{Oversight, RunId};
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 
@@ -49,6 +50,8 @@ pub struct Attempt {
     pub percent: Option<f64>,
     pub passed: Option<bool>,
     pub pending_manual: bool,
+    /// The run the attempt counts towards; `None` for a course studied without a run.
+    pub run_id: Option<RunId>,
 }
 
 /// An attempt as stored; the drawn questions and settings are JSON.
@@ -69,6 +72,7 @@ struct AttemptRecord {
     percent: Option<f64>,
     passed: Option<bool>,
     pending_manual: bool,
+    run_id: Option<RunId>,
 }
 
 fn attempt_from(row: AttemptRecord) -> Result<Attempt, AppError> {
@@ -87,6 +91,7 @@ fn attempt_from(row: AttemptRecord) -> Result<Attempt, AppError> {
         percent,
         passed,
         pending_manual,
+        run_id,
     } = row;
     Ok(Attempt {
         id,
@@ -103,21 +108,21 @@ fn attempt_from(row: AttemptRecord) -> Result<Attempt, AppError> {
         percent,
         passed,
         pending_manual,
+        run_id,
     })
 }
 
-/// Who looks an attempt up, which decides the attempts they may see.
+/// Who looks an attempt up, which decides the attempts they may see. An attempt they
+/// may not see is `NotFound`, as if it did not exist.
 #[derive(Debug, Clone, Copy)]
-pub enum Access {
-    /// The learner who took it: another user's attempt is `NotFound`, as if it did
-    /// not exist.
+pub enum Access<'a> {
+    /// The learner who took it.
     Owner(UserId),
-    /// A trainer, coordinator or administrator grading essays, who may read every
-    /// learner's attempt (the handler has checked the role).
-    Grader,
+    /// Staff grading essays: only attempts in the runs they oversee.
+    Grader(&'a Oversight),
 }
 
-pub fn find_attempt(conn: &mut DbConnection, attempt_id: AttemptId, access: Access) -> Result<Attempt, AppError> {
+pub fn find_attempt(conn: &mut DbConnection, attempt_id: AttemptId, access: Access<'_>) -> Result<Attempt, AppError> {
     let mut query = quiz_attempts::table
         .find(attempt_id)
         .select(AttemptRecord::as_select())
@@ -126,6 +131,11 @@ pub fn find_attempt(conn: &mut DbConnection, attempt_id: AttemptId, access: Acce
         query = query.filter(quiz_attempts::user_id.eq(user_id));
     }
     let row = query.first(conn).optional()?.ok_or(AppError::NotFound)?;
+    if let Access::Grader(oversight) = access {
+        if !oversight.covers(row.run_id) {
+            return Err(AppError::NotFound);
+        }
+    }
     attempt_from(row)
 }
 
@@ -334,35 +344,51 @@ pub fn save_response(
     grading::check_shape(&drawn.question, &response).map_err(AppError::BadRequest)?;
     let json = serde_json::to_string(&response).map_err(AppError::internal)?;
     db::write_transaction(conn, |conn| -> Result<(), AppError> {
-        // Checked again inside the transaction: a submit may have won the race.
-        let still_open: i64 = quiz_attempts::table
-            .find(attempt_id)
-            .filter(quiz_attempts::submitted_at.is_null())
-            .count()
-            .get_result(conn)?;
-        if still_open == 0 {
+        if !hold_open_attempt(conn, attempt_id)? {
             return Err(AppError::Conflict("quizzes.attempt_closed"));
         }
-        let key = attempt_responses::table.find((attempt_id, question_id));
-        let updated = diesel::update(key)
-            .set((
-                attempt_responses::response.eq(&json),
-                attempt_responses::answered_at.eq(now),
-            ))
-            .execute(conn)?;
-        if updated == 0 {
-            diesel::insert_into(attempt_responses::table)
-                .values((
-                    attempt_responses::attempt_id.eq(attempt_id),
-                    attempt_responses::question_id.eq(question_id),
-                    attempt_responses::response.eq(&json),
-                    attempt_responses::answered_at.eq(now),
-                    attempt_responses::pending_manual.eq(false),
-                ))
-                .execute(conn)?;
+        // One upsert, so that two saves of one answer (autosave, a double click) both
+        // succeed and the later wins. diesel builds it per backend.
+        macro_rules! upsert {
+            ($conn:expr) => {
+                diesel::insert_into(attempt_responses::table)
+                    .values((
+                        attempt_responses::attempt_id.eq(attempt_id),
+                        attempt_responses::question_id.eq(question_id),
+                        attempt_responses::response.eq(&json),
+                        attempt_responses::answered_at.eq(now),
+                        attempt_responses::pending_manual.eq(false),
+                    ))
+                    .on_conflict((attempt_responses::attempt_id, attempt_responses::question_id))
+                    .do_update()
+                    .set((
+                        attempt_responses::response.eq(&json),
+                        attempt_responses::answered_at.eq(now),
+                    ))
+                    .execute($conn)
+            };
         }
+        match conn {
+            DbConnection::Sqlite(sqlite) => upsert!(sqlite),
+            DbConnection::Postgresql(pg) => upsert!(pg),
+        }?;
         Ok(())
     })
+}
+
+/// Whether the attempt is still open, holding its row until the transaction ends: a
+/// submit waits for a save under way (and grades the saved answer), and a save that
+/// waited for a submit finds the attempt closed. The update changes nothing; on
+/// PostgreSQL it takes the row lock, on SQLite the write transaction is serial anyway.
+fn hold_open_attempt(conn: &mut DbConnection, attempt_id: AttemptId) -> Result<bool, AppError> {
+    let held = diesel::update(
+        quiz_attempts::table
+            .find(attempt_id)
+            .filter(quiz_attempts::submitted_at.is_null()),
+    )
+    .set(quiz_attempts::pending_manual.eq(quiz_attempts::pending_manual))
+    .execute(conn)?;
+    Ok(held == 1)
 }
 
 /// Removes an answer the learner has emptied, while the attempt is open.
@@ -376,8 +402,14 @@ pub fn clear_response(
     if !attempt.is_open() {
         return Err(AppError::Conflict("quizzes.attempt_closed"));
     }
-    diesel::delete(attempt_responses::table.find((attempt_id, question_id))).execute(conn)?;
-    Ok(())
+    db::write_transaction(conn, |conn| {
+        // A submit that won the race has graded the answer: it stays.
+        if !hold_open_attempt(conn, attempt_id)? {
+            return Err(AppError::Conflict("quizzes.attempt_closed"));
+        }
+        diesel::delete(attempt_responses::table.find((attempt_id, question_id))).execute(conn)?;
+        Ok(())
+    })
 }
 
 /// Submits and grades an attempt, exactly once: a second submit, or two at the same
@@ -409,25 +441,34 @@ pub fn submit(
         let given = responses(conn, attempt_id)?;
         for drawn in &attempt.questions {
             let grade: Grade = grading::grade(&drawn.question, given.get(&drawn.question.id));
-            let key = attempt_responses::table.find((attempt_id, &drawn.question.id));
-            let updated = diesel::update(key)
-                .set((
-                    attempt_responses::score.eq(grade.score),
-                    attempt_responses::max_score.eq(grade.max_score),
-                    attempt_responses::pending_manual.eq(grade.pending_manual),
-                ))
-                .execute(conn)?;
-            if updated == 0 {
-                diesel::insert_into(attempt_responses::table)
-                    .values((
-                        attempt_responses::attempt_id.eq(attempt_id),
-                        attempt_responses::question_id.eq(&drawn.question.id),
-                        attempt_responses::score.eq(grade.score),
-                        attempt_responses::max_score.eq(grade.max_score),
-                        attempt_responses::pending_manual.eq(grade.pending_manual),
-                    ))
-                    .execute(conn)?;
+            // An upsert: a question never answered has no row yet.
+            macro_rules! store_grade {
+                ($conn:expr) => {
+                    diesel::insert_into(attempt_responses::table)
+                        .values((
+                            attempt_responses::attempt_id.eq(attempt_id),
+                            attempt_responses::question_id.eq(&drawn.question.id),
+                            attempt_responses::score.eq(grade.score),
+                            attempt_responses::max_score.eq(grade.max_score),
+                            attempt_responses::pending_manual.eq(grade.pending_manual),
+                        ))
+                        .on_conflict((
+                            attempt_responses::attempt_id,
+                            attempt_responses::question_id,
+                        ))
+                        .do_update()
+                        .set((
+                            attempt_responses::score.eq(grade.score),
+                            attempt_responses::max_score.eq(grade.max_score),
+                            attempt_responses::pending_manual.eq(grade.pending_manual),
+                        ))
+                        .execute($conn)
+                };
             }
+            match conn {
+                DbConnection::Sqlite(sqlite) => store_grade!(sqlite),
+                DbConnection::Postgresql(pg) => store_grade!(pg),
+            }?;
         }
         results::store_totals(conn, &attempt, now)
     })

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::attempts::AttemptId;
 use crate::db::schema::{attempt_responses, quiz_attempts};
 use crate::db::DbConnection;
+use crate::enrolment::Oversight;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 
@@ -99,13 +100,24 @@ fn group(language: Option<Locale>, attempts: &[&AttemptScores], question_ids: &[
     }
 }
 
-/// Statistics over the submitted attempts of a quiz (previews left out).
-pub fn for_quiz(conn: &mut DbConnection, course_id: &str, quiz_id: &str) -> Result<QuizStatistics, AppError> {
-    let attempts: Vec<(AttemptId, Locale, Option<f64>)> = quiz_attempts::table
+/// Statistics over the submitted attempts of a quiz in the runs `oversight` covers
+/// (previews left out).
+pub fn for_quiz(
+    conn: &mut DbConnection,
+    course_id: &str,
+    quiz_id: &str,
+    oversight: &Oversight,
+) -> Result<QuizStatistics, AppError> {
+    let mut query = quiz_attempts::table
         .filter(quiz_attempts::course_id.eq(course_id))
         .filter(quiz_attempts::quiz_id.eq(quiz_id))
         .filter(quiz_attempts::submitted_at.is_not_null())
         .filter(quiz_attempts::is_preview.eq(false))
+        .into_boxed();
+    if let Oversight::Runs(runs) = oversight {
+        query = query.filter(quiz_attempts::run_id.eq_any(runs.clone()));
+    }
+    let attempts: Vec<(AttemptId, Locale, Option<f64>)> = query
         .select((quiz_attempts::id, quiz_attempts::language, quiz_attempts::percent))
         .load(conn)?;
     let ids: Vec<AttemptId> = attempts.iter().map(|a| a.0).collect();

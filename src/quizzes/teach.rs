@@ -6,14 +6,16 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::attempts::AttemptId;
-use super::essays::{self, EssayScore};
+use super::essays::{self, EssayScore, GradeInput};
 use super::statistics::{self, GroupView};
 use super::store;
 use super::web::time_text;
-use crate::accounts::guard::Staff;
+use crate::accounts::guard::{SignedIn, Staff};
+use crate::accounts::model::{Role, User};
 use crate::app::AppState;
+use crate::enrolment::{self, Oversight};
 use crate::error::{AppError, AppResult};
-use crate::i18n::Locale;
+use crate::i18n::{self, Locale};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
@@ -46,8 +48,13 @@ struct GradingPage {
     items: Vec<QueueItem>,
 }
 
-async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext, _: Staff) -> AppResult<HttpResponse> {
-    let pending = state.db(essays::pending_essays).await?;
+async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext, Staff(user): Staff) -> AppResult<HttpResponse> {
+    let pending = state
+        .db(move |conn| {
+            let oversight = enrolment::oversight_of(conn, &user)?;
+            essays::pending_essays(conn, &oversight)
+        })
+        .await?;
     let items = pending
         .into_iter()
         .map(|essay| QueueItem {
@@ -67,6 +74,8 @@ async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext, _: Staff
 pub struct EssayForm {
     score: String,
     comment: String,
+    /// Why an existing grade changes; required for a regrade.
+    reason: String,
 }
 
 /// What `quizzes/grade_essay.html` shows.
@@ -78,12 +87,16 @@ struct EssayPage<'a> {
     content_language: Locale,
     answer: String,
     learner: String,
+    /// The grade already given, which a regrade changes: "80 % by …, on …".
+    current_grade: Option<String>,
+    current_comment: Option<String>,
     form: &'a EssayForm,
 }
 
 async fn essay_form(
     state: &AppState,
     ctx: &RequestContext,
+    grader: User,
     attempt_id: AttemptId,
     question_id: String,
     form: &EssayForm,
@@ -91,9 +104,25 @@ async fn essay_form(
 ) -> AppResult<HttpResponse> {
     let wanted = question_id.clone();
     let essay = state
-        .db(move |conn| essays::essay_to_grade(conn, attempt_id, &wanted))
+        .db(move |conn| {
+            let oversight = enrolment::oversight_of(conn, &grader)?;
+            essays::essay_to_grade(conn, &oversight, attempt_id, &wanted)
+        })
         .await?;
+    let current_grade = essay.grade.as_ref().map(|grade| {
+        i18n::t_with(
+            ctx.locale,
+            "quizzes.current_grade",
+            &[
+                ("score", &i18n::format_percent(ctx.locale, grade.percent)),
+                ("grader", essay.grader_name.as_deref().unwrap_or("—")),
+                ("when", &time_text(ctx.locale, grade.graded_at)),
+            ],
+        )
+    });
     let page = EssayPage {
+        current_comment: essay.grade.and_then(|grade| grade.comment),
+        current_grade,
         attempt_id,
         question_id,
         question_html: essay.question_html,
@@ -109,10 +138,19 @@ async fn essay_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
-    _: Staff,
+    Staff(grader): Staff,
 ) -> AppResult<HttpResponse> {
     let (attempt, question) = path.into_inner();
-    essay_form(&state, &ctx, path_id(&attempt)?, question, &EssayForm::default(), None).await
+    essay_form(
+        &state,
+        &ctx,
+        grader,
+        path_id(&attempt)?,
+        question,
+        &EssayForm::default(),
+        None,
+    )
+    .await
 }
 
 async fn grade_essay(
@@ -127,25 +165,42 @@ async fn grade_essay(
     let score = match EssayScore::parse(&form.score) {
         Ok(score) => score,
         Err(AppError::Invalid(errors)) => {
-            return essay_form(&state, &ctx, attempt_id, question, &form, Some(&errors)).await
+            return essay_form(&state, &ctx, grader, attempt_id, question, &form, Some(&errors)).await
         }
         Err(error) => return Err(error),
     };
-    let comment = form.comment.clone();
-    state
+    let (user, wanted, comment, reason) = (
+        grader.clone(),
+        question.clone(),
+        form.comment.clone(),
+        form.reason.clone(),
+    );
+    let graded = state
         .db(move |conn| {
+            let oversight = enrolment::oversight_of(conn, &user)?;
+            let input = GradeInput {
+                score,
+                comment: &comment,
+                regrade_reason: &reason,
+            };
             essays::grade_essay(
                 conn,
-                &grader,
+                &user,
+                &oversight,
                 attempt_id,
-                &question,
-                score,
-                &comment,
+                &wanted,
+                &input,
                 Utc::now().naive_utc(),
             )
         })
-        .await?;
-    Ok(see_other("/teach/grading?graded=1"))
+        .await;
+    match graded {
+        Ok(_) => Ok(see_other("/teach/grading?graded=1")),
+        Err(AppError::Invalid(errors)) => {
+            essay_form(&state, &ctx, grader, attempt_id, question, &form, Some(&errors)).await
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// What `quizzes/statistics.html` shows.
@@ -161,13 +216,20 @@ async fn statistics_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
-    _: Staff,
+    SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (course_id, quiz_id) = path.into_inner();
     let (quiz, stats) = state
         .db(move |conn| {
+            // Observers see every run's figures, as they see every report; staff see
+            // the runs they oversee; learners none.
+            let oversight = match user.role {
+                Role::Observer => Oversight::Everything,
+                role if role.is_staff() => enrolment::oversight_of(conn, &user)?,
+                _ => return Err(AppError::Forbidden),
+            };
             let quiz = store::find_quiz(conn, &course_id, &quiz_id)?.ok_or(AppError::NotFound)?;
-            let stats = statistics::for_quiz(conn, &course_id, &quiz_id)?;
+            let stats = statistics::for_quiz(conn, &course_id, &quiz_id, &oversight)?;
             Ok((quiz, stats))
         })
         .await?;

@@ -38,7 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// A moment as pages show it: the date in the reader's language, the time in UTC.
 pub(super) fn time_text(locale: Locale, at: NaiveDateTime) -> String {
-    format!("{} {}", i18n::format_date(locale, at.date()), at.format("%H:%M UTC"))
+    i18n::format_date_time(locale, at)
 }
 
 #[derive(Serialize)]

@@ -13,7 +13,7 @@
 //! ```
 
 use actix_web::http::Method;
-use bilim::db::schema::{certificates, course_runs, enrolments, outbox, quiz_attempts, users};
+use bilim::db::schema::{certificates, course_runs, enrolments, outbox, quiz_attempts, run_trainers, users};
 use chrono::{Duration, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
@@ -57,6 +57,15 @@ impl TestApp {
                 enrolments::created_at.eq(now()),
                 enrolments::updated_at.eq(now()),
             ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+
+    /// Makes `user` (a trainer) one of the run's trainers.
+    pub fn make_trainer_of(&self, run: i64, user: i64) {
+        let mut conn = self.state.pool.get().unwrap();
+        diesel::insert_into(run_trainers::table)
+            .values((run_trainers::run_id.eq(run), run_trainers::user_id.eq(user)))
             .execute(&mut conn)
             .unwrap();
     }
