@@ -55,8 +55,14 @@ pub fn compute(
     stalled_limit: Option<i64>,
 ) -> Result<Figures, AppError> {
     let since = window_start(now, days);
-    let runs = runs_in_scope(&mut *pool.get()?, user)?;
-    let lists_stalled = privacy::Audience::of(user).sees_people();
+    let audience = privacy::Audience::of(user);
+    let runs = {
+        let mut conn = pool.get()?;
+        let runs = runs_in_scope(&mut conn, user)?;
+        let admitted = admitted_counts(&mut conn, &runs)?;
+        privacy::runs_counted_for(audience, runs, &admitted)
+    };
+    let lists_stalled = audience.sees_people();
     let runs = &runs;
     std::thread::scope(|scope| {
         let by_run = scope.spawn(move || -> Result<_, AppError> {
@@ -190,6 +196,16 @@ pub fn run_figures(
     }
     add_scores(conn, runs, &mut figures)?;
     Ok(ids.iter().filter_map(|id| figures.remove(id)).collect())
+}
+
+/// Admitted learners per run, by run id.
+fn admitted_counts(conn: &mut DbConnection, runs: &[RunRow]) -> Result<BTreeMap<i64, i64>, AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
+    let mut counts = BTreeMap::new();
+    for (run_id, _, count) in status_counts(conn, &ids)? {
+        *counts.entry(run_id).or_insert(0) += count;
+    }
+    Ok(counts)
 }
 
 fn status_counts(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<(i64, String, i64)>, AppError> {

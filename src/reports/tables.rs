@@ -261,10 +261,21 @@ impl Outcome {
         }
     }
 
-    /// Cells for the columns [`OUTCOME_COLUMNS`].
-    fn cells(&self, locale: Locale) -> Vec<Cell> {
-        let counts = self.counts.iter().map(|n| Cell::count(*n));
-        let rates = self.rates.iter().map(|rate| Cell::percent(locale, *rate));
+    /// Cells for the columns [`OUTCOME_COLUMNS`]; `hides` says which counts are "—"
+    /// for the reader, and the completion rate goes with the completions.
+    fn cells(&self, locale: Locale, hides: impl Fn(&str) -> bool) -> Vec<Cell> {
+        let counts =
+            OUTCOME_COLUMNS
+                .iter()
+                .zip(self.counts)
+                .map(|(column, n)| if hides(column) { Cell::hidden() } else { Cell::count(n) });
+        let rates = self.rates.iter().enumerate().map(|(i, rate)| {
+            if i == 0 && hides("completed") {
+                Cell::hidden()
+            } else {
+                Cell::percent(locale, *rate)
+            }
+        });
         counts
             .chain(rates)
             .chain(std::iter::once(Cell::points(locale, self.gain)))
@@ -272,13 +283,26 @@ impl Outcome {
     }
 }
 
-/// One row for each of `items`, with the cells `cells` makes of it.
-fn rows<T>(items: &[T], cells: impl Fn(&T) -> Vec<Cell>) -> Vec<Row> {
-    items.iter().map(|item| Row { cells: cells(item) }).collect()
+/// One row for each of `items`, with the cells `cells` makes of its index and it.
+fn rows<T>(items: &[T], cells: impl Fn(usize, &T) -> Vec<Cell>) -> Vec<Row> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| Row { cells: cells(i, item) })
+        .collect()
+}
+
+/// A count of people, or "—" where the reader may not see it (see [`super::privacy`]).
+fn people(report: &Report, table: &str, row: usize, column: &str, count: i64) -> Cell {
+    if report.figures.hides(table, row, column) {
+        Cell::hidden()
+    } else {
+        Cell::count(count)
+    }
 }
 
 fn runs_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.runs, |(run, f)| {
+    rows(&report.figures.runs, |i, (run, f)| {
         [
             vec![
                 Cell::text(report.course_title(&run.course_id)),
@@ -287,38 +311,44 @@ fn runs_rows(report: &Report, locale: Locale) -> Vec<Row> {
                 Cell::text(label(locale, "phases", run.phase.code())),
                 Cell::text(i18n::format_date_short(run.starts_on)),
             ],
-            Outcome::of_run(f).cells(locale),
+            Outcome::of_run(f).cells(locale, |column| report.figures.hides("runs", i, column)),
         ]
         .concat()
     })
 }
 
 fn courses_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.courses, |f| {
+    rows(&report.figures.courses, |i, f| {
         [
             vec![Cell::text(report.course_title(&f.course_id)), Cell::count(f.runs)],
-            Outcome::of_course(f).cells(locale),
+            Outcome::of_course(f).cells(locale, |column| report.figures.hides("courses", i, column)),
         ]
         .concat()
     })
 }
 
 fn groups_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.groups, |g| {
+    rows(&report.figures.groups, |i, g| {
+        let completed = people(report, "groups", i, "completed", g.completed);
+        let rate = if completed.figure.is_some() {
+            Cell::percent(locale, g.completion_rate())
+        } else {
+            Cell::hidden()
+        };
         vec![
             Cell::text(label(locale, "countries", &g.country)),
             Cell::text(label(locale, "categories", &g.category)),
             Cell::text(label(locale, "phases", &g.phase)),
             Cell::count(g.enrolled),
-            Cell::count(g.completed),
-            Cell::count(g.certified),
-            Cell::percent(locale, g.completion_rate()),
+            completed,
+            people(report, "groups", i, "certified", g.certified),
+            rate,
         ]
     })
 }
 
 fn gain_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.gains, |g| {
+    rows(&report.figures.gains, |_, g| {
         vec![
             Cell::text(label(locale, "countries", &g.country)),
             Cell::text(label(locale, "categories", &g.category)),
@@ -331,49 +361,46 @@ fn gain_rows(report: &Report, locale: Locale) -> Vec<Row> {
 }
 
 fn trainers_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.trainers, |(country, count)| {
+    rows(&report.figures.trainers, |_, (country, count)| {
         vec![Cell::text(label(locale, "countries", country)), Cell::count(*count)]
     })
 }
 
 fn delivered_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.delivered, |d| {
+    rows(&report.figures.delivered, |i, d| {
         vec![
             Cell::text(label(locale, "phases", &d.phase)),
             Cell::text(label(locale, "countries", &d.country)),
             Cell::count(d.runs),
-            if report.audience().sees_completions_of(d) {
-                Cell::count(d.completed)
-            } else {
-                Cell::hidden()
-            },
+            people(report, "delivered", i, "learners_completed", d.completed),
         ]
     })
 }
 
 fn trained_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.trained, |t| {
-        let group = vec![
+    rows(&report.figures.trained, |i, t| {
+        let women = people(report, "trained", i, "women", t.women);
+        let men = people(report, "trained", i, "men", t.men);
+        // The share of women with the men's count would give the women's, and back.
+        let share = if women.figure.is_some() && men.figure.is_some() {
+            Cell::percent(locale, t.share_of_women())
+        } else {
+            Cell::hidden()
+        };
+        vec![
             Cell::text(label(locale, "countries", &t.country)),
             Cell::text(label(locale, "categories", &t.category)),
             Cell::count(t.trained),
-        ];
-        let gender = if report.audience().sees_gender_of(t) {
-            vec![
-                Cell::count(t.women),
-                Cell::count(t.men),
-                Cell::count(t.not_recorded),
-                Cell::percent(locale, t.share_of_women()),
-            ]
-        } else {
-            vec![Cell::hidden(), Cell::hidden(), Cell::hidden(), Cell::hidden()]
-        };
-        [group, gender].concat()
+            women,
+            men,
+            people(report, "trained", i, "gender_not_recorded", t.not_recorded),
+            share,
+        ]
     })
 }
 
 fn stalled_rows(report: &Report, locale: Locale) -> Vec<Row> {
-    rows(&report.figures.stalled, |s| {
+    rows(&report.figures.stalled, |_, s| {
         vec![
             Cell::text(s.name.clone()),
             Cell::text(s.email.clone()),
