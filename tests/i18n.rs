@@ -161,9 +161,25 @@ fn cyrillic_languages_are_written_in_cyrillic_and_latin_ones_in_latin() {
                 .split("%{")
                 .map(|part| part.split_once('}').map(|(_, rest)| rest).unwrap_or(part))
                 .collect();
-            // File formats, encodings and time zones keep their international names.
+            // File formats, encodings, time zones, the product, the authenticator apps
+            // an officer installs and the API's field names keep their own names.
             let mut text_only = without_placeholders.replace("name@example.kz", "");
-            for token in ["Windows-1251", "UTF-8", "CSV", "XLSX", "Excel", "PDF", "UTC"] {
+            for token in [
+                "Windows-1251",
+                "UTF-8",
+                "CSV",
+                "XLSX",
+                "Excel",
+                "PDF",
+                "UTC",
+                "JSON",
+                "QR",
+                "Bilim",
+                "FreeOTP",
+                "Google Authenticator",
+                "Microsoft Authenticator",
+                "\"code\"",
+            ] {
                 text_only = text_only.replace(token, "");
             }
             let letters: Vec<char> = text_only.chars().filter(|c| c.is_alphabetic()).collect();

@@ -166,6 +166,70 @@ async fn pages_carry_security_headers_and_cookies_are_httponly(mut app: TestApp)
     );
 }
 
+/// Pages and JSON that may carry personal data are never stored by a cache; a HEAD
+/// request is answered as GET is (status and headers).
+async fn personal_pages_and_json_are_not_cached_and_head_answers_like_get(mut app: TestApp) {
+    app.create_user("cache@example.kz", Role::Learner, None);
+    let token = app.api_token("cache@example.kz", PASSWORD).await;
+    let me = app
+        .api(actix_web::http::Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(me.header("cache-control"), "no-store");
+    app.sign_in("cache@example.kz", PASSWORD).await;
+    let profile = app.get("/profile").await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert_eq!(profile.header("cache-control"), "no-store");
+    assert_eq!(profile.header("strict-transport-security"), "", "no HSTS over http");
+
+    for path in ["/", "/login", "/courses", "/healthz"] {
+        let get = app.get(path).await;
+        let head = app
+            .send(
+                actix_web::test::TestRequest::default()
+                    .method(actix_web::http::Method::HEAD)
+                    .uri(path),
+            )
+            .await;
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(head.header("content-type"), get.header("content-type"), "{path}");
+    }
+}
+
+/// Signed in, the CSRF token of the forms is bound to the session: a token that
+/// matches the CSRF cookie alone (as one planted together with that cookie would)
+/// is refused, and the bound one is taken.
+async fn once_signed_in_the_csrf_token_is_bound_to_the_session(mut app: TestApp) {
+    app.create_user("bound@example.kz", Role::Learner, None);
+    app.sign_in("bound@example.kz", PASSWORD).await;
+    let cookie_value = app.cookies.get("bilim_csrf").cloned().unwrap();
+    let form_token = app.csrf_token().await;
+    assert_ne!(form_token, cookie_value, "the form's token is not the cookie itself");
+    let planted = app
+        .post_form_without_token(
+            "/profile/password",
+            &[
+                ("csrf_token", &cookie_value),
+                ("current_password", PASSWORD),
+                ("new_password", "a brand new passphrase"),
+                ("new_password_confirmation", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(planted.status, StatusCode::FORBIDDEN);
+    let bound = app
+        .post_form_without_token(
+            "/profile/password",
+            &[
+                ("csrf_token", &form_token),
+                ("current_password", "wrong"),
+                ("new_password", "a brand new passphrase"),
+                ("new_password_confirmation", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(bound.status, StatusCode::UNPROCESSABLE_ENTITY, "past the CSRF check");
+}
+
 async fn the_stylesheet_is_fingerprinted_cached_and_compressed(mut app: TestApp) {
     let page = app.get("/").await;
     let start = page.body.find("/static/bilim-").unwrap();
@@ -188,6 +252,8 @@ on_both_backends!(
     unknown_pages_get_a_localised_404,
     malformed_form_posts_get_clear_errors_and_never_a_500,
     pages_carry_security_headers_and_cookies_are_httponly,
+    personal_pages_and_json_are_not_cached_and_head_answers_like_get,
+    once_signed_in_the_csrf_token_is_bound_to_the_session,
     the_stylesheet_is_fingerprinted_cached_and_compressed
 );
 
@@ -216,3 +282,39 @@ async fn with_secure_cookies_configured_every_cookie_is_marked_secure(app: TestA
 }
 
 on_both_backends!(with_secure_cookies_configured_every_cookie_is_marked_secure);
+
+/// With an https public address, every answer tells browsers to keep to https.
+async fn with_an_https_address_every_answer_carries_hsts(app: TestAppBuilder) {
+    let mut app = app.with_config(|c| c.secure_cookies = true).start().await;
+    for path in ["/", "/login", "/no-such-page"] {
+        let page = app.get(path).await;
+        assert_eq!(page.header("strict-transport-security"), "max-age=31536000", "{path}");
+    }
+}
+
+on_both_backends!(with_an_https_address_every_answer_carries_hsts);
+
+/// A client that announces a body, sends a few bytes and then nothing more holds its
+/// connection no longer than the body timeout: the request ends in a client error.
+async fn a_body_that_never_arrives_in_full_is_cut_off_at_the_deadline(app: TestAppBuilder) {
+    use std::time::Duration;
+    let mut app = app
+        .with_config(|c| c.body_timeout = Duration::from_secs(1))
+        .start()
+        .await;
+    let (mut sender, payload) = actix_http::h1::Payload::create(false);
+    sender.feed_data(actix_web::web::Bytes::from_static(b"email=slow%40example.kz&pass"));
+    let request = actix_web::test::TestRequest::post()
+        .uri("/login")
+        .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+        .insert_header((header::CONTENT_LENGTH, "60000"))
+        .to_request();
+    let (request, _) = request.replace_payload(actix_http::Payload::from(payload));
+    let response = actix_web::rt::time::timeout(Duration::from_secs(20), app.call(request))
+        .await
+        .expect("an answer once the deadline has passed, not a connection held open");
+    assert!(response.status.is_client_error(), "{}", response.status);
+    drop(sender);
+}
+
+on_both_backends!(a_body_that_never_arrives_in_full_is_cut_off_at_the_deadline);

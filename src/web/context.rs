@@ -131,6 +131,28 @@ fn negotiate_locale(req: &ServiceRequest, user: Option<&User>, default: Locale) 
     (locale, false)
 }
 
+/// The CSRF token that forms carry and posts must return. Signed out, it is the
+/// browser's CSRF cookie. Signed in, it is that cookie bound to the session by an HMAC
+/// under the server's secret, so a cookie and token planted in the browser from
+/// elsewhere are of no use against a signed-in account; a new sign-in gives new tokens.
+fn form_token(state: &AppState, browser_token: &str, session: Option<&str>) -> String {
+    use hmac::{Hmac, Mac};
+    let Some(session) = session else {
+        return browser_token.to_owned();
+    };
+    if browser_token.is_empty() {
+        return String::new();
+    }
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(state.config.secret.bytes()) else {
+        return String::new();
+    };
+    mac.update(b"bilim csrf\0");
+    mac.update(browser_token.as_bytes());
+    mac.update(b"\0");
+    mac.update(session.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token)
         .path("/")
@@ -166,6 +188,7 @@ pub async fn middleware(
     };
     let token = presented_token(&req);
     let had_token = token.is_some();
+    let session_token = token.clone().filter(|_| !RequestContext::is_api_path(req.path()));
     // A user record that cannot be read (a corrupt stored value, the database away)
     // answers with the error page in the visitor's language, not a bare 500.
     let (user, failed) = match unreadable_address(&req) {
@@ -181,10 +204,12 @@ pub async fn middleware(
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() >= 32);
     let new_csrf = existing_csrf.is_none().then(random_token);
+    let browser_token = existing_csrf.or_else(|| new_csrf.clone()).unwrap_or_default();
+    let signed_in_session = session_token.filter(|_| user.is_some());
     let context = RequestContext {
+        csrf_token: form_token(&state, &browser_token, signed_in_session.as_deref()),
         user,
         locale,
-        csrf_token: existing_csrf.or_else(|| new_csrf.clone()).unwrap_or_default(),
         path: req.path().to_owned(),
         query: req.query_string().to_owned(),
     };

@@ -4,6 +4,7 @@
 //! is in `crate::app`; nothing here names a capability's routes or handlers.
 
 pub mod assets;
+pub mod body;
 pub mod context;
 pub mod export;
 pub mod forms;
@@ -32,11 +33,32 @@ pub fn see_other(to: impl AsRef<str>) -> HttpResponse {
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+pub fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
         .add((header::CONTENT_SECURITY_POLICY, CSP))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "same-origin"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        // Pages and JSON carry personal data and CSRF tokens: no cache keeps them,
+        // unless a response says otherwise (stylesheets, logos, public certificates).
+        .add((header::CACHE_CONTROL, "no-store"));
+    if https {
+        // Served over https: browsers should never try plain http again for a year.
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        headers
+    }
+}
+
+/// `HEAD` is answered as `GET` is, by the same handler (the server sends no body):
+/// link checkers and monitors probe with it.
+pub async fn head_as_get(
+    mut req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }

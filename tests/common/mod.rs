@@ -202,6 +202,9 @@ pub struct Browser {
     service: Rc<BoxedService>,
     pub state: web::Data<AppState>,
     pub cookies: BTreeMap<String, String>,
+    /// The CSRF token last read from a page, with the CSRF and session cookies it
+    /// was read under: a new sign-in binds new tokens.
+    csrf: Option<(Option<String>, Option<String>, String)>,
 }
 
 impl Browser {
@@ -217,7 +220,13 @@ impl Browser {
         if !self.cookies.is_empty() {
             req = req.insert_header((header::COOKIE, self.cookie_header()));
         }
-        let response = self.service.call(req.to_request()).await.expect("service call");
+        self.call(req.to_request()).await
+    }
+
+    /// Sends a request built by hand (a body that streams, say), without this
+    /// browser's cookies, and keeps the cookies of the answer.
+    pub async fn call(&mut self, request: Request) -> TestResponse {
+        let response = self.service.call(request).await.expect("service call");
         let status = response.status();
         let headers = response.headers().clone();
         for value in headers.get_all(header::SET_COOKIE) {
@@ -252,12 +261,36 @@ impl Browser {
             .await
     }
 
-    /// The browser's CSRF token, fetched with a page view when the jar has none yet.
+    /// The CSRF token of the page's forms, as a browser has it: read from a page's
+    /// form (the CSRF cookie itself signed out, bound to the session signed in), and
+    /// read again after the cookies change.
     pub async fn csrf_token(&mut self) -> String {
-        if !self.cookies.contains_key("bilim_csrf") {
-            self.get("/login").await;
+        let cookies = || {
+            let csrf = self.cookies.get("bilim_csrf").cloned();
+            let session = self.cookies.get("bilim_session").cloned();
+            (csrf, session)
+        };
+        if let Some((csrf, session, token)) = &self.csrf {
+            if (csrf.clone(), session.clone()) == cookies() {
+                return token.clone();
+            }
         }
-        self.cookies.get("bilim_csrf").cloned().expect("a CSRF cookie")
+        for page in ["/profile", "/login"] {
+            let response = self.get(page).await;
+            if let Some(token) = response
+                .select_attr("input[name='csrf_token']", "value")
+                .into_iter()
+                .next()
+            {
+                let (csrf, session) = (
+                    self.cookies.get("bilim_csrf").cloned(),
+                    self.cookies.get("bilim_session").cloned(),
+                );
+                self.csrf = Some((csrf, session, token.clone()));
+                return token;
+            }
+        }
+        panic!("no page offers a form with a CSRF token");
     }
 
     /// Posts a form as a browser would, with the CSRF token of the page.
@@ -356,6 +389,8 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         courses_dir: data_dir.join("courses"),
         smtp_url: None,
         mail_from: "Bilim <no-reply@bilim.test>".into(),
+        body_timeout: std::time::Duration::from_secs(30),
+        require_two_factor: false,
         trust_proxy: false,
     }
 }
@@ -485,6 +520,7 @@ impl TestApp {
                 service: Rc::new(service),
                 state,
                 cookies: BTreeMap::new(),
+                csrf: None,
             },
             backend: url.backend,
             data_dir,
@@ -500,6 +536,7 @@ impl TestApp {
             service: Rc::clone(&self.browser.service),
             state: self.browser.state.clone(),
             cookies: BTreeMap::new(),
+            csrf: None,
         }
     }
 
