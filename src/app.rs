@@ -16,8 +16,8 @@ use crate::accounts::{session, store};
 use crate::config::Config;
 use crate::db::{Backend, DbConnection, DbPool};
 use crate::error::{AppError, AppResult};
-use crate::web::{assets, context, forms, rate_limit, render, security_headers};
-use crate::{accounts, attendance, certificates, courses, enrolment, institutions, quizzes, reports};
+use crate::web::{assets, body, context, forms, rate_limit, render, security_headers};
+use crate::{accounts, attendance, audit, certificates, courses, enrolment, institutions, quizzes, reports};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -118,13 +118,19 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let body_timeout = state.config.body_timeout;
+    let https = state.config.secure_cookies;
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(forms::FORM_LIMIT_BYTES))
         .app_data(web::JsonConfig::default().limit(forms::FORM_LIMIT_BYTES))
         .app_data(web::QueryConfig::default())
         .wrap(middleware::from_fn(context::middleware))
-        .wrap(security_headers())
+        .wrap(middleware::from_fn(move |req, next| {
+            body::deadline(body_timeout, req, next)
+        }))
+        .wrap(middleware::from_fn(crate::web::head_as_get))
+        .wrap(security_headers(https))
         .wrap(middleware::Compress::default())
         .wrap(middleware::Logger::new("%r %s %Dms"))
         .route("/", web::get().to(home))
@@ -133,7 +139,9 @@ pub fn app(
         .route("/logo", web::get().to(assets::logo))
         .configure(accounts::web::routes)
         .configure(accounts::recovery::routes)
+        .configure(accounts::two_factor_web::routes)
         .configure(accounts::admin::routes)
+        .configure(audit::web::routes)
         .configure(institutions::web::routes)
         .configure(courses::web::routes)
         .configure(quizzes::web::routes)

@@ -53,6 +53,17 @@ enum Command {
         #[command(subcommand)]
         command: QuizCommand,
     },
+    /// Write a consistent copy of the SQLite database to FILE, while the server runs.
+    Backup {
+        /// The new file to write; it must not exist.
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with the backup FILE (stop the server first); the
+    /// database replaced is kept beside it.
+    Restore {
+        /// A file written by `bilim backup`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +183,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quiz {
             command: QuizCommand::Convert { file },
         } => convert_quiz(&file),
+        Command::Backup { file } => {
+            let config = Config::from_env()?;
+            let summary = crate::db::backup::backup(&config, &file)?;
+            println!("Backed up to {}: {summary}.", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file } => {
+            let config = Config::from_env()?;
+            let summary = crate::db::backup::restore(&config, &file)?;
+            server::open_database(&config)?;
+            println!(
+                "Restored from {}: {summary}. The database is up to date.",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -28,6 +28,12 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// `BILIM_MAIL_FROM`: the sender of outgoing mail.
     pub mail_from: String,
+    /// `BILIM_REQUIRE_TWO_FACTOR`: trainers, coordinators and administrators must sign
+    /// in with a second factor.
+    pub require_two_factor: bool,
+    /// `BILIM_BODY_TIMEOUT`: how long a client may take to send a request's body, in
+    /// seconds, so that slow senders cannot hold connections open.
+    pub body_timeout: std::time::Duration,
     /// Whether a load balancer in front sets `Forwarded`/`X-Forwarded-For`, so rate
     /// limits see the client's address (`BILIM_TRUST_PROXY=true`).
     pub trust_proxy: bool,
@@ -93,7 +99,24 @@ impl Config {
             Some("true" | "1" | "yes") => true,
             Some(other) => anyhow::bail!("BILIM_TRUST_PROXY must be true or false, not {other:?}"),
         };
+        let body_timeout = match var("BILIM_BODY_TIMEOUT") {
+            Some(seconds) => match seconds.trim().parse::<u64>() {
+                Ok(seconds @ 1..=3600) => std::time::Duration::from_secs(seconds),
+                _ => anyhow::bail!("BILIM_BODY_TIMEOUT must be a number of seconds from 1 to 3600, not {seconds:?}"),
+            },
+            None => std::time::Duration::from_secs(30),
+        };
+        let require_two_factor = match var("BILIM_REQUIRE_TWO_FACTOR")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("false" | "0" | "no") => false,
+            Some("true" | "1" | "yes") => true,
+            Some(other) => anyhow::bail!("BILIM_REQUIRE_TWO_FACTOR must be true or false, not {other:?}"),
+        };
         Ok(Config {
+            require_two_factor,
+            body_timeout,
             trust_proxy,
             secure_cookies: public_url.starts_with("https://"),
             bind,

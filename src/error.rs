@@ -32,6 +32,10 @@ pub enum AppError {
     Unauthorized,
     #[error("wrong email or password")]
     BadCredentials,
+    /// A right password, but the second factor is missing, wrong or not yet set up
+    /// (the key says which).
+    #[error("second factor needed: {0}")]
+    SecondFactor(&'static str),
     #[error("forbidden")]
     Forbidden,
     #[error("the form was not sent from this site or has expired")]
@@ -69,7 +73,7 @@ impl AppError {
             AppError::BadCredentials => "accounts.login_failed",
             AppError::Forbidden => "errors.forbidden",
             AppError::Csrf => "errors.csrf",
-            AppError::BadRequest(key) | AppError::Conflict(key) => key,
+            AppError::BadRequest(key) | AppError::Conflict(key) | AppError::SecondFactor(key) => key,
             AppError::Invalid(_) => "forms.there_is_a_problem",
             AppError::RateLimited => "errors.rate_limited",
             AppError::PayloadTooLarge => "errors.payload_too_large",
@@ -83,7 +87,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials | AppError::SecondFactor(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,

@@ -152,6 +152,7 @@ macro_rules! id_type {
 pub mod accounts;
 pub mod app;
 pub mod attendance;
+pub mod audit;
 pub mod certificates;
 pub mod cli;
 pub mod config;

@@ -42,6 +42,8 @@ fn import_courses(config: &Config, conn: &mut crate::db::DbConnection) {
 }
 
 pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
+    // Held until the server stops, so `bilim restore` cannot swap the file under it.
+    let _serving = db::backup::hold_while_serving(&config)?;
     let pool = open_database(&config)?;
     let mut conn = pool.get().context("cannot connect to the database")?;
     import_courses(&config, &mut conn);

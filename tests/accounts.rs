@@ -134,6 +134,62 @@ async fn a_sign_in_follows_next_only_to_a_plain_path_on_this_site(mut app: TestA
     }
 }
 
+/// A password of twelve characters or more is still refused when it is one that
+/// people choose most often, such a word with digits added, or the person's own
+/// address or name; a new name with a right-to-left override is refused too.
+async fn common_or_personal_passwords_and_reversed_names_are_refused_with_a_reason(mut app: TestApp) {
+    let register = |name: &'static str, email: &'static str, password: &'static str| {
+        vec![
+            ("name", name),
+            ("country", "KZ"),
+            ("category", "investigator"),
+            ("locale", "en"),
+            ("email", email),
+            ("password", password),
+            ("password_confirmation", password),
+        ]
+    };
+    for (password, message) in [
+        ("qwerty123456", "This password is among the most common ones"),
+        ("Password2024!", "This password is among the most common ones"),
+        (
+            "aigerim.saparova",
+            "The password must not be your email address or your name",
+        ),
+    ] {
+        let response = app
+            .post_form(
+                "/register?lang=en",
+                &register("Aigerim Saparova", "aigerim.saparova@example.kz", password),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{password}");
+        assert!(
+            response.select("#password-error").concat().contains(message),
+            "{password}: {:?}",
+            response.select("#password-error")
+        );
+    }
+    let reversed = app
+        .post_form(
+            "/register?lang=en",
+            &register("Aigerim \u{202E}avorapaS", "aigerim.saparova@example.kz", PASSWORD),
+        )
+        .await;
+    assert_eq!(reversed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reversed
+        .select("#name-error")
+        .concat()
+        .contains("Remove the special characters from this field"));
+    let mut conn = app.state.pool.get().unwrap();
+    assert!(
+        bilim::accounts::store::find_row_by_email(&mut conn, "aigerim.saparova@example.kz")
+            .unwrap()
+            .is_none(),
+        "no account was made"
+    );
+}
+
 async fn registration_errors_are_shown_beside_each_field_with_a_summary_and_nothing_is_saved(mut app: TestApp) {
     let response = app
         .post_form(
@@ -158,7 +214,7 @@ async fn registration_errors_are_shown_beside_each_field_with_a_summary_and_noth
         ("category", "Choose your professional category"),
         ("locale", "Choose a language from the list"),
         ("email", "Enter an email address in the correct format"),
-        ("password", "The password must be at least 10 characters long"),
+        ("password", "The password must be at least 12 characters long"),
     ] {
         assert!(
             response
@@ -556,6 +612,61 @@ async fn the_only_administrator_cannot_remove_their_own_role(mut app: TestApp) {
     assert_eq!(app.get("/admin").await.status, StatusCode::OK);
 }
 
+/// Two administrators demote each other at the same moment, round after round: one
+/// of them always remains, and the audit log records each demotion that happened.
+async fn two_administrators_demoting_each_other_at_once_leave_one(app: TestApp) {
+    use bilim::db::schema::{audit_events, users};
+    use diesel::prelude::*;
+    let first = app.create_user("first.admin@example.kz", Role::Admin, None);
+    let second = app.create_user("second.admin@example.kz", Role::Admin, None);
+    let mut first_browser = app.signed_in("first.admin@example.kz").await;
+    let mut second_browser = app.signed_in("second.admin@example.kz").await;
+    let demote = [("role", "learner"), ("institution_id", "")];
+    let mut demotions = 0;
+    for round in 0..10 {
+        {
+            let mut conn = app.state.pool.get().unwrap();
+            diesel::update(users::table.filter(users::id.eq_any([first, second])))
+                .set(users::role.eq("admin"))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let (a, b) = futures_util::future::join(
+            first_browser.post_form(&format!("/admin/users/{second}?lang=en"), &demote),
+            second_browser.post_form(&format!("/admin/users/{first}?lang=en"), &demote),
+        )
+        .await;
+        let admins: i64 = {
+            let mut conn = app.state.pool.get().unwrap();
+            users::table
+                .filter(users::role.eq("admin"))
+                .count()
+                .get_result(&mut conn)
+                .unwrap()
+        };
+        assert_eq!(admins, 1, "round {round}: {} and {}", a.status, b.status);
+        let succeeded = [&a, &b].iter().filter(|r| r.status == StatusCode::SEE_OTHER).count();
+        assert_eq!(succeeded, 1, "round {round}: {} and {}", a.status, b.status);
+        for refused in [&a, &b].into_iter().filter(|r| r.status != StatusCode::SEE_OTHER) {
+            assert!(
+                refused.status == StatusCode::FORBIDDEN
+                    || (refused.status == StatusCode::UNPROCESSABLE_ENTITY
+                        && refused.body.contains("This is the only administrator")),
+                "round {round}: {}",
+                refused.status
+            );
+        }
+        demotions += succeeded;
+    }
+    let mut conn = app.state.pool.get().unwrap();
+    let recorded: i64 = audit_events::table
+        .filter(audit_events::action.eq("role_changed"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(usize::try_from(recorded).unwrap(), demotions);
+}
+
 async fn an_administrator_cannot_appoint_a_coordinator_of_an_institution_that_does_not_exist(mut app: TestApp) {
     app.create_user("admin@example.kz", Role::Admin, None);
     let learner = app.create_user("hopeful@example.kz", Role::Learner, None);
@@ -642,6 +753,8 @@ async fn repeated_failed_sign_ins_are_slowed_down(mut app: TestApp) {
     assert!(limited.body.contains("Too many attempts"));
 }
 on_both_backends!(
+    two_administrators_demoting_each_other_at_once_leave_one,
+    common_or_personal_passwords_and_reversed_names_are_refused_with_a_reason,
     a_sign_in_follows_next_only_to_a_plain_path_on_this_site,
     a_visitor_registers_sees_the_profile_signs_out_and_signs_in_again,
     a_visitor_who_is_not_signed_in_is_sent_to_the_login_page_and_back,

@@ -213,7 +213,175 @@ fn help_explains_every_command() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
-    for command in ["serve", "migrate", "user"] {
+    for command in ["serve", "migrate", "user", "courses", "quiz", "backup", "restore"] {
         assert!(text.contains(command), "{command}");
     }
+}
+
+/// A database of `dir` with its schema, as the server leaves it.
+fn migrated_pool(dir: &std::path::Path) -> bilim::db::DbPool {
+    let url = bilim::db::DatabaseUrl::parse(&format!("sqlite://{}", dir.join("bilim.db").display())).unwrap();
+    let pool = bilim::db::connect(&url, 2).unwrap();
+    bilim::db::migrate(&mut pool.get().unwrap()).unwrap();
+    pool
+}
+
+/// One learner and the audit entry of their creation, in one transaction: a
+/// consistent copy holds as many of one as of the other.
+fn add_learner(conn: &mut bilim::db::DbConnection, n: usize) {
+    bilim::db::write_transaction(conn, |conn| -> Result<(), bilim::error::AppError> {
+        let email = format!("load{n}@example.kz");
+        let id = bilim::accounts::store::insert(
+            conn,
+            &bilim::accounts::store::NewUser {
+                email: &email,
+                name: "Нагрузка",
+                password_hash: "x",
+                role: bilim::accounts::model::Role::Learner,
+                country: None,
+                institution_id: None,
+                category: bilim::accounts::model::Category::Other,
+                locale: bilim::i18n::Locale::Ru,
+                gender: None,
+            },
+        )?;
+        bilim::audit::record(
+            conn,
+            bilim::audit::Entry {
+                actor: None,
+                action: bilim::audit::Action::RoleChanged,
+                subject: format!("user:{}", id.get()),
+                details: serde_json::json!({}),
+            },
+            chrono::Utc::now().naive_utc(),
+        )
+    })
+    .unwrap();
+}
+
+fn counts(path: &std::path::Path) -> (i64, i64) {
+    use diesel::prelude::*;
+    let mut conn = diesel::SqliteConnection::establish(&path.display().to_string()).unwrap();
+    let users: i64 = bilim::db::schema::users::table.count().get_result(&mut conn).unwrap();
+    let logged: i64 = bilim::db::schema::audit_events::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    (users, logged)
+}
+
+/// A backup taken while learners are being added is consistent (as many users as
+/// audit entries, written in pairs), and restoring it elsewhere gives those counts.
+#[test]
+fn a_backup_taken_under_load_restores_with_the_same_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = migrated_pool(dir.path());
+    let backup_file = dir.path().join("copy.db");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let output = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut conn = pool.get().unwrap();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 50 {
+                add_learner(&mut conn, n);
+                n += 1;
+            }
+            n
+        });
+        // Some learners are in before the copy begins; more are added while it runs.
+        while counts(&dir.path().join("bilim.db")).0 < 20 {
+            std::thread::yield_now();
+        }
+        let output = bilim(dir.path())
+            .args(["backup", backup_file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let written = writer.join().unwrap();
+        assert!(written >= 50);
+        output
+    });
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (users, logged) = counts(&backup_file);
+    assert!(users >= 20, "{users}");
+    assert_eq!(users, logged, "the copy is one consistent moment");
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("{users} users")));
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    let restored = bilim(elsewhere.path())
+        .args(["restore", backup_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    assert_eq!(counts(&elsewhere.path().join("bilim.db")), (users, logged));
+
+    let again = bilim(dir.path())
+        .args(["backup", backup_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "an existing file is never overwritten");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
+
+/// A restore refuses a file that is not a Bilim database, and a database a server is
+/// using; either way the database stays as it was.
+#[test]
+fn a_restore_refuses_a_damaged_file_and_a_database_in_use_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = migrated_pool(dir.path());
+    add_learner(&mut pool.get().unwrap(), 1);
+    drop(pool);
+    let database = dir.path().join("bilim.db");
+    let before = counts(&database);
+
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"this is not a database at all, just some text").unwrap();
+    let refused = bilim(dir.path())
+        .args(["restore", junk.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("is not an SQLite database"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(counts(&database), before);
+
+    let copy = dir.path().join("copy.db");
+    assert!(bilim(dir.path())
+        .args(["backup", copy.to_str().unwrap()])
+        .status()
+        .unwrap()
+        .success());
+    let mut server = bilim(dir.path())
+        .args(["serve"])
+        .env("BILIM_BIND", "127.0.0.1:0")
+        .env("BILIM_COURSES_DIR", dir.path().join("no-courses"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    assert!(
+        lines.any(|line| line.unwrap().contains("Bilim is running")),
+        "the server starts"
+    );
+    let busy = bilim(dir.path())
+        .args(["restore", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(!busy.status.success());
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("stop it before restoring"),
+        "{}",
+        String::from_utf8_lossy(&busy.stderr)
+    );
+    assert_eq!(counts(&database), before);
 }

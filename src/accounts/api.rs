@@ -5,28 +5,50 @@ use serde::Deserialize;
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserJson;
-use crate::accounts::{service, session};
+use crate::accounts::{personal_data, service, session, two_factor, two_factor_web};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/auth/token", web::post().to(token))
-        .route("/me", web::get().to(me));
+        .route("/me", web::get().to(me))
+        .route("/me/export", web::get().to(export));
 }
 
 #[derive(Debug, Deserialize)]
 struct TokenRequest {
     email: String,
     password: String,
+    /// The authenticator app's code (or a recovery code), for accounts with
+    /// two-factor sign-in.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
     state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
-    let TokenRequest { email, password } = body.into_inner();
+    let TokenRequest { email, password, code } = body.into_inner();
     let user = state
         .db(move |conn| service::authenticate(conn, &email, &password))
         .await?
         .ok_or(AppError::BadCredentials)?;
+    let required = two_factor_web::required_for(&state, &user);
+    let subject = user.clone();
+    state
+        .db(move |conn| {
+            if !two_factor::is_on(conn, subject.id)? {
+                return if required {
+                    Err(AppError::SecondFactor("two_factor.set_up_first"))
+                } else {
+                    Ok(())
+                };
+            }
+            let code = code.ok_or(AppError::SecondFactor("two_factor.code_needed"))?;
+            two_factor::check(conn, &subject, &code, chrono::Utc::now().naive_utc())?
+                .map(|_| ())
+                .ok_or(AppError::SecondFactor("two_factor.code_wrong"))
+        })
+        .await?;
     let issued = session::issue(&state.config.secret, user.id, user.token_version)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token": issued.token,
@@ -36,4 +58,11 @@ async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<Tok
 
 async fn me(SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(UserJson::from(&user)))
+}
+
+/// Everything Bilim holds about the caller (a contract:
+/// `{"profile","enrolments","attempts","certificates"}`).
+async fn export(state: web::Data<AppState>, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
+    let export = state.db(move |conn| personal_data::export(conn, &user)).await?;
+    Ok(HttpResponse::Ok().json(export))
 }

@@ -11,11 +11,12 @@ use super::tokens::{self, Purpose};
 use super::web::signed_in_response;
 use super::{password, store};
 use crate::accounts::model::UserId;
+use crate::accounts::password_policy::{self, MAX_CHARS as PASSWORD_MAX_CHARS, MIN_CHARS as PASSWORD_MIN_CHARS};
 use crate::app::AppState;
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Email, Kind, MailSettings};
-use crate::validation::{self, FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+use crate::validation::{self, FieldErrors};
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
@@ -195,9 +196,13 @@ async fn set_password_with(
     form: NewPasswordForm,
     purpose: Purpose,
 ) -> AppResult<HttpResponse> {
-    token_owner(state, &form.token, purpose).await?;
+    let owner = token_owner(state, &form.token, purpose).await?;
+    let owner = state
+        .db(move |conn| store::find(conn, owner))
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut errors = FieldErrors::new();
-    validation::new_password(&mut errors, "password", &form.password);
+    password_policy::check_new(&mut errors, "password", &form.password, &[&owner.email, &owner.name]);
     if !errors.has("password") && form.password != form.password_confirmation {
         errors.add("password_confirmation", "accounts.password_mismatch");
     }

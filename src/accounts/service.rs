@@ -2,11 +2,15 @@
 //! users from the command line. Validation turns raw text into typed values and
 //! reports every problem by field.
 
+use chrono::Utc;
+
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
-use crate::accounts::password;
 use crate::accounts::store::{self, NewUser, ProfileUpdate};
+use crate::accounts::{password, password_policy};
+use crate::audit;
+use crate::db::locks::{self, Lock};
 use crate::db::{self, DbConnection};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::i18n::Locale;
 use crate::institutions::{self, Institution, InstitutionId};
 use crate::validation::{self, FieldErrors};
@@ -120,7 +124,7 @@ pub fn check_registration(input: &RegistrationInput) -> AppResult<Registration> 
     let mut errors = FieldErrors::new();
     let profile = check_profile(&input.profile, &mut errors);
     let email = validation::email(&mut errors, "email", &input.email);
-    validation::new_password(&mut errors, "password", &input.password);
+    password_policy::check_new(&mut errors, "password", &input.password, &[&email, &input.profile.name]);
     if !errors.has("password") && input.password != input.password_confirmation {
         errors.add("password_confirmation", "accounts.password_mismatch");
     }
@@ -218,13 +222,19 @@ pub struct PasswordChangeInput {
     pub new_password_confirmation: String,
 }
 
-/// Checks a password change; on success returns the hash of the new password.
-pub fn check_password_change(row_hash: &str, input: &PasswordChangeInput) -> AppResult<String> {
+/// Checks a password change of `user`, whose stored hash is `row_hash`; on success
+/// returns the hash of the new password.
+pub fn check_password_change(user: &User, row_hash: &str, input: &PasswordChangeInput) -> AppResult<String> {
     let mut errors = FieldErrors::new();
     if !password::verify(&input.current_password, row_hash) {
         errors.add("current_password", "accounts.current_password_wrong");
     }
-    validation::new_password(&mut errors, "new_password", &input.new_password);
+    password_policy::check_new(
+        &mut errors,
+        "new_password",
+        &input.new_password,
+        &[&user.email, &user.name],
+    );
     if !errors.has("new_password") && input.new_password != input.new_password_confirmation {
         errors.add("new_password_confirmation", "accounts.password_mismatch");
     }
@@ -288,9 +298,19 @@ pub struct RoleChangeInput {
     pub institution_id: String,
 }
 
-/// Changes a user's role and institution under [`check_role_assignment`]'s rules.
-pub fn change_role(conn: &mut DbConnection, user: &User, input: &RoleChangeInput) -> AppResult<()> {
+/// An administrator changes a user's role and institution under
+/// [`check_role_assignment`]'s rules, and the audit log records it. The change holds
+/// the administrators' lock and reads both accounts afresh under it, so two
+/// administrators demoting each other at once cannot leave none: the second finds the
+/// other the last one, or finds themself no longer an administrator.
+pub fn change_role(conn: &mut DbConnection, actor: &User, subject: UserId, input: &RoleChangeInput) -> AppResult<()> {
     db::write_transaction(conn, |conn| {
+        locks::for_transaction(conn, Lock::Administrators)?;
+        let actor_now = store::find(conn, actor.id)?;
+        if !actor_now.is_some_and(|actor| actor.role.is_admin()) {
+            return Err(AppError::Forbidden);
+        }
+        let user = store::find(conn, subject)?.ok_or(AppError::NotFound)?;
         let mut errors = FieldErrors::new();
         let role = Role::from_code(input.role.trim());
         if role.is_none() {
@@ -304,7 +324,25 @@ pub fn change_role(conn: &mut DbConnection, user: &User, input: &RoleChangeInput
         };
         check_role_assignment(conn, Some(user.role), role, institution_id, &mut errors)?;
         errors.check(())?;
-        store::set_role(conn, user.id, role, institution_id)
+        if (role, institution_id) == (user.role, user.institution_id) {
+            return Ok(());
+        }
+        store::set_role(conn, user.id, role, institution_id)?;
+        audit::record(
+            conn,
+            audit::Entry {
+                actor: Some(actor.id),
+                action: audit::Action::RoleChanged,
+                subject: format!("user:{}", user.id.get()),
+                details: serde_json::json!({
+                    "from_role": user.role,
+                    "to_role": role,
+                    "from_institution_id": user.institution_id,
+                    "to_institution_id": institution_id,
+                }),
+            },
+            Utc::now().naive_utc(),
+        )
     })
 }
 
@@ -315,7 +353,7 @@ pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &s
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &new.email);
     let name = validation::required_text(&mut errors, "name", &new.name, NAME_MAX_CHARS, "accounts.name_missing");
-    validation::new_password(&mut errors, "password", password);
+    password_policy::check_new(&mut errors, "password", password, &[&email, &name]);
     errors.check(())?;
     let password_hash = password::hash(password)?;
     db::write_transaction(conn, |conn| {

@@ -13,6 +13,11 @@ use crate::error::AppError;
 use crate::web::context::SESSION_HOURS;
 
 const AUDIENCE: &str = "bilim";
+/// The audience of the short token between a right password and a right second
+/// factor: it opens nothing but the second step of signing in.
+const SECOND_STEP_AUDIENCE: &str = "bilim-second-step";
+/// Minutes the second step may take.
+pub const SECOND_STEP_MINUTES: i64 = 10;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
@@ -35,14 +40,35 @@ pub struct IssuedToken {
 }
 
 pub fn issue(secret: &Secret, user_id: UserId, token_version: i32) -> Result<IssuedToken, AppError> {
+    signed(secret, user_id, token_version, AUDIENCE, Duration::hours(SESSION_HOURS))
+}
+
+/// A token for the second step of signing in, after a right password.
+pub fn issue_second_step(secret: &Secret, user_id: UserId, token_version: i32) -> Result<IssuedToken, AppError> {
+    signed(
+        secret,
+        user_id,
+        token_version,
+        SECOND_STEP_AUDIENCE,
+        Duration::minutes(SECOND_STEP_MINUTES),
+    )
+}
+
+fn signed(
+    secret: &Secret,
+    user_id: UserId,
+    token_version: i32,
+    audience: &str,
+    lifetime: Duration,
+) -> Result<IssuedToken, AppError> {
     let now = Utc::now();
-    let expires_at = now + Duration::hours(SESSION_HOURS);
+    let expires_at = now + lifetime;
     let claims = Claims {
         sub: user_id.to_string(),
         ver: token_version,
         iat: now.timestamp(),
         exp: expires_at.timestamp(),
-        aud: AUDIENCE.into(),
+        aud: audience.into(),
     };
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -53,11 +79,21 @@ pub fn issue(secret: &Secret, user_id: UserId, token_version: i32) -> Result<Iss
     Ok(IssuedToken { token, expires_at })
 }
 
-/// The subject of a valid token: signature, algorithm, audience and expiry checked.
-/// Whether its version is still current is the caller's check against the database.
+/// The subject of a valid session token: signature, algorithm, audience and expiry
+/// checked. Whether its version is still current is the caller's check against the
+/// database.
 pub fn verify(secret: &Secret, token: &str) -> Option<TokenSubject> {
+    verified(secret, token, AUDIENCE)
+}
+
+/// The subject of a valid second-step token (never a session token, nor the reverse).
+pub fn verify_second_step(secret: &Secret, token: &str) -> Option<TokenSubject> {
+    verified(secret, token, SECOND_STEP_AUDIENCE)
+}
+
+fn verified(secret: &Secret, token: &str, audience: &str) -> Option<TokenSubject> {
     let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_audience(&[AUDIENCE]);
+    validation.set_audience(&[audience]);
     validation.leeway = 0;
     let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret.bytes()), &validation).ok()?;
     Some(TokenSubject {

@@ -45,6 +45,11 @@ fn hash(token: &str) -> String {
 }
 
 /// A new token for the user; earlier unused tokens of the same purpose stop working.
+/// Deletes every one-time token of a user (reset and invitation links stop working).
+pub fn forget_all_of(conn: &mut DbConnection, user_id: UserId) -> Result<usize, AppError> {
+    Ok(diesel::delete(user_tokens::table.filter(user_tokens::user_id.eq(user_id))).execute(conn)?)
+}
+
 pub fn issue(
     conn: &mut DbConnection,
     user_id: UserId,

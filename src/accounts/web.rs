@@ -6,13 +6,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
+use crate::accounts::password_policy::{MAX_CHARS as PASSWORD_MAX_CHARS, MIN_CHARS as PASSWORD_MIN_CHARS};
 use crate::accounts::service::{self, PasswordChangeInput, ProfileInput, RegistrationInput};
+use crate::accounts::two_factor_web;
 use crate::accounts::{password, session, setup, store};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::institutions::{self, Institution};
-use crate::validation::{FieldErrors, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+use crate::validation::FieldErrors;
 use crate::web::context::{self, RequestContext};
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
@@ -28,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/profile", web::get().to(profile_page))
         .route("/profile", web::post().to(update_profile))
         .route("/profile/password", web::post().to(change_password))
+        .route("/profile/export", web::get().to(export_download))
         .route("/setup", web::get().to(setup_page))
         .route("/setup", web::post().to(setup));
 }
@@ -128,7 +131,7 @@ fn profile_input_of(user: &User) -> ProfileInput {
 /// Browsers drop tabs and line breaks from a URL and read `\\` as `/`, so
 /// `/<TAB>/evil.example/` would otherwise lead off-site, and a line break cannot be
 /// sent in a header at all.
-fn safe_next(next: &str) -> Option<&str> {
+pub fn safe_next(next: &str) -> Option<&str> {
     let mut chars = next.chars();
     let one_leading_slash = chars.next() == Some('/') && !matches!(chars.next(), Some('/'));
     let clean = !next
@@ -182,6 +185,8 @@ pub struct LoginForm {
 #[serde(default)]
 pub struct NextQuery {
     next: String,
+    /// Set when the second step of signing in has expired.
+    expired: Option<String>,
 }
 
 /// What `accounts/login.html` shows.
@@ -189,6 +194,7 @@ pub struct NextQuery {
 struct LoginPage<'a> {
     email: &'a str,
     next: &'a str,
+    expired: bool,
 }
 
 fn login_form_page(
@@ -200,6 +206,7 @@ fn login_form_page(
     let page = LoginPage {
         email: &form.email,
         next: safe_next(&form.next).unwrap_or(""),
+        expired: false,
     };
     render::form_view(state, ctx, "accounts/login.html", &page, errors)
 }
@@ -212,11 +219,12 @@ async fn login_page(
     if ctx.user.is_some() {
         return Ok(see_other(safe_next(&query.next).unwrap_or("/profile")));
     }
-    let form = LoginForm {
-        next: query.into_inner().next,
-        ..LoginForm::default()
+    let page = LoginPage {
+        email: "",
+        next: safe_next(&query.next).unwrap_or(""),
+        expired: query.expired.is_some(),
     };
-    login_form_page(&state, &ctx, &form, None)
+    render::form_view(&state, &ctx, "accounts/login.html", &page, None)
 }
 
 async fn login(
@@ -244,13 +252,12 @@ async fn login(
         errors.add("email", "accounts.login_failed");
         return login_form_page(&state, &ctx, &form, Some(&errors));
     };
+    let next = safe_next(&form.next).unwrap_or("/profile");
+    if let Some(second_step) = two_factor_web::after_password(&state, &user, next).await? {
+        return Ok(second_step);
+    }
     tracing::info!(user_id = %user.id, "signed in");
-    signed_in_response(
-        &state,
-        user.id,
-        user.token_version,
-        safe_next(&form.next).unwrap_or("/profile"),
-    )
+    signed_in_response(&state, user.id, user.token_version, next)
 }
 
 // ---- sign out ----
@@ -461,7 +468,7 @@ async fn set_new_password(state: &AppState, user_id: UserId, input: PasswordChan
         .db(move |conn| store::find_row(conn, user_id))
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let new_hash = web::block(move || service::check_password_change(&row.password_hash, &input)).await??;
+    let new_hash = web::block(move || service::check_password_change(&row, &row.password_hash, &input)).await??;
     state
         .db(move |conn| store::set_password(conn, user_id, &new_hash))
         .await
@@ -568,4 +575,18 @@ async fn create_first_admin(state: &AppState, input: &SetupInput) -> AppResult<U
             setup::create_first_admin(conn, &token, &registration.email, &registration.profile, &password_hash)
         })
         .await
+}
+
+/// The profile's "download my data" link: the API's export, as a file.
+async fn export_download(state: web::Data<AppState>, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
+    let id = user.id;
+    let export = state
+        .db(move |conn| crate::accounts::personal_data::export(conn, &user))
+        .await?;
+    let bytes = serde_json::to_vec_pretty(&export).map_err(AppError::internal)?;
+    Ok(crate::web::export::attachment(
+        "application/json",
+        &format!("bilim-my-data-{}.json", id.get()),
+        bytes,
+    ))
 }

@@ -2,6 +2,7 @@
 //! PostgreSQL, chosen at run time by the database URL, an r2d2 pool, per-connection
 //! SQLite pragmas and embedded migrations per backend.
 
+pub mod backup;
 pub mod locks;
 pub mod schema;
 pub mod settings;

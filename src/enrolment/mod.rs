@@ -22,13 +22,14 @@ mod input;
 mod manage;
 mod model;
 mod notices;
+pub mod personal_data;
 mod places;
 mod runs;
 mod trainers;
 mod views;
 pub mod web;
 
-pub use access::{latest_admitted_run, manages, may_study, run_country_for};
+pub use access::{latest_admitted_run, manages, may_study, oversight_of, run_country_for, Oversight};
 pub use input::{check_run, input_of, RunFields, RunInput};
 pub use model::{
     Categories, EnrolmentId, EnrolmentMode, EnrolmentOfRun, EnrolmentRow, Mode, Person, Phase, RunId, RunJson, RunRow,

@@ -137,6 +137,12 @@ fn new_message_id(domain: &str) -> String {
     format!("<{id}@{domain}>")
 }
 
+/// Deletes every message to `address`, sent or waiting: their bodies name the person.
+/// Returns how many were deleted.
+pub fn forget_mail_to(conn: &mut DbConnection, address: &str) -> Result<usize, AppError> {
+    Ok(diesel::delete(outbox::table.filter(outbox::recipient.eq(address))).execute(conn)?)
+}
+
 /// Adds a message to the outbox, in the caller's transaction. A message with a
 /// dedupe key already queued is not queued again.
 fn enqueue(conn: &mut DbConnection, email: &Email, settings: &MailSettings) -> Result<(), AppError> {

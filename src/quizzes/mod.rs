@@ -16,6 +16,7 @@ pub mod gift;
 pub mod grading;
 pub mod import;
 pub mod moodle;
+pub mod personal_data;
 pub mod results;
 pub mod statistics;
 pub mod store;

@@ -1,0 +1,405 @@
+//! Two-factor sign-in in the browser: `/profile/two-factor` (setting up an
+//! authenticator app, new recovery codes, turning it off) and `/login/two-factor`,
+//! the second step of signing in. After a right password, a user with a second
+//! factor gets a ten-minute token that opens only that step; one whose role the
+//! installation requires it of, and who has none yet, sets it up there first.
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::guard::SignedIn;
+use crate::accounts::model::User;
+use crate::accounts::{password, session, store, two_factor};
+use crate::app::AppState;
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use crate::i18n;
+use crate::validation::FieldErrors;
+use crate::web::context::RequestContext;
+use crate::web::forms::CsrfForm;
+use crate::web::{render, see_other};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/login/two-factor", web::get().to(second_step_page))
+        .route("/login/two-factor", web::post().to(second_step))
+        .route("/profile/two-factor", web::get().to(page))
+        .route("/profile/two-factor", web::post().to(confirm))
+        .route("/profile/two-factor/recovery-codes", web::post().to(renew_codes))
+        .route("/profile/two-factor/off", web::post().to(turn_off));
+}
+
+/// What `accounts/two_factor.html` shows: the setup with its QR code, or the state of
+/// a setup that is on, or the recovery codes just made (shown once).
+#[derive(Serialize, Default)]
+struct TwoFactorPage {
+    on: bool,
+    /// Since when, written out.
+    on_since: String,
+    codes_left: i64,
+    /// The QR code of the setup (SVG markup made here, not from input).
+    qr_svg: String,
+    secret: String,
+    /// Recovery codes just made, shown this once.
+    new_codes: Vec<String>,
+    /// The installation requires a second factor of this user's role.
+    required: bool,
+    notice: Option<&'static str>,
+}
+
+/// Whether the installation requires `user` to sign in with a second factor.
+pub fn required_for(state: &AppState, user: &User) -> bool {
+    state.config.require_two_factor && user.role.is_staff()
+}
+
+async fn page_for(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: User,
+    new_codes: Vec<String>,
+    notice: Option<&'static str>,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let required = required_for(state, &user);
+    let site = state.config.site_name.clone();
+    let locale = ctx.locale;
+    let page = state
+        .db(move |conn| {
+            let setup = two_factor::begin(conn, user.id)?;
+            let mut page = TwoFactorPage {
+                on: setup.is_on(),
+                new_codes,
+                required,
+                notice,
+                ..TwoFactorPage::default()
+            };
+            if let Some(since) = setup.confirmed_at {
+                page.on_since = i18n::format_date(locale, since.date());
+                page.codes_left = two_factor::recovery_codes_left(conn, user.id)?;
+            } else {
+                page.qr_svg = two_factor::qr_svg(&setup.provisioning_uri(&site, &user.email))?;
+                page.secret = setup.secret_grouped();
+            }
+            Ok(page)
+        })
+        .await?;
+    render::form_view(state, ctx, "accounts/two_factor.html", &page, errors)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PageQuery {
+    done: String,
+}
+
+async fn page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<PageQuery>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let notice = match query.done.as_str() {
+        "off" => Some("two_factor.turned_off"),
+        "required" => Some("two_factor.required_notice"),
+        _ => None,
+    };
+    page_for(&state, &ctx, user, Vec::new(), notice, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+    password: String,
+}
+
+fn record(conn: &mut crate::db::DbConnection, user: &User, on: bool) -> AppResult<()> {
+    audit::record(
+        conn,
+        audit::Entry {
+            actor: Some(user.id),
+            action: audit::Action::TwoFactorChanged,
+            subject: format!("user:{}", user.id.get()),
+            details: serde_json::json!({ "on": on }),
+        },
+        Utc::now().naive_utc(),
+    )
+}
+
+/// The first code from the app turns the setup on and shows the recovery codes.
+async fn confirm(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let subject = user.clone();
+    let codes = state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let codes = two_factor::confirm(conn, &subject, &form.code, Utc::now().naive_utc())?;
+                if codes.is_some() {
+                    record(conn, &subject, true)?;
+                }
+                Ok(codes)
+            })
+        })
+        .await?;
+    match codes {
+        Some(codes) => page_for(&state, &ctx, user, codes, Some("two_factor.turned_on"), None).await,
+        None => {
+            let errors = FieldErrors::one("code", "two_factor.code_wrong");
+            page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await
+        }
+    }
+}
+
+/// Checks the account's password, for the changes that need it.
+async fn password_matches(state: &AppState, user: &User, typed: String) -> AppResult<bool> {
+    let id = user.id;
+    let row = state
+        .db(move |conn| store::find_row(conn, id))
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(web::block(move || password::verify(&typed, &row.password_hash)).await?)
+}
+
+/// New recovery codes, replacing the old ones, after the password.
+async fn renew_codes(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    if !password_matches(&state, &user, form.password.clone()).await? {
+        let errors = FieldErrors::one("password", "accounts.current_password_wrong");
+        return page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await;
+    }
+    let id = user.id;
+    let on = state.db(move |conn| two_factor::is_on(conn, id)).await?;
+    if !on {
+        return Err(AppError::Conflict("two_factor.not_on"));
+    }
+    let codes = state.db(move |conn| two_factor::new_recovery_codes(conn, id)).await?;
+    page_for(&state, &ctx, user, codes, Some("two_factor.codes_renewed"), None).await
+}
+
+/// Turns two-factor sign-in off, after the password and a current code; refused
+/// where the installation requires it of the user's role.
+async fn turn_off(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<CodeForm>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    if required_for(&state, &user) {
+        return Err(AppError::Conflict("two_factor.cannot_turn_off"));
+    }
+    let mut errors = FieldErrors::new();
+    if !password_matches(&state, &user, form.password.clone()).await? {
+        errors.add("password", "accounts.current_password_wrong");
+    }
+    let subject = user.clone();
+    let code = form.code.clone();
+    let accepted = if errors.is_empty() {
+        state
+            .db(move |conn| two_factor::check(conn, &subject, &code, Utc::now().naive_utc()))
+            .await?
+    } else {
+        None
+    };
+    if accepted.is_none() {
+        if errors.is_empty() {
+            errors.add("code", "two_factor.code_wrong");
+        }
+        return page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await;
+    }
+    let subject = user.clone();
+    state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                two_factor::turn_off(conn, subject.id)?;
+                record(conn, &subject, false)
+            })
+        })
+        .await?;
+    Ok(see_other("/profile/two-factor?done=off"))
+}
+
+/// The cookie that carries the second-step token, sent only to `/login/two-factor`.
+const SECOND_STEP_COOKIE: &str = "bilim_second_step";
+
+fn second_step_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build(SECOND_STEP_COOKIE, token)
+        .path("/login/two-factor")
+        .http_only(true)
+        .secure(state.config.secure_cookies)
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::minutes(session::SECOND_STEP_MINUTES))
+        .finish()
+}
+
+fn with_cookie(mut response: HttpResponse, cookie: &Cookie<'_>) -> AppResult<HttpResponse> {
+    response.add_cookie(cookie).map_err(AppError::internal)?;
+    Ok(response)
+}
+
+/// After a right password: `None` when the user needs no second factor (the caller
+/// signs them in); otherwise the way to the second step, which remembers `next`.
+pub async fn after_password(state: &AppState, user: &User, next: &str) -> AppResult<Option<HttpResponse>> {
+    let id = user.id;
+    let on = state.db(move |conn| two_factor::is_on(conn, id)).await?;
+    if !on && !required_for(state, user) {
+        return Ok(None);
+    }
+    let issued = session::issue_second_step(&state.config.secret, user.id, user.token_version)?;
+    let to = format!("/login/two-factor?next={}", urlencoded(next));
+    Ok(Some(with_cookie(
+        see_other(to),
+        &second_step_cookie(state, issued.token),
+    )?))
+}
+
+fn urlencoded(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The user the second-step cookie names, if it is valid and still theirs.
+async fn second_step_user(state: &AppState, req: &HttpRequest) -> AppResult<Option<User>> {
+    let Some(subject) = req
+        .cookie(SECOND_STEP_COOKIE)
+        .and_then(|cookie| session::verify_second_step(&state.config.secret, cookie.value()))
+    else {
+        return Ok(None);
+    };
+    let user = state.db(move |conn| store::find(conn, subject.user_id)).await?;
+    Ok(user.filter(|user| user.token_version == subject.token_version))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NextQuery {
+    next: String,
+}
+
+/// What `accounts/two_factor_sign_in.html` shows: the code form, or — for a user who
+/// must set a second factor up first — the setup with its QR code, or the recovery
+/// codes just made and the way on.
+#[derive(Serialize, Default)]
+struct SecondStepPage {
+    next: String,
+    setting_up: bool,
+    qr_svg: String,
+    secret: String,
+    new_codes: Vec<String>,
+}
+
+async fn second_step_form(
+    state: &AppState,
+    ctx: &RequestContext,
+    user: User,
+    next: String,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let site = state.config.site_name.clone();
+    let page = state
+        .db(move |conn| {
+            if two_factor::is_on(conn, user.id)? {
+                return Ok(SecondStepPage {
+                    next,
+                    ..SecondStepPage::default()
+                });
+            }
+            let setup = two_factor::begin(conn, user.id)?;
+            Ok(SecondStepPage {
+                next,
+                setting_up: true,
+                qr_svg: two_factor::qr_svg(&setup.provisioning_uri(&site, &user.email))?,
+                secret: setup.secret_grouped(),
+                new_codes: Vec::new(),
+            })
+        })
+        .await?;
+    render::form_view(state, ctx, "accounts/two_factor_sign_in.html", &page, errors)
+}
+
+/// Back to the password, when the second step has expired or was never begun.
+fn start_again() -> HttpResponse {
+    see_other("/login?expired=1")
+}
+
+async fn second_step_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<NextQuery>,
+) -> AppResult<HttpResponse> {
+    let Some(user) = second_step_user(&state, &req).await? else {
+        return Ok(start_again());
+    };
+    second_step_form(&state, &ctx, user, query.next.clone(), None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SecondStepForm {
+    code: String,
+    next: String,
+}
+
+/// Checks the code (or confirms a new setup) and signs the user in.
+async fn second_step(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<SecondStepForm>,
+) -> AppResult<HttpResponse> {
+    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
+    let Some(user) = second_step_user(&state, &req).await? else {
+        return Ok(start_again());
+    };
+    let subject = user.clone();
+    let code = form.code.clone();
+    let outcome = state
+        .db(move |conn| {
+            crate::db::write_transaction(conn, |conn| {
+                let now = Utc::now().naive_utc();
+                if two_factor::is_on(conn, subject.id)? {
+                    let accepted = two_factor::check(conn, &subject, &code, now)?;
+                    return Ok(accepted.map(|_| Vec::new()));
+                }
+                let codes = two_factor::confirm(conn, &subject, &code, now)?;
+                if codes.is_some() {
+                    record(conn, &subject, true)?;
+                }
+                Ok(codes)
+            })
+        })
+        .await?;
+    let Some(new_codes) = outcome else {
+        let errors = FieldErrors::one("code", "two_factor.code_wrong");
+        return second_step_form(&state, &ctx, user, form.next, Some(&errors)).await;
+    };
+    let to = crate::accounts::web::safe_next(&form.next)
+        .unwrap_or("/profile")
+        .to_owned();
+    tracing::info!(user_id = %user.id, "signed in with a second factor");
+    let issued = session::issue(&state.config.secret, user.id, user.token_version)?;
+    let mut gone = second_step_cookie(&state, String::new());
+    gone.make_removal();
+    let response = if new_codes.is_empty() {
+        see_other(&to)
+    } else {
+        // A second factor just set up: its recovery codes are shown this once, with
+        // the way on.
+        let page = SecondStepPage {
+            next: to,
+            new_codes,
+            ..SecondStepPage::default()
+        };
+        render::view(&state, &ctx, "accounts/two_factor_sign_in.html", &page)?
+    };
+    let response = with_cookie(response, &gone)?;
+    with_cookie(response, &crate::web::context::session_cookie(&state, issued.token))
+}
