@@ -20,6 +20,10 @@ pub enum Lock {
     Run(i64),
     /// Starting a quiz attempt, per user (the user's id), so the attempt limit holds.
     AttemptStart(i64),
+    /// Working out one learner's completions and certificates (the user's id), so that
+    /// a completion is recorded and a certificate issued once, and a learner holds at
+    /// most one valid certificate of a course.
+    Certification(i64),
 }
 
 impl Lock {
@@ -30,6 +34,7 @@ impl Lock {
             Lock::CourseImport => PREFIX | 0x0002,
             Lock::AttemptStart(user_id) => (PREFIX | 0x01_0000) ^ user_id,
             Lock::Run(run_id) => (PREFIX | 0x02_0000) ^ run_id,
+            Lock::Certification(user_id) => (PREFIX | 0x03_0000) ^ user_id,
         }
     }
 }
