@@ -198,8 +198,14 @@ async fn learner_ready_to_complete(app: &mut TestApp, email: &str, run: i64) -> 
     let mut conn = app.state.pool.get().unwrap();
     let now = chrono::Utc::now().naive_utc();
     for module in ["intro", "evidence"] {
-        bilim::courses::store::mark_complete(&mut conn, bilim::accounts::model::UserId(id), "demo-course", module, now)
-            .unwrap();
+        bilim::courses::store::mark_complete(
+            &mut conn,
+            bilim::accounts::model::UserId(id),
+            "demo-course",
+            module,
+            now,
+        )
+        .unwrap();
     }
     (id, token)
 }
@@ -213,7 +219,11 @@ async fn concurrent_completion_issues_exactly_one_certificate(mut app: TestApp) 
     complete_at_once(&app, id, 4);
     assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
     assert_eq!(completions_recorded(&app, id), 1);
-    assert_eq!(completion_events(&app, run, id), 1, "the enrolment is marked completed once");
+    assert_eq!(
+        completion_events(&app, run, id),
+        1,
+        "the enrolment is marked completed once"
+    );
     let mut conn = app.state.pool.get().unwrap();
     let told =
         bilim::certificates::queue_issued_notices(&mut conn, &app.state.mail, chrono::Utc::now().naive_utc()).unwrap();
@@ -224,13 +234,21 @@ async fn concurrent_recertification_issues_exactly_one_new_certificate(mut app: 
     app.with_courses("valid");
     let (institution, coordinator) =
         app.institution_with_coordinator("Академия МВД", Country::Kz, "rerace.coordinator@example.kz");
-    let first = RunBuilder::new(institution, coordinator).started_days_ago(400).insert(&app);
+    let first = RunBuilder::new(institution, coordinator)
+        .started_days_ago(400)
+        .insert(&app);
     let (id, token) = learner_ready_to_complete(&mut app, "rerace@example.kz", first).await;
     complete_at_once(&app, id, 1);
     let old = certificate_codes(&mut app, &token).await;
     assert_eq!(old.len(), 1);
-    set_expiry(&app, &old[0], chrono::Utc::now().naive_utc() - chrono::Duration::days(1));
-    let second = RunBuilder::new(institution, coordinator).started_days_ago(2).insert(&app);
+    set_expiry(
+        &app,
+        &old[0],
+        chrono::Utc::now().naive_utc() - chrono::Duration::days(1),
+    );
+    let second = RunBuilder::new(institution, coordinator)
+        .started_days_ago(2)
+        .insert(&app);
     app.admit(second, id, "enrolled");
     complete_at_once(&app, id, 4);
     let codes = certificate_codes(&mut app, &token).await;
@@ -268,8 +286,11 @@ async fn a_certificate_earned_without_a_run_is_issued_by_the_installation_not_th
 
 async fn a_certificate_earned_in_a_run_is_issued_by_the_runs_institution(mut app: TestApp) {
     app.with_courses("valid");
-    let (institution, coordinator) =
-        app.institution_with_coordinator("Академия МВД Кыргызской Республики", Country::Kg, "kg.coordinator@example.kg");
+    let (institution, coordinator) = app.institution_with_coordinator(
+        "Академия МВД Кыргызской Республики",
+        Country::Kg,
+        "kg.coordinator@example.kg",
+    );
     let run = RunBuilder::new(institution, coordinator).country("KG").insert(&app);
     let own = app.create_institution("Учреждение по выбору слушателя", Country::Kz);
     let id = app.create_user("run.learner@example.kg", Role::Learner, Some(own));
@@ -292,7 +313,9 @@ async fn a_certificate_earned_in_a_run_is_issued_by_the_runs_institution(mut app
 
 async fn a_course_that_certifies_runs_only_records_a_completion_without_a_run_but_no_certificate(mut app: TestApp) {
     app.with_courses("valid");
-    let id = app.sign_in_as("runless@example.kz", Role::Learner, Some(Country::Kz)).await;
+    let id = app
+        .sign_in_as("runless@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
     let done = app.post_form("/courses/other-course/only/complete", &[]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
     let token = app.api_token("runless@example.kz", PASSWORD).await;
@@ -311,8 +334,10 @@ async fn a_course_that_certifies_runs_only_records_a_completion_without_a_run_bu
     assert_eq!(recorded, 1, "the completion is recorded");
     let page = app.get("/certificates?lang=en").await;
     assert!(
-        page.select(".certificate-note")
-            .contains(&"This course is certified only for learners of a course run. Enrol in a run to receive a certificate.".to_owned()),
+        page.select(".certificate-note").contains(
+            &"This course is certified only for learners of a course run. Enrol in a run to receive a certificate."
+                .to_owned()
+        ),
         "{:?}",
         page.select(".course-card")
     );
@@ -320,11 +345,14 @@ async fn a_course_that_certifies_runs_only_records_a_completion_without_a_run_bu
 
 async fn a_course_completes_only_after_its_prerequisite(mut app: TestApp) {
     app.with_courses("valid");
-    app.sign_in_as("eager@example.kz", Role::Learner, Some(Country::Kz)).await;
+    app.sign_in_as("eager@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
     let token = app.api_token("eager@example.kz", PASSWORD).await;
     let overview = app.get("/courses/demo-course?lang=en").await;
     assert!(
-        overview.select(".prerequisites li").contains(&"Other course · not completed yet".to_owned()),
+        overview
+            .select(".prerequisites li")
+            .contains(&"Other course · not completed yet".to_owned()),
         "{:?}",
         overview.select(".prerequisites li")
     );
@@ -346,7 +374,9 @@ async fn a_course_completes_only_after_its_prerequisite(mut app: TestApp) {
     );
     let status = app.get("/certificates?lang=en").await;
     assert!(
-        status.select(".course-card li").contains(&"First complete the course: Other course".to_owned()),
+        status
+            .select(".course-card li")
+            .contains(&"First complete the course: Other course".to_owned()),
         "{:?}",
         status.select(".course-card li")
     );
@@ -355,10 +385,16 @@ async fn a_course_completes_only_after_its_prerequisite(mut app: TestApp) {
         .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
         .await
         .json();
-    assert_eq!(list.as_array().unwrap().len(), 1, "completing the prerequisite completes the course: {list}");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "completing the prerequisite completes the course: {list}"
+    );
     assert_eq!(list[0]["course_id"], "demo-course");
     let overview = app.get("/courses/demo-course?lang=en").await;
-    assert!(overview.select(".prerequisites li").contains(&"Other course · completed".to_owned()));
+    assert!(overview
+        .select(".prerequisites li")
+        .contains(&"Other course · completed".to_owned()));
     assert_eq!(overview.count(".prerequisites-notice"), 0);
 }
 
@@ -394,7 +430,11 @@ async fn an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule
         )
         .await;
     assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(completions_recorded(&app, id), 0, "never completed by a rule nobody wrote");
+    assert_eq!(
+        completions_recorded(&app, id),
+        0,
+        "never completed by a rule nobody wrote"
+    );
     assert_eq!(certificate_codes(&mut app, &token).await, Vec::<String>::new());
 }
 
@@ -584,12 +624,18 @@ async fn an_expired_certificate_is_renewed_by_completing_a_new_run(mut app: Test
     app.with_courses("valid");
     let (institution, coordinator) =
         app.institution_with_coordinator("Академия МВД", Country::Kz, "renew.coordinator@example.kz");
-    let first = RunBuilder::new(institution, coordinator).started_days_ago(800).insert(&app);
+    let first = RunBuilder::new(institution, coordinator)
+        .started_days_ago(800)
+        .insert(&app);
     let (id, token) = learner_of_run(&mut app, "renew@example.kz", first).await;
     common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
     let old = certificate_codes(&mut app, &token).await;
     assert_eq!(old.len(), 1);
-    set_expiry(&app, &old[0], chrono::Utc::now().naive_utc() - chrono::Duration::days(1));
+    set_expiry(
+        &app,
+        &old[0],
+        chrono::Utc::now().naive_utc() - chrono::Duration::days(1),
+    );
     let page = app.get(&format!("/verify/{}?lang=en", old[0])).await;
     assert!(page.body.contains("Expired") && page.body.contains("take the course again"));
 
@@ -603,7 +649,9 @@ async fn an_expired_certificate_is_renewed_by_completing_a_new_run(mut app: Test
     .await;
     assert_eq!(certificate_codes(&mut app, &token).await, old);
 
-    let second = RunBuilder::new(institution, coordinator).started_days_ago(3).insert(&app);
+    let second = RunBuilder::new(institution, coordinator)
+        .started_days_ago(3)
+        .insert(&app);
     app.admit(second, id, "enrolled");
     app.api(
         Method::POST,
@@ -617,7 +665,11 @@ async fn an_expired_certificate_is_renewed_by_completing_a_new_run(mut app: Test
         .await
         .json();
     assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
-    assert_eq!(list[0]["run_id"], json!(second), "the new certificate names the new run");
+    assert_eq!(
+        list[0]["run_id"],
+        json!(second),
+        "the new certificate names the new run"
+    );
     assert_ne!(list[0]["code"], json!(old[0]));
     assert_eq!(list[1]["code"], json!(old[0]), "the expired one is kept");
     assert_eq!(completion_events(&app, second, id), 1);
@@ -635,7 +687,9 @@ async fn a_revoked_certificate_is_renewed_by_completing_a_new_run(mut app: TestA
     app.with_courses("valid");
     let (institution, coordinator) =
         app.institution_with_coordinator("Академия МВД", Country::Kz, "revoke.renew@example.kz");
-    let first = RunBuilder::new(institution, coordinator).started_days_ago(60).insert(&app);
+    let first = RunBuilder::new(institution, coordinator)
+        .started_days_ago(60)
+        .insert(&app);
     let (id, token) = learner_of_run(&mut app, "again@example.kz", first).await;
     common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
     let old = certificate_codes(&mut app, &token).await;
@@ -649,7 +703,9 @@ async fn a_revoked_certificate_is_renewed_by_completing_a_new_run(mut app: TestA
         )
         .await;
     assert_eq!(revoked.status, StatusCode::OK);
-    let second = RunBuilder::new(institution, coordinator).started_days_ago(1).insert(&app);
+    let second = RunBuilder::new(institution, coordinator)
+        .started_days_ago(1)
+        .insert(&app);
     app.admit(second, id, "enrolled");
     common::pass_check_quiz(&mut app, &token).await;
     let codes = certificate_codes(&mut app, &token).await;

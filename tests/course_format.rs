@@ -193,12 +193,24 @@ fn the_certificate_setting_is_always_or_run_only_and_an_unreadable_completion_ru
     write(root, "always/01-intro/en.md", module);
     write(root, "sometimes/course.toml", course("certificate = \"sometimes\"", ""));
     write(root, "sometimes/01-intro/en.md", module);
-    write(root, "unreadable/course.toml", course("", "[completion]\nmodules = 3\n"));
+    write(
+        root,
+        "unreadable/course.toml",
+        course("", "[completion]\nmodules = 3\n"),
+    );
     write(root, "unreadable/01-intro/en.md", module);
     let lines = diagnostics(root);
-    assert!(!lines.iter().any(|l| l.starts_with("runs/") || l.starts_with("always/")), "{}", lines.join("\n"));
     assert!(
-        has(&lines, "sometimes/course.toml:4: error:", "unknown variant `sometimes`, expected `always` or `run_only`"),
+        !lines.iter().any(|l| l.starts_with("runs/") || l.starts_with("always/")),
+        "{}",
+        lines.join("\n")
+    );
+    assert!(
+        has(
+            &lines,
+            "sometimes/course.toml:4: error:",
+            "unknown variant `sometimes`, expected `always` or `run_only`"
+        ),
         "{}",
         lines.join("\n")
     );

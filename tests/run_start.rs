@@ -21,7 +21,11 @@ fn today() -> NaiveDate {
 /// the coordinator's id.
 fn academy(app: &TestApp) -> (bilim::institutions::InstitutionId, i64) {
     app.with_courses("valid");
-    app.institution_with_coordinator("Академия правоохранительных органов", Country::Kz, "coordinator@example.kz")
+    app.institution_with_coordinator(
+        "Академия правоохранительных органов",
+        Country::Kz,
+        "coordinator@example.kz",
+    )
 }
 
 fn module_progress_rows(app: &TestApp, user: i64) -> i64 {
@@ -57,8 +61,12 @@ async fn certificates_of(app: &mut TestApp, token: &str) -> Vec<Value> {
 
 async fn a_learner_cannot_study_a_run_before_it_starts_and_is_told_the_day_it_opens(mut app: TestApp) {
     let (institution, coordinator) = academy(&app);
-    let run = RunBuilder::new(institution, coordinator).starts_in_days(10).insert(&app);
-    let learner = app.sign_in_as("early@example.kz", Role::Learner, Some(Country::Kz)).await;
+    let run = RunBuilder::new(institution, coordinator)
+        .starts_in_days(10)
+        .insert(&app);
+    let learner = app
+        .sign_in_as("early@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
     app.admit(run, learner, "enrolled");
     let opens = today() + Duration::days(10);
     let english = format!(
@@ -121,7 +129,9 @@ async fn a_run_whose_content_opens_early_is_studied_before_its_start_and_certifi
         .starts_in_days(10)
         .opens_early(true)
         .insert(&app);
-    let visitor = app.sign_in_as("visitor@example.kz", Role::Learner, Some(Country::Kz)).await;
+    let visitor = app
+        .sign_in_as("visitor@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
     app.admit(run, visitor, "enrolled");
     let waiter = app.create_user("waiter@example.kz", Role::Learner, None);
     app.admit(run, waiter, "enrolled");
@@ -191,7 +201,12 @@ async fn a_run_says_whether_its_content_opens_early_in_the_form_and_the_api(mut 
         })
     };
     let refused = app
-        .api(Method::POST, "/api/v1/runs?lang=en", Some(&token), Some(body(json!("maybe"))))
+        .api(
+            Method::POST,
+            "/api/v1/runs?lang=en",
+            Some(&token),
+            Some(body(json!("maybe"))),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -221,9 +236,15 @@ async fn a_run_says_whether_its_content_opens_early_in_the_form_and_the_api(mut 
     app.sign_in("coordinator@example.kz", PASSWORD).await;
     let new = app.get("/coordinator/runs/new?lang=en").await;
     assert_eq!(new.select_attr("input#opens_early", "type"), ["checkbox"]);
-    assert!(new.select("label[for=opens_early]").contains(&"Content opens before the start date".to_owned()));
+    assert!(new
+        .select("label[for=opens_early]")
+        .contains(&"Content opens before the start date".to_owned()));
     let edit = app.get(&format!("/coordinator/runs/{id}/edit?lang=en")).await;
-    assert_eq!(edit.count("input#opens_early[checked]"), 1, "the saved setting is ticked");
+    assert_eq!(
+        edit.count("input#opens_early[checked]"),
+        1,
+        "the saved setting is ticked"
+    );
     let starts = (today() + Duration::days(30)).to_string();
     let ends = (today() + Duration::days(40)).to_string();
     let enrol_by = (today() + Duration::days(20)).to_string();

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::courses::store as course_store;
 use crate::db::schema::{certificates, course_completions, quiz_attempts};
-use crate::enrolment::RunId;
 use crate::db::DbConnection;
+use crate::enrolment::RunId;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 use crate::quizzes::store as quiz_store;

@@ -261,7 +261,10 @@ fn certificate_policy(course: &course_store::CourseRow) -> Result<CertificatePol
     });
     read.map_err(|error| {
         tracing::error!(course = %course.id, %error, "the course's stored certificate setting cannot be read");
-        AppError::internal(format!("the certificate setting of {} cannot be read: {error}", course.id))
+        AppError::internal(format!(
+            "the certificate setting of {} cannot be read: {error}",
+            course.id
+        ))
     })
 }
 
@@ -307,7 +310,12 @@ fn issue(
 }
 
 /// Whether the learner holds a valid certificate of the course.
-pub fn holds_valid(conn: &mut DbConnection, user_id: UserId, course_id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
+pub fn holds_valid(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
     Ok(of_user_and_course(conn, user_id, course_id)?
         .iter()
         .any(|c| c.validity(now) == Validity::Valid))

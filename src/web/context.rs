@@ -247,7 +247,11 @@ fn render_error_if_any<B: MessageBody + 'static>(
     };
     let (request, _) = response.into_parts();
     let text = match date {
-        Some(date) => i18n::t_with(context.locale, key, &[("date", &i18n::format_date(context.locale, date))]),
+        Some(date) => i18n::t_with(
+            context.locale,
+            key,
+            &[("date", &i18n::format_date(context.locale, date))],
+        ),
         None => i18n::t(context.locale, key),
     };
     let replacement = if RequestContext::is_api_path(&context.path) {
