@@ -22,6 +22,8 @@ pub struct ErrorMessage {
     pub key: &'static str,
     /// Every invalid field with its message key, for [`AppError::Invalid`].
     pub fields: Option<FieldErrors>,
+    /// A day the message names as `%{date}`, written in the reader's language.
+    pub date: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,10 @@ pub enum AppError {
     SecondFactor(&'static str),
     #[error("forbidden")]
     Forbidden,
+    /// Study of a course run whose content has not opened yet; the message gives the
+    /// day it opens, in the reader's language.
+    #[error("not open until {0}")]
+    NotOpenYet(chrono::NaiveDate),
     #[error("the form was not sent from this site or has expired")]
     Csrf,
     #[error("bad request: {0}")]
@@ -72,6 +78,7 @@ impl AppError {
             AppError::Unauthorized => "errors.unauthorized",
             AppError::BadCredentials => "accounts.login_failed",
             AppError::Forbidden => "errors.forbidden",
+            AppError::NotOpenYet(_) => "runs.not_open_yet",
             AppError::Csrf => "errors.csrf",
             AppError::BadRequest(key) | AppError::Conflict(key) | AppError::SecondFactor(key) => key,
             AppError::Invalid(_) => "forms.there_is_a_problem",
@@ -88,7 +95,7 @@ impl ResponseError for AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::BadCredentials | AppError::SecondFactor(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotOpenYet(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -107,6 +114,10 @@ impl ResponseError for AppError {
             key: self.message_key(),
             fields: match self {
                 AppError::Invalid(fields) => Some(fields.clone()),
+                _ => None,
+            },
+            date: match self {
+                AppError::NotOpenYet(date) => Some(*date),
                 _ => None,
             },
         });

@@ -8,16 +8,19 @@ use actix_web::http::{Method, StatusCode};
 use base64::Engine;
 use bilim::accounts::model::{Country, Role};
 use bilim::i18n::Locale;
+use common::fixtures::RunBuilder;
 use common::{TestApp, PASSWORD};
 use serde_json::{json, Value};
 
-/// A learner of an institution who completes the demo course; returns their token.
+/// A learner whose profile names an institution (as anyone may choose at registration)
+/// and who completes the demo course, with no run; returns their token.
 async fn completed_learner(app: &mut TestApp, email: &str, name: &str, locale: Locale) -> String {
     app.with_courses("valid");
     let institution = app.create_institution("Академия правоохранительных органов", Country::Kz);
     let id = app.create_user_speaking(email, Role::Learner, Some(institution), locale);
     app.set_user_name(id, name);
     let token = app.api_token(email, PASSWORD).await;
+    common::fixtures::complete_the_prerequisite(app, &token).await;
     for module in ["intro", "evidence"] {
         app.api(
             Method::POST,
@@ -38,6 +41,81 @@ async fn completed_learner(app: &mut TestApp, email: &str, name: &str, locale: L
 
 fn pdf_text(bytes: &[u8]) -> String {
     pdf_extract::extract_text_from_mem(bytes).unwrap()
+}
+
+/// Who a verification page (in English) says issued the certificate.
+fn issuer_row(page: &common::TestResponse) -> String {
+    let terms = page.select(".summary-list__row dt");
+    let values = page.select(".summary-list__row dd");
+    terms
+        .iter()
+        .zip(values)
+        .find(|(term, _)| *term == "Issued by")
+        .map(|(_, value)| value)
+        .unwrap_or_default()
+}
+
+/// The claims of a certificate's signed credential (its signature is checked elsewhere).
+async fn credential_claims(app: &mut TestApp, code: &str) -> Value {
+    let jwt = app.get(&format!("/api/v1/certificates/{code}")).await.body;
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The codes of the learner's certificates, the newest first.
+async fn certificate_codes(app: &mut TestApp, token: &str) -> Vec<String> {
+    app.api(Method::GET, "/api/v1/me/certificates", Some(token), None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Sets when a certificate expires, straight in the database.
+fn set_expiry(app: &TestApp, code: &str, expires_at: chrono::NaiveDateTime) {
+    use bilim::db::schema::certificates;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(certificates::table.find(code))
+        .set(certificates::expires_at.eq(Some(expires_at)))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// How many completions of the demo course are recorded for a learner (one row at most).
+fn completions_recorded(app: &TestApp, user: i64) -> i64 {
+    use bilim::db::schema::course_completions;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    course_completions::table
+        .filter(course_completions::user_id.eq(user))
+        .filter(course_completions::course_id.eq("demo-course"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+/// How many times a learner's enrolment in a run was marked completed.
+fn completion_events(app: &TestApp, run: i64, user: i64) -> i64 {
+    use bilim::db::schema::{enrolment_events, enrolments};
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    enrolment_events::table
+        .inner_join(enrolments::table.on(enrolments::id.eq(enrolment_events::enrolment_id)))
+        .filter(enrolments::run_id.eq(run))
+        .filter(enrolments::user_id.eq(user))
+        .filter(enrolment_events::to_status.eq("completed"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
 }
 
 async fn completing_every_requirement_issues_one_certificate(mut app: TestApp) {
@@ -88,33 +166,276 @@ async fn the_certificate_page_shows_what_is_still_missing(mut app: TestApp) {
     );
 }
 
-async fn concurrent_completion_issues_exactly_one_certificate(mut app: TestApp) {
-    app.with_courses("valid");
-    let id = bilim::accounts::model::UserId(app.create_user("race@example.kz", Role::Learner, None));
-    let token = app.api_token("race@example.kz", PASSWORD).await;
-    common::pass_check_quiz(&mut app, &token).await;
-    {
-        let mut conn = app.state.pool.get().unwrap();
-        let now = chrono::Utc::now().naive_utc();
-        for module in ["intro", "evidence"] {
-            bilim::courses::store::mark_complete(&mut conn, id, "demo-course", module, now).unwrap();
-        }
-    }
+/// `threads` requests work out the learner's completion at the same moment: a barrier
+/// lines them up, so on PostgreSQL their transactions overlap.
+fn complete_at_once(app: &TestApp, user: i64, threads: usize) {
+    let user = bilim::accounts::model::UserId(user);
     let pool = app.state.pool.clone();
+    let barrier = std::sync::Barrier::new(threads);
     std::thread::scope(|scope| {
-        for _ in 0..6 {
-            let pool = pool.clone();
+        for _ in 0..threads {
+            let (pool, barrier) = (pool.clone(), &barrier);
             scope.spawn(move || {
                 let mut conn = pool.get().unwrap();
+                barrier.wait();
                 bilim::db::write_transaction(&mut conn, |conn| {
-                    bilim::certificates::refresh(conn, id, "demo-course", chrono::Utc::now().naive_utc())
+                    bilim::certificates::refresh(conn, user, "demo-course", chrono::Utc::now().naive_utc())
                 })
                 .unwrap();
             });
         }
     });
-    let mut conn = pool.get().unwrap();
-    assert_eq!(bilim::certificates::of_user(&mut conn, id).unwrap().len(), 1);
+}
+
+/// A learner of a run who has met every requirement but whose completion has not been
+/// worked out yet (modules marked straight in the database); returns their id and token.
+async fn learner_ready_to_complete(app: &mut TestApp, email: &str, run: i64) -> (i64, String) {
+    let id = app.create_user(email, Role::Learner, None);
+    app.admit(run, id, "enrolled");
+    let token = app.api_token(email, PASSWORD).await;
+    common::fixtures::complete_the_prerequisite(app, &token).await;
+    common::pass_check_quiz(app, &token).await;
+    let mut conn = app.state.pool.get().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    for module in ["intro", "evidence"] {
+        bilim::courses::store::mark_complete(
+            &mut conn,
+            bilim::accounts::model::UserId(id),
+            "demo-course",
+            module,
+            now,
+        )
+        .unwrap();
+    }
+    (id, token)
+}
+
+async fn concurrent_completion_issues_exactly_one_certificate(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Академия МВД", Country::Kz, "race.coordinator@example.kz");
+    let run = RunBuilder::new(institution, coordinator).insert(&app);
+    let (id, token) = learner_ready_to_complete(&mut app, "race@example.kz", run).await;
+    complete_at_once(&app, id, 4);
+    assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
+    assert_eq!(completions_recorded(&app, id), 1);
+    assert_eq!(
+        completion_events(&app, run, id),
+        1,
+        "the enrolment is marked completed once"
+    );
+    let mut conn = app.state.pool.get().unwrap();
+    let told =
+        bilim::certificates::queue_issued_notices(&mut conn, &app.state.mail, chrono::Utc::now().naive_utc()).unwrap();
+    assert_eq!(told, 1, "the holder is told once");
+}
+
+async fn concurrent_recertification_issues_exactly_one_new_certificate(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Академия МВД", Country::Kz, "rerace.coordinator@example.kz");
+    let first = RunBuilder::new(institution, coordinator)
+        .started_days_ago(400)
+        .insert(&app);
+    let (id, token) = learner_ready_to_complete(&mut app, "rerace@example.kz", first).await;
+    complete_at_once(&app, id, 1);
+    let old = certificate_codes(&mut app, &token).await;
+    assert_eq!(old.len(), 1);
+    set_expiry(
+        &app,
+        &old[0],
+        chrono::Utc::now().naive_utc() - chrono::Duration::days(1),
+    );
+    let second = RunBuilder::new(institution, coordinator)
+        .started_days_ago(2)
+        .insert(&app);
+    app.admit(second, id, "enrolled");
+    complete_at_once(&app, id, 4);
+    let codes = certificate_codes(&mut app, &token).await;
+    assert_eq!(codes.len(), 2, "one new certificate besides the expired one: {codes:?}");
+    assert_eq!(completion_events(&app, second, id), 1);
+}
+
+/// A learner admitted to a run, with their token.
+async fn learner_of_run(app: &mut TestApp, email: &str, run: i64) -> (i64, String) {
+    let id = app.create_user(email, Role::Learner, None);
+    app.admit(run, id, "enrolled");
+    let token = app.api_token(email, PASSWORD).await;
+    (id, token)
+}
+
+async fn a_certificate_earned_without_a_run_is_issued_by_the_installation_not_the_learners_chosen_institution(
+    mut app: TestApp,
+) {
+    let token = completed_learner(&mut app, "self@example.kg", "Азамат Касымов", Locale::Ru).await;
+    let codes = certificate_codes(&mut app, &token).await;
+    assert_eq!(codes.len(), 1);
+    let code = &codes[0];
+    let page = app.get(&format!("/verify/{code}?lang=en")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(issuer_row(&page), "Bilim");
+    assert!(!page.body.contains("Академия правоохранительных органов"));
+    let claims = credential_claims(&mut app, code).await;
+    assert_eq!(claims["institution"], "Bilim");
+    assert_eq!(claims["country"], "");
+    app.sign_in("self@example.kg", PASSWORD).await;
+    let pdf = pdf_text(&app.get(&format!("/certificates/{code}.pdf?lang=en")).await.bytes);
+    assert!(pdf.contains("Issued by: Bilim"), "{pdf}");
+    assert!(!pdf.contains("Академия правоохранительных органов"), "{pdf}");
+}
+
+async fn a_certificate_earned_in_a_run_is_issued_by_the_runs_institution(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) = app.institution_with_coordinator(
+        "Академия МВД Кыргызской Республики",
+        Country::Kg,
+        "kg.coordinator@example.kg",
+    );
+    let run = RunBuilder::new(institution, coordinator).country("KG").insert(&app);
+    let own = app.create_institution("Учреждение по выбору слушателя", Country::Kz);
+    let id = app.create_user("run.learner@example.kg", Role::Learner, Some(own));
+    app.admit(run, id, "enrolled");
+    let token = app.api_token("run.learner@example.kg", PASSWORD).await;
+    common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
+    let list = app
+        .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
+        .await
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["run_id"], json!(run));
+    let code = list[0]["code"].as_str().unwrap().to_owned();
+    let page = app.get(&format!("/verify/{code}?lang=en")).await;
+    assert_eq!(issuer_row(&page), "Академия МВД Кыргызской Республики");
+    let claims = credential_claims(&mut app, &code).await;
+    assert_eq!(claims["institution"], "Академия МВД Кыргызской Республики");
+    assert_eq!(claims["country"], "KG");
+}
+
+async fn a_course_that_certifies_runs_only_records_a_completion_without_a_run_but_no_certificate(mut app: TestApp) {
+    app.with_courses("valid");
+    let id = app
+        .sign_in_as("runless@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
+    let done = app.post_form("/courses/other-course/only/complete", &[]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let token = app.api_token("runless@example.kz", PASSWORD).await;
+    assert_eq!(certificate_codes(&mut app, &token).await, Vec::<String>::new());
+    let recorded = {
+        use bilim::db::schema::course_completions;
+        use diesel::prelude::*;
+        let mut conn = app.state.pool.get().unwrap();
+        course_completions::table
+            .filter(course_completions::user_id.eq(id))
+            .filter(course_completions::course_id.eq("other-course"))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap()
+    };
+    assert_eq!(recorded, 1, "the completion is recorded");
+    let page = app.get("/certificates?lang=en").await;
+    assert!(
+        page.select(".certificate-note").contains(
+            &"This course is certified only for learners of a course run. Enrol in a run to receive a certificate."
+                .to_owned()
+        ),
+        "{:?}",
+        page.select(".course-card")
+    );
+}
+
+async fn a_course_completes_only_after_its_prerequisite(mut app: TestApp) {
+    app.with_courses("valid");
+    app.sign_in_as("eager@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
+    let token = app.api_token("eager@example.kz", PASSWORD).await;
+    let overview = app.get("/courses/demo-course?lang=en").await;
+    assert!(
+        overview
+            .select(".prerequisites li")
+            .contains(&"Other course · not completed yet".to_owned()),
+        "{:?}",
+        overview.select(".prerequisites li")
+    );
+    assert_eq!(overview.count(".prerequisites-notice"), 1);
+    for module in ["intro", "evidence"] {
+        app.api(
+            Method::POST,
+            &format!("/api/v1/courses/demo-course/modules/{module}/complete"),
+            Some(&token),
+            None,
+        )
+        .await;
+    }
+    common::pass_check_quiz(&mut app, &token).await;
+    assert_eq!(
+        certificate_codes(&mut app, &token).await,
+        Vec::<String>::new(),
+        "not certified without the prerequisite"
+    );
+    let status = app.get("/certificates?lang=en").await;
+    assert!(
+        status
+            .select(".course-card li")
+            .contains(&"First complete the course: Other course".to_owned()),
+        "{:?}",
+        status.select(".course-card li")
+    );
+    common::fixtures::complete_the_prerequisite(&mut app, &token).await;
+    let list = app
+        .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
+        .await
+        .json();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "completing the prerequisite completes the course: {list}"
+    );
+    assert_eq!(list[0]["course_id"], "demo-course");
+    let overview = app.get("/courses/demo-course?lang=en").await;
+    assert!(overview
+        .select(".prerequisites li")
+        .contains(&"Other course · completed".to_owned()));
+    assert_eq!(overview.count(".prerequisites-notice"), 0);
+}
+
+async fn an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule(mut app: TestApp) {
+    app.with_courses("valid");
+    let id = app.create_user("unreadable@example.kz", Role::Learner, None);
+    let token = app.api_token("unreadable@example.kz", PASSWORD).await;
+    common::fixtures::complete_the_prerequisite(&mut app, &token).await;
+    common::pass_check_quiz(&mut app, &token).await;
+    app.api(
+        Method::POST,
+        "/api/v1/courses/demo-course/modules/intro/complete",
+        Some(&token),
+        None,
+    )
+    .await;
+    {
+        use bilim::db::schema::courses;
+        use diesel::prelude::*;
+        let mut conn = app.state.pool.get().unwrap();
+        // Only the intro module is required by this rule, which the server cannot read.
+        diesel::update(courses::table.find("demo-course"))
+            .set(courses::settings.eq(r#"{"completion": {"modules": ["intro"], "quizes": []}}"#))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let refused = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/modules/evidence/complete",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        completions_recorded(&app, id),
+        0,
+        "never completed by a rule nobody wrote"
+    );
+    assert_eq!(certificate_codes(&mut app, &token).await, Vec::<String>::new());
 }
 
 async fn the_pdf_carries_the_name_and_course_title_in_every_language(mut app: TestApp) {
@@ -166,12 +487,8 @@ async fn anyone_can_verify_a_certificate_and_an_unknown_code_reveals_nothing(mut
         .to_owned();
     let page = app.get(&format!("/verify/{code}?lang=en")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(
-        page.body.contains("Valid")
-            && page.body.contains("Ерлан Ахметов")
-            && page.body.contains("Demo course")
-            && page.body.contains("Академия правоохранительных органов")
-    );
+    assert!(page.body.contains("Valid") && page.body.contains("Ерлан Ахметов") && page.body.contains("Demo course"));
+    assert_eq!(issuer_row(&page), "Bilim", "issued by the installation");
     assert!(page.body.contains("Valid until"), "the course sets valid_years");
     let unknown = app.get("/verify/AAAAA-BBBBB-CCCCC-DDDDD?lang=en").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
@@ -303,27 +620,99 @@ async fn coordinators_revoke_their_institutions_certificates_only(mut app: TestA
     assert_eq!(claims["status"], "revoked");
 }
 
-async fn an_expired_certificate_says_so_and_invites_recertification(mut app: TestApp) {
-    let token = completed_learner(&mut app, "old@example.kz", "Old Holder", Locale::En).await;
-    let code = app
+async fn an_expired_certificate_is_renewed_by_completing_a_new_run(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Академия МВД", Country::Kz, "renew.coordinator@example.kz");
+    let first = RunBuilder::new(institution, coordinator)
+        .started_days_ago(800)
+        .insert(&app);
+    let (id, token) = learner_of_run(&mut app, "renew@example.kz", first).await;
+    common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
+    let old = certificate_codes(&mut app, &token).await;
+    assert_eq!(old.len(), 1);
+    set_expiry(
+        &app,
+        &old[0],
+        chrono::Utc::now().naive_utc() - chrono::Duration::days(1),
+    );
+    let page = app.get(&format!("/verify/{}?lang=en", old[0])).await;
+    assert!(page.body.contains("Expired") && page.body.contains("take the course again"));
+
+    // Studying on in the same run renews nothing: a new run must be completed.
+    app.api(
+        Method::POST,
+        "/api/v1/courses/demo-course/modules/intro/complete",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(certificate_codes(&mut app, &token).await, old);
+
+    let second = RunBuilder::new(institution, coordinator)
+        .started_days_ago(3)
+        .insert(&app);
+    app.admit(second, id, "enrolled");
+    app.api(
+        Method::POST,
+        "/api/v1/courses/demo-course/modules/evidence/complete",
+        Some(&token),
+        None,
+    )
+    .await;
+    let list = app
         .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
         .await
-        .json()[0]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    {
-        use bilim::db::schema::certificates;
-        use diesel::prelude::*;
-        let mut conn = app.state.pool.get().unwrap();
-        let past = chrono::Utc::now().naive_utc() - chrono::Duration::days(1);
-        diesel::update(certificates::table.find(&code))
-            .set(certificates::expires_at.eq(Some(past)))
-            .execute(&mut conn)
-            .unwrap();
-    }
-    let page = app.get(&format!("/verify/{code}?lang=en")).await;
-    assert!(page.body.contains("Expired") && page.body.contains("take the course again"));
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(
+        list[0]["run_id"],
+        json!(second),
+        "the new certificate names the new run"
+    );
+    assert_ne!(list[0]["code"], json!(old[0]));
+    assert_eq!(list[1]["code"], json!(old[0]), "the expired one is kept");
+    assert_eq!(completion_events(&app, second, id), 1);
+    let new_code = list[0]["code"].as_str().unwrap().to_owned();
+    assert_eq!(credential_claims(&mut app, &new_code).await["status"], "valid");
+    app.sign_in("renew@example.kz", PASSWORD).await;
+    let mine = app.get("/certificates?lang=en").await;
+    let rows = mine.select("table tbody tr");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].contains("Valid") && rows[0].contains(&new_code), "{rows:?}");
+    assert!(rows[1].contains("Expired") && rows[1].contains(&old[0]), "{rows:?}");
+}
+
+async fn a_revoked_certificate_is_renewed_by_completing_a_new_run(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Академия МВД", Country::Kz, "revoke.renew@example.kz");
+    let first = RunBuilder::new(institution, coordinator)
+        .started_days_ago(60)
+        .insert(&app);
+    let (id, token) = learner_of_run(&mut app, "again@example.kz", first).await;
+    common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
+    let old = certificate_codes(&mut app, &token).await;
+    let coordinator_token = app.api_token("revoke.renew@example.kz", PASSWORD).await;
+    let revoked = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/certificates/{}/revoke", old[0]),
+            Some(&coordinator_token),
+            Some(json!({"reason": "Exam taken by someone else"})),
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let second = RunBuilder::new(institution, coordinator)
+        .started_days_ago(1)
+        .insert(&app);
+    app.admit(second, id, "enrolled");
+    common::pass_check_quiz(&mut app, &token).await;
+    let codes = certificate_codes(&mut app, &token).await;
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert_eq!(codes[1], old[0]);
+    assert_eq!(credential_claims(&mut app, &codes[0]).await["status"], "valid");
+    assert_eq!(credential_claims(&mut app, &old[0]).await["status"], "revoked");
 }
 
 async fn the_holder_is_told_once_by_email_in_their_language(mut app: TestApp) {
@@ -367,10 +756,17 @@ on_both_backends!(
     completing_every_requirement_issues_one_certificate,
     the_certificate_page_shows_what_is_still_missing,
     concurrent_completion_issues_exactly_one_certificate,
+    concurrent_recertification_issues_exactly_one_new_certificate,
+    a_certificate_earned_without_a_run_is_issued_by_the_installation_not_the_learners_chosen_institution,
+    a_certificate_earned_in_a_run_is_issued_by_the_runs_institution,
+    a_course_that_certifies_runs_only_records_a_completion_without_a_run_but_no_certificate,
+    a_course_completes_only_after_its_prerequisite,
+    an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule,
     the_pdf_carries_the_name_and_course_title_in_every_language,
     anyone_can_verify_a_certificate_and_an_unknown_code_reveals_nothing,
     the_signed_credential_checks_against_the_published_key_and_fails_when_tampered,
     coordinators_revoke_their_institutions_certificates_only,
-    an_expired_certificate_says_so_and_invites_recertification,
+    an_expired_certificate_is_renewed_by_completing_a_new_run,
+    a_revoked_certificate_is_renewed_by_completing_a_new_run,
     the_holder_is_told_once_by_email_in_their_language
 );

@@ -178,6 +178,50 @@ fn a_completion_rule_may_name_only_modules_and_quizzes_the_course_has() {
 }
 
 #[test]
+fn the_certificate_setting_is_always_or_run_only_and_an_unreadable_completion_rule_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let course = |certificate: &str, completion: &str| {
+        format!(
+            "version = \"1\"\nhours = 1\naudience = [\"police\"]\n{certificate}\n[title]\nen = \"C\"\n[summary]\nen = \"S\"\n{completion}\n"
+        )
+    };
+    let module = "+++\ntitle = \"Intro\"\nminutes = 1\noutcomes = [\"x\"]\n+++\n\nText.\n";
+    write(root, "runs/course.toml", course("certificate = \"run_only\"", ""));
+    write(root, "runs/01-intro/en.md", module);
+    write(root, "always/course.toml", course("certificate = \"always\"", ""));
+    write(root, "always/01-intro/en.md", module);
+    write(root, "sometimes/course.toml", course("certificate = \"sometimes\"", ""));
+    write(root, "sometimes/01-intro/en.md", module);
+    write(
+        root,
+        "unreadable/course.toml",
+        course("", "[completion]\nmodules = 3\n"),
+    );
+    write(root, "unreadable/01-intro/en.md", module);
+    let lines = diagnostics(root);
+    assert!(
+        !lines.iter().any(|l| l.starts_with("runs/") || l.starts_with("always/")),
+        "{}",
+        lines.join("\n")
+    );
+    assert!(
+        has(
+            &lines,
+            "sometimes/course.toml:4: error:",
+            "unknown variant `sometimes`, expected `always` or `run_only`"
+        ),
+        "{}",
+        lines.join("\n")
+    );
+    assert!(
+        has(&lines, "unreadable/course.toml:9: error:", "[completion] is not valid"),
+        "{}",
+        lines.join("\n")
+    );
+}
+
+#[test]
 fn a_changed_base_section_makes_its_adaptation_outdated() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&fixture(), dir.path());

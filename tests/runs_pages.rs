@@ -46,6 +46,8 @@ async fn coordinator_with_run(app: &mut TestApp, enrolment: &str) -> (i64, Strin
                 ("phase", "national_pilot"),
                 ("categories", "investigator"),
                 ("categories", "prosecutor"),
+                // The run starts in a month; its learners read the course before then.
+                ("opens_early", "true"),
             ],
         )
         .await;

@@ -34,7 +34,12 @@ async fn credential(
         .db(move |conn| super::find(conn, &code))
         .await?
         .ok_or(AppError::NotFound)?;
-    let claims = super::credential(&certificate, &state.config.public_url, super::now());
+    let claims = super::credential(
+        &certificate,
+        &state.config.public_url,
+        &state.config.site_name,
+        super::now(),
+    );
     let token = state.signing.sign(&claims)?;
     Ok(HttpResponse::Ok().content_type("application/jwt").body(token))
 }

@@ -2,7 +2,8 @@
 //! its inputs changes (a module marked complete, a quiz passed, an essay graded), and
 //! stored with its time. The rule comes from `[completion]` in `course.toml`; without
 //! it, every module must be complete and every quiz passed (pre-tests excepted). A run
-//! may also require a share of its in-person days attended (`min_attendance`).
+//! may also require a share of its in-person days attended (`min_attendance`), and the
+//! course's prerequisites must have been completed first.
 
 use crate::accounts::model::UserId;
 use chrono::NaiveDateTime;
@@ -10,8 +11,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::courses::store as course_store;
-use crate::db::schema::{course_completions, quiz_attempts};
+use crate::db::schema::{certificates, course_completions, quiz_attempts};
 use crate::db::DbConnection;
+use crate::enrolment::RunId;
 use crate::error::AppError;
 use crate::i18n::{self, Locale};
 use crate::quizzes::store as quiz_store;
@@ -52,13 +54,76 @@ pub struct Completion {
     pub missing: Vec<Missing>,
 }
 
-fn rule_of(settings: &str) -> CompletionRule {
-    serde_json::from_str::<serde_json::Value>(settings)
-        .ok()
-        .and_then(|v| v.get("completion").cloned())
-        .filter(|v| !v.is_null())
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default()
+/// Reads a `[completion]` rule, as `bilim courses check` and the running server both
+/// do: what the check accepts, the server reads the same way.
+pub fn parse_rule(value: serde_json::Value) -> Result<CompletionRule, serde_json::Error> {
+    if value.is_null() {
+        return Ok(CompletionRule::default());
+    }
+    serde_json::from_value(value)
+}
+
+/// The completion rule of an imported course. A stored rule that cannot be read is an
+/// internal error, logged with its cause, never silently the default rule.
+fn rule_of(course_id: &str, settings: &str) -> Result<CompletionRule, AppError> {
+    let read = serde_json::from_str::<serde_json::Value>(settings)
+        .and_then(|v| parse_rule(v.get("completion").cloned().unwrap_or_default()));
+    read.map_err(|error| {
+        tracing::error!(course = course_id, %error, "the course's stored completion rule cannot be read");
+        AppError::internal(format!("the completion rule of {course_id} cannot be read: {error}"))
+    })
+}
+
+/// Whether the learner has completed a prerequisite course: a recorded completion of
+/// it, or a certificate of it that is still valid.
+fn prerequisite_met(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    if recorded(conn, user_id, course_id)?.is_some() {
+        return Ok(true);
+    }
+    let valid: i64 = certificates::table
+        .filter(certificates::user_id.eq(user_id))
+        .filter(certificates::course_id.eq(course_id))
+        .filter(certificates::revoked_at.is_null())
+        .filter(certificates::expires_at.is_null().or(certificates::expires_at.gt(now)))
+        .count()
+        .get_result(conn)?;
+    Ok(valid > 0)
+}
+
+/// Each prerequisite of a course (those still in the catalogue) with whether the
+/// learner has completed it, in the order `course.toml` names them.
+pub fn prerequisites_of(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course: &course_store::CourseRow,
+    now: NaiveDateTime,
+) -> Result<Vec<(course_store::CourseRow, bool)>, AppError> {
+    let mut prerequisites = Vec::new();
+    for id in course.prerequisites() {
+        if let Some(other) = course_store::find_active_course(conn, &id)? {
+            let met = prerequisite_met(conn, user_id, &id, now)?;
+            prerequisites.push((other, met));
+        }
+    }
+    Ok(prerequisites)
+}
+
+/// The learner's recorded completion of a course: the run it counted in and when.
+pub fn recorded(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+) -> Result<Option<(Option<RunId>, NaiveDateTime)>, AppError> {
+    Ok(course_completions::table
+        .find((user_id, course_id))
+        .select((course_completions::run_id, course_completions::completed_at))
+        .first(conn)
+        .optional()?)
 }
 
 /// The best score of a user's passed, submitted, non-preview attempts at a quiz.
@@ -88,7 +153,8 @@ pub fn evaluate(
     locale: Locale,
 ) -> Result<Completion, AppError> {
     let course = course_store::find_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    let rule = rule_of(&course.settings);
+    let rule = rule_of(&course.id, &course.settings)?;
+    let now = chrono::Utc::now().naive_utc();
     let modules = course_store::modules_of(conn, course_id)?;
     let required_modules: Vec<String> = match &rule.modules {
         Some(ModulesRule::List(ids)) => ids.clone(),
@@ -146,14 +212,19 @@ pub fn evaluate(
             });
         }
     }
-    if let Some(attendance) = missing_attendance(conn, user_id, course_id, locale)? {
+    if let Some(attendance) = missing_attendance(conn, user_id, course_id, now, locale)? {
         missing.push(attendance);
     }
-    let completed_at: Option<NaiveDateTime> = course_completions::table
-        .find((user_id, course_id))
-        .select(course_completions::completed_at)
-        .first(conn)
-        .optional()?;
+    for (prerequisite, met) in prerequisites_of(conn, user_id, &course, now)? {
+        if !met {
+            let title = i18n::pick_text(&prerequisite.titles(), locale).unwrap_or_else(|| prerequisite.id.clone());
+            missing.push(Missing {
+                kind: "prerequisite",
+                title: i18n::t_with(locale, "completion.prerequisite", &[("course", &title)]),
+            });
+        }
+    }
+    let completed_at = recorded(conn, user_id, course_id)?.map(|(_, at)| at);
     Ok(Completion {
         complete: missing.is_empty(),
         completed_at,
@@ -166,9 +237,10 @@ fn missing_attendance(
     conn: &mut DbConnection,
     user_id: UserId,
     course_id: &str,
+    now: NaiveDateTime,
     locale: Locale,
 ) -> Result<Option<Missing>, AppError> {
-    let Some(run) = crate::enrolment::latest_admitted_run(conn, user_id, course_id)? else {
+    let Some(run) = crate::enrolment::certifying_run(conn, user_id, course_id, now.date())? else {
         return Ok(None);
     };
     let Some(required) = run.min_attendance else {
@@ -177,7 +249,7 @@ fn missing_attendance(
     let tally = crate::attendance::tally(conn, run.id, user_id)?;
     // Days are added as the run goes on, so the share is only final from its last day:
     // attending the first day of five is not 100 %.
-    let run_has_ended = chrono::Utc::now().date_naive() >= run.ends_on;
+    let run_has_ended = now.date() >= run.ends_on;
     if run_has_ended && tally.meets(required) {
         return Ok(None);
     }

@@ -1,6 +1,8 @@
-//! Completion and verifiable certificates. A certificate is issued once, when a
-//! learner completes a course, with an unguessable code; anyone can check it at
-//! `/verify/<code>` or offline as an Ed25519-signed JWT.
+//! Completion and verifiable certificates. A certificate is issued once per
+//! completion, when a learner completes a course (in a run, once the run has started),
+//! with an unguessable code; anyone can check it at `/verify/<code>` or offline as an
+//! Ed25519-signed JWT. A learner holds at most one valid certificate of a course; one
+//! whose certificate expired or was revoked is certified again on completing a new run.
 
 pub mod api;
 pub mod completion;
@@ -16,7 +18,9 @@ use serde::Serialize;
 
 use crate::accounts::model::{Role, User};
 use crate::accounts::store as user_store;
+use crate::courses::format::CertificatePolicy;
 use crate::courses::store as course_store;
+use crate::db::locks::{self, Lock};
 use crate::db::schema::{certificates, course_completions};
 use crate::db::{self, DbConnection};
 use crate::enrolment;
@@ -62,6 +66,27 @@ impl Certificate {
         }
     }
 
+    /// Who issued the certificate: the institution of the run it was earned in. One
+    /// earned without a run is issued by the installation (`site_name`), whatever
+    /// institution its holder's profile names (certificates issued before this rule
+    /// stored the holder's own institution; it is never shown).
+    pub fn issuer(&self, site_name: &str) -> String {
+        match self.run_id {
+            Some(_) if !self.institution.is_empty() => self.institution.clone(),
+            _ => site_name.to_owned(),
+        }
+    }
+
+    /// The country code of the run the certificate was earned in; empty for one
+    /// issued by the installation.
+    pub fn issuer_country(&self) -> &str {
+        if self.run_id.is_some() {
+            &self.country
+        } else {
+            ""
+        }
+    }
+
     pub fn course_title(&self, locale: Locale) -> String {
         let titles: course_store::PerLanguage = course_store::parse_json(&self.course_titles);
         i18n::pick_text(&titles, locale).unwrap_or_else(|| self.course_id.clone())
@@ -84,8 +109,13 @@ fn new_code() -> String {
         .join("-")
 }
 
-/// Re-evaluates a learner's completion after one of its inputs changed; records a new
-/// completion, marks the run's enrolment completed and issues the certificate, once.
+/// Re-evaluates a learner's completion after one of its inputs changed: records a
+/// new completion, marks the run's enrolment completed and issues the certificate once
+/// it is due; then works out again the courses that name this one as a prerequisite.
+///
+/// Everything happens under the learner's [`Lock::Certification`] (on SQLite, write
+/// transactions are serial already), so concurrent checks record one completion and
+/// issue one certificate, and a learner never holds two valid certificates of a course.
 pub fn refresh(conn: &mut DbConnection, user_id: UserId, course_id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     let Some(user) = user_store::find(conn, user_id)? else {
         return Ok(());
@@ -94,40 +124,87 @@ pub fn refresh(conn: &mut DbConnection, user_id: UserId, course_id: &str, now: N
         // Staff preview courses; they are not certified for it.
         return Ok(());
     }
-    let state = completion::evaluate(conn, user_id, course_id, user.locale)?;
-    if !state.complete || state.completed_at.is_some() {
-        return Ok(());
-    }
-    let run = enrolment::latest_admitted_run(conn, user_id, course_id)?;
-    // In a savepoint of its own: on PostgreSQL a unique violation would otherwise abort
-    // the caller's whole transaction, such as a register being saved.
-    let inserted = db::write_transaction(conn, |conn| {
-        diesel::insert_into(course_completions::table)
-            .values((
-                course_completions::user_id.eq(user_id),
-                course_completions::course_id.eq(course_id),
-                course_completions::run_id.eq(run.as_ref().map(|r| r.id)),
-                course_completions::completed_at.eq(now),
-            ))
-            .execute(conn)
-    });
-    match inserted {
-        Ok(_) => {}
-        // Completed by a concurrent request: that request issues the certificate.
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            return Ok(())
+    let completed = db::write_transaction(conn, |conn| -> Result<bool, AppError> {
+        locks::for_transaction(conn, Lock::Certification(user_id.get()))?;
+        settle(conn, &user, course_id, now)
+    })?;
+    if completed {
+        for dependent in course_store::courses_requiring(conn, course_id)? {
+            refresh(conn, user_id, &dependent, now)?;
         }
-        Err(other) => return Err(other.into()),
     }
-    if let Some(run) = &run {
-        enrolment::mark_completed(conn, run.id, user_id)?;
-    }
-    issue(conn, &user, course_id, run.as_ref(), now)?;
     Ok(())
 }
 
+/// Records the learner's completion of a course if they have newly completed it, and
+/// issues the certificate it is due; returns whether a completion was recorded.
+///
+/// A completion is new when none is recorded, or when the learner holds no valid
+/// certificate of the course (theirs expired or was revoked, or none was issued) and
+/// completes it in a run other than the one of their last completion. Its certificate
+/// is issued once the run has started; a completion without a run is certified in the
+/// installation's name unless the course says `certificate = "run_only"`.
+fn settle(conn: &mut DbConnection, user: &User, course_id: &str, now: NaiveDateTime) -> Result<bool, AppError> {
+    let state = completion::evaluate(conn, user.id, course_id, user.locale)?;
+    if !state.complete {
+        return Ok(false);
+    }
+    let run = enrolment::certifying_run(conn, user.id, course_id, now.date())?;
+    let held = of_user_and_course(conn, user.id, course_id)?;
+    let holds_valid = held.iter().any(|c| c.validity(now) == Validity::Valid);
+    let new_completion = match completion::recorded(conn, user.id, course_id)? {
+        None => {
+            diesel::insert_into(course_completions::table)
+                .values((
+                    course_completions::user_id.eq(user.id),
+                    course_completions::course_id.eq(course_id),
+                    course_completions::run_id.eq(run.as_ref().map(|r| r.id)),
+                    course_completions::completed_at.eq(now),
+                ))
+                .execute(conn)?;
+            true
+        }
+        Some((last_run, _)) if !holds_valid && run.as_ref().is_some_and(|r| Some(r.id) != last_run) => {
+            diesel::update(course_completions::table.find((user.id, course_id)))
+                .set((
+                    course_completions::run_id.eq(run.as_ref().map(|r| r.id)),
+                    course_completions::completed_at.eq(now),
+                ))
+                .execute(conn)?;
+            true
+        }
+        Some(_) => false,
+    };
+    if new_completion {
+        if let Some(run) = &run {
+            enrolment::mark_completed(conn, run.id, user.id)?;
+        }
+    }
+    let Some((run_id, completed_at)) = completion::recorded(conn, user.id, course_id)? else {
+        return Ok(new_completion);
+    };
+    if holds_valid || held.iter().any(|c| c.issued_at >= completed_at) {
+        // Certified already, for this completion or an earlier one still valid.
+        return Ok(new_completion);
+    }
+    let course = course_store::find_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    let run = match run_id {
+        Some(id) => Some(enrolment::find_run(conn, id)?.ok_or(AppError::NotFound)?),
+        None => None,
+    };
+    let due = match &run {
+        // Never before the run has started: the completion waits for its first day.
+        Some(run) => run.has_started(now.date()),
+        None => certificate_policy(&course)? == CertificatePolicy::Always,
+    };
+    if due {
+        issue(conn, user, &course, run.as_ref(), now)?;
+    }
+    Ok(new_completion)
+}
+
 /// Works out again the completion of every learner admitted to a run, after a change
-/// to the run (its attendance requirement, its days, its end) that may decide it.
+/// to the run (its attendance requirement, its days, its start or end) that may decide it.
 pub fn refresh_run(conn: &mut DbConnection, run: &enrolment::RunRow, now: NaiveDateTime) -> Result<(), AppError> {
     for learner in enrolment::admitted_learners(conn, run.id)? {
         let user_id = learner.user_id;
@@ -136,55 +213,154 @@ pub fn refresh_run(conn: &mut DbConnection, run: &enrolment::RunRow, now: NaiveD
     Ok(())
 }
 
+/// Issues the certificates that waited for their run to start: completions recorded
+/// before the first day of a run that has now started. Called by the hourly upkeep;
+/// a learner's next completion check (a module, a quiz, `/certificates`) issues theirs
+/// too. Returns how many waiting completions it worked out again.
+pub fn issue_waiting(conn: &mut DbConnection, now: NaiveDateTime) -> Result<usize, AppError> {
+    use crate::db::schema::course_runs;
+    let today = now.date();
+    // Runs that started within the last weeks: a completion waits only for its start.
+    let recent = today - chrono::Duration::days(WAITING_DAYS);
+    let recorded: Vec<(UserId, String, NaiveDateTime)> = course_completions::table
+        .inner_join(course_runs::table.on(course_completions::run_id.eq(course_runs::id.nullable())))
+        .filter(course_runs::starts_on.le(today))
+        .filter(course_runs::starts_on.ge(recent))
+        .select((
+            course_completions::user_id,
+            course_completions::course_id,
+            course_completions::completed_at,
+        ))
+        .load(conn)?;
+    let mut looked_at = 0;
+    for (user_id, course_id, completed_at) in recorded {
+        let issued: i64 = certificates::table
+            .filter(certificates::user_id.eq(user_id))
+            .filter(certificates::course_id.eq(&course_id))
+            .filter(certificates::issued_at.ge(completed_at))
+            .count()
+            .get_result(conn)?;
+        if issued == 0 {
+            refresh(conn, user_id, &course_id, now)?;
+            looked_at += 1;
+        }
+    }
+    Ok(looked_at)
+}
+
+/// How far back the hourly upkeep looks for runs whose certificates waited for the start.
+const WAITING_DAYS: i64 = 30;
+
+/// `certificate` of the course's settings: `Always` when the course does not say.
+fn certificate_policy(course: &course_store::CourseRow) -> Result<CertificatePolicy, AppError> {
+    let read = serde_json::from_str::<serde_json::Value>(&course.settings).and_then(|settings| {
+        match settings.get("certificate").cloned() {
+            None | Some(serde_json::Value::Null) => Ok(CertificatePolicy::default()),
+            Some(value) => serde_json::from_value(value),
+        }
+    });
+    read.map_err(|error| {
+        tracing::error!(course = %course.id, %error, "the course's stored certificate setting cannot be read");
+        AppError::internal(format!(
+            "the certificate setting of {} cannot be read: {error}",
+            course.id
+        ))
+    })
+}
+
+/// Issues a certificate of `course` for the learner's completion. The run's
+/// institution and country issue it; without a run, the installation does (the stored
+/// institution and country are then empty), never the learner's own profile.
 fn issue(
     conn: &mut DbConnection,
     user: &User,
-    course_id: &str,
+    course: &course_store::CourseRow,
     run: Option<&enrolment::RunRow>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let course = course_store::find_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    let institution_id = run.map(|r| r.institution_id).or(user.institution_id);
-    let institution = match institution_id {
-        Some(id) => crate::institutions::find(conn, id)?.map(|i| i.name).unwrap_or_default(),
+    let institution = match run {
+        Some(run) => crate::institutions::find(conn, run.institution_id)?
+            .map(|i| i.name)
+            .unwrap_or_default(),
         None => String::new(),
     };
-    let country = run
-        .map(|r| r.country)
-        .or(user.country)
-        .map(|c| c.code().to_owned())
-        .unwrap_or_default();
+    let country = run.map(|r| r.country.code().to_owned()).unwrap_or_default();
     let valid_years: Option<u32> = serde_json::from_str::<serde_json::Value>(&course.settings)
         .ok()
         .and_then(|v| v.get("valid_years").and_then(serde_json::Value::as_u64))
         .and_then(|y| u32::try_from(y).ok());
     let expires_at =
         valid_years.and_then(|years| now.checked_add_months(chrono::Months::new(years.saturating_mul(12))));
-    // In a savepoint of its own: on PostgreSQL a unique violation would otherwise abort
-    // the caller's whole transaction, such as a register being saved.
-    let inserted = db::write_transaction(conn, |conn| {
-        diesel::insert_into(certificates::table)
-            .values((
-                certificates::code.eq(new_code()),
-                certificates::user_id.eq(user.id),
-                certificates::course_id.eq(course_id),
-                certificates::run_id.eq(run.map(|r| r.id)),
-                certificates::holder_name.eq(&user.name),
-                certificates::course_titles.eq(&course.titles),
-                certificates::institution.eq(institution),
-                certificates::country.eq(country),
-                certificates::hours.eq(course.hours),
-                certificates::issued_at.eq(now),
-                certificates::expires_at.eq(expires_at),
-            ))
-            .execute(conn)
-    });
-    match inserted {
-        Ok(_) => Ok(()),
-        // One certificate per learner and course: a second issue is a no-op.
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(()),
-        Err(other) => Err(other.into()),
+    diesel::insert_into(certificates::table)
+        .values((
+            certificates::code.eq(new_code()),
+            certificates::user_id.eq(user.id),
+            certificates::course_id.eq(&course.id),
+            certificates::run_id.eq(run.map(|r| r.id)),
+            certificates::holder_name.eq(&user.name),
+            certificates::course_titles.eq(&course.titles),
+            certificates::institution.eq(institution),
+            certificates::country.eq(country),
+            certificates::hours.eq(course.hours),
+            certificates::issued_at.eq(now),
+            certificates::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the learner holds a valid certificate of the course.
+pub fn holds_valid(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    Ok(of_user_and_course(conn, user_id, course_id)?
+        .iter()
+        .any(|c| c.validity(now) == Validity::Valid))
+}
+
+/// Why a learner whose completion is recorded holds no valid certificate of the course
+/// yet, as `/certificates` tells them: their run has not started (the certificate is
+/// issued from its first day), or the course certifies learners of runs only.
+pub fn waiting_reason(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    now: NaiveDateTime,
+    locale: Locale,
+) -> Result<Option<String>, AppError> {
+    if holds_valid(conn, user_id, course_id, now)? {
+        return Ok(None);
     }
+    let Some((run_id, _)) = completion::recorded(conn, user_id, course_id)? else {
+        return Ok(None);
+    };
+    match run_id {
+        Some(run_id) => {
+            let run = enrolment::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
+            Ok((!run.has_started(now.date())).then(|| {
+                let date = i18n::format_date(locale, run.starts_on);
+                i18n::t_with(locale, "certificates.waits_for_start", &[("date", &date)])
+            }))
+        }
+        None => {
+            let course = course_store::find_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+            Ok((certificate_policy(&course)? == CertificatePolicy::RunOnly)
+                .then(|| i18n::t(locale, "certificates.run_only")))
+        }
+    }
+}
+
+/// The learner's certificates of one course, the newest first.
+fn of_user_and_course(conn: &mut DbConnection, user_id: UserId, course_id: &str) -> Result<Vec<Certificate>, AppError> {
+    Ok(certificates::table
+        .filter(certificates::user_id.eq(user_id))
+        .filter(certificates::course_id.eq(course_id))
+        .order(certificates::issued_at.desc())
+        .select(Certificate::as_select())
+        .load(conn)?)
 }
 
 pub fn find(conn: &mut DbConnection, code: &str) -> Result<Option<Certificate>, AppError> {
@@ -270,7 +446,9 @@ pub struct CredentialClaims {
     pub status: Validity,
 }
 
-pub fn credential(certificate: &Certificate, issuer: &str, now: NaiveDateTime) -> CredentialClaims {
+/// The claims of a certificate's credential: `issuer` is the installation's public
+/// address, `site_name` its name, which issues certificates earned without a run.
+pub fn credential(certificate: &Certificate, issuer: &str, site_name: &str, now: NaiveDateTime) -> CredentialClaims {
     CredentialClaims {
         iss: issuer.to_owned(),
         sub: format!("{issuer}/verify/{}", certificate.code),
@@ -280,8 +458,8 @@ pub fn credential(certificate: &Certificate, issuer: &str, now: NaiveDateTime) -
         name: certificate.holder_name.clone(),
         course_id: certificate.course_id.clone(),
         course: certificate.course_title(Locale::En),
-        institution: certificate.institution.clone(),
-        country: certificate.country.clone(),
+        institution: certificate.issuer(site_name),
+        country: certificate.issuer_country().to_owned(),
         hours: certificate.hours,
         status: certificate.validity(now),
     }

@@ -150,19 +150,20 @@ pub fn render(certificate: &Certificate, locale: Locale, text: &CertificateText)
         }
         y += 10.0;
         let hours = crate::courses::reading::hours_label(locale, certificate.hours);
-        let country = if certificate.country.is_empty() {
-            String::new()
-        } else {
-            i18n::t(locale, &format!("countries.{}", certificate.country))
-        };
         let mut details = vec![i18n::t_with(locale, "certificates.pdf_hours", &[("hours", &hours)])];
-        if !certificate.institution.is_empty() {
-            details.push(i18n::t_with(
+        // The run's institution issues the certificate; without a run, the installation.
+        let issuer = certificate.issuer(&text.site_name);
+        let country = certificate.issuer_country();
+        details.push(if country.is_empty() {
+            i18n::t_with(locale, "certificates.pdf_issuer", &[("issuer", &issuer)])
+        } else {
+            let country = i18n::t(locale, &format!("countries.{country}"));
+            i18n::t_with(
                 locale,
                 "certificates.pdf_institution",
-                &[("institution", &certificate.institution), ("country", &country)],
-            ));
-        }
+                &[("institution", &issuer), ("country", &country)],
+            )
+        });
         details.push(i18n::t_with(locale, "certificates.pdf_date", &[("date", &text.date)]));
         if let Some(expires) = &text.expires {
             details.push(i18n::t_with(locale, "certificates.pdf_expires", &[("date", expires)]));

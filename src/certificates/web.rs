@@ -38,6 +38,8 @@ struct CourseStatus {
     course: String,
     complete: bool,
     missing: Vec<super::completion::Missing>,
+    /// Why a completed course has no valid certificate yet, if it is waiting.
+    note: Option<String>,
 }
 
 /// What `certificates/mine.html` shows.
@@ -84,6 +86,27 @@ async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): S
     let (certificates, statuses) = state
         .db(move |conn| {
             let now = super::now();
+            let mut statuses = Vec::new();
+            for course_id in crate::courses::store::courses_started_by(conn, user.id)? {
+                let Some(course) = crate::courses::store::find_active_course(conn, &course_id)? else {
+                    continue;
+                };
+                let completion = super::completion::evaluate(conn, user.id, &course_id, locale)?;
+                let mut note = None;
+                if completion.complete && !super::holds_valid(conn, user.id, &course_id, now)? {
+                    // The first visit after a run's start issues the certificate that
+                    // waited for it.
+                    super::refresh(conn, user.id, &course_id, now)?;
+                    note = super::waiting_reason(conn, user.id, &course_id, now, locale)?;
+                }
+                statuses.push(CourseStatus {
+                    course: i18n::pick_text(&course.titles(), locale).unwrap_or_else(|| course_id.clone()),
+                    course_id,
+                    complete: completion.complete,
+                    missing: completion.missing,
+                    note,
+                });
+            }
             let certificates: Vec<CertificateView> = super::of_user(conn, user.id)?
                 .iter()
                 .map(|c| CertificateView {
@@ -93,19 +116,6 @@ async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): S
                     status: validity_label(locale, c.validity(now)),
                 })
                 .collect();
-            let mut statuses = Vec::new();
-            for course_id in crate::courses::store::courses_started_by(conn, user.id)? {
-                let Some(course) = crate::courses::store::find_active_course(conn, &course_id)? else {
-                    continue;
-                };
-                let completion = super::completion::evaluate(conn, user.id, &course_id, locale)?;
-                statuses.push(CourseStatus {
-                    course: i18n::pick_text(&course.titles(), locale).unwrap_or_else(|| course_id.clone()),
-                    course_id,
-                    complete: completion.complete,
-                    missing: completion.missing,
-                });
-            }
             Ok((certificates, statuses))
         })
         .await?;
@@ -168,6 +178,7 @@ async fn verify(
     let certificate = state.db(move |conn| super::find(conn, &code)).await?;
     let certificate = certificate.map(|certificate| {
         let validity = certificate.validity(super::now());
+        let issuer = certificate.issuer(&state.config.site_name);
         VerifiedCertificate {
             validity,
             status: validity_label(locale, validity),
@@ -175,7 +186,7 @@ async fn verify(
             issued: i18n::format_date(locale, certificate.issued_at.date()),
             expires: certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
             holder: certificate.holder_name,
-            issuer: certificate.institution,
+            issuer,
             code: certificate.code,
             reason: certificate.revoked_reason,
         }

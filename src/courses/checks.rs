@@ -102,13 +102,15 @@ pub(super) fn check_completion_rule(
     quizzes: &[crate::quizzes::format::LoadedQuiz],
     diagnostics: &mut Diagnostics,
 ) {
-    use crate::certificates::completion::{CompletionRule, ModulesRule};
+    use crate::certificates::completion::{parse_rule, ModulesRule};
     let Some(table) = &meta.completion else { return };
     let line = line_starting_with(text, "[completion]");
-    let rule: CompletionRule = match toml::Value::Table(table.clone()).try_into() {
+    // Read as the server reads the imported rule, so that a rule the check accepts is
+    // never one the server cannot read.
+    let rule = match serde_json::to_value(table).and_then(parse_rule) {
         Ok(rule) => rule,
         Err(error) => {
-            diagnostics.error(path, line, format!("[completion] is not valid: {}", error.message()));
+            diagnostics.error(path, line, format!("[completion] is not valid: {error}"));
             return;
         }
     };

@@ -48,6 +48,21 @@ pub struct CourseToml {
     /// Years a certificate stays valid; read by the certificate feature.
     #[serde(default)]
     pub valid_years: Option<u32>,
+    /// Whether learners who complete the course without a run are certified.
+    #[serde(default)]
+    pub certificate: CertificatePolicy,
+}
+
+/// `certificate` of `course.toml`: who is certified on completing the course. A
+/// learner of a run is certified by the run's institution either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificatePolicy {
+    /// Learners who complete the course without a run too, in the installation's name.
+    #[default]
+    Always,
+    /// Only learners of a run; a completion without one is recorded, not certified.
+    RunOnly,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -204,6 +204,7 @@ fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Optio
     let course_settings = serde_json::json!({
         "completion": meta.completion,
         "valid_years": meta.valid_years,
+        "certificate": meta.certificate,
     });
     let values = (
         courses::version.eq(meta.version.as_text()),

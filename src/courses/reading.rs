@@ -124,6 +124,15 @@ pub struct Link {
     pub title: String,
 }
 
+/// A course to take first, and whether the signed-in learner has completed it
+/// (`None` for visitors and staff).
+#[derive(Debug, Clone, Serialize)]
+pub struct Prerequisite {
+    pub id: String,
+    pub title: String,
+    pub met: Option<bool>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct CourseOverview {
     pub id: String,
@@ -131,7 +140,9 @@ pub struct CourseOverview {
     pub summary: String,
     pub hours: String,
     pub audience: Vec<String>,
-    pub prerequisites: Vec<Link>,
+    pub prerequisites: Vec<Prerequisite>,
+    /// The learner has not completed every prerequisite yet.
+    pub prerequisites_unmet: bool,
     pub modules: Vec<ModuleCard>,
     pub completed: usize,
     pub total: usize,
@@ -226,15 +237,32 @@ pub fn overview(
     let modules = store::modules_of(conn, course_id)?;
     let headings = module_headings(conn, course_id, locale)?;
     let completed = completion_dates(conn, user, course_id, locale)?;
-    let mut prerequisites = Vec::new();
-    for id in course.prerequisites() {
-        if let Some(other) = store::find_active_course(conn, &id)? {
-            prerequisites.push(Link {
-                title: title_of(&other, locale),
-                id,
-            });
+    let learner = user.filter(|u| !u.role.is_staff());
+    let prerequisites: Vec<Prerequisite> = match learner {
+        Some(learner) => {
+            crate::certificates::completion::prerequisites_of(conn, learner.id, &course, Utc::now().naive_utc())?
+                .into_iter()
+                .map(|(other, met)| Prerequisite {
+                    title: title_of(&other, locale),
+                    id: other.id,
+                    met: Some(met),
+                })
+                .collect()
         }
-    }
+        None => {
+            let mut links = Vec::new();
+            for id in course.prerequisites() {
+                if let Some(other) = store::find_active_course(conn, &id)? {
+                    links.push(Prerequisite {
+                        title: title_of(&other, locale),
+                        id,
+                        met: None,
+                    });
+                }
+            }
+            links
+        }
+    };
     let cards: Vec<ModuleCard> = modules
         .iter()
         .enumerate()
@@ -279,6 +307,7 @@ pub fn overview(
         summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
         hours: hours_label(locale, course.hours),
         audience: audience_labels(locale, &course),
+        prerequisites_unmet: prerequisites.iter().any(|p| p.met == Some(false)),
         prerequisites,
         completed: cards.iter().filter(|c| c.completed_on.is_some()).count(),
         total: cards.len(),
@@ -410,9 +439,7 @@ pub fn module_page(
     choice: CountryChoice<'_>,
 ) -> Result<ModulePage, AppError> {
     let course = store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    if !crate::enrolment::may_study(conn, user, course_id)? {
-        return Err(AppError::Forbidden);
-    }
+    crate::enrolment::may_study(conn, user, course_id, Utc::now().date_naive())?;
     let modules = store::modules_of(conn, course_id)?;
     let index = modules
         .iter()
@@ -546,18 +573,14 @@ pub fn module_file(
     name: &str,
 ) -> Result<(String, Vec<u8>, String), AppError> {
     store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    if !crate::enrolment::may_study(conn, user, course_id)? {
-        return Err(AppError::Forbidden);
-    }
+    crate::enrolment::may_study(conn, user, course_id, Utc::now().date_naive())?;
     store::find_file(conn, course_id, module_id, name)?.ok_or(AppError::NotFound)
 }
 
 /// Marks a module complete for a user; unknown courses and modules are `NotFound`.
 pub fn complete(conn: &mut DbConnection, user: &User, course_id: &str, module_id: &str) -> Result<(), AppError> {
     store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    if !crate::enrolment::may_study(conn, user, course_id)? {
-        return Err(AppError::Forbidden);
-    }
+    crate::enrolment::may_study(conn, user, course_id, Utc::now().date_naive())?;
     let modules = store::modules_of(conn, course_id)?;
     if !modules.iter().any(|m| m.id == module_id) {
         return Err(AppError::NotFound);

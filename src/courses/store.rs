@@ -119,6 +119,16 @@ pub fn active_courses(conn: &mut DbConnection) -> Result<Vec<CourseRow>, AppErro
         .load(conn)?)
 }
 
+/// The active courses that name `course_id` as a prerequisite (a handful of courses:
+/// they are read whole).
+pub fn courses_requiring(conn: &mut DbConnection, course_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(active_courses(conn)?
+        .into_iter()
+        .filter(|c| c.prerequisites().iter().any(|p| p == course_id))
+        .map(|c| c.id)
+        .collect())
+}
+
 pub fn find_course(conn: &mut DbConnection, id: &str) -> Result<Option<CourseRow>, AppError> {
     Ok(courses::table
         .find(id)

@@ -22,6 +22,10 @@ pub enum Lock {
     AttemptStart(i64),
     /// Changing who is an administrator, so that at least one always remains.
     Administrators,
+    /// Working out one learner's completions and certificates (the user's id), so that
+    /// a completion is recorded and a certificate issued once, and a learner holds at
+    /// most one valid certificate of a course.
+    Certification(i64),
 }
 
 impl Lock {
@@ -33,6 +37,7 @@ impl Lock {
             Lock::Administrators => PREFIX | 0x0003,
             Lock::AttemptStart(user_id) => (PREFIX | 0x01_0000) ^ user_id,
             Lock::Run(run_id) => (PREFIX | 0x02_0000) ^ run_id,
+            Lock::Certification(user_id) => (PREFIX | 0x03_0000) ^ user_id,
         }
     }
 }

@@ -209,6 +209,7 @@ diesel::table! {
         reminder_sent_at -> Nullable<Timestamp>,
         min_attendance -> Nullable<Integer>,
         attendance_settled_at -> Nullable<Timestamp>,
+        opens_early -> Bool,
     }
 }
 

@@ -1,13 +1,14 @@
-//! Who may do what with runs: who manages them, who may study a course, and which
-//! run a learner's study counts towards.
+//! Who may do what with runs: who manages them, who may study a course and from when,
+//! and which run a learner's study and certificate count towards.
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::model::{RunId, RunRow, ADMITTED};
 use crate::accounts::model::{Role, User, UserId};
 use crate::db::schema::{course_runs, enrolments, run_trainers};
 use crate::db::DbConnection;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::institutions::InstitutionId;
 
 /// Whether `user` may manage runs of `institution_id`: administrators any,
@@ -77,18 +78,57 @@ pub fn run_country_for(conn: &mut DbConnection, user_id: UserId, course_id: &str
         .and_then(RunRow::adaptation_country))
 }
 
-/// Whether a learner may read a course: trainers and above always; learners with an
-/// enrolment in one of its runs, or any learner while no run of the course exists.
-pub fn may_study(conn: &mut DbConnection, user: &User, course_id: &str) -> AppResult<bool> {
+/// The learner's runs of a course to which they are admitted, the latest first.
+fn admitted_runs(conn: &mut DbConnection, user_id: UserId, course_id: &str) -> AppResult<Vec<RunRow>> {
+    Ok(course_runs::table
+        .inner_join(enrolments::table.on(enrolments::run_id.eq(course_runs::id)))
+        .filter(enrolments::user_id.eq(user_id))
+        .filter(course_runs::course_id.eq(course_id))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .order((course_runs::starts_on.desc(), course_runs::id.desc()))
+        .select(RunRow::as_select())
+        .load(conn)?)
+}
+
+/// The run a learner's completion of a course counts in, and whose institution issues
+/// their certificate: the latest of their admitted runs that has started by `today`,
+/// else the latest one still to start (the certificate then waits for its start).
+pub fn certifying_run(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    today: NaiveDate,
+) -> AppResult<Option<RunRow>> {
+    let runs = admitted_runs(conn, user_id, course_id)?;
+    let started = runs.iter().position(|run| run.has_started(today));
+    Ok(match started {
+        Some(index) => runs.into_iter().nth(index),
+        None => runs.into_iter().next(),
+    })
+}
+
+/// Whether a user may read a course (its modules, files and quizzes) on `today`:
+/// trainers and above always, to preview it; learners while no run of the course
+/// exists, or with an admission to one of its runs that has started or whose content
+/// opens before the start. Before the start a learner is refused with the day the
+/// run opens ([`AppError::NotOpenYet`]); without an admission, `Forbidden`.
+pub fn may_study(conn: &mut DbConnection, user: &User, course_id: &str, today: NaiveDate) -> AppResult<()> {
     if user.role.is_staff() {
-        return Ok(true);
+        return Ok(());
     }
     let runs: i64 = course_runs::table
         .filter(course_runs::course_id.eq(course_id))
         .count()
         .get_result(conn)?;
     if runs == 0 {
-        return Ok(true);
+        return Ok(());
     }
-    Ok(latest_admitted_run(conn, user.id, course_id)?.is_some())
+    let admitted = admitted_runs(conn, user.id, course_id)?;
+    if admitted.iter().any(|run| run.is_open_for_study(today)) {
+        return Ok(());
+    }
+    match admitted.iter().map(|run| run.starts_on).min() {
+        Some(opens_on) => Err(AppError::NotOpenYet(opens_on)),
+        None => Err(AppError::Forbidden),
+    }
 }

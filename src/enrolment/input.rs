@@ -36,6 +36,9 @@ pub struct RunInput {
     pub categories: String,
     /// Per cent of in-person days to attend; empty when attendance is not required.
     pub min_attendance: String,
+    /// Whether the content opens before the start date: a ticked box ("true", "on"),
+    /// JSON `true`, or empty for closed.
+    pub opens_early: String,
 }
 
 impl RunInput {
@@ -57,6 +60,7 @@ impl RunInput {
             "phase" => &mut self.phase,
             "categories" => &mut self.categories,
             "min_attendance" => &mut self.min_attendance,
+            "opens_early" => &mut self.opens_early,
             _ => return None,
         })
     }
@@ -127,6 +131,7 @@ pub struct RunFields {
     pub phase: Phase,
     pub categories: Categories,
     pub min_attendance: Option<i32>,
+    pub opens_early: bool,
 }
 
 fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
@@ -231,6 +236,7 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
     );
     let categories = check_categories(&mut errors, &input.categories);
     let min_attendance = check_min_attendance(&mut errors, &input.min_attendance, mode);
+    let opens_early = check_flag(&mut errors, "opens_early", &input.opens_early);
     let institution_id = match institution_id {
         Some(id) if crate::institutions::find(conn, id)?.is_none() => {
             errors.add("institution_id", "accounts.institution_invalid");
@@ -260,7 +266,21 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
         phase,
         categories,
         min_attendance,
+        opens_early,
     })
+}
+
+/// A yes-or-no setting: a ticked box ("on", "true") or JSON `true`/`false`; empty
+/// (an unticked box, a missing field) is no.
+fn check_flag(errors: &mut FieldErrors, field: &'static str, raw: &str) -> bool {
+    match raw.trim() {
+        "" | "false" | "off" | "0" => false,
+        "true" | "on" | "1" => true,
+        _ => {
+            errors.add(field, "runs.flag_invalid");
+            false
+        }
+    }
 }
 
 /// Categories typed as codes separated by spaces or commas.
@@ -310,5 +330,6 @@ pub fn input_of(run: &RunRow) -> RunInput {
         phase: run.phase.code().to_owned(),
         categories: run.categories.codes(),
         min_attendance: run.min_attendance.map(|p| p.to_string()).unwrap_or_default(),
+        opens_early: if run.opens_early { "true".into() } else { String::new() },
     }
 }

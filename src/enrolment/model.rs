@@ -112,9 +112,22 @@ pub struct RunRow {
     pub min_attendance: Option<i32>,
     /// When the hourly upkeep settled the attendance of this ended run.
     pub attendance_settled_at: Option<NaiveDateTime>,
+    /// Whether learners may read the course before `starts_on`; closed by default.
+    pub opens_early: bool,
 }
 
 impl RunRow {
+    /// Whether the run's learners may read its course on `today`: from its first day
+    /// on, or earlier when its content opens before the start.
+    pub fn is_open_for_study(&self, today: NaiveDate) -> bool {
+        self.opens_early || self.has_started(today)
+    }
+
+    /// Whether the run's first day has come.
+    pub fn has_started(&self, today: NaiveDate) -> bool {
+        self.starts_on <= today
+    }
+
     /// The run's country in the lower case of national adaptations, if it has one.
     pub fn adaptation_country(&self) -> Option<&'static str> {
         let code = self.country.code().to_ascii_lowercase();
@@ -138,6 +151,7 @@ pub struct RunJson {
     pub enrolment: EnrolmentMode,
     pub phase: Phase,
     pub min_attendance: Option<i32>,
+    pub opens_early: bool,
     pub enrolled: i64,
 }
 
@@ -157,6 +171,7 @@ impl RunJson {
             enrolment: run.enrolment,
             phase: run.phase,
             min_attendance: run.min_attendance,
+            opens_early: run.opens_early,
             enrolled,
         }
     }

@@ -38,6 +38,7 @@ struct RunValues<'a> {
     phase: Phase,
     categories: String,
     min_attendance: Option<i32>,
+    opens_early: bool,
     updated_at: NaiveDateTime,
 }
 
@@ -58,6 +59,7 @@ impl<'a> RunValues<'a> {
             phase: fields.phase,
             categories: fields.categories.codes(),
             min_attendance: fields.min_attendance,
+            opens_early: fields.opens_early,
             updated_at: now,
         }
     }
@@ -79,8 +81,9 @@ pub fn create_run(conn: &mut DbConnection, user: &User, fields: &RunFields) -> A
 }
 
 /// Changes a run's settings. Raising the capacity moves the first in line from the
-/// waitlist into the new places; a changed attendance requirement is applied to every
-/// learner of the run at once, so that lowering it certifies those who now meet it.
+/// waitlist into the new places; a changed attendance requirement or date is applied to
+/// every learner of the run at once, so that lowering the requirement certifies those
+/// who now meet it, and moving the start to today issues the certificates that waited.
 pub fn update_run(
     conn: &mut DbConnection,
     mail: &MailSettings,
@@ -99,7 +102,8 @@ pub fn update_run(
             .execute(conn)?;
         let updated = find_run(conn, run.id)?.ok_or(AppError::NotFound)?;
         promote_waitlisted(conn, mail, &updated)?;
-        if (updated.min_attendance, updated.ends_on) != (run.min_attendance, run.ends_on) {
+        let decides_completion = |r: &RunRow| (r.min_attendance, r.starts_on, r.ends_on);
+        if decides_completion(&updated) != decides_completion(&run) {
             crate::certificates::refresh_run(conn, &updated, Utc::now().naive_utc())?;
         }
         Ok(())

@@ -240,9 +240,7 @@ pub fn start(
     now: NaiveDateTime,
 ) -> Result<Started, AppError> {
     let quiz = store::find_quiz(conn, course_id, quiz_id)?.ok_or(AppError::NotFound)?;
-    if !crate::enrolment::may_study(conn, user, course_id)? {
-        return Err(AppError::Forbidden);
-    }
+    crate::enrolment::may_study(conn, user, course_id, now.date())?;
     db::write_transaction(conn, |conn| {
         lock_attempt_start(conn, user.id)?;
         let open: Option<(AttemptId, Option<NaiveDateTime>)> = quiz_attempts::table

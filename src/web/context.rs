@@ -259,6 +259,7 @@ fn render_error_if_any<B: MessageBody + 'static>(
     let status = response.status();
     let message = response.response().extensions().get::<ErrorMessage>().cloned();
     let fields = message.as_ref().and_then(|m| m.fields.clone());
+    let date = message.as_ref().and_then(|m| m.date);
     let key = message.map(|m| m.key).or_else(|| {
         response
             .response()
@@ -270,6 +271,14 @@ fn render_error_if_any<B: MessageBody + 'static>(
         return response.map_into_boxed_body().map_into_left_body();
     };
     let (request, _) = response.into_parts();
+    let text = match date {
+        Some(date) => i18n::t_with(
+            context.locale,
+            key,
+            &[("date", &i18n::format_date(context.locale, date))],
+        ),
+        None => i18n::t(context.locale, key),
+    };
     let replacement = if RequestContext::is_api_path(&context.path) {
         let body = match &fields {
             Some(fields) => serde_json::json!({
@@ -280,7 +289,7 @@ fn render_error_if_any<B: MessageBody + 'static>(
                     .map(|e| (e.field.into_owned(), serde_json::Value::String(e.message)))
                     .collect::<serde_json::Map<_, _>>(),
             }),
-            None => serde_json::json!({ "error": i18n::t(context.locale, key) }),
+            None => serde_json::json!({ "error": text }),
         };
         HttpResponse::build(status).json(body)
     } else if status == actix_web::http::StatusCode::UNAUTHORIZED {
@@ -299,7 +308,7 @@ fn render_error_if_any<B: MessageBody + 'static>(
         // again; the error page then says what was wrong.
         render::error_page_with_message(state, context, status, &fields.summary(context.locale))
     } else {
-        render::error_page(state, context, status, key)
+        render::error_page_with_message(state, context, status, &text)
     };
     ServiceResponse::new(request, replacement).map_into_right_body()
 }

@@ -139,9 +139,25 @@ pub struct QueuedMail {
     pub dedupe_key: Option<String>,
 }
 
-/// The learner behind `token` completes both modules of the demo course and passes
-/// its module quiz, all through the API: everything the course's rule asks.
+/// The learner behind `token` completes the demo course's prerequisite (the other
+/// course, which certifies learners of runs only, so it adds no certificate).
+pub async fn complete_the_prerequisite(app: &mut TestApp, token: &str) {
+    let done = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/other-course/modules/only/complete",
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, actix_web::http::StatusCode::NO_CONTENT, "{}", done.body);
+}
+
+/// The learner behind `token` completes the demo course's prerequisite and both
+/// modules of the demo course and passes its module quiz, all through the API:
+/// everything the course's rule asks.
 pub async fn meet_the_demo_course_rule(app: &mut TestApp, token: &str) {
+    complete_the_prerequisite(app, token).await;
     for module in ["intro", "evidence"] {
         app.api(
             Method::POST,
@@ -167,6 +183,7 @@ pub struct RunBuilder {
     starts_on: NaiveDate,
     ends_on: NaiveDate,
     min_attendance: Option<i32>,
+    opens_early: bool,
 }
 
 impl RunBuilder {
@@ -180,6 +197,7 @@ impl RunBuilder {
             starts_on: today() - Duration::days(5),
             ends_on: today() + Duration::days(30),
             min_attendance: None,
+            opens_early: false,
         }
     }
 
@@ -202,6 +220,18 @@ impl RunBuilder {
     /// Started `days` days ago; enrolment closed the same day.
     pub fn started_days_ago(mut self, days: i64) -> Self {
         self.starts_on = today() - Duration::days(days);
+        self
+    }
+
+    /// Starts in `days` days; enrolment closes the same day.
+    pub fn starts_in_days(mut self, days: i64) -> Self {
+        self.starts_on = today() + Duration::days(days);
+        self
+    }
+
+    /// Whether its content opens before the start date.
+    pub fn opens_early(mut self, opens_early: bool) -> Self {
+        self.opens_early = opens_early;
         self
     }
 
@@ -238,6 +268,7 @@ impl RunBuilder {
                 course_runs::created_at.eq(now),
                 course_runs::updated_at.eq(now),
                 course_runs::min_attendance.eq(self.min_attendance),
+                course_runs::opens_early.eq(self.opens_early),
             ))
             .returning(course_runs::id)
             .get_result(&mut conn)

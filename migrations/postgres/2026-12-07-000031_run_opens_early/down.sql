@@ -1,0 +1,1 @@
+ALTER TABLE course_runs DROP COLUMN opens_early;

@@ -1,0 +1,279 @@
+//! A course run's start date: its learners read the course from that day on (or
+//! earlier, when the run's content opens before the start), and a certificate is never
+//! issued before the run has started.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use actix_web::http::{Method, StatusCode};
+use bilim::accounts::model::{Country, Role};
+use bilim::i18n::Locale;
+use chrono::{Duration, NaiveDate, Utc};
+use common::fixtures::{meet_the_demo_course_rule, RunBuilder};
+use common::{TestApp, PASSWORD};
+use serde_json::{json, Value};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// The demo course with a run of it by a Kazakh academy; returns the institution and
+/// the coordinator's id.
+fn academy(app: &TestApp) -> (bilim::institutions::InstitutionId, i64) {
+    app.with_courses("valid");
+    app.institution_with_coordinator(
+        "Академия правоохранительных органов",
+        Country::Kz,
+        "coordinator@example.kz",
+    )
+}
+
+fn module_progress_rows(app: &TestApp, user: i64) -> i64 {
+    use bilim::db::schema::module_progress;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    module_progress::table
+        .filter(module_progress::user_id.eq(user))
+        .filter(module_progress::course_id.eq("demo-course"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+fn move_start_to_today(app: &TestApp, run: i64) {
+    use bilim::db::schema::course_runs;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(course_runs::table.find(run))
+        .set((course_runs::starts_on.eq(today()), course_runs::enrol_by.eq(today())))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+async fn certificates_of(app: &mut TestApp, token: &str) -> Vec<Value> {
+    app.api(Method::GET, "/api/v1/me/certificates", Some(token), None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+async fn a_learner_cannot_study_a_run_before_it_starts_and_is_told_the_day_it_opens(mut app: TestApp) {
+    let (institution, coordinator) = academy(&app);
+    let run = RunBuilder::new(institution, coordinator)
+        .starts_in_days(10)
+        .insert(&app);
+    let learner = app
+        .sign_in_as("early@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
+    app.admit(run, learner, "enrolled");
+    let opens = today() + Duration::days(10);
+    let english = format!(
+        "Your course run starts on {}. Its content opens on that day.",
+        bilim::i18n::format_date(Locale::En, opens)
+    );
+
+    let page = app.get("/courses/demo-course/intro?lang=en").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains(&english), "{}", page.body);
+    let russian = app.get("/courses/demo-course/intro?lang=ru").await;
+    assert!(
+        russian.body.contains(&format!(
+            "Ваш поток начинается {}.",
+            bilim::i18n::format_date(Locale::Ru, opens)
+        )),
+        "{}",
+        russian.body
+    );
+
+    let token = app.api_token("early@example.kz", PASSWORD).await;
+    let complete = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/modules/intro/complete?lang=en",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(complete.status, StatusCode::FORBIDDEN);
+    assert_eq!(complete.json(), json!({ "error": english }));
+    let attempt = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/quizzes/check/attempts?lang=en",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(attempt.status, StatusCode::FORBIDDEN);
+    assert_eq!(attempt.json(), json!({ "error": english }));
+    assert_eq!(
+        app.get("/courses/demo-course/intro/files/scheme.png").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(module_progress_rows(&app, learner), 0, "nothing was recorded");
+
+    app.sign_out_locally();
+    app.sign_in_as("trainer@example.kz", Role::Trainer, None).await;
+    assert_eq!(
+        app.get("/courses/demo-course/intro").await.status,
+        StatusCode::OK,
+        "staff preview the course whenever they like"
+    );
+}
+
+async fn a_run_whose_content_opens_early_is_studied_before_its_start_and_certified_from_it(mut app: TestApp) {
+    let (institution, coordinator) = academy(&app);
+    let run = RunBuilder::new(institution, coordinator)
+        .starts_in_days(10)
+        .opens_early(true)
+        .insert(&app);
+    let visitor = app
+        .sign_in_as("visitor@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
+    app.admit(run, visitor, "enrolled");
+    let waiter = app.create_user("waiter@example.kz", Role::Learner, None);
+    app.admit(run, waiter, "enrolled");
+    let visitor_token = app.api_token("visitor@example.kz", PASSWORD).await;
+    let waiter_token = app.api_token("waiter@example.kz", PASSWORD).await;
+    assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+    meet_the_demo_course_rule(&mut app, &visitor_token).await;
+    meet_the_demo_course_rule(&mut app, &waiter_token).await;
+
+    assert_eq!(certificates_of(&mut app, &visitor_token).await, Vec::<Value>::new());
+    let enrolments = app
+        .api(Method::GET, "/api/v1/me/enrolments", Some(&visitor_token), None)
+        .await
+        .json();
+    assert_eq!(enrolments[0]["status"], "completed", "the completion is recorded");
+    let page = app.get("/certificates?lang=en").await;
+    let waiting = format!(
+        "Your certificate will be issued when your course run starts, on {}.",
+        bilim::i18n::format_date(Locale::En, today() + Duration::days(10))
+    );
+    assert!(page.select(".certificate-note").contains(&waiting), "{}", page.body);
+
+    move_start_to_today(&app, run);
+    let page = app.get("/certificates?lang=en").await;
+    assert!(!page.select(".certificate-note").contains(&waiting), "{}", page.body);
+    let issued = certificates_of(&mut app, &visitor_token).await;
+    assert_eq!(issued.len(), 1, "the first visit after the start issues it");
+    assert_eq!(issued[0]["run_id"], json!(run));
+
+    assert_eq!(certificates_of(&mut app, &waiter_token).await, Vec::<Value>::new());
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::certificates::issue_waiting(&mut conn, Utc::now().naive_utc()).unwrap();
+    }
+    assert_eq!(
+        certificates_of(&mut app, &waiter_token).await.len(),
+        1,
+        "the hourly upkeep issues the others"
+    );
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        assert_eq!(
+            bilim::certificates::issue_waiting(&mut conn, Utc::now().naive_utc()).unwrap(),
+            0,
+            "nothing waits any more"
+        );
+    }
+}
+
+async fn a_run_says_whether_its_content_opens_early_in_the_form_and_the_api(mut app: TestApp) {
+    let (institution, _) = academy(&app);
+    let token = app.api_token("coordinator@example.kz", PASSWORD).await;
+    let body = |opens_early: Value| {
+        json!({
+            "course_id": "demo-course",
+            "institution_id": institution,
+            "language": "ru",
+            "country": "KZ",
+            "starts_on": (today() + Duration::days(30)).to_string(),
+            "ends_on": (today() + Duration::days(40)).to_string(),
+            "enrol_by": (today() + Duration::days(20)).to_string(),
+            "capacity": 10,
+            "mode": "online",
+            "enrolment": "open",
+            "phase": "thematic",
+            "opens_early": opens_early,
+        })
+    };
+    let refused = app
+        .api(
+            Method::POST,
+            "/api/v1/runs?lang=en",
+            Some(&token),
+            Some(body(json!("maybe"))),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json(),
+        json!({"error": "Choose yes or no", "fields": {"opens_early": "Choose yes or no"}})
+    );
+    let created = app
+        .api(Method::POST, "/api/v1/runs", Some(&token), Some(body(json!(true))))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["id"].as_i64().unwrap();
+    let closed = app
+        .api(Method::POST, "/api/v1/runs", Some(&token), Some(body(Value::Null)))
+        .await;
+    let closed_id = closed.json()["id"].as_i64().unwrap();
+    let runs = app.api(Method::GET, "/api/v1/runs", Some(&token), None).await.json();
+    let opens_early = |id: i64| {
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == json!(id))
+            .map(|r| r["opens_early"].clone())
+    };
+    assert_eq!(opens_early(id), Some(json!(true)));
+    assert_eq!(opens_early(closed_id), Some(json!(false)), "closed unless asked");
+
+    app.sign_in("coordinator@example.kz", PASSWORD).await;
+    let new = app.get("/coordinator/runs/new?lang=en").await;
+    assert_eq!(new.select_attr("input#opens_early", "type"), ["checkbox"]);
+    assert!(new
+        .select("label[for=opens_early]")
+        .contains(&"Content opens before the start date".to_owned()));
+    let edit = app.get(&format!("/coordinator/runs/{id}/edit?lang=en")).await;
+    assert_eq!(
+        edit.count("input#opens_early[checked]"),
+        1,
+        "the saved setting is ticked"
+    );
+    let starts = (today() + Duration::days(30)).to_string();
+    let ends = (today() + Duration::days(40)).to_string();
+    let enrol_by = (today() + Duration::days(20)).to_string();
+    let institution_text = institution.to_string();
+    let saved = app
+        .post_form(
+            &format!("/coordinator/runs/{id}/edit"),
+            &[
+                ("course_id", "demo-course"),
+                ("institution_id", &institution_text),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", &starts),
+                ("ends_on", &ends),
+                ("enrol_by", &enrol_by),
+                ("capacity", "10"),
+                ("mode", "online"),
+                ("enrolment", "open"),
+                ("phase", "thematic"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let edit = app.get(&format!("/coordinator/runs/{id}/edit?lang=en")).await;
+    assert_eq!(edit.count("input#opens_early[checked]"), 0, "an unticked box closes it");
+}
+
+on_both_backends!(
+    a_learner_cannot_study_a_run_before_it_starts_and_is_told_the_day_it_opens,
+    a_run_whose_content_opens_early_is_studied_before_its_start_and_certified_from_it,
+    a_run_says_whether_its_content_opens_early_in_the_form_and_the_api
+);
