@@ -114,6 +114,24 @@ pub fn is_forbidden_control(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
+/// Unicode's bidirectional embedding, override and isolate controls (U+202A–U+202E,
+/// U+2066–U+2069): invisible, they reorder the text around them, so a name holding
+/// one reads differently on a page or a certificate from what was typed.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks that a text is one plain line, as a name or a position must be: a line
+/// break (Alt+Enter in a spreadsheet cell) has its own message; any other control
+/// character or a bidirectional control is refused too.
+pub fn one_line(errors: &mut FieldErrors, field: &'static str, value: &str) {
+    if value.contains(['\n', '\r']) {
+        errors.add(field, "validation.line_break");
+    } else if value.chars().any(|c| is_forbidden_control(c) || is_bidi_control(c)) {
+        errors.add(field, "validation.control_characters");
+    }
+}
+
 /// Trims and checks a required text field against a length limit in characters.
 pub fn required_text(
     errors: &mut FieldErrors,

@@ -308,13 +308,22 @@ pub fn change_role(conn: &mut DbConnection, user: &User, input: &RoleChangeInput
     })
 }
 
+/// Trims and checks a person's full name for an account made for them (by an
+/// administrator, the command line or a coordinator's upload, whose preview and
+/// apply both check each row with it): required, at most [`NAME_MAX_CHARS`], one
+/// plain line.
+pub fn check_name(errors: &mut FieldErrors, field: &'static str, value: &str) -> String {
+    validation::one_line(errors, field, value.trim());
+    validation::required_text(errors, field, value, NAME_MAX_CHARS, "accounts.name_missing")
+}
+
 /// Creates a user of any role, as an administrator asks for it. Every invalid value is
 /// a field error: `email`, `name`, `password`, `institution_id` (see
 /// [`check_role_assignment`]) and `role`.
 pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &str) -> AppResult<UserId> {
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &new.email);
-    let name = validation::required_text(&mut errors, "name", &new.name, NAME_MAX_CHARS, "accounts.name_missing");
+    let name = check_name(&mut errors, "name", &new.name);
     validation::new_password(&mut errors, "password", password);
     errors.check(())?;
     let password_hash = password::hash(password)?;
