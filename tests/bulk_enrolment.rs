@@ -55,7 +55,12 @@ async fn setup(app: &mut TestApp) -> Setup {
 
 async fn new_run(app: &mut TestApp, token: &str, institution: InstitutionId, capacity: i64) -> i64 {
     let response = app
-        .api(Method::POST, "/api/v1/runs", Some(token), Some(run_body(institution, capacity)))
+        .api(
+            Method::POST,
+            "/api/v1/runs",
+            Some(token),
+            Some(run_body(institution, capacity)),
+        )
         .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
     response.json()["id"].as_i64().unwrap()
@@ -368,10 +373,7 @@ async fn the_run_page_asks_an_invited_learner_to_accept_or_decline(mut app: Test
     let answered_twice = learner
         .post_form(&format!("/runs/{run}/decline"), &[("enrolment_id", &enrolment_id)])
         .await;
-    assert_eq!(
-        answered_twice.location(),
-        format!("/runs/{run}?error=runs.not_invited")
-    );
+    assert_eq!(answered_twice.location(), format!("/runs/{run}?error=runs.not_invited"));
     assert_eq!(enrolments(&app, run), pairs(&[("learner@example.kg", "enrolled")]));
 }
 
@@ -398,8 +400,14 @@ async fn names_with_line_breaks_or_control_characters_are_errors_in_the_preview_
         ("tab@example.kz", special),
         ("rlo@example.kz", special),
         ("isolate@example.kz", special),
-        ("position@example.kz", "Должность — Запишите это в одну строку: удалите перенос строки"),
-        ("fine@example.kz", "Новая учётная запись: будет создана, приглашение придёт по почте"),
+        (
+            "position@example.kz",
+            "Должность — Запишите это в одну строку: удалите перенос строки",
+        ),
+        (
+            "fine@example.kz",
+            "Новая учётная запись: будет создана, приглашение придёт по почте",
+        ),
     ];
     let before = user_count(&app);
     for dry_run in [true, false] {
@@ -436,17 +444,16 @@ async fn the_same_file_applied_several_times_at_once_creates_each_account_and_en
     // Two uploads into each run, all four at once: each request waits for the
     // database on a thread of its own.
     let mut browsers: Vec<_> = (0..4).map(|_| app.browser()).collect();
-    let responses = futures_util::future::join_all(browsers.iter_mut().zip([first, first, second, second]).map(
-        |(browser, run)| browser.send(upload_request(&setup.coordinator, run, false, file.as_bytes())),
-    ))
+    let responses = futures_util::future::join_all(
+        browsers
+            .iter_mut()
+            .zip([first, first, second, second])
+            .map(|(browser, run)| browser.send(upload_request(&setup.coordinator, run, false, file.as_bytes()))),
+    )
     .await;
     for response in &responses {
         assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-        assert!(
-            statuses(response).iter().all(|s| s != "error"),
-            "{}",
-            response.body
-        );
+        assert!(statuses(response).iter().all(|s| s != "error"), "{}", response.body);
     }
     assert_eq!(user_count(&app), before + 5, "one account per row");
     let everyone = ["a", "b", "c", "d", "e"].map(|n| (format!("{n}@example.kz"), "enrolled".to_owned()));

@@ -782,7 +782,12 @@ async fn a_malformed_file_gets_a_clear_error_and_writes_nothing(mut app: TestApp
         b"email,name\n\"unclosed@example.kz,Name\nnext@example.kz,Next\n".to_vec(),
     )
     .await;
-    assert_eq!(unclosed_quote.status, StatusCode::BAD_REQUEST, "{}", unclosed_quote.body);
+    assert_eq!(
+        unclosed_quote.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unclosed_quote.body
+    );
     assert_eq!(unclosed_quote.json(), unreadable);
     let binary = bulk(&mut app, &setup, run, false, vec![0, 159, 146, 150, 255, 0, 1]).await;
     assert_eq!(binary.status, StatusCode::BAD_REQUEST, "{}", binary.body);

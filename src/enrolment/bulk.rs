@@ -331,7 +331,10 @@ fn assess(
             continue;
         }
         if seen.contains(&row.email.as_str()) {
-            planned.push((outcome(RowStatus::Error, i18n::t(locale, "bulk.duplicate")), Action::Nothing));
+            planned.push((
+                outcome(RowStatus::Error, i18n::t(locale, "bulk.duplicate")),
+                Action::Nothing,
+            ));
             continue;
         }
         seen.push(&row.email);
@@ -402,8 +405,13 @@ pub fn apply(
         if planned.iter().any(|(outcome, _)| outcome.status == RowStatus::Error) {
             return Ok(BulkOutcome::preview(planned.into_iter().map(|(o, _)| o).collect()));
         }
-        let mut outcomes = Vec::with_capacity(planned.len());
-        for (row, (mut outcome, action)) in rows.iter().zip(planned) {
+        // Rows are written in the order of their addresses, so uploads into different
+        // runs that share addresses wait for each other's new accounts in the same
+        // order and never deadlock; the answer keeps the file's order.
+        let mut in_address_order: Vec<_> = rows.iter().zip(planned).collect();
+        in_address_order.sort_by(|(a, _), (b, _)| a.email.cmp(&b.email));
+        let mut outcomes = Vec::with_capacity(in_address_order.len());
+        for (row, (mut outcome, action)) in in_address_order {
             let action = match action {
                 Action::Create => match create_invited(conn, mail_settings, run, row)? {
                     Some(id) => Action::Enrol(id),
@@ -429,6 +437,7 @@ pub fn apply(
             }
             outcomes.push(outcome);
         }
+        outcomes.sort_by_key(|outcome| outcome.line);
         Ok(BulkOutcome {
             rows: outcomes,
             applied: true,

@@ -74,7 +74,12 @@ pub(super) fn notify(
 
 /// Queues the invitation to join `run` to the person invited: it names the inviting
 /// institution and links to the run's page, where they accept or decline.
-pub(super) fn notify_invited(conn: &mut DbConnection, mail: &MailSettings, run: &RunRow, user_id: UserId) -> AppResult<()> {
+pub(super) fn notify_invited(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    run: &RunRow,
+    user_id: UserId,
+) -> AppResult<()> {
     let Some(user) = user_store::find(conn, user_id)? else {
         return Ok(());
     };

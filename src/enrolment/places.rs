@@ -313,7 +313,9 @@ pub fn invite(
 ) -> AppResult<EnrolmentRow> {
     lock_run(conn, run.id)?;
     if let Some(current) = existing(conn, run.id, user_id)? {
-        if current.status.is_active() || matches!(current.status, Status::Completed | Status::Invited | Status::Declined) {
+        if current.status.is_active()
+            || matches!(current.status, Status::Completed | Status::Invited | Status::Declined)
+        {
             return Ok(current);
         }
     }
@@ -331,11 +333,7 @@ pub fn invite(
 
 /// The invited person's pending invitation, with its run; another person's
 /// enrolment is a 404, and an enrolment that is not a pending invitation a 409.
-fn invitation_of(
-    conn: &mut DbConnection,
-    user: &User,
-    enrolment_id: EnrolmentId,
-) -> AppResult<(EnrolmentRow, RunRow)> {
+fn invitation_of(conn: &mut DbConnection, user: &User, enrolment_id: EnrolmentId) -> AppResult<(EnrolmentRow, RunRow)> {
     let enrolment = find_enrolment(conn, enrolment_id)?
         .filter(|e| e.user_id == user.id)
         .ok_or(AppError::NotFound)?;
@@ -374,7 +372,13 @@ pub fn decline(conn: &mut DbConnection, user: &User, enrolment_id: EnrolmentId) 
     db::write_transaction(conn, |conn| {
         lock_run(conn, run.id)?;
         let (current, _) = invitation_of(conn, user, enrolment_id)?;
-        set_status(conn, &current, Status::Declined, Some(user.id), Some("declined the invitation"))
+        set_status(
+            conn,
+            &current,
+            Status::Declined,
+            Some(user.id),
+            Some("declined the invitation"),
+        )
     })
 }
 
