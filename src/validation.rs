@@ -114,11 +114,23 @@ pub fn is_forbidden_control(c: char) -> bool {
     c.is_control() && !matches!(c, '\t' | '\n' | '\r')
 }
 
-/// A character that reorders text around it (right-to-left overrides and isolates,
-/// the Arabic letter mark): in a name it could make "Ivanov" read as someone else's
-/// on a certificate. No language of the region needs them in a name.
+/// A character that reorders text around it (embedding, override and isolate controls,
+/// the directional marks and the Arabic letter mark): invisible, in a name it could make
+/// "Ivanov" read as someone else's on a page or a certificate. No language of the
+/// region needs them in a name.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Checks that a text is one plain line, as a name or a position must be: a line
+/// break (Alt+Enter in a spreadsheet cell) has its own message; any other control
+/// character or a bidirectional control is refused too.
+pub fn one_line(errors: &mut FieldErrors, field: &'static str, value: &str) {
+    if value.contains(['\n', '\r']) {
+        errors.add(field, "validation.line_break");
+    } else if value.chars().any(|c| is_forbidden_control(c) || is_bidi_control(c)) {
+        errors.add(field, "validation.control_characters");
+    }
 }
 
 /// Trims and checks a required one-line text field (a name, a title) against a length

@@ -585,7 +585,7 @@ const GROUP: &str = "email,full name,category,position,language\n\
 async fn a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_is_applied(mut app: TestApp) {
     let setup = setup(&mut app).await;
     let run = new_run(&mut app, &setup, "invitation", 20).await;
-    app.create_user("existing@example.kz", Role::Learner, None);
+    app.create_user("existing@example.kz", Role::Learner, Some(setup.institution));
     let before = user_count(&app);
     let preview = bulk(&mut app, &setup, run, true, GROUP.as_bytes().to_vec()).await;
     assert_eq!(preview.status, StatusCode::OK);
@@ -596,7 +596,7 @@ async fn a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_i
             .iter()
             .map(|r| r["status"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["new", "existing", "new"]
+        ["new", "enrol", "new"]
     );
     assert_eq!(rows[0]["line"], json!(2));
     assert_eq!(rows[0]["email"], "aidos@example.kz");
@@ -628,7 +628,7 @@ async fn a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_i
         before + 2,
         "uploading the same file again creates nobody"
     );
-    assert_eq!(again["rows"][0]["status"], "existing");
+    assert_eq!(again["rows"][0]["status"], "already_enrolled");
     assert_eq!(
         outbox_subjects(&app, "aidos@example.kz").len(),
         2,
@@ -684,7 +684,7 @@ async fn a_file_with_any_bad_row_is_refused_whole_with_a_reason_per_row(mut app:
 async fn a_gender_column_is_optional_read_in_any_language_and_never_overwrites_an_account(mut app: TestApp) {
     let setup = setup(&mut app).await;
     let run = new_run(&mut app, &setup, "invitation", 20).await;
-    let existing = app.create_user("declared@example.kz", Role::Learner, None);
+    let existing = app.create_user("declared@example.kz", Role::Learner, Some(setup.institution));
     app.set_user_gender(existing, Some("male"));
     let male_in_kazakh = bilim::i18n::t(bilim::i18n::Locale::Kk, "genders.male");
     let bad = "email,full name,category,position,language,gender\nx@example.kz,X,judge,,en,sometimes\n";
@@ -705,7 +705,7 @@ async fn a_gender_column_is_optional_read_in_any_language_and_never_overwrites_a
         .iter()
         .map(|r| r["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses, ["new", "new", "new", "existing"]);
+    assert_eq!(statuses, ["new", "new", "new", "enrol"]);
     let gender = |email: &str| {
         let mut conn = app.state.pool.get().unwrap();
         bilim::db::schema::users::table
@@ -772,32 +772,39 @@ async fn a_malformed_file_gets_a_clear_error_and_writes_nothing(mut app: TestApp
     let before = user_count(&app);
     let empty = bulk(&mut app, &setup, run, false, b"\n\n".to_vec()).await;
     assert_eq!(empty.status, StatusCode::BAD_REQUEST);
-    assert!(empty.json()["error"].as_str().unwrap().contains("нет строк"));
-    let broken = bulk(
+    assert_eq!(empty.json(), json!({"error": "В файле нет строк."}));
+    let unreadable = json!({"error": "Не удалось прочитать файл как CSV. Сохраните таблицу в формате CSV (UTF-8 или Windows-1251) и попробуйте снова."});
+    let unclosed_quote = bulk(
         &mut app,
         &setup,
         run,
         false,
-        b"email,name\n\"unclosed@example.kz,Name\n".to_vec(),
+        b"email,name\n\"unclosed@example.kz,Name\nnext@example.kz,Next\n".to_vec(),
     )
     .await;
-    assert!(
-        broken.status.is_client_error() || broken.json()["rows"][0]["status"] == "error",
+    assert_eq!(
+        unclosed_quote.status,
+        StatusCode::BAD_REQUEST,
         "{}",
-        broken.body
+        unclosed_quote.body
     );
+    assert_eq!(unclosed_quote.json(), unreadable);
     let binary = bulk(&mut app, &setup, run, false, vec![0, 159, 146, 150, 255, 0, 1]).await;
-    assert!(
-        binary.status.is_client_error()
-            || binary.json()["rows"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|r| r["status"] == "error"),
-        "{}",
-        binary.body
-    );
+    assert_eq!(binary.status, StatusCode::BAD_REQUEST, "{}", binary.body);
+    assert_eq!(binary.json(), unreadable);
     assert_eq!(user_count(&app), before);
+    assert!(app
+        .api(
+            Method::GET,
+            &format!("/api/v1/runs/{run}/enrolments"),
+            Some(&setup.coordinator),
+            None
+        )
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
 }
 on_both_backends!(
     a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_is_applied,

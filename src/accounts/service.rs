@@ -346,13 +346,27 @@ pub fn change_role(conn: &mut DbConnection, actor: &User, subject: UserId, input
     })
 }
 
+/// Trims and checks a person's full name for an account made for them (by an
+/// administrator, the command line or a coordinator's upload, whose preview and
+/// apply both check each row with it): required, at most [`NAME_MAX_CHARS`], one
+/// plain line.
+pub fn check_name(errors: &mut FieldErrors, field: &'static str, value: &str) -> String {
+    let before = errors.len();
+    validation::one_line(errors, field, value.trim());
+    if errors.len() > before {
+        // One message per field: the line break or control character says it all.
+        return value.trim().to_owned();
+    }
+    validation::required_text(errors, field, value, NAME_MAX_CHARS, "accounts.name_missing")
+}
+
 /// Creates a user of any role, as an administrator asks for it. Every invalid value is
 /// a field error: `email`, `name`, `password`, `institution_id` (see
 /// [`check_role_assignment`]) and `role`.
 pub fn create_user(conn: &mut DbConnection, new: &AdminCreatedUser, password: &str) -> AppResult<UserId> {
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &new.email);
-    let name = validation::required_text(&mut errors, "name", &new.name, NAME_MAX_CHARS, "accounts.name_missing");
+    let name = check_name(&mut errors, "name", &new.name);
     password_policy::check_new(&mut errors, "password", password, &[&email, &name]);
     errors.check(())?;
     let password_hash = password::hash(password)?;

@@ -1,5 +1,5 @@
-//! The enrolment API (a contract): runs, self-enrolment, coordinators' decisions and
-//! bulk upload.
+//! The enrolment API (a contract): runs, self-enrolment, coordinators' decisions,
+//! answers to invitations and bulk upload.
 
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -21,7 +21,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/me/enrolments", web::get().to(my_enrolments))
         .route("/enrolments/{id}/approve", web::post().to(approve))
         .route("/enrolments/{id}/reject", web::post().to(reject))
-        .route("/enrolments/{id}/withdraw", web::post().to(withdraw));
+        .route("/enrolments/{id}/withdraw", web::post().to(withdraw))
+        .route("/enrolments/{id}/accept", web::post().to(accept))
+        .route("/enrolments/{id}/decline", web::post().to(decline));
 }
 
 fn enrolment_json(row: &EnrolmentRow) -> serde_json::Value {
@@ -144,6 +146,27 @@ async fn withdraw(
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
 }
 
+async fn accept(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let id: EnrolmentId = path_id(&path)?;
+    let mail = state.mail.clone();
+    let row = state.db(move |conn| super::accept(conn, &mail, &user, id)).await?;
+    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+}
+
+async fn decline(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let id: EnrolmentId = path_id(&path)?;
+    let row = state.db(move |conn| super::decline(conn, &user, id)).await?;
+    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct BulkQuery {
@@ -166,7 +189,7 @@ async fn bulk_upload(
         .db(move |conn| {
             let run = super::find_run_for_manager(conn, &user, run)?;
             if dry_run {
-                bulk::preview(conn, &body, locale)
+                bulk::preview(conn, &user, &run, &body, locale)
             } else {
                 bulk::apply(conn, &mail, &user, &run, &body, locale).map(|outcome| outcome.rows)
             }

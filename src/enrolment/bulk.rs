@@ -1,31 +1,52 @@
 //! Enrolling a group from a CSV file (columns: email, full name, category, position,
 //! language, and optionally gender, which the programme's share-of-women figure needs
-//! and which coordinators often hold for officers who never edit their profile). A preview shows each row as a new account, an existing account or an
-//! error; applying writes all rows or, if any row is an error, none. Files in UTF-8
-//! (with or without a byte-order mark) and in Windows-1251 are read; `,` and `;`
-//! separators are both accepted, since spreadsheet programs in the region save with `;`.
+//! and which coordinators often hold for officers who never edit their profile).
+//!
+//! A row's address decides what happens: a new address gets an account in the run's
+//! institution, enrolled; an existing account the uploader manages (a learner of the
+//! coordinator's institution; for administrators, any learner) is enrolled; any other
+//! account (another institution's, one of no institution, or a staff account) is
+//! invited and joins only if the person accepts. A preview shows each row's outcome;
+//! applying writes all rows or, if any row is an error, none. Both check every row
+//! with the same function, so a row the preview passes is never refused when written.
+//! Files in UTF-8 (with or without a byte-order mark) and in Windows-1251 are read;
+//! `,` and `;` separators are both accepted, since spreadsheet programs in the region
+//! save with `;`.
 
 use chrono::Utc;
 use serde::Serialize;
 
-use super::model::RunRow;
+use super::model::{RunRow, Status};
+use super::places;
+use super::runs::lock_run;
 use crate::accounts::model::{Category, Gender, Role, User, UserId};
 use crate::accounts::service::AdminCreatedUser;
 use crate::accounts::{password, service, store, tokens};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
-use crate::i18n::{self, Locale};
+use crate::i18n::{self, label, Locale};
 use crate::mail::{self, Email, MailSettings};
 use crate::validation::{self, FieldErrors};
 
 /// The largest file accepted: thousands of rows.
 pub const MAX_BYTES: usize = 2 * 1024 * 1024;
 
+/// What applying a row does (a contract: the API's `status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum RowStatus {
+    /// No account has the address: one is created in the run's institution, enrolled.
     New,
-    Existing,
+    /// An account the uploader manages: enrolled (a place, or the waitlist).
+    Enrol,
+    /// An account the uploader does not manage: invited to accept or decline.
+    Invite,
+    /// Already holds, waits for or has completed a place in the run: nothing changes.
+    AlreadyEnrolled,
+    /// Invited before and has not answered yet: nothing changes.
+    AlreadyInvited,
+    /// Declined an invitation to the run: not asked again.
+    Declined,
     Error,
 }
 
@@ -62,6 +83,12 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// A file that is not text at all, such as a spreadsheet saved in its own format
+/// rather than as CSV: not UTF-8, and holding NUL bytes, which no Windows-1251 text has.
+fn is_binary(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_err() && bytes.contains(&0)
+}
+
 fn delimiter(text: &str) -> u8 {
     let first = text.lines().next().unwrap_or_default();
     if first.matches(';').count() > first.matches(',').count() {
@@ -90,15 +117,112 @@ fn is_header(record: &csv::StringRecord) -> bool {
         .unwrap_or(false)
 }
 
+/// The longest position accepted, in characters.
+const POSITION_MAX_CHARS: usize = 200;
+
+/// A checked name or position's problem, naming its column.
+fn in_column(locale: Locale, column_key: &str, errors: &FieldErrors) -> Option<String> {
+    errors.localise(locale).into_iter().next().map(|error| {
+        i18n::t_with(
+            locale,
+            "bulk.in_column",
+            &[("column", &i18n::t(locale, column_key)), ("problem", &error.message)],
+        )
+    })
+}
+
+/// Checks one row's cells: the one set of rules the preview and applying share,
+/// using the checks account creation makes (so a name the preview passes is never
+/// refused when the account is created). A name may be left empty for an existing
+/// account; [`assess`] requires it for a new one.
+fn check_row(record: &csv::StringRecord, line: usize, locale: Locale) -> Row {
+    let cell = |n: usize| record.get(n).unwrap_or_default().trim().to_owned();
+    let mut email_errors = FieldErrors::new();
+    let email = validation::email(&mut email_errors, "email", &cell(0));
+    let mut name_errors = FieldErrors::new();
+    let name = if cell(1).is_empty() {
+        String::new()
+    } else {
+        service::check_name(&mut name_errors, "name", record.get(1).unwrap_or_default())
+    };
+    let position = cell(3);
+    let mut position_errors = FieldErrors::new();
+    validation::one_line(&mut position_errors, "position", &position);
+    if position.chars().count() > POSITION_MAX_CHARS {
+        position_errors.add_with(
+            "position",
+            "validation.too_long",
+            vec![("max", POSITION_MAX_CHARS.to_string())],
+        );
+    }
+    let category_text = cell(2);
+    let category = if category_text.is_empty() {
+        Some(Category::Other)
+    } else {
+        Category::from_code_or_name(&category_text)
+    };
+    let language_text = cell(4);
+    let language = if language_text.is_empty() {
+        None
+    } else {
+        language_from(&language_text)
+    };
+    let gender_text = cell(5);
+    let gender = Gender::from_code_or_name(&gender_text);
+    let problem = if let Some(error) = email_errors.localise(locale).into_iter().next() {
+        Some(error.message)
+    } else if record.len() < 2 {
+        Some(i18n::t(locale, "bulk.columns"))
+    } else if let Some(problem) = in_column(locale, "accounts.full_name", &name_errors) {
+        Some(problem)
+    } else if category.is_none() {
+        Some(i18n::t_with(
+            locale,
+            "bulk.category_unknown",
+            &[("value", &category_text)],
+        ))
+    } else if let Some(problem) = in_column(locale, "bulk.position", &position_errors) {
+        Some(problem)
+    } else if !language_text.is_empty() && language.is_none() {
+        Some(i18n::t_with(
+            locale,
+            "bulk.language_unknown",
+            &[("value", &language_text)],
+        ))
+    } else if !gender_text.is_empty() && gender.is_none() {
+        Some(i18n::t_with(locale, "bulk.gender_unknown", &[("value", &gender_text)]))
+    } else {
+        None
+    };
+    Row {
+        line,
+        email,
+        name,
+        category,
+        position,
+        language,
+        gender,
+        problem,
+    }
+}
+
 /// The file's rows, each checked on its own. A file that cannot be read at all is a
 /// localised `400` (`413` when too large), not a row.
 fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
     if bytes.len() > MAX_BYTES {
         return Err(AppError::PayloadTooLarge);
     }
+    if is_binary(bytes) {
+        return Err(AppError::BadRequest("bulk.unreadable"));
+    }
     let text = decode(bytes);
     if text.trim().is_empty() {
         return Err(AppError::BadRequest("bulk.empty"));
+    }
+    // A quote left open swallows the rest of the file into one cell, which the
+    // reader would accept without a word: an odd number of quotes is such a file.
+    if text.matches('"').count() % 2 == 1 {
+        return Err(AppError::BadRequest("bulk.unreadable"));
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -118,61 +242,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
-        let cell = |n: usize| record.get(n).unwrap_or_default().trim().to_owned();
-        let mut errors = FieldErrors::new();
-        let email = validation::email(&mut errors, "email", &cell(0));
-        let name = cell(1);
-        let category_text = cell(2);
-        let category = if category_text.is_empty() {
-            Some(Category::Other)
-        } else {
-            Category::from_code_or_name(&category_text)
-        };
-        let language_text = cell(4);
-        let language = if language_text.is_empty() {
-            None
-        } else {
-            language_from(&language_text)
-        };
-        let gender_text = cell(5);
-        let gender = Gender::from_code_or_name(&gender_text);
-        let problem = if let Some(error) = errors.iter().next() {
-            Some(i18n::t(locale, error.key))
-        } else if record.len() < 2 {
-            Some(i18n::t(locale, "bulk.columns"))
-        } else if category.is_none() {
-            Some(i18n::t_with(
-                locale,
-                "bulk.category_unknown",
-                &[("value", &category_text)],
-            ))
-        } else if !language_text.is_empty() && language.is_none() {
-            Some(i18n::t_with(
-                locale,
-                "bulk.language_unknown",
-                &[("value", &language_text)],
-            ))
-        } else if !gender_text.is_empty() && gender.is_none() {
-            Some(i18n::t_with(locale, "bulk.gender_unknown", &[("value", &gender_text)]))
-        } else if name.chars().count() > service::NAME_MAX_CHARS || cell(3).chars().count() > 200 {
-            Some(i18n::t_with(
-                locale,
-                "validation.too_long",
-                &[("max", &service::NAME_MAX_CHARS.to_string())],
-            ))
-        } else {
-            None
-        };
-        rows.push(Row {
-            line,
-            email,
-            name,
-            category,
-            position: cell(3),
-            language,
-            gender,
-            problem,
-        });
+        rows.push(check_row(&record, line, locale));
     }
     if rows.is_empty() {
         return Err(AppError::BadRequest("bulk.empty"));
@@ -180,10 +250,75 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
     Ok(rows)
 }
 
-/// Checks every row against the database: new account, existing account or error.
-fn assess(conn: &mut DbConnection, rows: &[Row], locale: Locale) -> Result<Vec<RowOutcome>, AppError> {
+/// What applying a checked row writes.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    Create,
+    Enrol(UserId),
+    Invite(UserId),
+    Nothing,
+}
+
+/// Whether an upload by `uploader` enrols `account` without asking: only learners
+/// the uploader manages (a coordinator, those of their institution; an
+/// administrator, every learner). Staff accounts are always invited: they take
+/// part in a run only if they choose to.
+fn enrols_directly(uploader: &User, account: &User) -> bool {
+    account.role == Role::Learner
+        && match account.institution_id {
+            Some(institution) => super::manages(uploader, institution),
+            None => uploader.role == Role::Admin,
+        }
+}
+
+/// What an upload does with an existing account in `run`, and the row's message.
+fn decide(
+    conn: &mut DbConnection,
+    uploader: &User,
+    run: &RunRow,
+    account: &User,
+    locale: Locale,
+) -> Result<(RowStatus, String, Action), AppError> {
+    let current = places::existing(conn, run.id, account.id)?.map(|e| e.status);
+    Ok(match current {
+        Some(status) if status.is_active() || status == Status::Completed => (
+            RowStatus::AlreadyEnrolled,
+            i18n::t_with(
+                locale,
+                "bulk.already_enrolled",
+                &[("status", &label(locale, "enrolment_status", status.code()))],
+            ),
+            Action::Nothing,
+        ),
+        Some(Status::Invited) => (
+            RowStatus::AlreadyInvited,
+            i18n::t(locale, "bulk.already_invited"),
+            Action::Nothing,
+        ),
+        Some(Status::Declined) => (RowStatus::Declined, i18n::t(locale, "bulk.declined"), Action::Nothing),
+        _ if enrols_directly(uploader, account) => (
+            RowStatus::Enrol,
+            i18n::t(locale, "bulk.existing"),
+            Action::Enrol(account.id),
+        ),
+        _ => (
+            RowStatus::Invite,
+            i18n::t(locale, "bulk.invite"),
+            Action::Invite(account.id),
+        ),
+    })
+}
+
+/// Checks every row against the database: what applying it would do, or an error.
+fn assess(
+    conn: &mut DbConnection,
+    uploader: &User,
+    run: &RunRow,
+    rows: &[Row],
+    locale: Locale,
+) -> Result<Vec<(RowOutcome, Action)>, AppError> {
     let mut seen: Vec<&str> = Vec::new();
-    let mut outcomes = Vec::with_capacity(rows.len());
+    let mut planned = Vec::with_capacity(rows.len());
     for row in rows {
         let outcome = |status: RowStatus, message: String| RowOutcome {
             line: row.line,
@@ -192,23 +327,30 @@ fn assess(conn: &mut DbConnection, rows: &[Row], locale: Locale) -> Result<Vec<R
             message,
         };
         if let Some(problem) = &row.problem {
-            outcomes.push(outcome(RowStatus::Error, problem.clone()));
+            planned.push((outcome(RowStatus::Error, problem.clone()), Action::Nothing));
             continue;
         }
         if seen.contains(&row.email.as_str()) {
-            outcomes.push(outcome(RowStatus::Error, i18n::t(locale, "bulk.duplicate")));
+            planned.push((
+                outcome(RowStatus::Error, i18n::t(locale, "bulk.duplicate")),
+                Action::Nothing,
+            ));
             continue;
         }
         seen.push(&row.email);
         match store::find_row_by_email(conn, &row.email)? {
-            Some(_) => outcomes.push(outcome(RowStatus::Existing, i18n::t(locale, "bulk.existing"))),
-            None if row.name.is_empty() => {
-                outcomes.push(outcome(RowStatus::Error, i18n::t(locale, "accounts.name_missing")))
+            Some(account) => {
+                let (status, message, action) = decide(conn, uploader, run, &account, locale)?;
+                planned.push((outcome(status, message), action));
             }
-            None => outcomes.push(outcome(RowStatus::New, i18n::t(locale, "bulk.new"))),
+            None if row.name.is_empty() => planned.push((
+                outcome(RowStatus::Error, i18n::t(locale, "accounts.name_missing")),
+                Action::Nothing,
+            )),
+            None => planned.push((outcome(RowStatus::New, i18n::t(locale, "bulk.new")), Action::Create)),
         }
     }
-    Ok(outcomes)
+    Ok(planned)
 }
 
 /// A checked file: every row's outcome, and whether the rows were written.
@@ -229,56 +371,73 @@ impl BulkOutcome {
     }
 }
 
-pub fn preview(conn: &mut DbConnection, bytes: &[u8], locale: Locale) -> Result<Vec<RowOutcome>, AppError> {
+/// What applying the file would do, row by row, for `uploader` in `run`.
+pub fn preview(
+    conn: &mut DbConnection,
+    uploader: &User,
+    run: &RunRow,
+    bytes: &[u8],
+    locale: Locale,
+) -> Result<Vec<RowOutcome>, AppError> {
     let rows = parse(bytes, locale)?;
-    assess(conn, &rows, locale)
+    let planned = assess(conn, uploader, run, &rows, locale)?;
+    Ok(planned.into_iter().map(|(outcome, _)| outcome).collect())
 }
 
-/// Creates the new accounts (each invited by mail to set a password) and enrols every
-/// row, all in one transaction; with any error row nothing is written. Uploading the
-/// same file again changes nothing.
+/// Creates the new accounts (each invited by mail to set a password) and enrols
+/// them, enrols the accounts the uploader manages and invites the others, all in one
+/// transaction; with any error row nothing is written. Uploading the same file again
+/// changes nothing, also when several uploads run at once: uploads into one run wait
+/// for each other (the run's lock), and an account another upload created after this
+/// one checked its rows is treated as the existing account it now is.
 pub fn apply(
     conn: &mut DbConnection,
     mail_settings: &MailSettings,
-    manager: &User,
+    uploader: &User,
     run: &RunRow,
     bytes: &[u8],
     locale: Locale,
 ) -> Result<BulkOutcome, AppError> {
     let rows = parse(bytes, locale)?;
     db::write_transaction(conn, |conn| {
-        let checked = BulkOutcome::preview(assess(conn, &rows, locale)?);
-        if checked.has_errors() {
-            return Ok(checked);
+        lock_run(conn, run.id)?;
+        let planned = assess(conn, uploader, run, &rows, locale)?;
+        if planned.iter().any(|(outcome, _)| outcome.status == RowStatus::Error) {
+            return Ok(BulkOutcome::preview(planned.into_iter().map(|(o, _)| o).collect()));
         }
-        let outcomes = checked.rows;
-        let now = Utc::now().naive_utc();
-        for (row, outcome) in rows.iter().zip(&outcomes) {
-            let user_id = match outcome.status {
-                RowStatus::New => {
-                    let user_locale = row.language.unwrap_or(run.language);
-                    let id = create_invited(conn, run, row, user_locale)?;
-                    let token = tokens::issue(conn, id, tokens::Purpose::Invitation, now)?;
-                    mail_settings.queue(
-                        conn,
-                        &Email {
-                            to: row.email.clone(),
-                            name: row.name.clone(),
-                            locale: user_locale,
-                            kind: mail::Kind::Invitation,
-                            args: vec![],
-                            link: Some(mail_settings.link(&format!("/invitation?token={token}"))),
-                            dedupe_key: Some(format!("invitation-{id}")),
-                        },
-                    )?;
-                    id
-                }
-                _ => store::find_row_by_email(conn, &row.email)?
-                    .map(|u| u.id)
-                    .ok_or(AppError::NotFound)?,
+        // Rows are written in the order of their addresses, so uploads into different
+        // runs that share addresses wait for each other's new accounts in the same
+        // order and never deadlock; the answer keeps the file's order.
+        let mut in_address_order: Vec<_> = rows.iter().zip(planned).collect();
+        in_address_order.sort_by(|(a, _), (b, _)| a.email.cmp(&b.email));
+        let mut outcomes = Vec::with_capacity(in_address_order.len());
+        for (row, (mut outcome, action)) in in_address_order {
+            let action = match action {
+                Action::Create => match create_invited(conn, mail_settings, run, row)? {
+                    Some(id) => Action::Enrol(id),
+                    None => {
+                        let account = store::find_row_by_email(conn, &row.email)?
+                            .ok_or_else(|| AppError::internal("an address taken by another upload is not found"))?;
+                        let (status, message, action) = decide(conn, uploader, run, &account, locale)?;
+                        outcome.status = status;
+                        outcome.message = message;
+                        action
+                    }
+                },
+                other => other,
             };
-            super::places::enrol_by_manager(conn, mail_settings, manager, run, user_id)?;
+            match action {
+                Action::Enrol(id) => {
+                    places::enrol_by_manager(conn, mail_settings, uploader, run, id)?;
+                }
+                Action::Invite(id) => {
+                    places::invite(conn, mail_settings, uploader, run, id)?;
+                }
+                Action::Create | Action::Nothing => {}
+            }
+            outcomes.push(outcome);
         }
+        outcomes.sort_by_key(|outcome| outcome.line);
         Ok(BulkOutcome {
             rows: outcomes,
             applied: true,
@@ -286,22 +445,37 @@ pub fn apply(
     })
 }
 
-fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Locale) -> Result<UserId, AppError> {
+/// Creates the account of a new row in the run's institution and queues its
+/// invitation to set a password; `None` when another upload created an account with
+/// the address since the rows were checked (the unique index decides; the attempt is
+/// undone to a savepoint, so the transaction goes on).
+fn create_invited(
+    conn: &mut DbConnection,
+    mail_settings: &MailSettings,
+    run: &RunRow,
+    row: &Row,
+) -> Result<Option<UserId>, AppError> {
+    let locale = row.language.unwrap_or(run.language);
     // An unusable random password until the invitation is accepted.
     let placeholder = password::generate() + &password::generate();
     let new = AdminCreatedUser {
         email: row.email.clone(),
         name: row.name.clone(),
         role: Role::Learner,
-        country: Some(run.country),
+        // The institution's country, which a regional run does not name.
+        country: None,
         institution_id: Some(run.institution_id),
         locale,
     };
-    // Each row was checked before: a value the rules still refuse is a fault here.
-    let id = service::create_user(conn, &new, &placeholder).map_err(|e| match e {
-        AppError::Invalid(fields) => AppError::internal(format!("an upload row was refused: {fields:?}")),
-        other => other,
-    })?;
+    let id = match service::create_user(conn, &new, &placeholder) {
+        Ok(id) => id,
+        Err(AppError::Invalid(fields)) if fields.has("email") && fields.len() == 1 => return Ok(None),
+        // Each row was checked with the same rules: anything else refused is a fault.
+        Err(AppError::Invalid(fields)) => {
+            return Err(AppError::internal(format!("an upload row was refused: {fields:?}")))
+        }
+        Err(other) => return Err(other),
+    };
     store::set_invited_details(
         conn,
         id,
@@ -309,5 +483,18 @@ fn create_invited(conn: &mut DbConnection, run: &RunRow, row: &Row, locale: Loca
         &row.position,
         row.gender,
     )?;
-    Ok(id)
+    let token = tokens::issue(conn, id, tokens::Purpose::Invitation, Utc::now().naive_utc())?;
+    mail_settings.queue(
+        conn,
+        &Email {
+            to: row.email.clone(),
+            name: row.name.clone(),
+            locale,
+            kind: mail::Kind::Invitation,
+            args: vec![],
+            link: Some(mail_settings.link(&format!("/invitation?token={token}"))),
+            dedupe_key: Some(format!("invitation-{id}")),
+        },
+    )?;
+    Ok(Some(id))
 }

@@ -439,7 +439,7 @@ async fn bulk_upload(
             if apply {
                 bulk::apply(conn, &mail, &manager, &run, &upload.file, locale)
             } else {
-                bulk::preview(conn, &upload.file, locale).map(BulkOutcome::preview)
+                bulk::preview(conn, &manager, &run, &upload.file, locale).map(BulkOutcome::preview)
             }
         })
         .await;

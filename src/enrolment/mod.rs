@@ -1,8 +1,8 @@
 //! Course runs of training institutions and enrolment in them: self-enrolment,
-//! enrolment keys, approval by coordinators, invitations, waitlists that promote the
-//! first in line, and a history of every change with who, when and why. Capacity is
-//! never exceeded: every change of places happens in a write transaction that, on
-//! PostgreSQL, holds an advisory lock for the run.
+//! enrolment keys, approval by coordinators, invitations to accept or decline,
+//! waitlists that promote the first in line, and a history of every change with who,
+//! when and why. Capacity is never exceeded: every change of places happens in a
+//! write transaction that, on PostgreSQL, holds an advisory lock for the run.
 //!
 //! - `model`: ids, the closed sets of settings and states, the rows
 //! - `input`: a run's form or JSON fields and their checks
@@ -37,8 +37,8 @@ pub use model::{
 };
 pub use notices::queue_start_reminders;
 pub use places::{
-    admitted_learners, approve, enrol_by_manager, enrolments_of_run, enrolments_of_user, mark_completed,
-    record_activity, reject, self_enrol, withdraw,
+    accept, admitted_learners, approve, decline, enrol_by_manager, enrolments_of_run, enrolments_of_user, invite,
+    mark_completed, record_activity, reject, self_enrol, withdraw,
 };
 pub use runs::{
     create_run, enrolled_count, enrolled_counts, find_run, find_run_for_manager, find_runs, lock_run, open_to,

@@ -36,13 +36,19 @@ crate::text_enum!(Status {
     Rejected => "rejected",
     Withdrawn => "withdrawn",
     Completed => "completed",
+    // Asked to join by a coordinator who does not manage the account; holds no place
+    // and gives no access until the person accepts.
+    Invited => "invited",
+    // An invitation the person turned down; an upload never renews it.
+    Declined => "declined",
 });
 
 /// The states of learners admitted to a run: enrolled, or enrolled and since completed.
 pub const ADMITTED: [Status; 2] = [Status::Enrolled, Status::Completed];
 
 impl Status {
-    /// Whether the enrolment holds or waits for a place.
+    /// Whether the enrolment holds or waits for a place. An invitation does neither
+    /// until it is accepted.
     pub fn is_active(self) -> bool {
         matches!(self, Status::Requested | Status::Enrolled | Status::Waitlisted)
     }

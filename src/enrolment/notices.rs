@@ -72,6 +72,30 @@ pub(super) fn notify(
     queue_to(conn, mail, &user, message)
 }
 
+/// Queues the invitation to join `run` to the person invited: it names the inviting
+/// institution and links to the run's page, where they accept or decline.
+pub(super) fn notify_invited(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    run: &RunRow,
+    user_id: UserId,
+) -> AppResult<()> {
+    let Some(user) = user_store::find(conn, user_id)? else {
+        return Ok(());
+    };
+    let institution = crate::institutions::find(conn, run.institution_id)?
+        .map(|i| i.name)
+        .unwrap_or_default();
+    let message = RunMessage {
+        run,
+        kind: mail::Kind::EnrolmentInvited,
+        args: vec![("institution", institution)],
+        link: mail.link(&format!("/runs/{}", run.id)),
+        dedupe_key: None,
+    };
+    queue_to(conn, mail, &user, message)
+}
+
 /// Queues "starting soon" reminders for runs starting within three days, once per
 /// run and learner.
 pub fn queue_start_reminders(conn: &mut DbConnection, mail: &MailSettings, now: NaiveDateTime) -> AppResult<usize> {

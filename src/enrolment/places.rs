@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::{EnrolmentId, EnrolmentMode, EnrolmentOfRun, EnrolmentRow, Person, RunId, RunRow, Status, ADMITTED};
-use super::notices::{kind_for, notify};
+use super::notices::{kind_for, notify, notify_invited};
 use super::runs::{enrolled_count, find_run, find_run_for_manager, lock_run, open_to};
 use crate::accounts::model::{User, UserId};
 use crate::audit;
@@ -107,7 +107,7 @@ fn place_status(conn: &mut DbConnection, run: &RunRow) -> AppResult<Status> {
     })
 }
 
-fn existing(conn: &mut DbConnection, run_id: RunId, user_id: UserId) -> AppResult<Option<EnrolmentRow>> {
+pub(super) fn existing(conn: &mut DbConnection, run_id: RunId, user_id: UserId) -> AppResult<Option<EnrolmentRow>> {
     Ok(enrolments::table
         .filter(enrolments::run_id.eq(run_id))
         .filter(enrolments::user_id.eq(user_id))
@@ -294,7 +294,7 @@ pub fn withdraw(
     })
 }
 
-/// A coordinator enrols someone directly (bulk upload, invitations): a place if one
+/// A coordinator enrols someone they manage directly (bulk upload): a place if one
 /// is free, else the waitlist. An active enrolment is left as it is.
 pub fn enrol_by_manager(
     conn: &mut DbConnection,
@@ -322,6 +322,89 @@ pub fn enrol_by_manager(
         notify(conn, mail, run, user_id, kind, None)?;
     }
     Ok(row)
+}
+
+/// A coordinator invites someone they do not manage (bulk upload): an invitation
+/// that holds no place and gives no access until the person accepts it, announced by
+/// mail. In the caller's transaction, with the run locked. An enrolment that holds or
+/// waits for a place, a completed one, a pending invitation and a declined one are
+/// left as they are: a person who said no is not asked again by the same file.
+pub fn invite(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    manager: &User,
+    run: &RunRow,
+    user_id: UserId,
+) -> AppResult<EnrolmentRow> {
+    lock_run(conn, run.id)?;
+    if let Some(current) = existing(conn, run.id, user_id)? {
+        if current.status.is_active()
+            || matches!(current.status, Status::Completed | Status::Invited | Status::Declined)
+        {
+            return Ok(current);
+        }
+    }
+    let row = put(
+        conn,
+        run,
+        user_id,
+        Status::Invited,
+        manager.id,
+        Some("invited by a coordinator"),
+    )?;
+    notify_invited(conn, mail, run, user_id)?;
+    Ok(row)
+}
+
+/// The invited person's pending invitation, with its run; another person's
+/// enrolment is a 404, and an enrolment that is not a pending invitation a 409.
+fn invitation_of(conn: &mut DbConnection, user: &User, enrolment_id: EnrolmentId) -> AppResult<(EnrolmentRow, RunRow)> {
+    let enrolment = find_enrolment(conn, enrolment_id)?
+        .filter(|e| e.user_id == user.id)
+        .ok_or(AppError::NotFound)?;
+    if enrolment.status != Status::Invited {
+        return Err(AppError::Conflict("runs.not_invited"));
+    }
+    let run = find_run(conn, enrolment.run_id)?.ok_or(AppError::NotFound)?;
+    Ok((enrolment, run))
+}
+
+/// The invited person accepts: a place if one is free, else the waitlist, as if a
+/// coordinator of the run had enrolled them. Only then may they study.
+pub fn accept(
+    conn: &mut DbConnection,
+    mail: &MailSettings,
+    user: &User,
+    enrolment_id: EnrolmentId,
+) -> AppResult<EnrolmentRow> {
+    let (_, run) = invitation_of(conn, user, enrolment_id)?;
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        let (current, _) = invitation_of(conn, user, enrolment_id)?;
+        let status = place_status(conn, &run)?;
+        let row = set_status(conn, &current, status, Some(user.id), Some("accepted the invitation"))?;
+        if let Some(kind) = kind_for(status) {
+            notify(conn, mail, &run, user.id, kind, None)?;
+        }
+        Ok(row)
+    })
+}
+
+/// The invited person declines; the invitation is kept as declined, so the same
+/// file uploaded again does not invite them again.
+pub fn decline(conn: &mut DbConnection, user: &User, enrolment_id: EnrolmentId) -> AppResult<EnrolmentRow> {
+    let (_, run) = invitation_of(conn, user, enrolment_id)?;
+    db::write_transaction(conn, |conn| {
+        lock_run(conn, run.id)?;
+        let (current, _) = invitation_of(conn, user, enrolment_id)?;
+        set_status(
+            conn,
+            &current,
+            Status::Declined,
+            Some(user.id),
+            Some("declined the invitation"),
+        )
+    })
 }
 
 /// Marks a learner's enrolment in a run completed, when they complete its course.

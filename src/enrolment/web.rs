@@ -1,4 +1,5 @@
-//! Course run pages for learners: they find runs, enrol and withdraw. The
+//! Course run pages for learners: they find runs, enrol, answer invitations and
+//! withdraw. The
 //! coordinators' pages are in `manage.rs`; both are routed here.
 
 use std::collections::HashMap;
@@ -25,7 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/runs", web::get().to(runs_page))
         .route("/runs/{run}", web::get().to(run_page))
         .route("/runs/{run}/enrol", web::post().to(enrol))
-        .route("/runs/{run}/withdraw", web::post().to(withdraw));
+        .route("/runs/{run}/withdraw", web::post().to(withdraw))
+        .route("/runs/{run}/accept", web::post().to(accept))
+        .route("/runs/{run}/decline", web::post().to(decline));
     super::manage::routes(cfg);
 }
 
@@ -106,6 +109,8 @@ struct RunPage {
     status: Option<String>,
     /// Whether the learner holds or waits for a place, and so may withdraw.
     active: bool,
+    /// Whether the learner has been invited and has not answered yet.
+    invited: bool,
     /// Why the last attempt to enrol failed, in the reader's language.
     error: Option<String>,
 }
@@ -148,6 +153,7 @@ async fn run_page(
                     .as_ref()
                     .map(|e| label(locale, "enrolment_status", e.status.code())),
                 active: enrolment.as_ref().is_some_and(|e| e.status.is_active()),
+                invited: enrolment.as_ref().is_some_and(|e| e.status == Status::Invited),
                 error,
             })
         })
@@ -217,4 +223,48 @@ async fn withdraw(
         .db(move |conn| super::withdraw(conn, &mail, &user, enrolment_id))
         .await?;
     Ok(see_other(format!("/runs/{run_id}")))
+}
+
+/// The invited learner's answer, from the run's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AnswerForm {
+    enrolment_id: String,
+}
+
+async fn accept(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let enrolment_id: EnrolmentId = path_id(&form.enrolment_id)?;
+    let mail = state.mail.clone();
+    let outcome = state
+        .db(move |conn| super::accept(conn, &mail, &user, enrolment_id))
+        .await;
+    answered(run_id, outcome)
+}
+
+async fn decline(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<AnswerForm>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let enrolment_id: EnrolmentId = path_id(&form.enrolment_id)?;
+    let outcome = state.db(move |conn| super::decline(conn, &user, enrolment_id)).await;
+    answered(run_id, outcome)
+}
+
+/// Back to the run's page, with the reason when the answer came too late (the
+/// invitation was already answered).
+fn answered(run_id: RunId, outcome: AppResult<super::EnrolmentRow>) -> AppResult<HttpResponse> {
+    match outcome {
+        Ok(_) => Ok(see_other(format!("/runs/{run_id}"))),
+        Err(AppError::Conflict(key)) => Ok(see_other(format!("/runs/{run_id}?error={key}"))),
+        Err(error) => Err(error),
+    }
 }

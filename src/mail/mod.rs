@@ -42,12 +42,13 @@ pub enum Kind {
     EnrolmentRejected,
     EnrolmentWaitlisted,
     EnrolmentPromoted,
+    EnrolmentInvited,
     RunStartingSoon,
     CertificateIssued,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::VerifyEmail,
         Kind::Invitation,
         Kind::PasswordReset,
@@ -56,6 +57,7 @@ impl Kind {
         Kind::EnrolmentRejected,
         Kind::EnrolmentWaitlisted,
         Kind::EnrolmentPromoted,
+        Kind::EnrolmentInvited,
         Kind::RunStartingSoon,
         Kind::CertificateIssued,
     ];
@@ -72,6 +74,7 @@ impl Kind {
             Kind::EnrolmentRejected => "enrolment_rejected",
             Kind::EnrolmentWaitlisted => "enrolment_waitlisted",
             Kind::EnrolmentPromoted => "enrolment_promoted",
+            Kind::EnrolmentInvited => "enrolment_invited",
             Kind::RunStartingSoon => "run_starting_soon",
             Kind::CertificateIssued => "certificate_issued",
         }
@@ -88,6 +91,7 @@ impl Kind {
             Kind::EnrolmentRejected => "mail.enrolment_rejected.subject",
             Kind::EnrolmentWaitlisted => "mail.enrolment_waitlisted.subject",
             Kind::EnrolmentPromoted => "mail.enrolment_promoted.subject",
+            Kind::EnrolmentInvited => "mail.enrolment_invited.subject",
             Kind::RunStartingSoon => "mail.run_starting_soon.subject",
             Kind::CertificateIssued => "mail.certificate_issued.subject",
         }

@@ -88,6 +88,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/enrolment_waitlisted.txt",
     "mail/enrolment_promoted.html",
     "mail/enrolment_promoted.txt",
+    "mail/enrolment_invited.html",
+    "mail/enrolment_invited.txt",
     "mail/run_starting_soon.html",
     "mail/run_starting_soon.txt",
     "mail/certificate_issued.html",
