@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserJson;
-use crate::accounts::{service, session};
+use crate::accounts::{session, throttle};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -21,10 +21,8 @@ struct TokenRequest {
 }
 
 async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let TokenRequest { email, password } = body.into_inner();
-    let user = state
-        .db(move |conn| service::authenticate(conn, &email, &password))
+    let user = throttle::authenticate(&state, &req, &email, &password)
         .await?
         .ok_or(AppError::BadCredentials)?;
     let issued = session::issue(&state.config.secret, user.id, user.token_version)?;

@@ -11,5 +11,6 @@ pub mod service;
 pub mod session;
 pub mod setup;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 pub mod web;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::service::{self, PasswordChangeInput, ProfileInput, RegistrationInput};
-use crate::accounts::{password, session, setup, store};
+use crate::accounts::{password, session, setup, store, throttle};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -225,7 +225,6 @@ async fn login(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let mut errors = FieldErrors::new();
     if form.email.trim().is_empty() {
         errors.add("email", "validation.email_missing");
@@ -236,10 +235,7 @@ async fn login(
     if !errors.is_empty() {
         return login_form_page(&state, &ctx, &form, Some(&errors));
     }
-    let (email, password) = (form.email.clone(), form.password.clone());
-    let user = state
-        .db(move |conn| service::authenticate(conn, &email, &password))
-        .await?;
+    let user = throttle::authenticate(&state, &req, &form.email, &form.password).await?;
     let Some(user) = user else {
         errors.add("email", "accounts.login_failed");
         return login_form_page(&state, &ctx, &form, Some(&errors));
@@ -438,12 +434,13 @@ async fn save_profile(state: &AppState, user: User, input: &ProfileInput) -> App
 }
 
 async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(input): CsrfForm<PasswordChangeInput>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    match set_new_password(&state, user.id, input).await {
+    match set_new_password(&state, &req, &user, input).await {
         Ok(version) => {
             tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
             signed_in_response(&state, user.id, version, "/profile?saved=password")
@@ -456,12 +453,27 @@ async fn change_password(
 }
 
 /// Checks the current password and sets the new one; returns the new token version.
-async fn set_new_password(state: &AppState, user_id: UserId, input: PasswordChangeInput) -> AppResult<i32> {
+/// A wrong current password counts as a failed sign-in into the account.
+async fn set_new_password(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &User,
+    input: PasswordChangeInput,
+) -> AppResult<i32> {
+    let user_id = user.id;
+    let attempt = throttle::begin_password_check(state, req, &user.email).await?;
     let row = state
         .db(move |conn| store::find_row(conn, user_id))
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let new_hash = web::block(move || service::check_password_change(&row.password_hash, &input)).await??;
+    let checked = state
+        .password_work(move || service::check_password_change(&row.password_hash, &input))
+        .await;
+    let wrong_password = matches!(&checked, Err(AppError::Invalid(errors)) if errors.has("current_password"));
+    if !wrong_password {
+        state.attempt_succeeded(attempt).await?;
+    }
+    let new_hash = checked?;
     state
         .db(move |conn| store::set_password(conn, user_id, &new_hash))
         .await
@@ -483,14 +495,14 @@ pub struct SetupInput {
     registration: RegistrationInput,
 }
 
-async fn check_setup_token(state: &AppState, token: &str) -> AppResult<()> {
+/// A 404 unless the setup token is valid; wrong tokens count against the client's
+/// address.
+async fn check_setup_token(state: &AppState, req: &HttpRequest, token: &str) -> AppResult<()> {
     let token = token.to_owned();
-    let valid = state.db(move |conn| setup::token_is_valid(conn, &token)).await?;
-    if valid {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    throttle::look_up_token(state, req, move |conn| {
+        Ok(setup::token_is_valid(conn, &token)?.then_some(()))
+    })
+    .await
 }
 
 /// What `accounts/setup.html` shows.
@@ -520,11 +532,12 @@ fn setup_form_page(
 }
 
 async fn setup_page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<SetupQuery>,
 ) -> AppResult<HttpResponse> {
-    check_setup_token(&state, &query.token).await?;
+    check_setup_token(&state, &req, &query.token).await?;
     let input = SetupInput {
         token: query.into_inner().token,
         registration: RegistrationInput {
@@ -545,8 +558,7 @@ async fn setup(
     ctx: RequestContext,
     CsrfForm(mut input): CsrfForm<SetupInput>,
 ) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
-    check_setup_token(&state, &input.token).await?;
+    check_setup_token(&state, &req, &input.token).await?;
     input.registration.profile.category = Category::Other.code().into();
     match create_first_admin(&state, &input).await {
         Ok(id) => {
@@ -561,7 +573,7 @@ async fn setup(
 async fn create_first_admin(state: &AppState, input: &SetupInput) -> AppResult<UserId> {
     let registration = service::check_registration(&input.registration)?;
     let plain = registration.password.clone();
-    let password_hash = web::block(move || password::hash(&plain)).await??;
+    let password_hash = state.password_work(move || password::hash(&plain)).await?;
     let token = input.token.clone();
     state
         .db(move |conn| {

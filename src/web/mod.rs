@@ -7,6 +7,7 @@ pub mod assets;
 pub mod context;
 pub mod export;
 pub mod forms;
+pub mod proxies;
 pub mod rate_limit;
 pub mod render;
 

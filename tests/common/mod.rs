@@ -198,10 +198,16 @@ impl TestResponse {
 /// `TestApp` dereferences to the browser it starts with, so `app.get(…)` is that
 /// browser's request; `app.browser()` opens another over the same application, so a
 /// test can hold several people signed in at once.
+///
+/// A browser's requests come from no peer address (which the application reads as
+/// `0.0.0.0`) unless [`Browser::connecting_from`] gives it one; [`Browser::with_header`]
+/// adds a header to every request, such as a forwarding header a proxy would write.
 pub struct Browser {
     service: Rc<BoxedService>,
     pub state: web::Data<AppState>,
     pub cookies: BTreeMap<String, String>,
+    pub peer: Option<std::net::SocketAddr>,
+    pub headers: Vec<(header::HeaderName, String)>,
 }
 
 impl Browser {
@@ -213,7 +219,27 @@ impl Browser {
             .join("; ")
     }
 
+    /// This browser, connecting from `address` (an IP address; the port is made up).
+    pub fn connecting_from(mut self, address: &str) -> Self {
+        let ip: std::net::IpAddr = address.parse().expect("an IP address");
+        self.peer = Some(std::net::SocketAddr::new(ip, 40_000));
+        self
+    }
+
+    /// This browser, sending `name: value` with every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let name = header::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
     pub async fn send(&mut self, mut req: test::TestRequest) -> TestResponse {
+        if let Some(peer) = self.peer {
+            req = req.peer_addr(peer);
+        }
+        for (name, value) in &self.headers {
+            req = req.append_header((name.clone(), value.as_str()));
+        }
         if !self.cookies.is_empty() {
             req = req.insert_header((header::COOKIE, self.cookie_header()));
         }
@@ -356,7 +382,7 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         courses_dir: data_dir.join("courses"),
         smtp_url: None,
         mail_from: "Bilim <no-reply@bilim.test>".into(),
-        trust_proxy: false,
+        trusted_proxies: bilim::web::proxies::TrustedProxies::none(),
     }
 }
 
@@ -485,6 +511,8 @@ impl TestApp {
                 service: Rc::new(service),
                 state,
                 cookies: BTreeMap::new(),
+                peer: None,
+                headers: Vec::new(),
             },
             backend: url.backend,
             data_dir,
@@ -500,7 +528,14 @@ impl TestApp {
             service: Rc::clone(&self.browser.service),
             state: self.browser.state.clone(),
             cookies: BTreeMap::new(),
+            peer: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Another browser over this application, connecting from `address`.
+    pub fn browser_from(&self, address: &str) -> Browser {
+        self.browser().connecting_from(address)
     }
 
     /// Another browser over this application, signed in as `email` with the test
