@@ -317,6 +317,7 @@ fn every_message_is_written_in_every_language() {
             ("starts", "5 March 2026".to_owned()),
             ("reason", "Full".to_owned()),
             ("code", "BLM-2026-0001".to_owned()),
+            ("reset", "http://localhost/password/forgot".to_owned()),
         ]
     };
     for kind in Kind::ALL {

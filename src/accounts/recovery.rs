@@ -43,6 +43,18 @@ pub fn send_verification(conn: &mut DbConnection, mail: &MailSettings, user: &Us
     )
 }
 
+/// Tells the owner of an address that someone tried to register with it, with a link
+/// to sign in and the address of the page that sends a password reset link.
+pub fn send_registration_attempt(conn: &mut DbConnection, mail: &MailSettings, owner: &User) -> Result<(), AppError> {
+    mail.queue(
+        conn,
+        &Email {
+            args: vec![("reset", mail.link("/password/forgot"))],
+            ..Email::to_user(owner, Kind::RegistrationAttempt, mail.link("/login"))
+        },
+    )
+}
+
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ForgotForm {

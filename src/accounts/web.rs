@@ -316,9 +316,9 @@ async fn register(
 ) -> AppResult<HttpResponse> {
     state.check_rate(crate::web::rate_limit::Limit::Register, &req).await?;
     match register_learner(&state, &input).await {
-        Ok((id, locale)) => {
-            tracing::info!(user_id = %id, "registered");
-            let response = signed_in_response(&state, id, 0, "/profile?welcome=1")?;
+        Ok((email, locale)) => {
+            let page = RegisteredPage { email: &email };
+            let response = render::view(&state, &ctx, "accounts/registered.html", &page)?;
             with_cookie(response, &context::lang_cookie(&state, locale))
         }
         Err(AppError::Invalid(errors)) => register_form_page(&state, &ctx, &input, Some(&errors)).await,
@@ -326,20 +326,37 @@ async fn register(
     }
 }
 
-/// Creates the learner's account and asks them to confirm their address; returns the
-/// new id and the language they chose.
-async fn register_learner(state: &AppState, input: &RegistrationInput) -> AppResult<(UserId, Locale)> {
+/// What `accounts/registered.html` shows, the same whether the address was new or
+/// taken.
+#[derive(Serialize)]
+struct RegisteredPage<'a> {
+    email: &'a str,
+}
+
+/// Creates the learner's account and asks them to confirm their address, or, when
+/// the address has an account already, tells its owner by mail; the same work
+/// either way (a password hash, a lookup, a message), so neither the answer nor
+/// its time tells which. Returns the address and the language chosen.
+async fn register_learner(state: &AppState, input: &RegistrationInput) -> AppResult<(String, Locale)> {
     let registration = service::check_registration(input)?;
     let plain = registration.password.clone();
-    let password_hash = web::block(move || password::hash(&plain)).await??;
+    let password_hash = state.password_work(move || password::hash(&plain)).await?;
     let mail = state.mail.clone();
     state
         .db(move |conn| {
-            let id = service::register(conn, &registration, &password_hash, Role::Learner)?;
-            if let Some(user) = store::find(conn, id)? {
-                super::recovery::send_verification(conn, &mail, &user)?;
+            match service::register(conn, &registration, &password_hash, Role::Learner)? {
+                service::Registered::New(id) => {
+                    tracing::info!(user_id = %id, "registered");
+                    if let Some(user) = store::find(conn, id)? {
+                        super::recovery::send_verification(conn, &mail, &user)?;
+                    }
+                }
+                service::Registered::Taken(owner) => {
+                    tracing::info!(user_id = %owner.id, "registration with a taken address; owner told");
+                    super::recovery::send_registration_attempt(conn, &mail, &owner)?;
+                }
             }
-            Ok((id, registration.profile.locale))
+            Ok((registration.email, registration.profile.locale))
         })
         .await
 }

@@ -44,10 +44,11 @@ pub enum Kind {
     EnrolmentPromoted,
     RunStartingSoon,
     CertificateIssued,
+    RegistrationAttempt,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::VerifyEmail,
         Kind::Invitation,
         Kind::PasswordReset,
@@ -58,6 +59,7 @@ impl Kind {
         Kind::EnrolmentPromoted,
         Kind::RunStartingSoon,
         Kind::CertificateIssued,
+        Kind::RegistrationAttempt,
     ];
 
     /// Names the message's templates, `templates/mail/<key>.txt` and `.html`, which
@@ -74,6 +76,7 @@ impl Kind {
             Kind::EnrolmentPromoted => "enrolment_promoted",
             Kind::RunStartingSoon => "run_starting_soon",
             Kind::CertificateIssued => "certificate_issued",
+            Kind::RegistrationAttempt => "registration_attempt",
         }
     }
 
@@ -90,6 +93,7 @@ impl Kind {
             Kind::EnrolmentPromoted => "mail.enrolment_promoted.subject",
             Kind::RunStartingSoon => "mail.run_starting_soon.subject",
             Kind::CertificateIssued => "mail.certificate_issued.subject",
+            Kind::RegistrationAttempt => "mail.registration_attempt.subject",
         }
     }
 }

@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "accounts/forgot.html",
     "accounts/new_password.html",
     "accounts/verified.html",
+    "accounts/registered.html",
     "admin/index.html",
     "admin/institutions.html",
     "admin/users.html",
@@ -89,6 +90,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/run_starting_soon.txt",
     "mail/certificate_issued.html",
     "mail/certificate_issued.txt",
+    "mail/registration_attempt.html",
+    "mail/registration_attempt.txt",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {
