@@ -28,6 +28,9 @@ pub struct AppState {
     pub tera: Arc<Tera>,
     pub assets: assets::Assets,
     pub limits: rate_limit::RateLimits,
+    /// Argon2 hashes running at once: each takes 19 MiB and a core for tens of
+    /// milliseconds, so a burst of sign-ins waits here rather than exhausting memory.
+    pub password_slots: tokio::sync::Semaphore,
     pub mail: crate::mail::MailSettings,
     pub signing: crate::certificates::keys::SigningKeys,
 }
@@ -47,7 +50,7 @@ impl AppState {
         .map_err(|e| anyhow::anyhow!("BILIM_MAIL_FROM is not a usable sender: {e}"))?;
         let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
             .context("cannot read or create the certificate signing key")?;
-        let trust_proxy = config.trust_proxy;
+        let proxies = config.trusted_proxies.clone();
         Ok(AppState {
             signing,
             mail,
@@ -56,17 +59,52 @@ impl AppState {
             config,
             tera,
             assets: assets::Assets::new(),
-            limits: rate_limit::RateLimits::new(trust_proxy),
+            limits: rate_limit::RateLimits::new(proxies),
+            password_slots: tokio::sync::Semaphore::new(password_slots()),
         })
     }
 
-    /// Refuses a request over `limit` for its client's address: first in this
-    /// instance's memory, then in the database that every instance shares.
+    /// Refuses a request over `limit` (one that counts every request) for its
+    /// client's address: first in this instance's memory, then in the database that
+    /// every instance shares.
     pub async fn check_rate(&self, limit: rate_limit::Limit, req: &actix_web::HttpRequest) -> AppResult<()> {
-        let client = self.limits.client_address(req);
-        self.limits.check_here(limit, client)?;
-        self.db(move |conn| rate_limit::check_shared(conn, limit, client, chrono::Utc::now().naive_utc()))
+        let key = self.limits.client_key(req);
+        self.limits.check_here(limit, &key)?;
+        self.db(move |conn| rate_limit::check_shared(conn, limit, &key, chrono::Utc::now().naive_utc()))
             .await
+    }
+
+    /// Counts an attempt under each of `limits` (limits that count failures, with the
+    /// key each counts by), or refuses it with 429 when one is used up. The counts
+    /// stay, as failures, unless the attempt is then declared a success with
+    /// [`AppState::attempt_succeeded`].
+    pub async fn begin_attempt(&self, limits: Vec<(rate_limit::Limit, String)>) -> AppResult<Attempt> {
+        let reservations = self
+            .db(move |conn| rate_limit::reserve_all(conn, &limits, chrono::Utc::now().naive_utc()))
+            .await?;
+        Ok(Attempt { reservations })
+    }
+
+    /// Takes back the counts of an attempt that succeeded.
+    pub async fn attempt_succeeded(&self, attempt: Attempt) -> AppResult<()> {
+        self.db(move |conn| {
+            for reservation in &attempt.reservations {
+                rate_limit::release(conn, reservation)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs Argon2 work (hashing or checking a password) on the blocking thread pool,
+    /// at most [`password_slots`] at once; the rest wait their turn.
+    pub async fn password_work<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce() -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _slot = self.password_slots.acquire().await.map_err(AppError::internal)?;
+        web::block(work).await?
     }
 
     /// The user a session token (cookie or Bearer) belongs to, while the token is
@@ -104,6 +142,21 @@ impl AppState {
         })
         .await?
     }
+}
+
+/// An attempt counted against limits that count failures (see
+/// [`AppState::begin_attempt`]).
+#[must_use = "an attempt counts as a failure unless declared a success"]
+pub struct Attempt {
+    reservations: Vec<rate_limit::Reservation>,
+}
+
+/// How many password hashes may run at once: one per core, at least two and at most
+/// eight (19 MiB each).
+fn password_slots() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .clamp(2, 8)
 }
 
 /// The whole application, as the server and the tests run it.

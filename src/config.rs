@@ -7,6 +7,7 @@ use rand::RngCore;
 
 use crate::db::DatabaseUrl;
 use crate::i18n::Locale;
+use crate::web::proxies::{ForwardedHeader, TrustedProxies};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -34,9 +35,10 @@ pub struct Config {
     /// `BILIM_BODY_TIMEOUT`: how long a client may take to send a request's body, in
     /// seconds, so that slow senders cannot hold connections open.
     pub body_timeout: std::time::Duration,
-    /// Whether a load balancer in front sets `Forwarded`/`X-Forwarded-For`, so rate
-    /// limits see the client's address (`BILIM_TRUST_PROXY=true`).
-    pub trust_proxy: bool,
+    /// The load balancers whose forwarding header names the client's address, so rate
+    /// limits see the client behind them (`BILIM_TRUSTED_PROXIES`,
+    /// `BILIM_FORWARDED_HEADER`).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The key that signs session tokens and CSRF tokens. Its `Debug` never shows it.
@@ -91,14 +93,25 @@ impl Config {
         if let Some(logo) = &logo_file {
             anyhow::ensure!(logo.is_file(), "BILIM_LOGO {} is not a file", logo.display());
         }
-        let trust_proxy = match var("BILIM_TRUST_PROXY")
-            .map(|v| v.trim().to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("false" | "0" | "no") => false,
-            Some("true" | "1" | "yes") => true,
-            Some(other) => anyhow::bail!("BILIM_TRUST_PROXY must be true or false, not {other:?}"),
+        // The old switch believed whatever address a client wrote into the headers.
+        // Turning it off stays harmless; turning it on stops the server with directions.
+        let old_switch = var("BILIM_TRUST_PROXY").map(|v| v.trim().to_ascii_lowercase());
+        anyhow::ensure!(
+            matches!(old_switch.as_deref(), None | Some("false" | "0" | "no")),
+            "BILIM_TRUST_PROXY is no longer read: it let any client choose the address rate limits \
+             count. Remove it, and behind a load balancer set BILIM_TRUSTED_PROXIES to the \
+             balancers' addresses or ranges instead (e.g. BILIM_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1)"
+        );
+        let header = match var("BILIM_FORWARDED_HEADER") {
+            None => ForwardedHeader::default(),
+            Some(name) => ForwardedHeader::parse(&name).with_context(|| {
+                format!("BILIM_FORWARDED_HEADER must be X-Forwarded-For or Forwarded, not {name:?}")
+            })?,
         };
+        let trusted_proxies = TrustedProxies::parse(&var("BILIM_TRUSTED_PROXIES").unwrap_or_default(), header)
+            .map_err(|e| {
+                anyhow::anyhow!("BILIM_TRUSTED_PROXIES must list IP addresses or CIDR ranges separated by commas: {e}")
+            })?;
         let body_timeout = match var("BILIM_BODY_TIMEOUT") {
             Some(seconds) => match seconds.trim().parse::<u64>() {
                 Ok(seconds @ 1..=3600) => std::time::Duration::from_secs(seconds),
@@ -117,7 +130,7 @@ impl Config {
         Ok(Config {
             require_two_factor,
             body_timeout,
-            trust_proxy,
+            trusted_proxies,
             secure_cookies: public_url.starts_with("https://"),
             bind,
             data_dir,

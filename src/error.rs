@@ -56,8 +56,9 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
     Conflict(&'static str),
-    #[error("too many requests")]
-    RateLimited,
+    /// Over a rate limit; the key of the message saying what to wait for.
+    #[error("too many requests: {0}")]
+    RateLimited(&'static str),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -80,9 +81,11 @@ impl AppError {
             AppError::Forbidden => "errors.forbidden",
             AppError::NotOpenYet(_) => "runs.not_open_yet",
             AppError::Csrf => "errors.csrf",
-            AppError::BadRequest(key) | AppError::Conflict(key) | AppError::SecondFactor(key) => key,
+            AppError::BadRequest(key)
+            | AppError::Conflict(key)
+            | AppError::SecondFactor(key)
+            | AppError::RateLimited(key) => key,
             AppError::Invalid(_) => "forms.there_is_a_problem",
-            AppError::RateLimited => "errors.rate_limited",
             AppError::PayloadTooLarge => "errors.payload_too_large",
             AppError::UnsupportedMediaType => "errors.unsupported_media_type",
             AppError::Internal(_) => "errors.internal",
@@ -98,7 +101,7 @@ impl ResponseError for AppError {
             AppError::Forbidden | AppError::NotOpenYet(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -50,9 +50,13 @@ fn user_create_reads_the_password_from_standard_input_and_the_account_can_sign_i
     let url = bilim::db::DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("bilim.db").display())).unwrap();
     let pool = bilim::db::connect(&url, 1).unwrap();
     let mut conn = pool.get().unwrap();
-    let user = bilim::accounts::service::authenticate(&mut conn, "trainer@example.kz", "a long enough password")
+    let user = bilim::accounts::store::find_row_by_email(&mut conn, "trainer@example.kz")
         .unwrap()
         .unwrap();
+    assert!(bilim::accounts::password::verify(
+        "a long enough password",
+        &user.password_hash
+    ));
     assert_eq!(user.role, bilim::accounts::model::Role::Trainer);
     assert!(
         dir.path().join("secret.key").exists(),
@@ -185,18 +189,41 @@ fn an_unknown_database_scheme_stops_the_command_with_a_clear_message() {
 }
 
 #[test]
-fn a_trust_proxy_setting_that_is_neither_true_nor_false_stops_the_command() {
+fn the_old_trust_proxy_switch_stops_the_command_and_points_to_the_trusted_proxies_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate_with = |name: &str, value: &str| bilim(dir.path()).arg("migrate").env(name, value).output().unwrap();
+    let old = migrate_with("BILIM_TRUST_PROXY", "true");
+    assert!(!old.status.success(), "trusting every client's header must not start");
+    let stderr = String::from_utf8_lossy(&old.stderr);
+    assert!(stderr.contains("BILIM_TRUST_PROXY is no longer read"), "{stderr}");
+    assert!(stderr.contains("BILIM_TRUSTED_PROXIES=10.0.0.0/8"), "{stderr}");
+    let off = migrate_with("BILIM_TRUST_PROXY", "false");
+    assert!(off.status.success(), "{}", String::from_utf8_lossy(&off.stderr));
+}
+
+#[test]
+fn an_unreadable_trusted_proxy_list_stops_the_command_naming_the_entry() {
     let dir = tempfile::tempdir().unwrap();
     let output = bilim(dir.path())
         .arg("migrate")
-        .env("BILIM_TRUST_PROXY", "ture")
+        .env("BILIM_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/33")
         .output()
         .unwrap();
-    assert!(!output.status.success(), "a typo must not silently trust nobody");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("BILIM_TRUST_PROXY must be true or false"));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BILIM_TRUSTED_PROXIES must list"), "{stderr}");
+    assert!(stderr.contains("\"10.0.0.0/33\""), "{stderr}");
+    let header = bilim(dir.path())
+        .arg("migrate")
+        .env("BILIM_FORWARDED_HEADER", "X-Real-IP")
+        .output()
+        .unwrap();
+    assert!(!header.status.success());
+    assert!(String::from_utf8_lossy(&header.stderr).contains("BILIM_FORWARDED_HEADER must be"));
     let accepted = bilim(dir.path())
         .arg("migrate")
-        .env("BILIM_TRUST_PROXY", "true")
+        .env("BILIM_TRUSTED_PROXIES", "10.0.0.0/8,127.0.0.1, fd00::/8")
+        .env("BILIM_FORWARDED_HEADER", "forwarded")
         .output()
         .unwrap();
     assert!(

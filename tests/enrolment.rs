@@ -267,6 +267,58 @@ async fn a_key_run_needs_the_right_key(mut app: TestApp) {
     assert_eq!(right.json()["status"], "enrolled");
 }
 
+async fn five_wrong_keys_lock_that_learner_out_of_that_run_for_fifteen_minutes(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let run = new_run(&mut app, &setup, "key", 10).await;
+    let other_run = new_run(&mut app, &setup, "key", 10).await;
+    let guesser = learner(&mut app, "guesser@example.kz").await;
+    for attempt in 0..5 {
+        let wrong = enrol(
+            &mut app,
+            &guesser,
+            run,
+            Some(json!({"key": format!("GUESS-{attempt}")})),
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "attempt {attempt}");
+        assert_eq!(wrong.json()["error"], "Неверный ключ записи.");
+    }
+    let sixth = enrol(&mut app, &guesser, run, Some(json!({"key": "ALMATY-2026"}))).await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        sixth.json()["error"],
+        "Слишком много неверных ключей для этого потока. Подождите 15 минут и попробуйте снова или уточните ключ у координатора."
+    );
+    let mine = app
+        .api(Method::GET, "/api/v1/me/enrolments", Some(&guesser), None)
+        .await;
+    assert_eq!(mine.json(), json!([]), "the right key changed nothing while locked");
+    // The lock is the learner's on this run only.
+    let elsewhere = enrol(&mut app, &guesser, other_run, Some(json!({"key": "ALMATY-2026"}))).await;
+    assert_eq!(elsewhere.status, StatusCode::CREATED);
+    let colleague = learner(&mut app, "colleague@example.kz").await;
+    let right = enrol(&mut app, &colleague, run, Some(json!({"key": "ALMATY-2026"}))).await;
+    assert_eq!(right.status, StatusCode::CREATED);
+}
+
+async fn a_run_needs_a_key_of_at_least_eight_characters(mut app: TestApp) {
+    let setup = setup(&mut app).await;
+    let mut short = run_body(setup.institution, "key", 10);
+    short["key"] = json!("ALMATY7");
+    let refused = app
+        .api(Method::POST, "/api/v1/runs", Some(&setup.coordinator), Some(short))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.json()["fields"]["key"],
+        "Введите ключ записи длиной не менее 8 символов"
+    );
+    let runs = app
+        .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
+        .await;
+    assert_eq!(runs.json(), json!([]), "no run was created");
+}
+
 async fn approval_runs_take_requests_that_coordinators_decide_with_a_recorded_reason(mut app: TestApp) {
     let setup = setup(&mut app).await;
     let run = new_run(&mut app, &setup, "approval", 10).await;
@@ -544,6 +596,8 @@ async fn coordinators_see_nothing_of_another_institution(mut app: TestApp) {
     );
 }
 on_both_backends!(
+    five_wrong_keys_lock_that_learner_out_of_that_run_for_fifteen_minutes,
+    a_run_needs_a_key_of_at_least_eight_characters,
     a_coordinator_creates_runs_for_their_own_institution_only,
     a_run_with_several_invalid_fields_is_refused_naming_every_one,
     numbers_in_a_run_body_may_be_sent_as_strings,

@@ -321,7 +321,7 @@ async fn registering_sends_an_address_confirmation_that_works_once(mut app: Test
             ],
         )
         .await;
-    assert_eq!(created.status, StatusCode::SEE_OTHER);
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
     let token = app.token_sent_to("confirm@example.kz");
     let confirmed = app.get(&format!("/verify-email?token={token}&lang=en")).await;
     assert!(confirmed.body.contains("Your email address is confirmed"));
@@ -437,6 +437,129 @@ async fn editing_a_run_with_more_places_promotes_the_waiting_list(mut app: TestA
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+/// A learner of Kazakhstan who is an investigator, so that the runs
+/// `coordinator_with_run` makes are open to them, signed in in a browser of their own.
+async fn investigator(app: &TestApp, email: &str) -> common::Browser {
+    app.create_user(email, Role::Learner, None);
+    let mut conn = app.state.pool.get().unwrap();
+    let id = bilim::accounts::store::find_row_by_email(&mut conn, email)
+        .unwrap()
+        .unwrap()
+        .id;
+    bilim::accounts::store::set_invited_details(
+        &mut conn,
+        id,
+        bilim::accounts::model::Category::Investigator,
+        "",
+        None,
+    )
+    .unwrap();
+    drop(conn);
+    app.signed_in(email).await
+}
+
+fn enrolments_of(app: &TestApp, email: &str) -> usize {
+    let mut conn = app.state.pool.get().unwrap();
+    let user = bilim::accounts::store::find_row_by_email(&mut conn, email)
+        .unwrap()
+        .unwrap();
+    bilim::enrolment::enrolments_of_user(&mut conn, user.id).unwrap().len()
+}
+
+async fn after_five_wrong_keys_the_enrolment_form_refuses_every_key_for_that_run(mut app: TestApp) {
+    let (run, _) = coordinator_with_run(&mut app, "key").await;
+    let mut guesser = investigator(&app, "guesser@example.kz").await;
+    for attempt in 0..5 {
+        let wrong = guesser
+            .post_form(&format!("/runs/{run}/enrol"), &[("key", &format!("GUESS-{attempt}"))])
+            .await;
+        assert_eq!(wrong.status, StatusCode::SEE_OTHER, "attempt {attempt}");
+        assert_eq!(wrong.location(), format!("/runs/{run}?error=runs.key_wrong"));
+    }
+    let sixth = guesser
+        .post_form(&format!("/runs/{run}/enrol?lang=en"), &[("key", "SECRET-KEY")])
+        .await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(sixth
+        .body
+        .contains("Too many wrong keys for this run. Wait 15 minutes and try again"));
+    assert_eq!(enrolments_of(&app, "guesser@example.kz"), 0);
+    // Another learner with the right key is not held back.
+    let mut colleague = investigator(&app, "colleague@example.kz").await;
+    let enrolled = colleague
+        .post_form(&format!("/runs/{run}/enrol"), &[("key", "SECRET-KEY")])
+        .await;
+    assert_eq!(enrolled.location(), format!("/runs/{run}"));
+    assert_eq!(enrolments_of(&app, "colleague@example.kz"), 1);
+}
+
+async fn a_key_shorter_than_eight_characters_is_refused_on_the_form_and_an_older_one_works_until_edited(
+    mut app: TestApp,
+) {
+    let (run, location) = coordinator_with_run(&mut app, "key").await;
+    let run_id = bilim::enrolment::RunId(run);
+    {
+        use diesel::prelude::*;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(bilim::db::schema::course_runs::table.find(run_id))
+            .set(bilim::db::schema::course_runs::enrolment_key.eq("ABCD"))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let (starts, ends, enrol_by) = dates();
+    let institution = {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::enrolment::find_run(&mut conn, run_id)
+            .unwrap()
+            .unwrap()
+            .institution_id
+            .to_string()
+    };
+    let edited = app
+        .post_form(
+            &format!("{location}/edit?lang=en"),
+            &[
+                ("course_id", "demo-course"),
+                ("institution_id", &institution),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", &starts),
+                ("ends_on", &ends),
+                ("enrol_by", &enrol_by),
+                ("capacity", "2"),
+                ("mode", "in_person"),
+                ("enrolment", "key"),
+                ("key", "ABCD"),
+                ("phase", "national_pilot"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        edited
+            .select("#key-error")
+            .concat()
+            .ends_with("Enter an enrolment key of at least 8 characters"),
+        "{:?}",
+        edited.select("#key-error")
+    );
+    let mut conn = app.state.pool.get().unwrap();
+    let stored = bilim::enrolment::find_run(&mut conn, run_id).unwrap().unwrap();
+    assert_eq!(stored.enrolment_key.as_deref(), Some("ABCD"), "nothing was saved");
+    assert_eq!(stored.capacity, 2);
+    drop(conn);
+    let mut learner = investigator(&app, "learner@example.kz").await;
+    let enrolled = learner
+        .post_form(&format!("/runs/{run}/enrol"), &[("key", "ABCD")])
+        .await;
+    assert_eq!(
+        enrolled.location(),
+        format!("/runs/{run}"),
+        "the older key still opens the run"
+    );
+    assert_eq!(enrolments_of(&app, "learner@example.kz"), 1);
+}
+
 on_both_backends!(
     a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields,
     learners_find_a_run_enrol_with_its_key_and_withdraw,
@@ -446,5 +569,7 @@ on_both_backends!(
     an_expired_reset_link_is_refused,
     registering_sends_an_address_confirmation_that_works_once,
     once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_adaptation,
-    editing_a_run_with_more_places_promotes_the_waiting_list
+    editing_a_run_with_more_places_promotes_the_waiting_list,
+    after_five_wrong_keys_the_enrolment_form_refuses_every_key_for_that_run,
+    a_key_shorter_than_eight_characters_is_refused_on_the_form_and_an_older_one_works_until_edited
 );

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserJson;
-use crate::accounts::{personal_data, service, session, two_factor, two_factor_web};
+use crate::accounts::{personal_data, session, throttle, two_factor, two_factor_web};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 
@@ -26,29 +26,28 @@ struct TokenRequest {
 }
 
 async fn token(req: HttpRequest, state: web::Data<AppState>, body: web::Json<TokenRequest>) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let TokenRequest { email, password, code } = body.into_inner();
-    let user = state
-        .db(move |conn| service::authenticate(conn, &email, &password))
+    let user = throttle::authenticate(&state, &req, &email, &password)
         .await?
         .ok_or(AppError::BadCredentials)?;
     let required = two_factor_web::required_for(&state, &user);
-    let subject = user.clone();
-    state
-        .db(move |conn| {
-            if !two_factor::is_on(conn, subject.id)? {
-                return if required {
-                    Err(AppError::SecondFactor("two_factor.set_up_first"))
-                } else {
-                    Ok(())
-                };
-            }
-            let code = code.ok_or(AppError::SecondFactor("two_factor.code_needed"))?;
-            two_factor::check(conn, &subject, &code, chrono::Utc::now().naive_utc())?
-                .map(|_| ())
-                .ok_or(AppError::SecondFactor("two_factor.code_wrong"))
-        })
-        .await?;
+    let id = user.id;
+    if !state.db(move |conn| two_factor::is_on(conn, id)).await? {
+        if required {
+            return Err(AppError::SecondFactor("two_factor.set_up_first"));
+        }
+    } else {
+        let code = code.ok_or(AppError::SecondFactor("two_factor.code_needed"))?;
+        let attempt = throttle::begin_second_factor_check(&state, &req, &user).await?;
+        let subject = user.clone();
+        let accepted = state
+            .db(move |conn| two_factor::check(conn, &subject, &code, chrono::Utc::now().naive_utc()))
+            .await?;
+        if accepted.is_none() {
+            return Err(AppError::SecondFactor("two_factor.code_wrong"));
+        }
+        state.attempt_succeeded(attempt).await?;
+    }
     let issued = session::issue(&state.config.secret, user.id, user.token_version)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "token": issued.token,

@@ -13,6 +13,7 @@ pub mod service;
 pub mod session;
 pub mod setup;
 pub mod store;
+pub mod throttle;
 pub mod tokens;
 pub mod two_factor;
 pub mod two_factor_web;

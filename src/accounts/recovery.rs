@@ -44,6 +44,18 @@ pub fn send_verification(conn: &mut DbConnection, mail: &MailSettings, user: &Us
     )
 }
 
+/// Tells the owner of an address that someone tried to register with it, with a link
+/// to sign in and the address of the page that sends a password reset link.
+pub fn send_registration_attempt(conn: &mut DbConnection, mail: &MailSettings, owner: &User) -> Result<(), AppError> {
+    mail.queue(
+        conn,
+        &Email {
+            args: vec![("reset", mail.link("/password/forgot"))],
+            ..Email::to_user(owner, Kind::RegistrationAttempt, mail.link("/login"))
+        },
+    )
+}
+
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ForgotForm {
@@ -81,7 +93,9 @@ async fn forgot(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<ForgotForm>,
 ) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
+    state
+        .check_rate(crate::web::rate_limit::Limit::ResetRequest, &req)
+        .await?;
     let mut errors = FieldErrors::new();
     let email = validation::email(&mut errors, "email", &form.email);
     if !errors.is_empty() {
@@ -124,12 +138,13 @@ pub struct NewPasswordForm {
     password_confirmation: String,
 }
 
-async fn token_owner(state: &AppState, token: &str, purpose: Purpose) -> AppResult<UserId> {
+/// Whose valid token this is; a 404 otherwise, counted against the client's address.
+async fn token_owner(state: &AppState, req: &HttpRequest, token: &str, purpose: Purpose) -> AppResult<UserId> {
     let token = token.to_owned();
-    state
-        .db(move |conn| tokens::peek(conn, &token, purpose, Utc::now().naive_utc()))
-        .await?
-        .ok_or(AppError::NotFound)
+    super::throttle::look_up_token(state, req, move |conn| {
+        tokens::peek(conn, &token, purpose, Utc::now().naive_utc())
+    })
+    .await
 }
 
 /// Where each kind of set-password link posts, and the words of its page.
@@ -171,20 +186,22 @@ fn password_form(
 }
 
 async fn reset_page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
-    token_owner(&state, &query.token, Purpose::PasswordReset).await?;
+    token_owner(&state, &req, &query.token, Purpose::PasswordReset).await?;
     password_form(&state, &ctx, Purpose::PasswordReset, &query.token, None)
 }
 
 async fn invitation_page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
-    token_owner(&state, &query.token, Purpose::Invitation).await?;
+    token_owner(&state, &req, &query.token, Purpose::Invitation).await?;
     password_form(&state, &ctx, Purpose::Invitation, &query.token, None)
 }
 
@@ -192,11 +209,12 @@ async fn invitation_page(
 /// confirmed too, since the link arrived in its mailbox.
 async fn set_password_with(
     state: &AppState,
+    req: &HttpRequest,
     ctx: &RequestContext,
     form: NewPasswordForm,
     purpose: Purpose,
 ) -> AppResult<HttpResponse> {
-    let owner = token_owner(state, &form.token, purpose).await?;
+    let owner = token_owner(state, req, &form.token, purpose).await?;
     let owner = state
         .db(move |conn| store::find(conn, owner))
         .await?
@@ -210,7 +228,7 @@ async fn set_password_with(
         return password_form(state, ctx, purpose, &form.token, Some(&errors));
     }
     let plain = form.password.clone();
-    let hash = web::block(move || password::hash(&plain)).await??;
+    let hash = state.password_work(move || password::hash(&plain)).await?;
     let token = form.token.clone();
     let (user_id, version) = state
         .db(move |conn| {
@@ -227,33 +245,37 @@ async fn set_password_with(
 }
 
 async fn reset(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<NewPasswordForm>,
 ) -> AppResult<HttpResponse> {
-    set_password_with(&state, &ctx, form, Purpose::PasswordReset).await
+    set_password_with(&state, &req, &ctx, form, Purpose::PasswordReset).await
 }
 
 async fn accept_invitation(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<NewPasswordForm>,
 ) -> AppResult<HttpResponse> {
-    set_password_with(&state, &ctx, form, Purpose::Invitation).await
+    set_password_with(&state, &req, &ctx, form, Purpose::Invitation).await
 }
 
 async fn verify_email(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
     let token = query.into_inner().token;
-    state
-        .db(move |conn| {
-            let now = Utc::now().naive_utc();
-            let user_id = tokens::redeem(conn, &token, Purpose::VerifyEmail, now)?.ok_or(AppError::NotFound)?;
-            store::mark_email_verified(conn, user_id, now)
-        })
-        .await?;
+    super::throttle::look_up_token(&state, &req, move |conn| {
+        let now = Utc::now().naive_utc();
+        let Some(user_id) = tokens::redeem(conn, &token, Purpose::VerifyEmail, now)? else {
+            return Ok(None);
+        };
+        store::mark_email_verified(conn, user_id, now).map(Some)
+    })
+    .await?;
     render::view(&state, &ctx, "accounts/verified.html", &render::LayoutOnly {})
 }

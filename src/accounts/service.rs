@@ -138,18 +138,31 @@ pub fn check_registration(input: &RegistrationInput) -> AppResult<Registration> 
     }
 }
 
-/// Creates a learner account. `password_hash` is computed by the caller, off the
-/// connection, since hashing takes tens of milliseconds.
+/// What a registration did: created an account, or found the address taken.
+pub enum Registered {
+    New(UserId),
+    /// The address already has this account; nothing was changed. The page answers
+    /// as for a new account and the owner is told by mail, so the form reveals
+    /// nothing about which addresses are registered.
+    Taken(User),
+}
+
+/// Creates an account unless its address already has one. `password_hash` is
+/// computed by the caller, off the connection and for a taken address too, since
+/// hashing takes tens of milliseconds and the time must not tell the cases apart.
 pub fn register(
     conn: &mut DbConnection,
     registration: &Registration,
     password_hash: &str,
     role: Role,
-) -> AppResult<UserId> {
+) -> AppResult<Registered> {
     db::write_transaction(conn, |conn| {
         let mut errors = FieldErrors::new();
         check_institution(conn, &registration.profile, &mut errors)?;
         errors.check(())?;
+        if let Some(row) = store::find_row_by_email(conn, &registration.email)? {
+            return Ok(Registered::Taken(User::from(row)));
+        }
         let profile = &registration.profile;
         store::insert(
             conn,
@@ -165,21 +178,8 @@ pub fn register(
                 gender: profile.gender,
             },
         )
+        .map(Registered::New)
     })
-}
-
-/// The user whose email and password match, or `None`, taking the same time either
-/// way.
-pub fn authenticate(conn: &mut DbConnection, email: &str, password: &str) -> AppResult<Option<User>> {
-    let email = email.trim().to_lowercase();
-    match store::find_row_by_email(conn, &email)? {
-        Some(row) if password::verify(password, &row.password_hash) => Ok(Some(User::from(row))),
-        Some(_) => Ok(None),
-        None => {
-            password::verify_against_nothing(password);
-            Ok(None)
-        }
-    }
 }
 
 pub fn check_profile_update(input: &ProfileInput) -> AppResult<Profile> {

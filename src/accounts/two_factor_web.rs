@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
-use crate::accounts::{password, session, store, two_factor};
+use crate::accounts::{password, session, store, throttle, two_factor};
 use crate::app::AppState;
 use crate::audit;
 use crate::error::{AppError, AppResult};
@@ -355,10 +355,10 @@ async fn second_step(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<SecondStepForm>,
 ) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let Some(user) = second_step_user(&state, &req).await? else {
         return Ok(start_again());
     };
+    let attempt = throttle::begin_second_factor_check(&state, &req, &user).await?;
     let subject = user.clone();
     let code = form.code.clone();
     let outcome = state
@@ -381,6 +381,7 @@ async fn second_step(
         let errors = FieldErrors::one("code", "two_factor.code_wrong");
         return second_step_form(&state, &ctx, user, form.next, Some(&errors)).await;
     };
+    state.attempt_succeeded(attempt).await?;
     let to = crate::accounts::web::safe_next(&form.next)
         .unwrap_or("/profile")
         .to_owned();

@@ -9,7 +9,7 @@ use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::password_policy::{MAX_CHARS as PASSWORD_MAX_CHARS, MIN_CHARS as PASSWORD_MIN_CHARS};
 use crate::accounts::service::{self, PasswordChangeInput, ProfileInput, RegistrationInput};
 use crate::accounts::two_factor_web;
-use crate::accounts::{password, session, setup, store};
+use crate::accounts::{password, session, setup, store, throttle};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -233,7 +233,6 @@ async fn login(
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
     let mut errors = FieldErrors::new();
     if form.email.trim().is_empty() {
         errors.add("email", "validation.email_missing");
@@ -244,10 +243,7 @@ async fn login(
     if !errors.is_empty() {
         return login_form_page(&state, &ctx, &form, Some(&errors));
     }
-    let (email, password) = (form.email.clone(), form.password.clone());
-    let user = state
-        .db(move |conn| service::authenticate(conn, &email, &password))
-        .await?;
+    let user = throttle::authenticate(&state, &req, &form.email, &form.password).await?;
     let Some(user) = user else {
         errors.add("email", "accounts.login_failed");
         return login_form_page(&state, &ctx, &form, Some(&errors));
@@ -327,9 +323,9 @@ async fn register(
 ) -> AppResult<HttpResponse> {
     state.check_rate(crate::web::rate_limit::Limit::Register, &req).await?;
     match register_learner(&state, &input).await {
-        Ok((id, locale)) => {
-            tracing::info!(user_id = %id, "registered");
-            let response = signed_in_response(&state, id, 0, "/profile?welcome=1")?;
+        Ok((email, locale)) => {
+            let page = RegisteredPage { email: &email };
+            let response = render::view(&state, &ctx, "accounts/registered.html", &page)?;
             with_cookie(response, &context::lang_cookie(&state, locale))
         }
         Err(AppError::Invalid(errors)) => register_form_page(&state, &ctx, &input, Some(&errors)).await,
@@ -337,20 +333,37 @@ async fn register(
     }
 }
 
-/// Creates the learner's account and asks them to confirm their address; returns the
-/// new id and the language they chose.
-async fn register_learner(state: &AppState, input: &RegistrationInput) -> AppResult<(UserId, Locale)> {
+/// What `accounts/registered.html` shows, the same whether the address was new or
+/// taken.
+#[derive(Serialize)]
+struct RegisteredPage<'a> {
+    email: &'a str,
+}
+
+/// Creates the learner's account and asks them to confirm their address, or, when
+/// the address has an account already, tells its owner by mail; the same work
+/// either way (a password hash, a lookup, a message), so neither the answer nor
+/// its time tells which. Returns the address and the language chosen.
+async fn register_learner(state: &AppState, input: &RegistrationInput) -> AppResult<(String, Locale)> {
     let registration = service::check_registration(input)?;
     let plain = registration.password.clone();
-    let password_hash = web::block(move || password::hash(&plain)).await??;
+    let password_hash = state.password_work(move || password::hash(&plain)).await?;
     let mail = state.mail.clone();
     state
         .db(move |conn| {
-            let id = service::register(conn, &registration, &password_hash, Role::Learner)?;
-            if let Some(user) = store::find(conn, id)? {
-                super::recovery::send_verification(conn, &mail, &user)?;
+            match service::register(conn, &registration, &password_hash, Role::Learner)? {
+                service::Registered::New(id) => {
+                    tracing::info!(user_id = %id, "registered");
+                    if let Some(user) = store::find(conn, id)? {
+                        super::recovery::send_verification(conn, &mail, &user)?;
+                    }
+                }
+                service::Registered::Taken(owner) => {
+                    tracing::info!(user_id = %owner.id, "registration with a taken address; owner told");
+                    super::recovery::send_registration_attempt(conn, &mail, &owner)?;
+                }
             }
-            Ok((id, registration.profile.locale))
+            Ok((registration.email, registration.profile.locale))
         })
         .await
 }
@@ -445,12 +458,13 @@ async fn save_profile(state: &AppState, user: User, input: &ProfileInput) -> App
 }
 
 async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(input): CsrfForm<PasswordChangeInput>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    match set_new_password(&state, user.id, input).await {
+    match set_new_password(&state, &req, &user, input).await {
         Ok(version) => {
             tracing::info!(user_id = %user.id, "password changed; other sessions revoked");
             signed_in_response(&state, user.id, version, "/profile?saved=password")
@@ -463,12 +477,27 @@ async fn change_password(
 }
 
 /// Checks the current password and sets the new one; returns the new token version.
-async fn set_new_password(state: &AppState, user_id: UserId, input: PasswordChangeInput) -> AppResult<i32> {
+/// A wrong current password counts as a failed sign-in into the account.
+async fn set_new_password(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &User,
+    input: PasswordChangeInput,
+) -> AppResult<i32> {
+    let user_id = user.id;
+    let attempt = throttle::begin_password_check(state, req, &user.email).await?;
     let row = state
         .db(move |conn| store::find_row(conn, user_id))
         .await?
         .ok_or(AppError::Unauthorized)?;
-    let new_hash = web::block(move || service::check_password_change(&row, &row.password_hash, &input)).await??;
+    let checked = state
+        .password_work(move || service::check_password_change(&row, &row.password_hash, &input))
+        .await;
+    let wrong_password = matches!(&checked, Err(AppError::Invalid(errors)) if errors.has("current_password"));
+    if !wrong_password {
+        state.attempt_succeeded(attempt).await?;
+    }
+    let new_hash = checked?;
     state
         .db(move |conn| store::set_password(conn, user_id, &new_hash))
         .await
@@ -490,14 +519,14 @@ pub struct SetupInput {
     registration: RegistrationInput,
 }
 
-async fn check_setup_token(state: &AppState, token: &str) -> AppResult<()> {
+/// A 404 unless the setup token is valid; wrong tokens count against the client's
+/// address.
+async fn check_setup_token(state: &AppState, req: &HttpRequest, token: &str) -> AppResult<()> {
     let token = token.to_owned();
-    let valid = state.db(move |conn| setup::token_is_valid(conn, &token)).await?;
-    if valid {
-        Ok(())
-    } else {
-        Err(AppError::NotFound)
-    }
+    throttle::look_up_token(state, req, move |conn| {
+        Ok(setup::token_is_valid(conn, &token)?.then_some(()))
+    })
+    .await
 }
 
 /// What `accounts/setup.html` shows.
@@ -527,11 +556,12 @@ fn setup_form_page(
 }
 
 async fn setup_page(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     query: web::Query<SetupQuery>,
 ) -> AppResult<HttpResponse> {
-    check_setup_token(&state, &query.token).await?;
+    check_setup_token(&state, &req, &query.token).await?;
     let input = SetupInput {
         token: query.into_inner().token,
         registration: RegistrationInput {
@@ -552,8 +582,7 @@ async fn setup(
     ctx: RequestContext,
     CsrfForm(mut input): CsrfForm<SetupInput>,
 ) -> AppResult<HttpResponse> {
-    state.check_rate(crate::web::rate_limit::Limit::SignIn, &req).await?;
-    check_setup_token(&state, &input.token).await?;
+    check_setup_token(&state, &req, &input.token).await?;
     input.registration.profile.category = Category::Other.code().into();
     match create_first_admin(&state, &input).await {
         Ok(id) => {
@@ -568,7 +597,7 @@ async fn setup(
 async fn create_first_admin(state: &AppState, input: &SetupInput) -> AppResult<UserId> {
     let registration = service::check_registration(&input.registration)?;
     let plain = registration.password.clone();
-    let password_hash = web::block(move || password::hash(&plain)).await??;
+    let password_hash = state.password_work(move || password::hash(&plain)).await?;
     let token = input.token.clone();
     state
         .db(move |conn| {

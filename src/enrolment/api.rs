@@ -72,10 +72,7 @@ async fn enrol(
     } else {
         serde_json::from_slice(&body).map_err(|_| AppError::BadRequest("errors.bad_request"))?
     };
-    let mail = state.mail.clone();
-    let row = state
-        .db(move |conn| super::self_enrol(conn, &mail, &user, run, body.key.as_deref(), Utc::now().date_naive()))
-        .await?;
+    let row = super::self_enrol_limited(&state, user, run, body.key).await?;
     Ok(HttpResponse::Created().json(enrolment_json(&row)))
 }
 

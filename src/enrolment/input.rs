@@ -175,6 +175,11 @@ fn check_dates(errors: &mut FieldErrors, input: &RunInput) -> Option<RunDates> {
 }
 
 /// A value that was given and valid, or a message beside its field.
+/// The shortest enrolment key a run may be given: eight characters, so that, with
+/// wrong keys limited per learner and run, a key cannot be guessed. Runs keep a
+/// shorter key given before until they are edited.
+pub const KEY_MIN_CHARS: usize = 8;
+
 fn required<T>(errors: &mut FieldErrors, field: &'static str, key: &'static str, parsed: Option<T>) -> Option<T> {
     if parsed.is_none() {
         errors.add(field, key);
@@ -225,7 +230,7 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
         EnrolmentMode::from_code(&input.enrolment),
     );
     let key = Some(input.key.trim().to_owned()).filter(|k| !k.is_empty());
-    if enrolment == Some(EnrolmentMode::Key) && key.as_ref().is_none_or(|k| k.chars().count() < 4) {
+    if enrolment == Some(EnrolmentMode::Key) && key.as_ref().is_none_or(|k| k.chars().count() < KEY_MIN_CHARS) {
         errors.add("key", "runs.key_missing");
     }
     let phase = required(

@@ -10,11 +10,13 @@ use super::model::{EnrolmentId, EnrolmentMode, EnrolmentOfRun, EnrolmentRow, Per
 use super::notices::{kind_for, notify, notify_invited};
 use super::runs::{enrolled_count, find_run, find_run_for_manager, lock_run, open_to};
 use crate::accounts::model::{User, UserId};
+use crate::app::AppState;
 use crate::audit;
 use crate::db::schema::{course_runs, enrolment_events, enrolments, users};
 use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, MailSettings};
+use crate::web::rate_limit::Limit;
 
 /// Adds a change of status to the enrolment's history. A change that someone made to
 /// another person's enrolment (a coordinator's decision) also goes to the audit log;
@@ -153,6 +155,9 @@ fn put(
     }
 }
 
+/// The refusal of a wrong enrolment key.
+const KEY_WRONG: &str = "runs.key_wrong";
+
 /// Whether the key a learner typed opens a run enrolled by key; compared in constant
 /// time, so the answer's timing tells nothing about the key.
 fn key_opens(run: &RunRow, key: Option<&str>) -> bool {
@@ -181,7 +186,7 @@ pub fn self_enrol(
     }
     match run.enrolment {
         EnrolmentMode::Invitation => return Err(AppError::Forbidden),
-        EnrolmentMode::Key if !key_opens(&run, key) => return Err(AppError::BadRequest("runs.key_wrong")),
+        EnrolmentMode::Key if !key_opens(&run, key) => return Err(AppError::BadRequest(KEY_WRONG)),
         _ => {}
     }
     db::write_transaction(conn, |conn| {
@@ -204,6 +209,29 @@ pub fn self_enrol(
         }
         Ok(row)
     })
+}
+
+/// [`self_enrol`] for a request, with wrong enrolment keys limited per learner and
+/// run (see `Limit::EnrolmentKeyFailures`): once they are used up, the run refuses
+/// every key with 429, the right one too, until the window has moved on. Only wrong
+/// keys count.
+pub async fn self_enrol_limited(
+    state: &AppState,
+    user: User,
+    run_id: RunId,
+    key: Option<String>,
+) -> AppResult<EnrolmentRow> {
+    let attempt = state
+        .begin_attempt(vec![(Limit::EnrolmentKeyFailures, format!("{}:{run_id}", user.id))])
+        .await?;
+    let mail = state.mail.clone();
+    let outcome = state
+        .db(move |conn| self_enrol(conn, &mail, &user, run_id, key.as_deref(), Utc::now().date_naive()))
+        .await;
+    if !matches!(outcome, Err(AppError::BadRequest(KEY_WRONG))) {
+        state.attempt_succeeded(attempt).await?;
+    }
+    outcome
 }
 
 fn find_enrolment(conn: &mut DbConnection, id: EnrolmentId) -> AppResult<Option<EnrolmentRow>> {

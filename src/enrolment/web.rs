@@ -190,10 +190,7 @@ async fn enrol(
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let run_id: RunId = path_id(&path)?;
-    let mail = state.mail.clone();
-    let outcome = state
-        .db(move |conn| super::self_enrol(conn, &mail, &user, run_id, Some(&form.key), Utc::now().date_naive()))
-        .await;
+    let outcome = super::self_enrol_limited(&state, user, run_id, Some(form.key)).await;
     match outcome {
         Ok(_) => Ok(see_other(format!("/runs/{run_id}"))),
         // Shown on the run's page, in the reader's language.

@@ -45,10 +45,11 @@ pub enum Kind {
     EnrolmentInvited,
     RunStartingSoon,
     CertificateIssued,
+    RegistrationAttempt,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::VerifyEmail,
         Kind::Invitation,
         Kind::PasswordReset,
@@ -60,6 +61,7 @@ impl Kind {
         Kind::EnrolmentInvited,
         Kind::RunStartingSoon,
         Kind::CertificateIssued,
+        Kind::RegistrationAttempt,
     ];
 
     /// Names the message's templates, `templates/mail/<key>.txt` and `.html`, which
@@ -77,6 +79,7 @@ impl Kind {
             Kind::EnrolmentInvited => "enrolment_invited",
             Kind::RunStartingSoon => "run_starting_soon",
             Kind::CertificateIssued => "certificate_issued",
+            Kind::RegistrationAttempt => "registration_attempt",
         }
     }
 
@@ -94,6 +97,7 @@ impl Kind {
             Kind::EnrolmentInvited => "mail.enrolment_invited.subject",
             Kind::RunStartingSoon => "mail.run_starting_soon.subject",
             Kind::CertificateIssued => "mail.certificate_issued.subject",
+            Kind::RegistrationAttempt => "mail.registration_attempt.subject",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod body;
 pub mod context;
 pub mod export;
 pub mod forms;
+pub mod proxies;
 pub mod rate_limit;
 pub mod render;
 

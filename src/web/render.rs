@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "accounts/verified.html",
     "accounts/two_factor.html",
     "accounts/two_factor_sign_in.html",
+    "accounts/registered.html",
     "admin/index.html",
     "admin/audit.html",
     "admin/institutions.html",
@@ -94,6 +95,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/run_starting_soon.txt",
     "mail/certificate_issued.html",
     "mail/certificate_issued.txt",
+    "mail/registration_attempt.html",
+    "mail/registration_attempt.txt",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {

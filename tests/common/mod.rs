@@ -198,6 +198,10 @@ impl TestResponse {
 /// `TestApp` dereferences to the browser it starts with, so `app.get(…)` is that
 /// browser's request; `app.browser()` opens another over the same application, so a
 /// test can hold several people signed in at once.
+///
+/// A browser's requests come from no peer address (which the application reads as
+/// `0.0.0.0`) unless [`Browser::connecting_from`] gives it one; [`Browser::with_header`]
+/// adds a header to every request, such as a forwarding header a proxy would write.
 pub struct Browser {
     service: Rc<BoxedService>,
     pub state: web::Data<AppState>,
@@ -205,6 +209,8 @@ pub struct Browser {
     /// The CSRF token last read from a page, with the CSRF and session cookies it
     /// was read under: a new sign-in binds new tokens.
     csrf: Option<(Option<String>, Option<String>, String)>,
+    pub peer: Option<std::net::SocketAddr>,
+    pub headers: Vec<(header::HeaderName, String)>,
 }
 
 impl Browser {
@@ -216,7 +222,27 @@ impl Browser {
             .join("; ")
     }
 
+    /// This browser, connecting from `address` (an IP address; the port is made up).
+    pub fn connecting_from(mut self, address: &str) -> Self {
+        let ip: std::net::IpAddr = address.parse().expect("an IP address");
+        self.peer = Some(std::net::SocketAddr::new(ip, 40_000));
+        self
+    }
+
+    /// This browser, sending `name: value` with every request.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let name = header::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
     pub async fn send(&mut self, mut req: test::TestRequest) -> TestResponse {
+        if let Some(peer) = self.peer {
+            req = req.peer_addr(peer);
+        }
+        for (name, value) in &self.headers {
+            req = req.append_header((name.clone(), value.as_str()));
+        }
         if !self.cookies.is_empty() {
             req = req.insert_header((header::COOKIE, self.cookie_header()));
         }
@@ -391,7 +417,7 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         mail_from: "Bilim <no-reply@bilim.test>".into(),
         body_timeout: std::time::Duration::from_secs(30),
         require_two_factor: false,
-        trust_proxy: false,
+        trusted_proxies: bilim::web::proxies::TrustedProxies::none(),
     }
 }
 
@@ -521,6 +547,8 @@ impl TestApp {
                 state,
                 cookies: BTreeMap::new(),
                 csrf: None,
+                peer: None,
+                headers: Vec::new(),
             },
             backend: url.backend,
             data_dir,
@@ -537,7 +565,14 @@ impl TestApp {
             state: self.browser.state.clone(),
             cookies: BTreeMap::new(),
             csrf: None,
+            peer: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Another browser over this application, connecting from `address`.
+    pub fn browser_from(&self, address: &str) -> Browser {
+        self.browser().connecting_from(address)
     }
 
     /// Another browser over this application, signed in as `email` with the test
