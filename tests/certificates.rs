@@ -618,6 +618,33 @@ async fn coordinators_revoke_their_institutions_certificates_only(mut app: TestA
     )
     .unwrap();
     assert_eq!(claims["status"], "revoked");
+    let again = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/certificates/{code}/revoke"),
+            Some(&coordinator),
+            Some(json!({"reason": "Twice"})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // The audit log has the issue (by the system) and the one revocation (by the
+    // coordinator), and not the reason, which is free text.
+    use bilim::db::schema::audit_events;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    let logged: Vec<(String, Option<i64>, String)> = audit_events::table
+        .filter(audit_events::subject.eq(format!("certificate:{code}")))
+        .order(audit_events::id.asc())
+        .select((audit_events::action, audit_events::actor_id, audit_events::details))
+        .load(&mut conn)
+        .unwrap();
+    let actions: Vec<(&str, bool)> = logged
+        .iter()
+        .map(|(a, actor, _)| (a.as_str(), actor.is_some()))
+        .collect();
+    assert_eq!(actions, [("certificate_issued", false), ("certificate_revoked", true)]);
+    assert!(!logged[1].2.contains("Issued in error"));
 }
 
 async fn an_expired_certificate_is_renewed_by_completing_a_new_run(mut app: TestApp) {

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::accounts::model::{Role, User};
 use crate::accounts::store as user_store;
+use crate::audit;
 use crate::courses::format::CertificatePolicy;
 use crate::courses::store as course_store;
 use crate::db::locks::{self, Lock};
@@ -291,9 +292,10 @@ fn issue(
         .and_then(|y| u32::try_from(y).ok());
     let expires_at =
         valid_years.and_then(|years| now.checked_add_months(chrono::Months::new(years.saturating_mul(12))));
+    let code = new_code();
     diesel::insert_into(certificates::table)
         .values((
-            certificates::code.eq(new_code()),
+            certificates::code.eq(&code),
             certificates::user_id.eq(user.id),
             certificates::course_id.eq(&course.id),
             certificates::run_id.eq(run.map(|r| r.id)),
@@ -306,7 +308,22 @@ fn issue(
             certificates::expires_at.eq(expires_at),
         ))
         .execute(conn)?;
-    Ok(())
+    // The system issues: a completion, not a person, decides it.
+    audit::record(
+        conn,
+        audit::Entry {
+            actor: None,
+            action: audit::Action::CertificateIssued,
+            subject: format!("certificate:{code}"),
+            details: serde_json::json!({
+                "holder_id": user.id,
+                "course_id": course.id,
+                "run_id": run.map(|r| r.id),
+                "expires_at": expires_at,
+            }),
+        },
+        now,
+    )
 }
 
 /// Whether the learner holds a valid certificate of the course.
@@ -415,17 +432,36 @@ pub fn revoke(
     if !may_manage(conn, user, &certificate)? {
         return Err(AppError::NotFound);
     }
-    if certificate.revoked_at.is_some() {
-        return Err(AppError::Conflict("certificates.already_revoked"));
-    }
-    diesel::update(certificates::table.find(&certificate.code))
+    db::write_transaction(conn, |conn| {
+        // Only a standing certificate is revoked: of two revocations at once, the
+        // second finds it revoked already.
+        let revoked = diesel::update(
+            certificates::table
+                .find(&certificate.code)
+                .filter(certificates::revoked_at.is_null()),
+        )
         .set((
             certificates::revoked_at.eq(now),
             certificates::revoked_reason.eq(reason),
             certificates::revoked_by.eq(user.id),
         ))
         .execute(conn)?;
-    find(conn, &certificate.code)?.ok_or(AppError::NotFound)
+        if revoked == 0 {
+            return Err(AppError::Conflict("certificates.already_revoked"));
+        }
+        // The reason is free text and stays on the certificate; the log keeps ids.
+        audit::record(
+            conn,
+            audit::Entry {
+                actor: Some(user.id),
+                action: audit::Action::CertificateRevoked,
+                subject: format!("certificate:{}", certificate.code),
+                details: serde_json::json!({ "holder_id": certificate.user_id, "course_id": certificate.course_id }),
+            },
+            now,
+        )?;
+        find(conn, &certificate.code)?.ok_or(AppError::NotFound)
+    })
 }
 
 /// The claims of the signed credential.
