@@ -71,6 +71,32 @@ fn multipart(token: &str, action: &str, file: &[u8]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// An upload whose first field is not the CSRF token is refused at once, without
+/// waiting for (or reading) the rest of its body: here a body that never ends.
+async fn an_upload_without_its_token_first_is_refused_before_its_body_is_read(mut app: TestApp) {
+    let (run, _) = coordinator_with_run(&mut app, "invitation").await;
+    let boundary = "----bilim-test-boundary";
+    let (mut sender, payload) = actix_http::h1::Payload::create(false);
+    sender.feed_data(actix_web::web::Bytes::from(format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"junk.csv\"\r\n\r\njunk junk junk"
+    )));
+    let mut request = actix_web::test::TestRequest::post()
+        .uri(&format!("/coordinator/runs/{run}/bulk"))
+        .insert_header((
+            actix_web::http::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        ))
+        .insert_header((actix_web::http::header::CONTENT_LENGTH, "40000000"))
+        .insert_header((actix_web::http::header::COOKIE, app.cookie_header()))
+        .to_request();
+    request = request.replace_payload(actix_http::Payload::from(payload)).0;
+    let refused = actix_web::rt::time::timeout(std::time::Duration::from_secs(10), app.call(request))
+        .await
+        .expect("refused without waiting for the body");
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    drop(sender);
+}
+
 async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields(mut app: TestApp) {
     app.with_courses("valid");
     let institution = app.create_institution("Академия", Country::Kz);
@@ -561,6 +587,7 @@ async fn a_key_shorter_than_eight_characters_is_refused_on_the_form_and_an_older
 }
 
 on_both_backends!(
+    an_upload_without_its_token_first_is_refused_before_its_body_is_read,
     a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields,
     learners_find_a_run_enrol_with_its_key_and_withdraw,
     a_learner_of_another_category_does_not_see_the_run,

@@ -386,12 +386,17 @@ struct Upload {
     file: Vec<u8>,
 }
 
-async fn read_upload(mut payload: Multipart) -> AppResult<Upload> {
+/// Reads the upload form. Its CSRF token comes first (the form puts it first, and
+/// browsers send fields in order): a body whose first field is not the browser's
+/// token is refused before another byte of it is read, so a forged or junk upload
+/// cannot make the server read megabytes.
+async fn read_upload(ctx: &RequestContext, mut payload: Multipart) -> AppResult<Upload> {
     let mut upload = Upload {
         csrf_token: String::new(),
         action: String::new(),
         file: Vec::new(),
     };
+    let mut first = true;
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(|_| AppError::BadRequest("errors.bad_request"))?;
         let name = field
@@ -399,20 +404,39 @@ async fn read_upload(mut payload: Multipart) -> AppResult<Upload> {
             .and_then(|d| d.get_name())
             .unwrap_or_default()
             .to_owned();
+        if first && name != "csrf_token" {
+            return Err(AppError::Csrf);
+        }
+        // A token is short; anything longer is not one.
+        let limit = if first { 256 } else { bulk::MAX_BYTES };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|_| AppError::BadRequest("errors.bad_request"))?;
-            if bytes.len() + chunk.len() > bulk::MAX_BYTES {
-                return Err(AppError::PayloadTooLarge);
+            if bytes.len() + chunk.len() > limit {
+                return Err(if first {
+                    AppError::Csrf
+                } else {
+                    AppError::PayloadTooLarge
+                });
             }
             bytes.extend_from_slice(&chunk);
         }
+        if first {
+            upload.csrf_token = String::from_utf8_lossy(&bytes).into_owned();
+            if !csrf_token_matches(ctx, &upload.csrf_token) {
+                return Err(AppError::Csrf);
+            }
+            first = false;
+            continue;
+        }
         match name.as_str() {
-            "csrf_token" => upload.csrf_token = String::from_utf8_lossy(&bytes).into_owned(),
             "action" => upload.action = String::from_utf8_lossy(&bytes).into_owned(),
             "file" => upload.file = bytes,
             _ => {}
         }
+    }
+    if first {
+        return Err(AppError::Csrf);
     }
     Ok(upload)
 }
@@ -425,10 +449,7 @@ async fn bulk_upload(
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
     let run_id: RunId = path_id(&path)?;
-    let upload = read_upload(payload).await?;
-    if !csrf_token_matches(&ctx, &upload.csrf_token) {
-        return Err(AppError::Csrf);
-    }
+    let upload = read_upload(&ctx, payload).await?;
     let locale = ctx.locale;
     let mail = state.mail.clone();
     let apply = upload.action == "apply";
