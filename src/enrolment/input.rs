@@ -134,9 +134,17 @@ pub struct RunFields {
     pub opens_early: bool,
 }
 
+/// The years a run's dates may fall in: courses of this century. A date far outside
+/// (year -262143, say) is a typing slip or a probe, and some databases cannot store it.
+const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
     match NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
-        Ok(date) => Some(date),
+        Ok(date) if YEARS.contains(&chrono::Datelike::year(&date)) => Some(date),
+        Ok(_) => {
+            errors.add(field, "runs.date_out_of_range");
+            None
+        }
         Err(_) => {
             errors.add(field, "runs.date_invalid");
             None
