@@ -189,7 +189,72 @@ async fn two_instances_delivering_at_once_send_each_message_once(app: TestApp) {
     ids.dedup();
     assert_eq!(ids.len(), 30);
 }
+/// The first retry comes after one minute, then two, four… up to an hour; after the
+/// twelfth failure a message is given up as failed and never tried again.
+async fn retries_back_off_from_one_minute_and_stop_after_twelve(app: TestApp) {
+    queue(&app, "unreachable@example.kz", Locale::Ru);
+    let delivery = Delivery::new(
+        Some(&format!("smtp://127.0.0.1:{}", free_port())),
+        app.data_dir.path().join("outbox"),
+    )
+    .unwrap();
+    let deliver = |at: chrono::NaiveDateTime| {
+        mail::deliver_due(&app.state.pool, &delivery, &app.state.mail.from, "test", at).unwrap()
+    };
+    let start = now();
+    assert_eq!(deliver(start).retrying, 1);
+    assert_eq!(
+        deliver(start + chrono::Duration::seconds(55)),
+        mail::DeliveryReport::default(),
+        "not due before a minute"
+    );
+    assert_eq!(
+        deliver(start + chrono::Duration::seconds(65)).retrying,
+        1,
+        "due after a minute"
+    );
+    let mut at = start + chrono::Duration::seconds(65);
+    for _ in 3..=12 {
+        at += chrono::Duration::hours(2);
+        deliver(at);
+    }
+    assert_eq!(statuses(&app), [("failed".to_owned(), 12)]);
+    at += chrono::Duration::days(1);
+    assert_eq!(
+        deliver(at),
+        mail::DeliveryReport::default(),
+        "a failed message stays failed"
+    );
+}
+
+/// An instance whose claim ran out while it was busy (a slow SMTP server) does not
+/// send the messages another instance has taken over since: each is sent once.
+async fn a_claim_that_ran_out_is_not_used_so_nothing_is_sent_twice(app: TestApp) {
+    queue(&app, "once@example.kz", Locale::Ru);
+    let server = SmtpServer::start();
+    let delivery = Delivery::new(Some(&server.url()), app.data_dir.path().join("outbox")).unwrap();
+    let start = now();
+    let claimed_by_a = mail::claim_due(&app.state.pool, "a", start).unwrap();
+    assert_eq!(claimed_by_a.len(), 1);
+    let later = start + chrono::Duration::minutes(3);
+    let by_b = mail::deliver_due(&app.state.pool, &delivery, &app.state.mail.from, "b", later).unwrap();
+    assert_eq!(by_b.sent, 1, "the claim of a ran out; b takes the message over");
+    let by_a = mail::deliver_claimed(
+        &app.state.pool,
+        &delivery,
+        &app.state.mail.from,
+        "a",
+        &claimed_by_a,
+        later,
+    )
+    .unwrap();
+    assert_eq!(by_a, mail::DeliveryReport::default(), "a finds its claim gone");
+    assert_eq!(server.messages().len(), 1);
+}
+
 on_both_backends!(
+    retries_back_off_from_one_minute_and_stop_after_twelve,
+    a_claim_that_ran_out_is_not_used_so_nothing_is_sent_twice,
     a_message_is_written_in_the_recipients_language_as_text_and_html,
     a_real_smtp_round_trip_delivers_the_message,
     without_smtp_messages_are_written_as_eml_files,

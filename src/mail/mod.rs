@@ -308,8 +308,30 @@ fn build_message(
 
 /// Minutes to wait after the n-th failure: 1, 2, 4 … up to an hour.
 fn backoff(attempts: i32) -> chrono::Duration {
-    let exponent = u32::try_from(attempts.clamp(0, 6)).unwrap_or(6);
+    let exponent = u32::try_from((attempts - 1).clamp(0, 6)).unwrap_or(6);
     chrono::Duration::minutes(2_i64.pow(exponent).min(60))
+}
+
+/// Renews this instance's claim on one message just before sending it, and says
+/// whether the claim still holds. A batch can take longer than a claim lasts (twenty
+/// messages, each allowed a 20-second SMTP timeout, against 120 seconds): once a claim
+/// has run out another instance may have taken the message, so it is left to them.
+fn renew_claim(conn: &mut DbConnection, id: i64, instance: &str, at: NaiveDateTime) -> Result<bool, AppError> {
+    let renewed = diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::locked_by.eq(instance))
+            .filter(outbox::locked_until.ge(at)),
+    )
+    .set(outbox::locked_until.eq(at + chrono::Duration::seconds(CLAIM_SECONDS)))
+    .execute(conn)?;
+    Ok(renewed == 1)
+}
+
+/// Reserves the messages due at `now` for `instance` (see [`deliver_claimed`]).
+pub fn claim_due(pool: &DbPool, instance: &str, now: NaiveDateTime) -> Result<Vec<i64>, AppError> {
+    claim(&mut *pool.get()?, instance, now)
 }
 
 /// Sends the messages that are due; each is claimed first, so concurrent workers
@@ -321,10 +343,28 @@ pub fn deliver_due(
     instance: &str,
     now: NaiveDateTime,
 ) -> Result<DeliveryReport, AppError> {
+    let ids = claim_due(pool, instance, now)?;
+    deliver_claimed(pool, delivery, from, instance, &ids, now)
+}
+
+/// Sends the messages `instance` claimed at `now`, each only while its claim holds.
+pub fn deliver_claimed(
+    pool: &DbPool,
+    delivery: &Delivery,
+    from: &Mailbox,
+    instance: &str,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> Result<DeliveryReport, AppError> {
     let mut conn = pool.get()?;
-    let ids = claim(&mut conn, instance, now)?;
     let mut report = DeliveryReport::default();
-    for id in ids {
+    // The moment as the batch goes on: `now`, plus the time sending has taken.
+    let started = std::time::Instant::now();
+    let moment = || now + chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    for &id in ids {
+        if !renew_claim(&mut conn, id, instance, moment())? {
+            continue;
+        }
         let (recipient, subject, text, html, message_id, attempts): (String, String, String, String, String, i32) =
             outbox::table
                 .find(id)
@@ -360,7 +400,7 @@ pub fn deliver_due(
                     .set((
                         outbox::status.eq(status),
                         outbox::attempts.eq(attempts),
-                        outbox::next_attempt_at.eq(now + backoff(attempts)),
+                        outbox::next_attempt_at.eq(moment() + backoff(attempts)),
                         outbox::locked_until.eq(None::<NaiveDateTime>),
                         outbox::last_error.eq(Some(error.chars().take(500).collect::<String>())),
                     ))
