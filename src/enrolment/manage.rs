@@ -207,6 +207,8 @@ async fn edit_run(
     let mail = state.mail.clone();
     let outcome = state
         .db(move |conn| {
+            // Another institution's run is not found, whatever the form holds.
+            super::find_run_for_manager(conn, &editor, run_id)?;
             let fields = super::check_run(conn, &checked_form)?;
             super::update_run(conn, &mail, &editor, run_id, &fields)
         })
@@ -449,6 +451,11 @@ async fn bulk_upload(
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
     let run_id: RunId = path_id(&path)?;
+    // Another institution's run is not found, before a byte of the file is read.
+    let manager = user.clone();
+    state
+        .db(move |conn| super::find_run_for_manager(conn, &manager, run_id))
+        .await?;
     let upload = read_upload(&ctx, payload).await?;
     let locale = ctx.locale;
     let mail = state.mail.clone();

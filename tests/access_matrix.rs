@@ -1,0 +1,466 @@
+//! The access matrix: every route of the application, found in the source the router
+//! is built from, asked by every kind of person — anonymous, a learner, a trainer and
+//! a coordinator of the institution that owns the records asked for and of another
+//! one, an observer, an administrator — with the status each must get in one table.
+//! A route added without a row, or a row whose route is gone, fails the test.
+//!
+//! The records asked for all belong to academy A: its run, the enrolment, quiz attempt
+//! (with an essay) and certificate of its learner, an attendance day. Forms are posted
+//! with a valid CSRF token and empty fields, JSON with `{}`: what the matrix shows is
+//! who gets past the door (a 4xx of validation means they did), not what a valid body
+//! does. GETs are asked first, then the rest, each route in the table's order, each
+//! person in the columns' order; a few posts change state (a learner withdrawing), so
+//! the order is part of the table.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use actix_web::http::Method;
+use bilim::accounts::model::{Country, Role};
+use common::fixtures::{CertificateBuilder, RunBuilder};
+use common::{Browser, TestApp, PASSWORD};
+use serde_json::json;
+
+/// The people, in the order of the table's columns.
+const PEOPLE: [&str; 9] = [
+    "anonymous",
+    "learner A",
+    "learner B",
+    "trainer A",
+    "trainer B",
+    "coordinator A",
+    "coordinator B",
+    "observer",
+    "admin",
+];
+
+/// Expected statuses: method, route as written in the source, and one status per
+/// person in the order of [`PEOPLE`].
+type Row = (&'static str, &'static str, [u16; 9]);
+
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    // method route                                                           anon lA   lB   tA   tB   cA   cB   obs  adm
+    // Reading: pages and API reads.
+    ("GET",  "/",                                                           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/.well-known/jwks.json",                                      [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/admin",                                                      [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/audit",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/audit.csv",                                            [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/users",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/api/v1/certificates/{code}",                                 [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/courses/{course}/progress",                           [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/institutions",                                        [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/me",                                                  [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/me/certificates",                                     [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/me/enrolments",                                       [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/me/export",                                           [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/runs",                                                [401, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/api/v1/runs/{run}/attendance",                               [401, 404, 404, 200, 404, 200, 404, 404, 200]),
+    ("GET",  "/api/v1/runs/{run}/enrolments",                               [401, 403, 403, 403, 403, 200, 404, 403, 200]),
+    ("GET",  "/attempts/{attempt}",                                         [303, 303, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/attempts/{attempt}/review",                                  [303, 200, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/certificates",                                               [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/certificates/{file}",                                        [303, 200, 404, 404, 404, 200, 404, 404, 200]),
+    ("GET",  "/coordinator/runs",                                           [303, 403, 403, 403, 403, 200, 200, 403, 200]),
+    ("GET",  "/coordinator/runs/new",                                       [303, 403, 403, 403, 403, 200, 200, 403, 200]),
+    ("GET",  "/coordinator/runs/{run}",                                     [303, 403, 403, 403, 403, 200, 404, 403, 200]),
+    ("GET",  "/coordinator/runs/{run}/edit",                                [303, 403, 403, 403, 403, 200, 404, 403, 200]),
+    ("GET",  "/courses",                                                    [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/courses/{course}",                                           [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/courses/{course}/quizzes/{quiz}",                            [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/courses/{course}/{module}",                                  [303, 200, 200, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/courses/{course}/{module}/files/{name}",                     [303, 200, 200, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/healthz",                                                    [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/invitation",                                                 [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/login",                                                      [200, 303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET",  "/login/two-factor",                                           [303, 303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET",  "/logo",                                                       [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/logout",                                                     [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/password/forgot",                                            [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/password/reset",                                             [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/profile",                                                    [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/profile/export",                                             [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/profile/two-factor",                                         [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/register",                                                   [200, 303, 303, 303, 303, 303, 303, 303, 303]),
+    ("GET",  "/reports",                                                    [303, 403, 403, 403, 403, 200, 200, 200, 200]),
+    ("GET",  "/reports/{file}",                                             [303, 403, 403, 403, 403, 200, 200, 200, 200]),
+    ("GET",  "/runs",                                                       [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/runs/{run}",                                                 [303, 200, 404, 404, 404, 200, 404, 404, 200]),
+    ("GET",  "/runs/{run}/attendance",                                      [303, 404, 404, 200, 404, 200, 404, 404, 200]),
+    ("GET",  "/runs/{run}/attendance.csv",                                  [303, 404, 404, 200, 404, 200, 404, 404, 200]),
+    ("GET",  "/runs/{run}/attendance/days/{day}",                           [303, 404, 404, 200, 404, 200, 404, 404, 200]),
+    ("GET",  "/setup",                                                      [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/static/{name}",                                              [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/teach/grading",                                              [303, 403, 403, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/teach/grading/{attempt}/{question}",                         [303, 403, 403, 200, 404, 200, 404, 403, 200]),
+    ("GET",  "/teach/quizzes/{course}/{quiz}/statistics",                   [303, 403, 403, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/teaching",                                                   [303, 200, 200, 200, 200, 200, 200, 200, 200]),
+    ("GET",  "/verify-email",                                               [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("GET",  "/verify/{code}",                                              [200, 200, 200, 200, 200, 200, 200, 200, 200]),
+    // Writing, with forms and JSON of the right shape, empty where that is enough.
+    ("POST", "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 422]),
+    ("POST", "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 422]),
+    ("POST", "/api/v1/attempts/{attempt}/submit",                           [401, 200, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/api/v1/auth/token",                                          [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/api/v1/courses/{course}/modules/{module}/complete",          [401, 204, 204, 204, 204, 204, 204, 403, 204]),
+    ("POST", "/api/v1/courses/{course}/quizzes/{quiz}/attempts",            [401, 201, 201, 201, 201, 201, 201, 403, 201]),
+    ("POST", "/api/v1/institutions",                                        [401, 403, 403, 403, 403, 403, 403, 403, 201]),
+    ("POST", "/api/v1/runs",                                                [401, 403, 403, 403, 403, 400, 400, 403, 400]),
+    ("POST", "/api/v1/runs/{run}/attendance/days",                          [401, 404, 404, 400, 404, 400, 404, 404, 400]),
+    ("POST", "/api/v1/runs/{run}/enrolments/bulk",                          [401, 403, 403, 403, 403, 200, 404, 403, 200]),
+    ("POST", "/attempts/{attempt}",                                         [303, 303, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/coordinator/runs/new",                                       [303, 403, 403, 403, 403, 422, 422, 403, 422]),
+    ("POST", "/coordinator/runs/{run}/bulk",                                [303, 403, 403, 403, 403, 400, 404, 403, 400]),
+    ("POST", "/coordinator/runs/{run}/edit",                                [303, 403, 403, 403, 403, 422, 404, 403, 422]),
+    ("POST", "/coordinator/runs/{run}/trainers",                            [303, 403, 403, 403, 403, 422, 404, 403, 422]),
+    ("POST", "/courses/{course}/quizzes/{quiz}/attempts",                   [303, 303, 303, 303, 303, 303, 303, 403, 303]),
+    ("POST", "/courses/{course}/{module}/complete",                         [303, 303, 303, 303, 303, 303, 303, 403, 303]),
+    ("POST", "/invitation",                                                 [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/login",                                                      [422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/login/two-factor",                                           [303, 303, 303, 303, 303, 303, 303, 303, 303]),
+    ("POST", "/password/forgot",                                            [422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/password/reset",                                             [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/profile",                                                    [303, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/profile/password",                                           [303, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/profile/two-factor",                                         [303, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/profile/two-factor/off",                                     [303, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/profile/two-factor/recovery-codes",                          [303, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/register",                                                   [422, 422, 422, 422, 422, 422, 422, 422, 422]),
+    ("POST", "/runs/{run}/attendance/days",                                 [303, 404, 404, 422, 404, 422, 404, 404, 422]),
+    ("POST", "/runs/{run}/attendance/days/{day}",                           [303, 404, 404, 303, 404, 303, 404, 404, 303]),
+    ("POST", "/setup",                                                      [404, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/teach/grading/{attempt}/{question}",                         [303, 403, 403, 303, 404, 422, 404, 403, 422]),
+    ("PUT",  "/api/v1/attempts/{attempt}/responses/{question}",             [401, 409, 404, 404, 404, 404, 404, 404, 404]),
+    ("PUT",  "/api/v1/runs/{run}/attendance/days/{day}",                    [401, 404, 404, 200, 404, 200, 404, 404, 200]),
+    // Writing that changes who may do what next, in this order: a trainer removed,
+    // the certificate revoked, the enrolment decided on and withdrawn, then sign-out.
+    ("POST", "/coordinator/runs/{run}/trainers/{user}/remove",              [303, 403, 403, 403, 403, 303, 404, 403, 404]),
+    ("POST", "/api/v1/certificates/{code}/revoke",                          [401, 403, 403, 403, 403, 200, 404, 403, 409]),
+    ("POST", "/certificates/{code}/revoke",                                 [303, 403, 403, 403, 403, 409, 404, 403, 409]),
+    ("POST", "/api/v1/enrolments/{id}/approve",                             [401, 403, 403, 403, 403, 409, 404, 403, 409]),
+    ("POST", "/coordinator/enrolments/{id}/approve",                        [303, 403, 403, 403, 403, 409, 404, 403, 409]),
+    ("POST", "/api/v1/enrolments/{id}/reject",                              [401, 403, 403, 403, 403, 409, 404, 403, 409]),
+    ("POST", "/coordinator/enrolments/{id}/reject",                         [303, 403, 403, 403, 403, 409, 404, 403, 409]),
+    ("POST", "/api/v1/enrolments/{id}/accept",                              [401, 409, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/api/v1/enrolments/{id}/decline",                             [401, 409, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/runs/{run}/accept",                                          [303, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/runs/{run}/decline",                                         [303, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/runs/{run}/enrol",                                           [303, 303, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/api/v1/runs/{run}/enrolments",                               [401, 409, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/api/v1/enrolments/{id}/withdraw",                            [401, 200, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/runs/{run}/withdraw",                                        [303, 404, 404, 404, 404, 404, 404, 404, 404]),
+    ("POST", "/runs/{run}/attendance/days/{day}/delete",                    [303, 404, 404, 404, 404, 303, 404, 404, 404]),
+    ("POST", "/admin/users/{id}/erase",                                     [303, 403, 403, 403, 403, 403, 403, 403, 422]),
+    ("POST", "/logout",                                                     [303, 303, 303, 303, 303, 303, 303, 303, 303]),
+];
+
+/// Every route the application serves, from the `.route(…)` calls in `src/`: those in
+/// `api.rs` files are under `/api/v1` (the scope `src/app.rs` gives them).
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    let app = std::fs::read_to_string("src/app.rs").unwrap();
+    let scope = app.split("web::scope(\"/api/v1\")").nth(1).unwrap();
+    let scope = scope.split("default_service").next().unwrap();
+    for configured in scope.split(".configure(").skip(1) {
+        let module = configured.split(')').next().unwrap();
+        assert!(
+            module.ends_with("::api::routes"),
+            "only api.rs modules are configured under /api/v1, not {module}"
+        );
+    }
+    let mut files = Vec::new();
+    let mut folders = vec![std::path::PathBuf::from("src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let prefix = if file.file_name().is_some_and(|n| n == "api.rs") {
+            "/api/v1"
+        } else {
+            ""
+        };
+        for call in text.split(".route(").skip(1) {
+            let compact: String = call.chars().filter(|c| !c.is_whitespace()).collect();
+            let Some(rest) = compact.strip_prefix('"') else {
+                continue;
+            };
+            let Some((path, rest)) = rest.split_once('"') else {
+                continue;
+            };
+            let Some(method) = rest
+                .strip_prefix(",web::")
+                .and_then(|r| r.split_once("()"))
+                .map(|(m, _)| m)
+            else {
+                continue;
+            };
+            routes.insert((method.to_uppercase(), format!("{prefix}{path}")));
+        }
+    }
+    routes
+}
+
+/// Academy A with its run (blended, started), learner, trainer and coordinator, an
+/// attempt with an essay waiting, a certificate and an attendance day; academy B
+/// with the same people and a run of its own; an observer and an administrator.
+struct World {
+    run: i64,
+    enrolment: i64,
+    attempt: i64,
+    certificate: String,
+    day: i64,
+    learner: i64,
+    trainer: i64,
+    stylesheet: String,
+}
+
+async fn world(app: &mut TestApp) -> World {
+    app.with_courses("valid");
+    let (academy_a, coordinator_a) =
+        app.institution_with_coordinator("Academy A", Country::Kz, "coordinator.a@example.kz");
+    let (academy_b, coordinator_b) =
+        app.institution_with_coordinator("Academy B", Country::Kz, "coordinator.b@example.kz");
+    let run = RunBuilder::new(academy_a, coordinator_a).mode("blended").insert(app);
+    let run_b = RunBuilder::new(academy_b, coordinator_b).mode("blended").insert(app);
+    let learner = app.create_user("learner.a@example.kz", Role::Learner, Some(academy_a));
+    let learner_b = app.create_user("learner.b@example.kz", Role::Learner, Some(academy_b));
+    app.admit(run, learner, "enrolled");
+    app.admit(run_b, learner_b, "enrolled");
+    let trainer = app.create_user("trainer.a@example.kz", Role::Trainer, Some(academy_a));
+    let trainer_b = app.create_user("trainer.b@example.kz", Role::Trainer, Some(academy_b));
+    app.make_trainer_of(run, trainer);
+    app.make_trainer_of(run_b, trainer_b);
+    app.create_user("observer@example.org", Role::Observer, None);
+    app.create_user("admin@example.kz", Role::Admin, None);
+
+    let token = app.api_token("learner.a@example.kz", PASSWORD).await;
+    let started = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/quizzes/final/attempts",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    let attempt = started["attempt_id"].as_i64().unwrap();
+    app.api(
+        Method::PUT,
+        &format!("/api/v1/attempts/{attempt}/responses/essay"),
+        Some(&token),
+        Some(json!({"text": "Изъято в присутствии понятых."})),
+    )
+    .await;
+    app.api(
+        Method::POST,
+        &format!("/api/v1/attempts/{attempt}/submit"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let enrolment = app
+        .api(Method::GET, "/api/v1/me/enrolments", Some(&token), None)
+        .await
+        .json()[0]["id"]
+        .as_i64()
+        .unwrap();
+    CertificateBuilder::new("MATRX-0001", learner, run).insert(app);
+
+    let coordinator = app.api_token("coordinator.a@example.kz", PASSWORD).await;
+    let day = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/runs/{run}/attendance/days"),
+            Some(&coordinator),
+            Some(json!({"held_on": chrono::Utc::now().date_naive().to_string(), "topic": "Изъятие"})),
+        )
+        .await;
+    let day = day.json()["id"].as_i64().unwrap_or_else(|| panic!("{}", day.body));
+    let home = app.get("/").await.body;
+    let start = home.find("/static/bilim-").unwrap() + "/static/".len();
+    let stylesheet = home[start..].split('"').next().unwrap().to_owned();
+    World {
+        run,
+        enrolment,
+        attempt,
+        certificate: "MATRX-0001".into(),
+        day,
+        learner,
+        trainer,
+        stylesheet,
+    }
+}
+
+/// The path asked for a route: its placeholders filled with academy A's records.
+fn concrete(route: &str, w: &World) -> String {
+    let id = if route.starts_with("/admin/users/") {
+        w.learner
+    } else {
+        w.enrolment
+    };
+    let file = if route.starts_with("/reports/") {
+        "runs.csv".to_owned()
+    } else {
+        format!("{}.pdf", w.certificate)
+    };
+    let name = if route.starts_with("/static/") {
+        w.stylesheet.clone()
+    } else {
+        "scheme.png".to_owned()
+    };
+    route
+        .replace("{run}", &w.run.to_string())
+        .replace("{id}", &id.to_string())
+        .replace("{attempt}", &w.attempt.to_string())
+        .replace("{question}", "essay")
+        .replace("{course}", "demo-course")
+        .replace("{module}", "intro")
+        .replace("{quiz}", "final")
+        .replace("{code}", &w.certificate)
+        .replace("{file}", &file)
+        .replace("{day}", &w.day.to_string())
+        .replace("{user}", &w.trainer.to_string())
+        .replace("{name}", &name)
+}
+
+/// One person: their browser (signed in on pages) and API token, from an address of
+/// their own so that rate limits of one never touch another.
+struct Person {
+    browser: Browser,
+    token: Option<String>,
+}
+
+async fn people(app: &TestApp) -> Vec<Person> {
+    let emails = [
+        None,
+        Some("learner.a@example.kz"),
+        Some("learner.b@example.kz"),
+        Some("trainer.a@example.kz"),
+        Some("trainer.b@example.kz"),
+        Some("coordinator.a@example.kz"),
+        Some("coordinator.b@example.kz"),
+        Some("observer@example.org"),
+        Some("admin@example.kz"),
+    ];
+    let mut people = Vec::new();
+    for (n, email) in emails.into_iter().enumerate() {
+        let mut browser = app.browser_from(&format!("10.9.0.{}", n + 1));
+        let token = match email {
+            Some(email) => {
+                browser.sign_in(email, PASSWORD).await;
+                Some(browser.api_token(email, PASSWORD).await)
+            }
+            None => None,
+        };
+        people.push(Person { browser, token });
+    }
+    people
+}
+
+/// The JSON body sent to an API route: one of the right shape where the route needs
+/// fields, so that the answer is about who may, not about a missing field.
+fn api_body(route: &str) -> serde_json::Value {
+    match route {
+        "/api/v1/certificates/{code}/revoke" | "/api/v1/enrolments/{id}/reject" => json!({"reason": "Matrix"}),
+        "/api/v1/institutions" => json!({"name": "Matrix Academy", "country": "KZ"}),
+        "/api/v1/attempts/{attempt}/responses/{question}" => json!({"text": "Matrix"}),
+        "/api/v1/runs/{run}/attendance/days/{day}" => json!({"present": []}),
+        "/api/v1/auth/token" => json!({"email": "learner.a@example.kz", "password": "not the password"}),
+        _ => json!({}),
+    }
+}
+
+/// The fields posted to a page's form, likewise.
+fn form_fields(route: &str) -> &'static [(&'static str, &'static str)] {
+    match route {
+        "/certificates/{code}/revoke" | "/coordinator/enrolments/{id}/reject" => &[("reason", "Matrix")],
+        "/teach/grading/{attempt}/{question}" => &[("score", "50")],
+        _ => &[],
+    }
+}
+
+async fn ask(person: &mut Person, method: &str, route: &str, path: &str) -> u16 {
+    let api = path.starts_with("/api/");
+    let method = Method::from_bytes(method.as_bytes()).unwrap();
+    let response = if api {
+        let body = (method != Method::GET).then(|| api_body(route));
+        person.browser.api(method, path, person.token.as_deref(), body).await
+    } else if method == Method::GET {
+        person.browser.get(path).await
+    } else {
+        person.browser.post_form(path, form_fields(route)).await
+    };
+    response.status.as_u16()
+}
+
+/// Every route has a row, every row a route, and every person gets the status of
+/// their cell; the table printed on failure is the one observed.
+async fn every_route_answers_every_person_as_the_matrix_says(mut app: TestApp) {
+    let w = world(&mut app).await;
+    let in_source = routes_in_source();
+    let in_table: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, r, _)| ((*m).to_owned(), (*r).to_owned()))
+        .collect();
+    let mut people = people(&app).await;
+    let mut order: Vec<(String, String)> = in_source.iter().cloned().collect();
+    // GETs first, then the rest; in each, the table's order (new routes at the end).
+    let position = |route: &(String, String)| {
+        MATRIX
+            .iter()
+            .position(|(m, r, _)| *m == route.0 && *r == route.1)
+            .unwrap_or(usize::MAX)
+    };
+    order.sort_by_key(|route| (route.0 != "GET", position(route), route.clone()));
+    let mut observed = Vec::new();
+    for (method, route) in &order {
+        let path = concrete(route, &w);
+        let mut statuses = [0u16; 9];
+        for (n, person) in people.iter_mut().enumerate() {
+            statuses[n] = ask(person, method, route, &path).await;
+        }
+        observed.push((method.clone(), route.clone(), statuses));
+    }
+    let printed: String = observed
+        .iter()
+        .map(|(m, r, s)| {
+            let cells: Vec<String> = s.iter().map(|c| format!("{c:>3}")).collect();
+            format!(
+                "    ({:<6} {:<60} [{}]),\n",
+                format!("\"{m}\","),
+                format!("\"{r}\","),
+                cells.join(", ")
+            )
+        })
+        .collect();
+    let missing: Vec<_> = in_source.difference(&in_table).collect();
+    let gone: Vec<_> = in_table.difference(&in_source).collect();
+    assert!(
+        missing.is_empty() && gone.is_empty(),
+        "routes without a row: {missing:?}; rows without a route: {gone:?}\nobserved:\n{printed}"
+    );
+    for (method, route, statuses) in &observed {
+        let expected = MATRIX.iter().find(|(m, r, _)| m == method && r == route).unwrap().2;
+        for (n, person) in PEOPLE.iter().enumerate() {
+            assert_eq!(
+                statuses[n], expected[n],
+                "{method} {route} as {person}\nobserved:\n{printed}"
+            );
+        }
+    }
+}
+
+on_both_backends!(every_route_answers_every_person_as_the_matrix_says);
