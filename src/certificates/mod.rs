@@ -428,6 +428,11 @@ pub fn revoke(
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::BadRequest("certificates.reason_missing"));
     }
+    // The API takes any JSON string: a NUL or escape sequence in a reason that is
+    // shown and mailed is refused, as it is in forms.
+    if reason.chars().any(crate::validation::is_forbidden_control) {
+        return Err(AppError::BadRequest("validation.control_characters"));
+    }
     let certificate = find(conn, code)?.ok_or(AppError::NotFound)?;
     if !may_manage(conn, user, &certificate)? {
         return Err(AppError::NotFound);

@@ -278,6 +278,11 @@ pub fn reject(
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(AppError::BadRequest("runs.reason_missing"));
     }
+    // The API takes any JSON string: a NUL or escape sequence in a reason that is
+    // shown and mailed is refused, as it is in forms.
+    if reason.chars().any(crate::validation::is_forbidden_control) {
+        return Err(AppError::BadRequest("validation.control_characters"));
+    }
     let enrolment = find_enrolment(conn, enrolment_id)?.ok_or(AppError::NotFound)?;
     let run = find_run_for_manager(conn, manager, enrolment.run_id)?;
     db::write_transaction(conn, |conn| {

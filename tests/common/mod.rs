@@ -19,6 +19,7 @@
 
 pub mod fixtures;
 pub mod html;
+pub mod routes;
 pub mod smtp;
 
 use std::collections::BTreeMap;
