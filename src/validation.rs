@@ -172,7 +172,9 @@ pub fn email(errors: &mut FieldErrors, field: &'static str, value: &str) -> Stri
             }
             None => false,
         };
-    if !valid {
+    // `.invalid` is reserved (RFC 2606) and names erased accounts here: no one may
+    // register or be given such an address.
+    if !valid || value.ends_with(".invalid") {
         errors.add(field, "validation.email_invalid");
     }
     value

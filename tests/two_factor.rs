@@ -219,7 +219,42 @@ async fn an_installation_can_require_a_second_factor_of_staff(app: TestAppBuilde
     assert!(off.body.contains("required for your role"));
 }
 
+/// A new password from a reset link is the first factor only: the second step still
+/// stands between it and a session.
+async fn a_password_reset_does_not_skip_the_second_factor(app: TestApp) {
+    app.create_user("reset@example.kz", Role::Trainer, None);
+    let mut browser = app.signed_in("reset@example.kz").await;
+    set_up(&mut browser).await;
+    let mut mailbox_thief = app.browser();
+    mailbox_thief
+        .post_form("/password/forgot", &[("email", "reset@example.kz")])
+        .await;
+    let token = app.token_sent_to("reset@example.kz");
+    let reset = mailbox_thief
+        .post_form(
+            "/password/reset",
+            &[
+                ("token", &token),
+                ("password", "a new passphrase of mine"),
+                ("password_confirmation", "a new passphrase of mine"),
+            ],
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::SEE_OTHER);
+    assert!(
+        reset.location().starts_with("/login/two-factor"),
+        "{}",
+        reset.location()
+    );
+    assert!(
+        !mailbox_thief.cookies.contains_key("bilim_session"),
+        "no session without the code"
+    );
+    assert_eq!(mailbox_thief.get("/profile").await.status, StatusCode::SEE_OTHER);
+}
+
 on_both_backends!(
+    a_password_reset_does_not_skip_the_second_factor,
     a_trainer_sets_up_an_authenticator_and_signs_in_with_its_code,
     the_api_token_needs_the_code_of_an_account_with_two_factors
 );

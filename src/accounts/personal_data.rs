@@ -10,7 +10,7 @@ use chrono::{NaiveDateTime, Utc};
 use serde::Serialize;
 
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
-use crate::accounts::{store, tokens};
+use crate::accounts::{store, tokens, two_factor};
 use crate::audit;
 use crate::certificates::{self, Certificate};
 use crate::db::locks::{self, Lock};
@@ -36,6 +36,9 @@ pub struct ProfileExport {
     pub gender: Option<Gender>,
     pub locale: Locale,
     pub created_at: NaiveDateTime,
+    /// The position a coordinator's upload recorded, if any.
+    pub position: Option<String>,
+    pub email_verified_at: Option<NaiveDateTime>,
 }
 
 /// Everything held about one person (a contract: these four keys).
@@ -44,11 +47,13 @@ pub struct Export {
     pub profile: ProfileExport,
     pub enrolments: Vec<EnrolmentExport>,
     pub attempts: Vec<AttemptExport>,
-    pub certificates: Vec<Certificate>,
+    /// The certificates as issued, without who revoked one (another person's id).
+    pub certificates: Vec<serde_json::Value>,
 }
 
 /// Everything held about `user`.
 pub fn export(conn: &mut DbConnection, user: &User) -> AppResult<Export> {
+    let extra = store::export_details(conn, user.id)?;
     let institution = match user.institution_id {
         Some(id) => institutions::find(conn, id)?.map(|i| i.name),
         None => None,
@@ -66,11 +71,25 @@ pub fn export(conn: &mut DbConnection, user: &User) -> AppResult<Export> {
             gender: user.gender,
             locale: user.locale,
             created_at: user.created_at,
+            position: extra.0,
+            email_verified_at: extra.1,
         },
         enrolments: enrolment_data::export_of(conn, user.id)?,
         attempts: quiz_data::export_of(conn, user.id)?,
-        certificates: certificates::of_user(conn, user.id)?,
+        certificates: certificates::of_user(conn, user.id)?
+            .iter()
+            .map(own_certificate)
+            .collect::<AppResult<Vec<_>>>()?,
     })
+}
+
+/// A certificate as its holder downloads it: all it says, but not who revoked it.
+fn own_certificate(certificate: &Certificate) -> AppResult<serde_json::Value> {
+    let mut value = serde_json::to_value(certificate).map_err(AppError::internal)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("revoked_by");
+    }
+    Ok(value)
 }
 
 /// An administrator erases `subject`'s personal data (see the module's notes). Not
@@ -81,6 +100,10 @@ pub fn erase(conn: &mut DbConnection, admin: &User, subject: UserId) -> AppResul
     }
     db::write_transaction(conn, |conn| {
         locks::for_transaction(conn, Lock::Administrators)?;
+        // Read afresh under the lock: an administrator demoted meanwhile erases nothing.
+        if !store::find(conn, admin.id)?.is_some_and(|actor| actor.role.is_admin()) {
+            return Err(AppError::Forbidden);
+        }
         let user = store::find(conn, subject)?.ok_or(AppError::NotFound)?;
         if store::is_erased(&user) {
             return Err(AppError::Conflict("admin.already_erased"));
@@ -92,6 +115,7 @@ pub fn erase(conn: &mut DbConnection, admin: &User, subject: UserId) -> AppResul
         let links = tokens::forget_all_of(conn, user.id)?;
         let reasons = enrolment_data::erase_free_text_of(conn, user.id)?;
         let answers = quiz_data::erase_free_text_of(conn, user.id)?;
+        two_factor::turn_off(conn, user.id)?;
         store::erase(conn, user.id)?;
         audit::record(
             conn,

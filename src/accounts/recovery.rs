@@ -241,7 +241,17 @@ async fn set_password_with(
             })
         })
         .await?;
-    signed_in_response(state, user_id, version, "/profile?saved=password")
+    // A new password is the first factor only: an account with a second factor (or
+    // whose role must have one) still goes through the code step.
+    let user = state
+        .db(move |conn| store::find(conn, user_id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let next = "/profile?saved=password";
+    if let Some(second_step) = crate::accounts::two_factor_web::after_password(state, &user, next).await? {
+        return Ok(second_step);
+    }
+    signed_in_response(state, user_id, version, next)
 }
 
 async fn reset(

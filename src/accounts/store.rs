@@ -112,6 +112,18 @@ pub fn bump_token_version(conn: &mut DbConnection, id: UserId) -> Result<i32, Ap
     Ok(users::table.find(id).select(users::token_version).first(conn)?)
 }
 
+/// What the personal-data export adds to the profile: the position a coordinator's
+/// upload recorded and when the address was confirmed.
+pub fn export_details(
+    conn: &mut DbConnection,
+    id: UserId,
+) -> Result<(Option<String>, Option<chrono::NaiveDateTime>), AppError> {
+    Ok(users::table
+        .find(id)
+        .select((users::position, users::email_verified_at))
+        .first(conn)?)
+}
+
 /// The address an erased account is left with: no one's, never deliverable (`.invalid`
 /// is reserved), and recognisable on the administrators' pages.
 pub fn erased_address(id: UserId) -> String {
@@ -132,6 +144,7 @@ pub fn erase(conn: &mut DbConnection, id: UserId) -> Result<(), AppError> {
             users::name.eq(format!("#{}", id.get())),
             users::email.eq(erased_address(id)),
             users::search_text.eq(""),
+            users::position.eq(None::<String>),
             // Not a hash Argon2 can read: no password ever matches it.
             users::password_hash.eq("!erased"),
             users::role.eq(Role::Learner),

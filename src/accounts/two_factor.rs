@@ -104,9 +104,17 @@ pub struct Setup {
     pub created_at: NaiveDateTime,
 }
 
+/// Minutes an unconfirmed setup may be confirmed in.
+const SETUP_MINUTES: i64 = 10;
+
 impl Setup {
     pub fn is_on(&self) -> bool {
         self.confirmed_at.is_some()
+    }
+
+    /// An unconfirmed setup older than [`SETUP_MINUTES`]: no longer confirmable.
+    fn is_stale(&self, now: NaiveDateTime) -> bool {
+        !self.is_on() && now - self.created_at > chrono::Duration::minutes(SETUP_MINUTES)
     }
 
     /// The `otpauth://` address an authenticator app reads from the QR code.
@@ -149,20 +157,37 @@ pub fn is_on(conn: &mut DbConnection, user_id: UserId) -> AppResult<bool> {
 /// The setup being made: the one begun earlier, or a new secret. A setup that is on
 /// already is returned as it is.
 pub fn begin(conn: &mut DbConnection, user_id: UserId) -> AppResult<Setup> {
-    if let Some(setup) = setup_of(conn, user_id)? {
-        return Ok(setup);
+    let now = Utc::now().naive_utc();
+    match setup_of(conn, user_id)? {
+        Some(setup) if setup.is_on() || !setup.is_stale(now) => return Ok(setup),
+        // A setup begun long ago and never confirmed is replaced: whoever saw its
+        // secret then (someone who had the password for a moment) must not hold the
+        // secret the owner confirms later.
+        Some(_) => {
+            diesel::delete(
+                two_factor::table
+                    .find(user_id)
+                    .filter(two_factor::confirmed_at.is_null()),
+            )
+            .execute(conn)?;
+        }
+        None => {}
     }
     let mut secret = [0u8; 20];
     rand::thread_rng().fill_bytes(&mut secret);
-    let now = Utc::now().naive_utc();
-    diesel::insert_into(two_factor::table)
+    let inserted = diesel::insert_into(two_factor::table)
         .values((
             two_factor::user_id.eq(user_id),
             two_factor::secret.eq(base32(&secret)),
             two_factor::last_step.eq(0_i64),
             two_factor::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute(conn);
+    match inserted {
+        // Two pages opened at once: the other one's setup stands.
+        Ok(_) | Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(other) => return Err(other.into()),
+    }
     setup_of(conn, user_id)?.ok_or_else(|| AppError::internal("a new two-factor setup was not stored"))
 }
 
@@ -276,7 +301,7 @@ pub fn confirm(
     let Some(setup) = setup_of(conn, user.id)? else {
         return Ok(None);
     };
-    if setup.is_on() || !use_code(conn, &setup, typed, now)? {
+    if setup.is_on() || setup.is_stale(now) || !use_code(conn, &setup, typed, now)? {
         return Ok(None);
     }
     diesel::update(two_factor::table.find(user.id))

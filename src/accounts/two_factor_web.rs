@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
-use crate::accounts::{password, session, store, throttle, two_factor};
+use crate::accounts::{session, store, throttle, two_factor};
 use crate::app::AppState;
 use crate::audit;
 use crate::error::{AppError, AppResult};
@@ -155,32 +155,41 @@ async fn confirm(
     }
 }
 
-/// Checks the account's password, for the changes that need it.
-async fn password_matches(state: &AppState, user: &User, typed: String) -> AppResult<bool> {
-    let id = user.id;
-    let row = state
-        .db(move |conn| store::find_row(conn, id))
+/// Checks the account's password, for the changes that need it: wrong passwords count
+/// as at sign-in, and the hash runs under the same cap.
+async fn password_matches(state: &AppState, req: &HttpRequest, user: &User, typed: String) -> AppResult<bool> {
+    Ok(throttle::authenticate(state, req, &user.email, &typed)
         .await?
-        .ok_or(AppError::Unauthorized)?;
-    Ok(web::block(move || password::verify(&typed, &row.password_hash)).await?)
+        .is_some_and(|found| found.id == user.id))
 }
 
-/// New recovery codes, replacing the old ones, after the password.
+/// New recovery codes, replacing the old ones, after the password and a current code
+/// (the password alone must not mint a way past the second factor).
 async fn renew_codes(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<CodeForm>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    if !password_matches(&state, &user, form.password.clone()).await? {
+    let id = user.id;
+    if !state.db(move |conn| two_factor::is_on(conn, id)).await? {
+        return Err(AppError::Conflict("two_factor.not_on"));
+    }
+    if !password_matches(&state, &req, &user, form.password.clone()).await? {
         let errors = FieldErrors::one("password", "accounts.current_password_wrong");
         return page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await;
     }
-    let id = user.id;
-    let on = state.db(move |conn| two_factor::is_on(conn, id)).await?;
-    if !on {
-        return Err(AppError::Conflict("two_factor.not_on"));
+    let attempt = throttle::begin_second_factor_check(&state, &req, &user).await?;
+    let (subject, code) = (user.clone(), form.code.clone());
+    let accepted = state
+        .db(move |conn| two_factor::check(conn, &subject, &code, Utc::now().naive_utc()))
+        .await?;
+    if accepted.is_none() {
+        let errors = FieldErrors::one("code", "two_factor.code_wrong");
+        return page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await;
     }
+    state.attempt_succeeded(attempt).await?;
     let codes = state.db(move |conn| two_factor::new_recovery_codes(conn, id)).await?;
     page_for(&state, &ctx, user, codes, Some("two_factor.codes_renewed"), None).await
 }
@@ -188,6 +197,7 @@ async fn renew_codes(
 /// Turns two-factor sign-in off, after the password and a current code; refused
 /// where the installation requires it of the user's role.
 async fn turn_off(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<CodeForm>,
@@ -197,7 +207,7 @@ async fn turn_off(
         return Err(AppError::Conflict("two_factor.cannot_turn_off"));
     }
     let mut errors = FieldErrors::new();
-    if !password_matches(&state, &user, form.password.clone()).await? {
+    if !password_matches(&state, &req, &user, form.password.clone()).await? {
         errors.add("password", "accounts.current_password_wrong");
     }
     let subject = user.clone();

@@ -130,6 +130,13 @@ pub fn backup(config: &Config, to: &Path) -> anyhow::Result<Summary> {
         .bind::<Text, _>(to.display().to_string())
         .execute(&mut conn)
         .with_context(|| format!("cannot write the backup {}", to.display()))?;
+    // The copy holds password hashes and second-factor secrets: its owner's only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private", to.display()))?;
+    }
     let (_, summary) = open_checked(to)?;
     Ok(summary)
 }
@@ -168,6 +175,14 @@ pub fn restore(config: &Config, from: &Path) -> anyhow::Result<Summary> {
     // its latest transactions if its server stopped abruptly) move with it, so that
     // SQLite does not read them into the restored one.
     let kept_suffix = format!(".before-restore-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    // Should a move fail half-way, the files already moved go back: the database is
+    // left as it was, never missing.
+    let put_back = |moved: &[(PathBuf, PathBuf)]| {
+        for (from, to) in moved.iter().rev() {
+            let _ = std::fs::rename(to, from);
+        }
+    };
     for suffix in ["", "-wal", "-shm"] {
         let mut current = database.as_os_str().to_owned();
         current.push(suffix);
@@ -176,12 +191,20 @@ pub fn restore(config: &Config, from: &Path) -> anyhow::Result<Summary> {
             let mut kept = database.as_os_str().to_owned();
             kept.push(&kept_suffix);
             kept.push(suffix);
-            std::fs::rename(&current, PathBuf::from(&kept))
-                .with_context(|| format!("cannot keep {} as {}", current.display(), kept.to_string_lossy()))?;
+            let kept = PathBuf::from(kept);
+            if let Err(error) = std::fs::rename(&current, &kept) {
+                put_back(&moved);
+                let _ = std::fs::remove_file(&staged);
+                return Err(error).with_context(|| format!("cannot keep {} as {}", current.display(), kept.display()));
+            }
+            moved.push((current, kept));
         }
     }
-    std::fs::rename(&staged, &database)
-        .with_context(|| format!("cannot move the backup into {}", database.display()))?;
+    if let Err(error) = std::fs::rename(&staged, &database) {
+        put_back(&moved);
+        let _ = std::fs::remove_file(&staged);
+        return Err(error).with_context(|| format!("cannot move the backup into {}", database.display()));
+    }
     drop(lock);
     Ok(summary)
 }

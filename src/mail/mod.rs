@@ -365,18 +365,22 @@ pub fn deliver_claimed(
         if !renew_claim(&mut conn, id, instance, moment())? {
             continue;
         }
-        let (recipient, subject, text, html, message_id, attempts): (String, String, String, String, String, i32) =
-            outbox::table
-                .find(id)
-                .select((
-                    outbox::recipient,
-                    outbox::subject,
-                    outbox::text_body,
-                    outbox::html_body,
-                    outbox::message_id,
-                    outbox::attempts,
-                ))
-                .first(&mut conn)?;
+        let row: Option<(String, String, String, String, String, i32)> = outbox::table
+            .find(id)
+            .select((
+                outbox::recipient,
+                outbox::subject,
+                outbox::text_body,
+                outbox::html_body,
+                outbox::message_id,
+                outbox::attempts,
+            ))
+            .first(&mut conn)
+            .optional()?;
+        // Deleted meanwhile (an erasure): nothing to send.
+        let Some((recipient, subject, text, html, message_id, attempts)) = row else {
+            continue;
+        };
         let outcome =
             build_message(from, &recipient, &subject, &text, &html, &message_id).and_then(|m| delivery.send(&m));
         match outcome {

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::enrolment::{self, Oversight};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
+use crate::reports::privacy::MIN_GROUP;
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
@@ -219,6 +220,7 @@ async fn statistics_page(
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (course_id, quiz_id) = path.into_inner();
+    let observer = user.role == Role::Observer;
     let (quiz, stats) = state
         .db(move |conn| {
             // Observers see every run's figures, as they see every report; staff see
@@ -237,7 +239,13 @@ async fn statistics_page(
         title: quiz.title(ctx.locale),
         course_id: quiz.course_id,
         quiz_id: quiz.id,
-        stats: stats.view(ctx.locale),
+        stats: stats
+            .view(ctx.locale)
+            .into_iter()
+            // Observers see aggregates only: a group of fewer attempts than the
+            // reports' smallest group would show a person's answers.
+            .filter(|group| !observer || i64::try_from(group.attempts).unwrap_or(0) >= MIN_GROUP)
+            .collect(),
     };
     render::view(&state, &ctx, "quizzes/statistics.html", &page)
 }

@@ -53,12 +53,21 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
 }
 
 /// `HEAD` is answered as `GET` is, by the same handler (the server sends no body):
-/// link checkers and monitors probe with it.
+/// link checkers and monitors probe with it. Pages whose GET acts are left out.
 pub async fn head_as_get(
     mut req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
 ) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    if req.method() == actix_web::http::Method::HEAD {
+    // Pages whose GET does something (redeems a link, begins a setup, issues a waiting
+    // certificate) are not run for a HEAD, which link checkers and mail scanners send
+    // without a person behind them.
+    const ACTING_GETS: [&str; 4] = [
+        "/verify-email",
+        "/profile/two-factor",
+        "/login/two-factor",
+        "/certificates",
+    ];
+    if req.method() == actix_web::http::Method::HEAD && !ACTING_GETS.contains(&req.path()) {
         req.head_mut().method = actix_web::http::Method::GET;
     }
     next.call(req).await
