@@ -444,3 +444,17 @@ fn safe_links_keep_their_address_and_open_without_referrer() {
     assert!(html.contains("rel=\"noopener noreferrer\""));
     assert!(html.contains("href=\"mailto:help@example.kz\""));
 }
+
+/// Found by fuzzing (tests/fuzz.rs): `toml` gives some errors an empty message, and
+/// the validator printed "invalid TOML: " with nothing after it.
+#[test]
+fn a_key_without_a_value_is_reported_with_an_explanation_not_an_empty_message() {
+    let text = "title = \"x\"\nminutes = ";
+    let error = toml::from_str::<toml::Table>(text).unwrap_err();
+    let (line, message) = bilim::courses::format::toml_error_position(text, &error);
+    assert_eq!(line, 2);
+    assert_eq!(
+        message,
+        "cannot read the value at column 11: a value is missing or malformed"
+    );
+}

@@ -145,9 +145,23 @@ pub fn line_of_offset(text: &str, offset: usize) -> usize {
 }
 
 /// A TOML parse error as a line (relative to the text's first line) and a message.
+/// Some errors (a key with no value, `a = `) come without a message: those say where
+/// reading stopped, so the author is never shown an empty explanation.
 pub fn toml_error_position(text: &str, error: &toml::de::Error) -> (usize, String) {
-    let line = error.span().map(|span| line_of_offset(text, span.start)).unwrap_or(1);
-    (line, error.message().to_owned())
+    let start = error.span().map(|span| span.start);
+    let line = start.map(|start| line_of_offset(text, start)).unwrap_or(1);
+    let message = error.message().trim();
+    if !message.is_empty() {
+        return (line, message.to_owned());
+    }
+    let column = start
+        .and_then(|start| text.get(..start.min(text.len())))
+        .map(|before| before.rsplit('\n').next().unwrap_or_default().chars().count() + 1)
+        .unwrap_or(1);
+    (
+        line,
+        format!("cannot read the value at column {column}: a value is missing or malformed"),
+    )
 }
 
 /// Whether a language code is one of the seven.

@@ -250,6 +250,12 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
     Ok(rows)
 }
 
+/// Each row's line and problem (if any), as [`parse`] finds them before any account
+/// is looked up: the pure part of reading an upload, public for the fuzz tests.
+pub fn check_file(bytes: &[u8], locale: Locale) -> Result<Vec<(usize, Option<String>)>, AppError> {
+    parse(bytes, locale).map(|rows| rows.into_iter().map(|row| (row.line, row.problem)).collect())
+}
+
 /// What applying a checked row writes.
 #[derive(Debug, Clone, Copy)]
 enum Action {
