@@ -398,6 +398,188 @@ async fn a_course_completes_only_after_its_prerequisite(mut app: TestApp) {
     assert_eq!(overview.count(".prerequisites-notice"), 0);
 }
 
+/// The demo course imported with `[completion]` replaced by `rule` (TOML lines).
+fn demo_course_with_completion_rule(app: &TestApp, rule: &str) {
+    let dir = app.copy_courses("valid");
+    let path = dir.join("demo-course/course.toml");
+    let toml = std::fs::read_to_string(&path).unwrap();
+    let (before, _) = toml.split_once("[completion]").unwrap();
+    std::fs::write(&path, format!("{before}[completion]\n{rule}\n")).unwrap();
+    app.import_courses(&dir);
+}
+
+/// Takes the demo course's module quiz, answering the first `right` questions it draws
+/// correctly and the others wrongly; returns the result.
+async fn take_the_check_quiz(app: &mut TestApp, token: &str, right: usize) -> Value {
+    let attempt = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/quizzes/check/attempts",
+            Some(token),
+            None,
+        )
+        .await
+        .json();
+    let id = attempt["attempt_id"].as_i64().unwrap();
+    for (n, q) in attempt["questions"].as_array().unwrap().iter().enumerate() {
+        let correct = n < right;
+        let body = match q["id"].as_str().unwrap() {
+            "a" => json!({"choice": if correct { "true" } else { "false" }}),
+            "b" => {
+                let wanted = if correct { "right" } else { "wrong" };
+                json!({"choice": q["options"].as_array().unwrap().iter().find(|o| o["text"] == wanted).unwrap()["id"]})
+            }
+            _ => json!({"value": if correct { 4 } else { 5 }}),
+        };
+        let saved = app
+            .api(
+                Method::PUT,
+                &format!("/api/v1/attempts/{id}/responses/{}", q["id"].as_str().unwrap()),
+                Some(token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::NO_CONTENT, "{}", saved.body);
+    }
+    app.api(
+        Method::POST,
+        &format!("/api/v1/attempts/{id}/submit"),
+        Some(token),
+        None,
+    )
+    .await
+    .json()
+}
+
+/// A course whose rule asks a mean score of 80 % is not completed by a pass at 50 %,
+/// and is the moment a later attempt reaches it.
+async fn a_course_asking_a_minimum_score_completes_only_once_the_score_is_reached(mut app: TestApp) {
+    demo_course_with_completion_rule(&app, "modules = \"all\"\nquizzes = [\"check\"]\nmin_score = 80");
+    let id = app.sign_in_as("ambitious@example.kz", Role::Learner, None).await;
+    let token = app.api_token("ambitious@example.kz", PASSWORD).await;
+    common::fixtures::complete_the_prerequisite(&mut app, &token).await;
+    for module in ["intro", "evidence"] {
+        app.api(
+            Method::POST,
+            &format!("/api/v1/courses/demo-course/modules/{module}/complete"),
+            Some(&token),
+            None,
+        )
+        .await;
+    }
+    let half = take_the_check_quiz(&mut app, &token, 1).await;
+    assert_eq!(
+        (half["percent"].clone(), half["passed"].clone()),
+        (json!(50.0), json!(true))
+    );
+    assert_eq!(completions_recorded(&app, id), 0, "a pass below the course's minimum");
+    assert_eq!(certificate_codes(&mut app, &token).await, Vec::<String>::new());
+    let status = app.get("/certificates?lang=en").await;
+    assert!(
+        status
+            .select(".course-card li")
+            .contains(&"A mean test score of at least 80 %".to_owned()),
+        "{:?}",
+        status.select(".course-card li")
+    );
+
+    let full = take_the_check_quiz(&mut app, &token, 2).await;
+    assert_eq!(full["percent"], json!(100.0));
+    assert_eq!(completions_recorded(&app, id), 1, "the best score counts");
+    assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
+}
+
+/// A required test whose essay still waits for a trainer is not passed yet: the course
+/// completes when the essay is graded, not before.
+async fn a_required_test_with_an_essay_waiting_for_a_trainer_does_not_complete_the_course(mut app: TestApp) {
+    demo_course_with_completion_rule(&app, "modules = \"all\"\nquizzes = [\"check\", \"final\"]");
+    let id = app.create_user_speaking("essayist@example.kz", Role::Learner, None, Locale::En);
+    let token = app.api_token("essayist@example.kz", PASSWORD).await;
+    common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
+    let attempt = app
+        .api(
+            Method::POST,
+            "/api/v1/courses/demo-course/quizzes/final/attempts",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    let attempt_id = attempt["attempt_id"].as_i64().unwrap();
+    let question = |id: &str| {
+        attempt["questions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let option = |q: &Value, text: &str| {
+        q["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["text"] == text)
+            .unwrap()["id"]
+            .clone()
+    };
+    let (single, multiple) = (question("single"), question("multiple"));
+    for (q, body) in [
+        ("single", json!({"choice": option(&single, "SHA-256")})),
+        (
+            "multiple",
+            json!({"choices": [option(&multiple, "RAM contents"), option(&multiple, "Network connections")]}),
+        ),
+        ("tf", json!({"choice": "false"})),
+        ("short", json!({"text": "Tashkent"})),
+        ("numerical", json!({"value": 64})),
+        ("essay", json!({"text": "Every transfer is recorded. Nothing is lost."})),
+    ] {
+        let saved = app
+            .api(
+                Method::PUT,
+                &format!("/api/v1/attempts/{attempt_id}/responses/{q}"),
+                Some(&token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::NO_CONTENT, "{q}: {}", saved.body);
+    }
+    let result = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{attempt_id}/submit"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (result["passed"].clone(), result["pending_manual"].clone()),
+        (json!(true), json!(true)),
+        "{result}"
+    );
+    assert_eq!(completions_recorded(&app, id), 0, "the essay is not graded yet");
+    assert_eq!(certificate_codes(&mut app, &token).await, Vec::<String>::new());
+
+    app.create_user("grader@example.kz", Role::Admin, None);
+    let mut admin = app.signed_in("grader@example.kz").await;
+    let graded = admin
+        .post_form(
+            &format!("/teach/grading/{attempt_id}/essay"),
+            &[("score", "100"), ("comment", "")],
+        )
+        .await;
+    assert_eq!(graded.status, StatusCode::SEE_OTHER, "{}", graded.body);
+    assert_eq!(
+        completions_recorded(&app, id),
+        1,
+        "grading the essay completes the course"
+    );
+    assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
+}
+
 async fn an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule(mut app: TestApp) {
     app.with_courses("valid");
     let id = app.create_user("unreadable@example.kz", Role::Learner, None);
@@ -788,6 +970,8 @@ on_both_backends!(
     a_certificate_earned_in_a_run_is_issued_by_the_runs_institution,
     a_course_that_certifies_runs_only_records_a_completion_without_a_run_but_no_certificate,
     a_course_completes_only_after_its_prerequisite,
+    a_course_asking_a_minimum_score_completes_only_once_the_score_is_reached,
+    a_required_test_with_an_essay_waiting_for_a_trainer_does_not_complete_the_course,
     an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule,
     the_pdf_carries_the_name_and_course_title_in_every_language,
     anyone_can_verify_a_certificate_and_an_unknown_code_reveals_nothing,

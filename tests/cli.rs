@@ -87,6 +87,27 @@ fn user_create_without_a_password_prints_a_generated_one_once() {
         .find_map(|l| l.strip_prefix("Password (shown once): "))
         .unwrap();
     assert_eq!(password.len(), 20);
+    assert_eq!(
+        stdout.matches(password).count(),
+        1,
+        "the password is printed once: {stdout}"
+    );
+
+    let url = bilim::db::DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("bilim.db").display())).unwrap();
+    let pool = bilim::db::connect(&url, 1).unwrap();
+    let mut conn = pool.get().unwrap();
+    let user = bilim::accounts::store::find_row_by_email(&mut conn, "admin@example.kz")
+        .unwrap()
+        .unwrap();
+    assert!(
+        bilim::accounts::password::verify(password, &user.password_hash),
+        "the printed password signs the account in"
+    );
+    assert!(!bilim::accounts::password::verify(
+        "not the password",
+        &user.password_hash
+    ));
+    assert_eq!(user.role, bilim::accounts::model::Role::Admin);
 }
 
 #[test]

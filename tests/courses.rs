@@ -84,7 +84,11 @@ async fn the_catalogue_lists_courses_in_the_readers_language_and_filters_by_audi
     assert!(kazakh.body.contains("Демонстрациялық курс"));
     let english = app.get("/courses?lang=en&audience=prosecutor").await;
     assert!(english.body.contains("Other course") && !english.body.contains("Demo course"));
-    assert!(english.body.contains("English"), "languages available are listed");
+    assert_eq!(
+        english.select(".course-card dd")[2],
+        "English",
+        "the languages a course is available in are listed"
+    );
     let unknown = app.get("/courses?audience=astronaut&lang=en").await;
     assert!(
         unknown.body.contains("Demo course"),
@@ -133,11 +137,18 @@ async fn a_missing_translation_falls_back_to_russian_with_a_notice(mut app: Test
         fallback.body.contains("Электронные доказательства"),
         "kk falls back to ru"
     );
-    assert!(fallback.has(".notice--info"));
+    assert_eq!(
+        fallback.select(".notice--info p"),
+        ["Бұл модуль әлі «Қазақша» тілінде қолжетімді емес, сондықтан ол «Русский» тілінде көрсетілген."]
+    );
     assert_eq!(fallback.select_attr("article.module", "lang"), ["ru"]);
     let english_only = app.get("/courses/other-course/only?lang=kk").await;
     assert!(english_only.body.contains("Text in English only."), "then to English");
-    assert!(english_only.body.contains("English"));
+    assert_eq!(
+        english_only.select(".notice--info p"),
+        ["Бұл модуль әлі «Қазақша» тілінде қолжетімді емес, сондықтан ол «English» тілінде көрсетілген."]
+    );
+    assert_eq!(english_only.select_attr("article.module", "lang"), ["en"]);
 }
 
 async fn a_reader_from_kazakhstan_sees_the_adaptation_and_can_reach_the_original(mut app: TestApp) {
@@ -253,9 +264,40 @@ async fn module_text_is_rendered_with_admonitions_tables_and_navigation(mut app:
     );
 }
 
+/// When `user` completed `module` of the demo course, as stored.
+fn completed_at(app: &TestApp, user: i64, module: &str) -> Option<chrono::NaiveDateTime> {
+    use bilim::db::schema::module_progress;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    module_progress::table
+        .find((user, "demo-course", module))
+        .select(module_progress::completed_at)
+        .first(&mut conn)
+        .unwrap()
+}
+
+/// Moves the stored completion of `module` back to `at`, as if it had been completed then.
+fn backdate_completion(app: &TestApp, user: i64, module: &str, at: chrono::NaiveDateTime) {
+    use bilim::db::schema::module_progress;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    let changed = diesel::update(module_progress::table.find((user, "demo-course", module)))
+        .set(module_progress::completed_at.eq(Some(at)))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+fn a_year_ago() -> chrono::NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(2025, 1, 15)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap()
+}
+
 async fn marking_a_module_complete_records_it_once_with_its_time(mut app: TestApp) {
     app.with_courses("valid");
-    app.sign_in_as("done@example.kz", Role::Learner, None).await;
+    let user = app.sign_in_as("done@example.kz", Role::Learner, None).await;
     assert!(app
         .get("/courses/demo-course/intro?lang=en")
         .await
@@ -263,8 +305,19 @@ async fn marking_a_module_complete_records_it_once_with_its_time(mut app: TestAp
         .contains("Mark this module as complete"));
     let done = app.post_form("/courses/demo-course/intro/complete", &[]).await;
     assert_eq!(done.location(), "/courses/demo-course/intro#completion");
+    assert!(completed_at(&app, user, "intro").is_some());
     let page = app.get("/courses/demo-course/intro?lang=en").await;
     assert!(page.body.contains("Completed on"));
+    backdate_completion(&app, user, "intro", a_year_ago());
+    let again = app.post_form("/courses/demo-course/intro/complete", &[]).await;
+    assert_eq!(again.location(), "/courses/demo-course/intro#completion");
+    assert_eq!(
+        completed_at(&app, user, "intro"),
+        Some(a_year_ago()),
+        "completing it again keeps the first completion's time"
+    );
+    let page = app.get("/courses/demo-course/intro?lang=en").await;
+    assert_eq!(page.select(".status--done"), ["Completed on 15 January 2025"]);
     let forged = app
         .post_form_without_token("/courses/demo-course/evidence/complete", &[])
         .await;
@@ -275,7 +328,7 @@ async fn marking_a_module_complete_records_it_once_with_its_time(mut app: TestAp
 
 async fn the_progress_api_reports_each_module_with_its_completion_time(mut app: TestApp) {
     app.with_courses("valid");
-    app.create_user("api.reader@example.kz", Role::Learner, None);
+    let user = app.create_user("api.reader@example.kz", Role::Learner, None);
     let token = app.api_token("api.reader@example.kz", common::PASSWORD).await;
     let before = app
         .api(Method::GET, "/api/v1/courses/demo-course/progress", Some(&token), None)
@@ -293,6 +346,8 @@ async fn the_progress_api_reports_each_module_with_its_completion_time(mut app: 
         )
         .await;
     assert_eq!(done.status, StatusCode::NO_CONTENT);
+    assert!(completed_at(&app, user, "evidence").is_some());
+    backdate_completion(&app, user, "evidence", a_year_ago());
     let again = app
         .api(
             Method::POST,
@@ -308,7 +363,12 @@ async fn the_progress_api_reports_each_module_with_its_completion_time(mut app: 
         .json();
     assert!(after["modules"][0]["completed_at"].is_null());
     let at = after["modules"][1]["completed_at"].as_str().unwrap();
-    assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "{at}");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(at).unwrap().naive_utc(),
+        a_year_ago(),
+        "completing it again keeps the first completion's time: {at}"
+    );
+    assert_eq!(completed_at(&app, user, "evidence"), Some(a_year_ago()));
     assert_eq!(
         app.api(
             Method::POST,

@@ -503,24 +503,84 @@ async fn invitation_runs_are_not_open_to_self_enrolment(mut app: TestApp) {
         .is_empty());
 }
 
+/// A learner of Kyrgyzstan sees the runs held in Kyrgyzstan and the regional runs
+/// (open to every country), not those held in Kazakhstan, and cannot join those.
 async fn learners_only_see_runs_of_their_country(mut app: TestApp) {
+    use common::fixtures::RunBuilder;
     let setup = setup(&mut app).await;
-    let run = new_run(&mut app, &setup, "open", 10).await;
-    app.create_user_speaking(
-        "kyrgyz@example.kg",
-        Role::Learner,
-        Some(app.create_institution("Академия МВД КР", Country::Kg)),
-        bilim::i18n::Locale::Ky,
-    );
+    let kazakh_run = new_run(&mut app, &setup, "open", 10).await;
+    let (kyrgyz_academy, kyrgyz_coordinator) =
+        app.institution_with_coordinator("Академия МВД КР", Country::Kg, "head@example.kg");
+    let kyrgyz_run = RunBuilder::new(kyrgyz_academy, kyrgyz_coordinator)
+        .country("KG")
+        .starts_in_days(10)
+        .insert(&app);
+    let regional_run = RunBuilder::new(kyrgyz_academy, kyrgyz_coordinator)
+        .country("OTHER")
+        .starts_in_days(20)
+        .insert(&app);
+    let kyrgyz = app.create_user_speaking("kyrgyz@example.kg", Role::Learner, None, bilim::i18n::Locale::Ky);
+    {
+        use bilim::db::schema::users;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(users::table.find(kyrgyz))
+            .set(users::country.eq(Some("KG")))
+            .execute(&mut conn)
+            .unwrap();
+    }
     let token = app.api_token("kyrgyz@example.kg", PASSWORD).await;
-    assert!(app
+    let visible: Vec<i64> = app
         .api(Method::GET, "/api/v1/runs", Some(&token), None)
         .await
         .json()
         .as_array()
         .unwrap()
-        .is_empty());
-    assert_eq!(enrol(&mut app, &token, run, None).await.status, StatusCode::NOT_FOUND);
+        .iter()
+        .map(|run| run["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(visible, [kyrgyz_run, regional_run], "Kazakh run {kazakh_run} hidden");
+    assert_eq!(
+        enrol(&mut app, &token, kazakh_run, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        enrol(&mut app, &token, kyrgyz_run, None).await.status,
+        StatusCode::CREATED
+    );
+}
+
+/// Once a run's enrolment closes (its `enrol_by` has passed) learners no longer find
+/// it nor join it; those already in it still see it.
+async fn a_run_whose_enrolment_has_closed_is_hidden_from_all_but_its_learners(mut app: TestApp) {
+    use common::fixtures::RunBuilder;
+    app.with_courses("valid");
+    let (academy, coordinator) =
+        app.institution_with_coordinator("Академия правоохранительных органов", Country::Kz, "head@example.kz");
+    let closed = RunBuilder::new(academy, coordinator).started_days_ago(1).insert(&app);
+    let open = RunBuilder::new(academy, coordinator).starts_in_days(0).insert(&app);
+    let runs_of = |body: Value| -> Vec<i64> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|run| run["id"].as_i64().unwrap())
+            .collect()
+    };
+    let newcomer = learner(&mut app, "late@example.kz").await;
+    assert_eq!(
+        runs_of(app.api(Method::GET, "/api/v1/runs", Some(&newcomer), None).await.json()),
+        [open],
+        "a run enrolling until today is listed; one that closed yesterday is not"
+    );
+    assert_eq!(
+        enrol(&mut app, &newcomer, closed, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let member = app.create_user("member@example.kz", Role::Learner, None);
+    app.admit(closed, member, "enrolled");
+    let member = app.api_token("member@example.kz", PASSWORD).await;
+    let mut seen = runs_of(app.api(Method::GET, "/api/v1/runs", Some(&member), None).await.json());
+    seen.sort_unstable();
+    assert_eq!(seen, [closed, open]);
 }
 
 async fn coordinators_see_nothing_of_another_institution(mut app: TestApp) {
@@ -609,6 +669,7 @@ on_both_backends!(
     many_learners_enrolling_at_once_never_overfill_a_run,
     invitation_runs_are_not_open_to_self_enrolment,
     learners_only_see_runs_of_their_country,
+    a_run_whose_enrolment_has_closed_is_hidden_from_all_but_its_learners,
     coordinators_see_nothing_of_another_institution
 );
 

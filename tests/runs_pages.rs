@@ -97,6 +97,159 @@ async fn an_upload_without_its_token_first_is_refused_before_its_body_is_read(mu
     drop(sender);
 }
 
+/// What another institution's coordinator could change in a run: the run's fields,
+/// its enrolments with their statuses, its trainers and its attendance days.
+type RunState = (
+    (i32, chrono::NaiveDate, chrono::NaiveDate, i64, chrono::NaiveDateTime),
+    Vec<(i64, String)>,
+    Vec<i64>,
+    Vec<chrono::NaiveDate>,
+);
+
+fn run_state(app: &TestApp, run: i64) -> RunState {
+    use bilim::db::schema::{course_runs, enrolments, run_sessions, run_trainers};
+    let mut conn = app.state.pool.get().unwrap();
+    let fields = course_runs::table
+        .find(run)
+        .select((
+            course_runs::capacity,
+            course_runs::starts_on,
+            course_runs::enrol_by,
+            course_runs::institution_id,
+            course_runs::updated_at,
+        ))
+        .first(&mut conn)
+        .unwrap();
+    let enrolled = enrolments::table
+        .filter(enrolments::run_id.eq(run))
+        .order(enrolments::user_id)
+        .select((enrolments::user_id, enrolments::status))
+        .load(&mut conn)
+        .unwrap();
+    let trainers = run_trainers::table
+        .filter(run_trainers::run_id.eq(run))
+        .order(run_trainers::user_id)
+        .select(run_trainers::user_id)
+        .load(&mut conn)
+        .unwrap();
+    let days = run_sessions::table
+        .filter(run_sessions::run_id.eq(run))
+        .order(run_sessions::held_on)
+        .select(run_sessions::held_on)
+        .load(&mut conn)
+        .unwrap();
+    (fields, enrolled, trainers, days)
+}
+
+/// Every page and form that manages a run answers another institution's coordinator
+/// "not found" and changes nothing: the run's page, its settings, the group upload,
+/// its trainers, its enrolment requests and its attendance register.
+async fn another_institutions_coordinator_can_neither_see_nor_change_a_run(mut app: TestApp) {
+    use bilim::db::schema::{enrolments, run_sessions};
+    let (run, location) = coordinator_with_run(&mut app, "approval").await;
+    let trainer = app.create_user("trainer@example.kz", Role::Trainer, None);
+    app.make_trainer_of(run, trainer);
+    app.create_user("spare.trainer@example.kz", Role::Trainer, None);
+    let learner = app.create_user("applicant@example.kz", Role::Learner, None);
+    app.admit(run, learner, "requested");
+    let request: i64 = {
+        let mut conn = app.state.pool.get().unwrap();
+        enrolments::table
+            .filter(enrolments::run_id.eq(run))
+            .select(enrolments::id)
+            .first(&mut conn)
+            .unwrap()
+    };
+    let (starts, ends, enrol_by) = dates();
+    let day = app
+        .post_form(
+            &format!("/runs/{run}/attendance/days"),
+            &[("held_on", starts.as_str()), ("topic", "Изъятие")],
+        )
+        .await;
+    assert_eq!(day.status, StatusCode::SEE_OTHER, "{}", day.body);
+    let day: i64 = {
+        let mut conn = app.state.pool.get().unwrap();
+        run_sessions::table
+            .filter(run_sessions::run_id.eq(run))
+            .select(run_sessions::id)
+            .first(&mut conn)
+            .unwrap()
+    };
+    let before = run_state(&app, run);
+
+    let (elsewhere, _) =
+        app.institution_with_coordinator("Академия Генеральной прокуратуры", Country::Kz, "stranger@example.kz");
+    let mut stranger = app.signed_in("stranger@example.kz").await;
+    for page in [
+        location.clone(),
+        format!("{location}/edit"),
+        format!("/runs/{run}/attendance"),
+        format!("/runs/{run}/attendance.csv"),
+        format!("/runs/{run}/attendance/days/{day}"),
+    ] {
+        assert_eq!(stranger.get(&page).await.status, StatusCode::NOT_FOUND, "{page}");
+    }
+    let elsewhere = elsewhere.to_string();
+    let (elsewhere, starts, ends, enrol_by) = (elsewhere.as_str(), starts.as_str(), ends.as_str(), enrol_by.as_str());
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            format!("{location}/edit"),
+            vec![
+                ("course_id", "demo-course"),
+                ("institution_id", elsewhere),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", starts),
+                ("ends_on", ends),
+                ("enrol_by", enrol_by),
+                ("capacity", "25"),
+                ("mode", "in_person"),
+                ("enrolment", "open"),
+                ("phase", "national_pilot"),
+            ],
+        ),
+        (
+            format!("{location}/trainers"),
+            vec![("trainer_email", "spare.trainer@example.kz")],
+        ),
+        (format!("{location}/trainers/{trainer}/remove"), vec![]),
+        (format!("/coordinator/enrolments/{request}/approve"), vec![]),
+        (
+            format!("/coordinator/enrolments/{request}/reject"),
+            vec![("reason", "No places")],
+        ),
+        (
+            format!("/runs/{run}/attendance/days"),
+            vec![("held_on", ends), ("topic", "Чужой день")],
+        ),
+        (format!("/runs/{run}/attendance/days/{day}"), vec![("present", "1")]),
+        (format!("/runs/{run}/attendance/days/{day}/delete"), vec![]),
+    ];
+    for (path, fields) in &forms {
+        let refused = stranger.post_form(path, fields).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{path}: {}", refused.body);
+    }
+    let token = stranger.csrf_token().await;
+    let file =
+        "email;full name;category;position;language\nplanted@example.kz;Подставное Лицо;investigator;Investigator;ru\n";
+    for action in ["preview", "apply"] {
+        let (content_type, body) = multipart(&token, action, file.as_bytes());
+        let refused = stranger
+            .post_raw(&format!("{location}/bulk"), &content_type, body)
+            .await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "bulk {action}: {}", refused.body);
+    }
+    assert_eq!(run_state(&app, run), before, "nothing changed");
+    assert!(app.mail_to("planted@example.kz").is_empty());
+    assert!(app.mail_to("applicant@example.kz").is_empty());
+    assert_eq!(
+        app.get(&location).await.status,
+        StatusCode::OK,
+        "the run's own coordinator still manages it"
+    );
+}
+
 async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_fields(mut app: TestApp) {
     app.with_courses("valid");
     let institution = app.create_institution("Академия", Country::Kz);
@@ -329,6 +482,29 @@ async fn an_expired_reset_link_is_refused(mut app: TestApp) {
         app.get(&format!("/password/reset?token={token}")).await.status,
         StatusCode::NOT_FOUND
     );
+    let refused = app
+        .post_form(
+            "/password/reset",
+            &[
+                ("token", &token),
+                ("password", "a new passphrase"),
+                ("password_confirmation", "a new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    let mut conn = app.state.pool.get().unwrap();
+    let user = bilim::accounts::store::find_row_by_email(&mut conn, "late@example.kz")
+        .unwrap()
+        .unwrap();
+    assert!(
+        bilim::accounts::password::verify(PASSWORD, &user.password_hash),
+        "the old password still works"
+    );
+    assert!(!bilim::accounts::password::verify(
+        "a new passphrase",
+        &user.password_hash
+    ));
 }
 
 async fn registering_sends_an_address_confirmation_that_works_once(mut app: TestApp) {
@@ -356,7 +532,10 @@ async fn registering_sends_an_address_confirmation_that_works_once(mut app: Test
         StatusCode::NOT_FOUND
     );
     let subject = app.mail_to("confirm@example.kz").remove(0).subject;
-    assert!(!subject.is_empty());
+    assert_eq!(
+        subject, "Bilim платформасы үшін электрондық пошта мекенжайыңызды растаңыз",
+        "in the language the learner chose"
+    );
 }
 
 async fn once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_adaptation(mut app: TestApp) {
@@ -595,6 +774,7 @@ on_both_backends!(
     a_password_reset_works_once_and_says_the_same_for_unknown_addresses,
     an_expired_reset_link_is_refused,
     registering_sends_an_address_confirmation_that_works_once,
+    another_institutions_coordinator_can_neither_see_nor_change_a_run,
     once_a_course_has_runs_learners_need_an_enrolment_and_read_their_runs_adaptation,
     editing_a_run_with_more_places_promotes_the_waiting_list,
     after_five_wrong_keys_the_enrolment_form_refuses_every_key_for_that_run,

@@ -78,7 +78,13 @@ async fn unknown_pages_get_a_localised_404(mut app: TestApp) {
     let russian = app.get("/no/such/page?lang=ru").await;
     assert!(russian.body.contains("Страница не найдена"));
     let kazakh = app.get("/no/such/page?lang=kk").await;
-    assert!(!kazakh.body.contains("Page not found") && !kazakh.body.contains("errors."));
+    assert_eq!(kazakh.status, StatusCode::NOT_FOUND);
+    assert_eq!(kazakh.lang(), "kk");
+    assert_eq!(kazakh.select("h1"), ["Бет табылмады"]);
+    assert_eq!(
+        kazakh.select("p.lead"),
+        ["Мекенжайдың дұрыс екенін тексеріңіз. Бет басқа орынға ауыстырылған немесе жойылған болуы мүмкін."]
+    );
 }
 
 async fn malformed_form_posts_get_clear_errors_and_never_a_500(mut app: TestApp) {
