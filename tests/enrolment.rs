@@ -538,7 +538,11 @@ async fn learners_only_see_runs_of_their_country(mut app: TestApp) {
         .iter()
         .map(|run| run["id"].as_i64().unwrap())
         .collect();
-    assert_eq!(visible, [kyrgyz_run, regional_run], "Kazakh run {kazakh_run} hidden");
+    assert_eq!(
+        visible,
+        [kyrgyz_run, regional_run],
+        "the Kyrgyz and the regional run, not the Kazakh run {kazakh_run}"
+    );
     assert_eq!(
         enrol(&mut app, &token, kazakh_run, None).await.status,
         StatusCode::NOT_FOUND
