@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
+use crate::accounts::web::with_cookie;
 use crate::accounts::{session, store, throttle, two_factor};
 use crate::app::AppState;
 use crate::audit;
@@ -248,11 +249,6 @@ fn second_step_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .same_site(SameSite::Lax)
         .max_age(CookieDuration::minutes(session::SECOND_STEP_MINUTES))
         .finish()
-}
-
-fn with_cookie(mut response: HttpResponse, cookie: &Cookie<'_>) -> AppResult<HttpResponse> {
-    response.add_cookie(cookie).map_err(AppError::internal)?;
-    Ok(response)
 }
 
 /// After a right password: `None` when the user needs no second factor (the caller

@@ -166,7 +166,8 @@ pub fn signed_in_response(state: &AppState, user_id: UserId, token_version: i32,
     with_cookie(see_other(to), &context::session_cookie(state, issued.token))
 }
 
-fn with_cookie(mut response: HttpResponse, cookie: &Cookie<'_>) -> AppResult<HttpResponse> {
+/// The response with `cookie` set on it.
+pub fn with_cookie(mut response: HttpResponse, cookie: &Cookie<'_>) -> AppResult<HttpResponse> {
     response.add_cookie(cookie).map_err(AppError::internal)?;
     Ok(response)
 }

@@ -7,8 +7,11 @@ use serde::Deserialize;
 
 use super::{bulk, EnrolmentId, EnrolmentRow, RunId, RunInput};
 use crate::accounts::guard::{Manager, SignedIn};
+use crate::accounts::model::User;
 use crate::app::AppState;
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
+use crate::mail::MailSettings;
 use crate::web::context::RequestContext;
 use crate::web::path_id;
 
@@ -132,15 +135,26 @@ async fn reject(
     Ok(HttpResponse::Ok().json(enrolment_json(&row)))
 }
 
+/// A learner's own decision on their enrolment (withdraw, accept an invitation),
+/// which may tell others by mail.
+async fn learner_decides(
+    state: &AppState,
+    path: &str,
+    user: User,
+    decide: fn(&mut DbConnection, &MailSettings, &User, EnrolmentId) -> AppResult<EnrolmentRow>,
+) -> AppResult<HttpResponse> {
+    let id: EnrolmentId = path_id(path)?;
+    let mail = state.mail.clone();
+    let row = state.db(move |conn| decide(conn, &mail, &user, id)).await?;
+    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+}
+
 async fn withdraw(
     state: web::Data<AppState>,
     path: web::Path<String>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let id: EnrolmentId = path_id(&path)?;
-    let mail = state.mail.clone();
-    let row = state.db(move |conn| super::withdraw(conn, &mail, &user, id)).await?;
-    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+    learner_decides(&state, &path, user, super::withdraw).await
 }
 
 async fn accept(
@@ -148,10 +162,7 @@ async fn accept(
     path: web::Path<String>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
-    let id: EnrolmentId = path_id(&path)?;
-    let mail = state.mail.clone();
-    let row = state.db(move |conn| super::accept(conn, &mail, &user, id)).await?;
-    Ok(HttpResponse::Ok().json(enrolment_json(&row)))
+    learner_decides(&state, &path, user, super::accept).await
 }
 
 async fn decline(
