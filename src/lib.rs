@@ -153,6 +153,7 @@ pub mod accounts;
 pub mod app;
 pub mod attendance;
 pub mod audit;
+pub mod authoring;
 pub mod certificates;
 pub mod cli;
 pub mod config;

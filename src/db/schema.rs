@@ -28,6 +28,7 @@ diesel::table! {
         position -> Nullable<Text>,
         gender -> Nullable<Text>,
         search_text -> Text,
+        languages -> Text,
     }
 }
 
@@ -114,6 +115,83 @@ diesel::table! {
         notes -> Text,
         source -> Text,
         verified -> Bool,
+        status -> Text,
+        effective -> Nullable<Date>,
+        amended_at -> Nullable<Timestamp>,
+        verified_by -> Nullable<BigInt>,
+        verified_at -> Nullable<Timestamp>,
+        file_hash -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    section_revisions (id) {
+        id -> BigInt,
+        course_id -> Text,
+        module_id -> Text,
+        language -> Text,
+        country -> Text,
+        section_id -> Text,
+        revision -> Integer,
+        markdown -> Text,
+        removes -> Bool,
+        state -> Text,
+        origin -> Text,
+        based_on -> Text,
+        based_on_markdown -> Text,
+        author_id -> Nullable<BigInt>,
+        comment -> Text,
+        created_at -> Timestamp,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_comment -> Text,
+    }
+}
+
+diesel::table! {
+    module_sources (course_id, module_id, language, country) {
+        course_id -> Text,
+        module_id -> Text,
+        language -> Text,
+        country -> Text,
+        folder -> Text,
+        translated_from -> Text,
+        front_matter -> Text,
+        intro -> Text,
+        section_order -> Text,
+    }
+}
+
+diesel::table! {
+    law_revisions (id) {
+        id -> BigInt,
+        country -> Text,
+        concept -> Text,
+        revision -> Integer,
+        entry -> Text,
+        state -> Text,
+        origin -> Text,
+        author_id -> Nullable<BigInt>,
+        comment -> Text,
+        created_at -> Timestamp,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_comment -> Text,
+    }
+}
+
+diesel::table! {
+    glossary_terms (language, term) {
+        language -> Text,
+        term -> Text,
+        source_en -> Text,
+        source_ru -> Text,
+        translation -> Text,
+        note -> Text,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
     }
 }
 
@@ -385,6 +463,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     module_versions,
     module_files,
     law_entries,
+    section_revisions,
+    module_sources,
+    law_revisions,
+    glossary_terms,
     module_progress,
     quizzes,
     quiz_versions,

@@ -1,0 +1,13 @@
+DROP TABLE glossary_terms;
+DROP TABLE law_revisions;
+ALTER TABLE law_entries DROP COLUMN updated_at;
+ALTER TABLE law_entries DROP COLUMN updated_by;
+ALTER TABLE law_entries DROP COLUMN file_hash;
+ALTER TABLE law_entries DROP COLUMN verified_at;
+ALTER TABLE law_entries DROP COLUMN verified_by;
+ALTER TABLE law_entries DROP COLUMN amended_at;
+ALTER TABLE law_entries DROP COLUMN effective;
+ALTER TABLE law_entries DROP COLUMN status;
+ALTER TABLE users DROP COLUMN languages;
+DROP TABLE module_sources;
+DROP TABLE section_revisions;
