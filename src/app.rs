@@ -211,6 +211,7 @@ pub fn app(
                 .configure(enrolment::api::routes)
                 .configure(attendance::api::routes)
                 .configure(certificates::api::routes)
+                .configure(crate::authoring::api::routes)
                 .default_service(web::to(not_found)),
         )
         .default_service(web::to(not_found))

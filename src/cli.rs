@@ -90,6 +90,18 @@ enum CoursesCommand {
         #[arg(default_value = "courses")]
         dir: PathBuf,
     },
+    /// Write the approved state of the database (sections, law tables, glossaries) as a
+    /// courses folder in DIR; the rest of each course is copied from --from.
+    Export {
+        /// The folder to write (created if needed).
+        dir: PathBuf,
+        /// Export only this course.
+        #[arg(long)]
+        course: Option<String>,
+        /// The courses folder the server reads, for what is not edited in the browser.
+        #[arg(long, default_value = "courses")]
+        from: PathBuf,
+    },
     /// Print the fingerprint of every `##` section of a module file, for `[based_on]`.
     Hash {
         /// A module file, e.g. courses/cybercrime-foundations/05-legal-framework/ru.md.
@@ -119,6 +131,9 @@ enum UserCommand {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// Languages a trainer translates in the browser, e.g. `kk,ru`.
+        #[arg(long)]
+        languages: Option<String>,
     },
 }
 
@@ -244,6 +259,35 @@ fn run_courses(command: CoursesCommand) -> anyhow::Result<ExitCode> {
             print_import_report(&report);
             Ok(ExitCode::SUCCESS)
         }
+        CoursesCommand::Export { dir, course, from } => {
+            let config = Config::from_env()?;
+            let pool = server::open_database(&config)?;
+            let mut conn = pool.get()?;
+            let report = crate::authoring::export::export(&mut conn, &from, &dir, course.as_deref())?;
+            for path in &report.rewritten {
+                println!("written from the database: {}", path.display());
+            }
+            for path in &report.removed {
+                println!("removed (every section dropped): {}", path.display());
+            }
+            println!(
+                "Exported {} courses to {}: {} module texts written from the database, law tables {}, glossaries {}.",
+                report.courses.len(),
+                dir.display(),
+                report.rewritten.len(),
+                if report.law_tables.is_empty() {
+                    "as in the files".to_owned()
+                } else {
+                    report.law_tables.join(" ")
+                },
+                if report.glossaries.is_empty() {
+                    "as in the files".to_owned()
+                } else {
+                    report.glossaries.join(" ")
+                },
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         CoursesCommand::Hash { file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let document = courses::sections::split(&text, 1);
@@ -323,7 +367,10 @@ fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
         institution,
         locale,
         password_stdin,
+        languages,
     } = command;
+    let languages = crate::accounts::store::parse_languages(languages.as_deref().unwrap_or_default())
+        .map_err(|code| anyhow::anyhow!("unknown language {code:?} in --languages: use en ru kk ky tg tk uz"))?;
     let country = country
         .map(|c| Country::parse(&c).with_context(|| format!("unknown country {c:?}: use KZ, KG, TJ, TM, UZ or OTHER")))
         .transpose()?;
@@ -349,6 +396,9 @@ fn run_user(command: UserCommand) -> anyhow::Result<ExitCode> {
         locale,
     };
     let id = service::create_user(&mut conn, &new, &password).map_err(explain_user_error)?;
+    if !languages.is_empty() {
+        crate::accounts::store::set_languages(&mut conn, id, &languages).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     println!(
         "Created user {id} ({}) with role {}.",
         new.email.trim().to_lowercase(),

@@ -24,6 +24,8 @@ pub struct ErrorMessage {
     pub fields: Option<FieldErrors>,
     /// A day the message names as `%{date}`, written in the reader's language.
     pub date: Option<chrono::NaiveDate>,
+    /// The failed quality checks of an authored section, for [`AppError::Checks`].
+    pub checks: Option<Vec<crate::authoring::checks::Check>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,11 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// An authored section that fails a quality check of level error; the API answers
+    /// `400 {"error": "<summary>", "checks": [{"level","code","message"}, …]}` with every
+    /// check found (messages already in the author's language).
+    #[error("{} quality check(s) failed", .0.len())]
+    Checks(Vec<crate::authoring::checks::Check>),
     /// Over a rate limit; the key of the message saying what to wait for.
     #[error("too many requests: {0}")]
     RateLimited(&'static str),
@@ -86,6 +93,7 @@ impl AppError {
             | AppError::SecondFactor(key)
             | AppError::RateLimited(key) => key,
             AppError::Invalid(_) => "forms.there_is_a_problem",
+            AppError::Checks(_) => "authoring.checks_failed",
             AppError::PayloadTooLarge => "errors.payload_too_large",
             AppError::UnsupportedMediaType => "errors.unsupported_media_type",
             AppError::Internal(_) => "errors.internal",
@@ -99,7 +107,7 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::BadCredentials | AppError::SecondFactor(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::NotOpenYet(_) | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::BadRequest(_) | AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::Invalid(_) | AppError::Checks(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -121,6 +129,10 @@ impl ResponseError for AppError {
             },
             date: match self {
                 AppError::NotOpenYet(date) => Some(*date),
+                _ => None,
+            },
+            checks: match self {
+                AppError::Checks(checks) => Some(checks.clone()),
                 _ => None,
             },
         });

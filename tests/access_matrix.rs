@@ -51,6 +51,9 @@ const MATRIX: &[Row] = &[
     ("GET",  "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/users",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}", [401, 403, 403, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/api/v1/authoring/status",                                      [401, 403, 403, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/api/v1/law/{country}",                                         [401, 403, 403, 200, 200, 200, 200, 403, 200]),
     ("GET",  "/api/v1/certificates/{code}",                                 [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET",  "/api/v1/courses/{course}/progress",                           [401, 200, 200, 200, 200, 200, 200, 200, 200]),
     ("GET",  "/api/v1/institutions",                                        [401, 200, 200, 200, 200, 200, 200, 200, 200]),
@@ -106,6 +109,15 @@ const MATRIX: &[Row] = &[
     ("POST", "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 422]),
     ("POST", "/api/v1/attempts/{attempt}/submit",                           [401, 200, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/api/v1/auth/token",                                          [401, 401, 401, 401, 401, 401, 401, 401, 401]),
+    ("POST", "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/submit", [401, 403, 403, 403, 403, 403, 403, 403, 409]),
+    ("POST", "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/approve", [401, 403, 403, 403, 403, 409, 409, 403, 409]),
+    ("POST", "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/request-changes", [401, 403, 403, 403, 403, 409, 409, 403, 409]),
+    ("POST", "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/confirm", [401, 403, 403, 403, 403, 200, 200, 403, 200]),
+    ("POST", "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/drop", [401, 403, 403, 403, 403, 403, 403, 403, 400]),
+    ("POST", "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/rollback", [401, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("POST", "/api/v1/law/{country}/{concept}/amend",                         [401, 403, 403, 200, 200, 403, 403, 403, 200]),
+    ("POST", "/api/v1/law/{country}/{concept}/approve",                       [401, 403, 403, 409, 409, 409, 409, 403, 409]),
+    ("POST", "/api/v1/law/{country}/{concept}/request-changes",               [401, 403, 403, 409, 409, 409, 409, 403, 409]),
     ("POST", "/api/v1/courses/{course}/modules/{module}/complete",          [401, 204, 204, 204, 204, 204, 204, 403, 204]),
     ("POST", "/api/v1/courses/{course}/quizzes/{quiz}/attempts",            [401, 201, 201, 201, 201, 201, 201, 403, 201]),
     ("POST", "/api/v1/institutions",                                        [401, 403, 403, 403, 403, 403, 403, 403, 201]),
@@ -135,6 +147,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/setup",                                                      [404, 404, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/teach/grading/{attempt}/{question}",                         [303, 403, 403, 303, 404, 422, 404, 403, 422]),
     ("PUT",  "/api/v1/attempts/{attempt}/responses/{question}",             [401, 409, 404, 404, 404, 404, 404, 404, 404]),
+    ("PUT",  "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}", [401, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("PUT",  "/api/v1/law/{country}/{concept}",                               [401, 403, 403, 200, 200, 403, 403, 403, 200]),
     ("PUT",  "/api/v1/runs/{run}/attendance/days/{day}",                    [401, 404, 404, 200, 404, 200, 404, 404, 200]),
     // Writing that changes who may do what next, in this order: a trainer removed,
     // the certificate revoked, the enrolment decided on and withdrawn, then sign-out.
@@ -201,6 +215,21 @@ fn api_body(route: &str) -> serde_json::Value {
         "/api/v1/attempts/{attempt}/responses/{question}" => json!({"text": "Matrix"}),
         "/api/v1/runs/{run}/attendance/days/{day}" => json!({"present": []}),
         "/api/v1/auth/token" => json!({"email": "learner.a@example.kz", "password": "not the password"}),
+        "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}" => {
+            json!({"markdown": "## Құқықтық негіз {#legal}\n\nМатрица {{law:unauthorised_access}}."})
+        }
+        "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/request-changes"
+        | "/api/v1/law/{country}/{concept}/request-changes" => json!({"comment": "Matrix"}),
+        "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/drop" => json!({"comment": "Matrix"}),
+        "/api/v1/authoring/courses/{course}/modules/{module}/sections/{section}/rollback" => json!({"revision": 1}),
+        "/api/v1/law/{country}/{concept}" => json!({
+            "article": "205",
+            "title": {"ru": "Неправомерный доступ", "kk": "Заңсыз қол жеткізу"},
+            "code": "УК РК",
+            "source": "https://adilet.zan.kz/rus/docs/K1400000226",
+            "verified": false
+        }),
+        "/api/v1/law/{country}/{concept}/amend" => json!({"effective": "2026-11-01", "note": "Matrix"}),
         _ => json!({}),
     }
 }

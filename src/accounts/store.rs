@@ -302,3 +302,34 @@ pub fn fill_search_text(conn: &mut DbConnection) -> Result<usize, diesel::result
 fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
+
+/// The languages a trainer translates (codes), as assigned in `/admin` or by
+/// `bilim user create --languages`.
+pub fn languages_of(conn: &mut DbConnection, id: UserId) -> Result<Vec<String>, AppError> {
+    let codes: Option<String> = users::table.find(id).select(users::languages).first(conn).optional()?;
+    Ok(codes
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Assigns the languages a trainer translates.
+pub fn set_languages(conn: &mut DbConnection, id: UserId, languages: &[crate::i18n::Locale]) -> Result<(), AppError> {
+    let mut codes: Vec<&str> = languages.iter().map(|l| l.code()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    diesel::update(users::table.find(id))
+        .set(users::languages.eq(codes.join(" ")))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Languages written as `kk,ru` or `kk ru`; `None` names the first unknown code.
+pub fn parse_languages(text: &str) -> Result<Vec<crate::i18n::Locale>, String> {
+    text.split([',', ' '])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|code| crate::i18n::Locale::from_code(code).ok_or_else(|| code.to_owned()))
+        .collect()
+}

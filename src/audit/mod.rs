@@ -25,6 +25,11 @@ crate::text_enum!(Action {
     CoursePublished => "course_published",
     PersonalDataErased => "personal_data_erased",
     TwoFactorChanged => "two_factor_changed",
+    SectionApproved => "section_approved",
+    SectionConfirmed => "section_confirmed",
+    SectionRebased => "section_rebased",
+    LawChanged => "law_changed",
+    LawAmended => "law_amended",
 });
 
 /// One privileged action about to be recorded.

@@ -1,5 +1,29 @@
 //! Trainer authoring: translations and national adaptations of modules edited, checked
 //! and reviewed in the browser, section by section, with upstream changes and amended
-//! laws tracked. See `courses/README.md` ("Authoring in the browser") for the workflow.
+//! laws tracked. See `courses/README.md` ("Authoring in the browser") for the workflow
+//! and README.md ("Authoring API") for the JSON API.
+//!
+//! - `model`: cells, revision states and origins, freshness;
+//! - `store`: the queries on the revision and source tables;
+//! - `lineage`: which text each text was made from, and freshness;
+//! - `access`: who may edit and approve;
+//! - `workflow`: draft, submit, approve, request changes, confirm, drop, rollback;
+//! - `checks`: the quality checks run before submission;
+//! - `sync`: the courses folder brought in without undoing browser work;
+//! - `publish`: learners' pages rendered from approved text;
+//! - `status`: the progress of every text; `api`: the JSON API.
 
+pub mod access;
+pub mod api;
 pub mod checks;
+pub mod diff;
+pub mod export;
+pub mod files;
+pub mod law_table;
+pub mod lineage;
+pub mod model;
+pub mod publish;
+pub mod status;
+pub mod store;
+pub mod sync;
+pub mod workflow;

@@ -71,6 +71,15 @@ pub struct ModuleFrontMatter {
     pub title: String,
     pub minutes: u32,
     pub outcomes: Vec<String>,
+    /// For a translation: the language it was made from (`en` or `ru`, another
+    /// translation's language too). Without it: Russian for the region's languages when
+    /// the module has Russian, otherwise the base (English, else Russian).
+    #[serde(default)]
+    pub translated_from: Option<String>,
+    /// For a translation: section id → fingerprint of the section it was translated
+    /// from, as for national adaptations.
+    #[serde(default)]
+    pub based_on: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -91,6 +100,16 @@ pub struct LawEntry {
     pub article: String,
     pub source: String,
     pub verified: bool,
+    /// `amended` or `repealed` once the legislature changed the provision (left out
+    /// while it is in force as recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The day the amendment or repeal took effect, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective: Option<String>,
+    /// What changed, for the trainers who review the citing sections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amendment_note: Option<String>,
     pub code: BTreeMap<String, String>,
     pub title: BTreeMap<String, String>,
     #[serde(default)]

@@ -13,14 +13,16 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::load::{Catalogue, LoadedCourse, LoadedModule};
-use super::markdown::{self, LinkContext};
 use super::store::ModuleVersionRow;
 use crate::db::locks::{self, Lock};
-use crate::db::schema::{course_modules, course_revisions, courses, law_entries, module_files, module_versions};
+use crate::db::schema::{
+    course_modules, course_revisions, courses, glossary_terms, law_entries, module_files, module_versions,
+};
 use crate::db::{self, settings, DbConnection};
 use crate::error::AppError;
 
 const LAW_HASH_SETTING: &str = "law_entries_sha256";
+const GLOSSARY_HASH_SETTING: &str = "glossary_terms_sha256";
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportReport {
@@ -69,54 +71,6 @@ impl Variant {
     }
 }
 
-/// Every text of a module, rendered: each language's base text and each national
-/// adaptation merged into its base.
-pub fn render_variants(course: &LoadedCourse, module: &LoadedModule) -> Vec<Variant> {
-    let module_folders: Vec<(String, String)> = course
-        .modules
-        .iter()
-        .map(|m| (m.folder.clone(), m.id.clone()))
-        .collect();
-    let links = LinkContext {
-        course_id: &course.id,
-        module_id: &module.id,
-        module_folders: &module_folders,
-    };
-    let mut variants = Vec::new();
-    for (language, text) in &module.texts {
-        let ids: Vec<String> = text.split.sections.iter().map(|s| s.id.clone()).collect();
-        let rendered = markdown::render(&text.body, *language, &ids, &links);
-        variants.push(Variant {
-            language: language.code().to_owned(),
-            country: String::new(),
-            title: text.front.title.trim().to_owned(),
-            outcomes: text.front.outcomes.clone(),
-            law_concepts: rendered.law_concepts().into_iter().collect(),
-            html: rendered.html,
-            outdated: Vec::new(),
-        });
-        for adaptation in module.overrides.iter().filter(|o| o.language == *language) {
-            let merged = text.split.merged_with(&adaptation.split.sections);
-            let rendered = markdown::render(&merged, *language, &ids, &links);
-            variants.push(Variant {
-                language: language.code().to_owned(),
-                country: adaptation.country.clone(),
-                title: adaptation
-                    .front
-                    .title
-                    .clone()
-                    .filter(|t| !t.trim().is_empty())
-                    .unwrap_or_else(|| text.front.title.trim().to_owned()),
-                outcomes: text.front.outcomes.clone(),
-                law_concepts: rendered.law_concepts().into_iter().collect(),
-                html: rendered.html,
-                outdated: adaptation.outdated.clone(),
-            });
-        }
-    }
-    variants
-}
-
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
@@ -134,6 +88,12 @@ fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<Impor
     });
     if !law_has_errors {
         report.law_updated = db::write_transaction(conn, |conn| import_law(conn, catalogue))?;
+    }
+    let glossary_has_errors = catalogue.diagnostics.all().iter().any(|d| {
+        d.severity == super::diagnostics::Severity::Error && d.path.components().any(|c| c.as_os_str() == "_glossary")
+    });
+    if !glossary_has_errors {
+        db::write_transaction(conn, |conn| import_glossaries(conn, catalogue))?;
     }
     for course in &catalogue.courses {
         if catalogue.diagnostics.has_errors_under(&course.dir) {
@@ -159,31 +119,134 @@ fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<Impor
     Ok(report)
 }
 
+/// A law entry as the import compares it: country, concept, the hash of its file
+/// version, who edited it in the browser, when it was marked amended.
+type StoredLawEntry = (String, String, String, Option<i64>, Option<chrono::NaiveDateTime>);
+
+/// Brings the law tables of `_law/` into the database entry by entry, never undoing
+/// what was edited and approved in the browser: an entry read as it was last read
+/// changes nothing; a changed entry that only the files ever wrote is replaced; a
+/// changed entry edited in the browser arrives as a proposal for review.
 fn import_law(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<bool, AppError> {
     let serialised = json(&catalogue.law);
     let hash = sha256_hex(&[serialised.as_bytes()]);
     if settings::get(conn, LAW_HASH_SETTING)?.as_deref() == Some(hash.as_str()) {
         return Ok(false);
     }
-    diesel::delete(law_entries::table).execute(conn)?;
+    let now = Utc::now().naive_utc();
+    let stored: Vec<StoredLawEntry> = law_entries::table
+        .select((
+            law_entries::country,
+            law_entries::concept,
+            law_entries::file_hash,
+            law_entries::updated_by,
+            law_entries::amended_at,
+        ))
+        .load(conn)?;
+    let current = crate::authoring::files::law_as_files(conn)?;
     for (country, entries) in &catalogue.law {
         for (concept, entry) in entries {
-            diesel::insert_into(law_entries::table)
-                .values((
-                    law_entries::country.eq(country),
-                    law_entries::concept.eq(concept),
-                    law_entries::article.eq(entry.article.trim()),
-                    law_entries::codes.eq(json(&entry.code)),
-                    law_entries::titles.eq(json(&entry.title)),
-                    law_entries::notes.eq(json(&entry.note)),
-                    law_entries::source.eq(entry.source.trim()),
-                    law_entries::verified.eq(entry.verified),
-                ))
-                .execute(conn)?;
+            let file_hash = sha256_hex(&[json(entry).as_bytes()]);
+            let existing = stored.iter().find(|(c, k, ..)| c == country && k == concept);
+            let same_as_stored = current.get(country).and_then(|e| e.get(concept)) == Some(entry);
+            let effective = entry
+                .effective
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let values = (
+                law_entries::article.eq(entry.article.trim()),
+                law_entries::codes.eq(json(&entry.code)),
+                law_entries::titles.eq(json(&entry.title)),
+                law_entries::notes.eq(json(&entry.note)),
+                law_entries::source.eq(entry.source.trim()),
+                law_entries::verified.eq(entry.verified),
+                law_entries::status.eq(entry.status.clone().unwrap_or_else(|| "in_force".into())),
+                law_entries::effective.eq(effective),
+                law_entries::amendment_note.eq(entry.amendment_note.clone().unwrap_or_default()),
+                law_entries::file_hash.eq(&file_hash),
+            );
+            match existing {
+                Some((_, _, stored_hash, _, _)) if stored_hash == &file_hash => {}
+                Some((_, _, _, Some(_), _)) => {
+                    // Edited in the browser: the files' version waits for review,
+                    // unless it is what the browser approved (an export read back).
+                    if !same_as_stored {
+                        crate::authoring::law_table::propose_from_files(conn, country, concept, entry, now)?;
+                    }
+                    diesel::update(law_entries::table.find((country, concept)))
+                        .set(law_entries::file_hash.eq(&file_hash))
+                        .execute(conn)?;
+                }
+                Some((_, _, _, None, amended_at)) => {
+                    let amended_at = match (&entry.status, amended_at) {
+                        (None, _) => None,
+                        (Some(_), Some(at)) => Some(*at),
+                        (Some(_), None) => Some(now),
+                    };
+                    diesel::update(law_entries::table.find((country, concept)))
+                        .set((values, law_entries::amended_at.eq(amended_at)))
+                        .execute(conn)?;
+                }
+                None => {
+                    diesel::insert_into(law_entries::table)
+                        .values((
+                            law_entries::country.eq(country),
+                            law_entries::concept.eq(concept),
+                            values,
+                            law_entries::amended_at.eq(entry.status.as_ref().map(|_| now)),
+                        ))
+                        .execute(conn)?;
+                }
+            }
+        }
+    }
+    // Entries the files no longer have go, unless they were edited in the browser.
+    for (country, concept, _, updated_by, _) in &stored {
+        let in_files = catalogue.law.get(country).is_some_and(|e| e.contains_key(concept));
+        if !in_files && updated_by.is_none() {
+            diesel::delete(law_entries::table.find((country, concept))).execute(conn)?;
         }
     }
     settings::set(conn, LAW_HASH_SETTING, &hash)?;
     Ok(true)
+}
+
+/// Brings the glossaries of `_glossary/` into the database: terms never edited in the
+/// browser follow the files; terms edited in the browser are kept.
+fn import_glossaries(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<(), AppError> {
+    let hash = sha256_hex(&[json(&catalogue.glossaries).as_bytes()]);
+    if settings::get(conn, GLOSSARY_HASH_SETTING)?.as_deref() == Some(hash.as_str()) {
+        return Ok(());
+    }
+    settings::set(conn, GLOSSARY_HASH_SETTING, &hash)?;
+    let now = Utc::now().naive_utc();
+    for (language, terms) in &catalogue.glossaries {
+        let edited: Vec<String> = glossary_terms::table
+            .filter(glossary_terms::language.eq(language))
+            .filter(glossary_terms::updated_by.is_not_null())
+            .select(glossary_terms::term)
+            .load(conn)?;
+        diesel::delete(
+            glossary_terms::table
+                .filter(glossary_terms::language.eq(language))
+                .filter(glossary_terms::updated_by.is_null()),
+        )
+        .execute(conn)?;
+        for (term, entry) in terms.iter().filter(|(t, _)| !edited.contains(t)) {
+            diesel::insert_into(glossary_terms::table)
+                .values((
+                    glossary_terms::language.eq(language),
+                    glossary_terms::term.eq(term),
+                    glossary_terms::source_en.eq(&entry.en),
+                    glossary_terms::source_ru.eq(&entry.ru),
+                    glossary_terms::translation.eq(entry.translation(language)),
+                    glossary_terms::note.eq(&entry.note),
+                    glossary_terms::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
 }
 
 /// Imports one course; `Some(revision)` when it changed, `None` when it had not.
@@ -287,6 +350,9 @@ fn import_modules(conn: &mut DbConnection, course: &LoadedCourse, revision: i32)
     Ok(())
 }
 
+/// Brings the module's sections from the files into the authoring revisions (never
+/// undoing approved work done in the browser), then renders what learners read from the
+/// live revisions.
 fn import_versions(
     conn: &mut DbConnection,
     course: &LoadedCourse,
@@ -294,17 +360,38 @@ fn import_versions(
     revision: i32,
     now: chrono::NaiveDateTime,
 ) -> Result<(), AppError> {
-    let variants = render_variants(course, module);
+    crate::authoring::sync::sync_module(conn, course, module, now)?;
+    let texts = crate::authoring::lineage::ModuleTexts::load(conn, &course.id, &module.id)?;
+    let folders: Vec<(String, String)> = course
+        .modules
+        .iter()
+        .map(|m| (m.folder.clone(), m.id.clone()))
+        .collect();
+    let amendments = crate::authoring::lineage::Amendments::load(conn)?;
+    let variants = crate::authoring::publish::variants(&texts, &course.id, &module.id, &folders, &amendments);
+    store_variants(conn, &course.id, &module.id, &variants, revision, now)
+}
+
+/// Stores a module's rendered texts: writes those whose content changed and deletes
+/// those no longer rendered.
+pub fn store_variants(
+    conn: &mut DbConnection,
+    course_id: &str,
+    module_id: &str,
+    variants: &[Variant],
+    revision: i32,
+    now: chrono::NaiveDateTime,
+) -> Result<(), AppError> {
     let existing: Vec<(String, String, String)> = module_versions::table
-        .filter(module_versions::course_id.eq(&course.id))
-        .filter(module_versions::module_id.eq(&module.id))
+        .filter(module_versions::course_id.eq(course_id))
+        .filter(module_versions::module_id.eq(module_id))
         .select((
             module_versions::language,
             module_versions::country,
             module_versions::content_hash,
         ))
         .load(conn)?;
-    for variant in &variants {
+    for variant in variants {
         let hash = variant.content_hash();
         let stored = existing
             .iter()
@@ -313,8 +400,8 @@ fn import_versions(
             continue;
         }
         let row = ModuleVersionRow {
-            course_id: course.id.clone(),
-            module_id: module.id.clone(),
+            course_id: course_id.to_owned(),
+            module_id: module_id.to_owned(),
             language: variant.language.clone(),
             country: variant.country.clone(),
             title: variant.title.clone(),
@@ -339,7 +426,7 @@ fn import_versions(
             .iter()
             .any(|v| &v.language == language && &v.country == country)
         {
-            diesel::delete(module_versions::table.find((&course.id, &module.id, language, country))).execute(conn)?;
+            diesel::delete(module_versions::table.find((course_id, module_id, language, country))).execute(conn)?;
         }
     }
     Ok(())

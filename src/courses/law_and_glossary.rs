@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::diagnostics::Diagnostics;
 use super::format::{self, LawEntry, COUNTRIES};
 use super::load::Catalogue;
 use super::sections;
@@ -65,6 +64,38 @@ pub(super) fn load_law(dir: &Path, catalogue: &mut Catalogue) {
                     format!("{concept} needs a `source`: the address of the official text"),
                 );
             }
+            if let Some(status) = entry
+                .status
+                .as_deref()
+                .filter(|s| !matches!(*s, "amended" | "repealed"))
+            {
+                diagnostics.error(
+                    &path,
+                    line,
+                    format!("{concept}.status is `{status}`: write \"amended\" or \"repealed\", or leave it out"),
+                );
+            }
+            let effective_ok = entry
+                .effective
+                .as_deref()
+                .is_none_or(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok());
+            if !effective_ok {
+                diagnostics.error(
+                    &path,
+                    line,
+                    format!("{concept}.effective must be a date written YYYY-MM-DD"),
+                );
+            }
+            let national = national_language(country);
+            if !entry.title.contains_key(national) {
+                diagnostics.warning(
+                    &path,
+                    line,
+                    format!(
+                        "{concept} has no title in `{national}`, the language of its readers: they see it in Russian"
+                    ),
+                );
+            }
             if !entry.verified {
                 diagnostics.warning(
                     &path,
@@ -77,14 +108,53 @@ pub(super) fn load_law(dir: &Path, catalogue: &mut Catalogue) {
     }
 }
 
-/// Checks that every `.toml` glossary of `dir` is named after a language and is valid TOML.
-pub(super) fn check_glossary(dir: &Path, diagnostics: &mut Diagnostics) {
+/// The language of a country's own readers (`kz` → `kk`).
+pub fn national_language(country: &str) -> &'static str {
+    match country {
+        "kz" => "kk",
+        "kg" => "ky",
+        "tj" => "tg",
+        "tm" => "tk",
+        _ => "uz",
+    }
+}
+
+/// One agreed term of a glossary: its words in English and Russian, in the glossary's
+/// language, and a note for translators.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct GlossaryEntry {
+    #[serde(default)]
+    pub en: String,
+    #[serde(default)]
+    pub ru: String,
+    #[serde(default)]
+    pub note: String,
+    /// The term in the glossary's own language (the key named after the language).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, String>,
+}
+
+impl GlossaryEntry {
+    pub fn translation(&self, language: &str) -> String {
+        match language {
+            "en" => self.en.clone(),
+            "ru" => self.ru.clone(),
+            other => self.other.get(other).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// Reads every `.toml` glossary of `dir`, named after a language, into the catalogue.
+pub(super) fn load_glossaries(dir: &Path, catalogue: &mut Catalogue) {
+    let diagnostics = &mut catalogue.diagnostics;
     for path in sorted_entries(dir, dir, diagnostics) {
         let name = file_name(&path);
         match name.strip_suffix(".toml") {
             Some(language) if format::is_language(language) => {
                 if let Some(text) = read_text(&path, diagnostics) {
-                    parse_toml::<toml::Table>(&text, 1, &path, diagnostics);
+                    if let Some(terms) = parse_toml::<BTreeMap<String, GlossaryEntry>>(&text, 1, &path, diagnostics) {
+                        catalogue.glossaries.insert(language.to_owned(), terms);
+                    }
                 }
             }
             Some(other) => diagnostics.error(&path, 1, format!("unknown language `{other}` for a glossary")),

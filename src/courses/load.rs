@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::checks::{check_body, check_completion_rule, check_course_meta, check_prerequisites, check_section_ids};
 use super::format::{self, CourseToml, FrontMatterError, LawEntry, ModuleFrontMatter, OverrideFrontMatter};
-use super::law_and_glossary::{check_glossary, load_law};
+use super::law_and_glossary::{load_glossaries, load_law};
 use super::markdown::LinkContext;
 use super::overrides::load_overrides;
 use super::sections::{self, SplitDocument};
@@ -28,6 +28,8 @@ use crate::i18n::Locale;
 pub struct LoadedText {
     pub path: PathBuf,
     pub front: ModuleFrontMatter,
+    /// The front matter as written, for export.
+    pub front_text: String,
     pub body: String,
     pub body_first_line: usize,
     pub split: SplitDocument,
@@ -40,6 +42,8 @@ pub struct LoadedOverride {
     pub language: Locale,
     pub path: PathBuf,
     pub front: OverrideFrontMatter,
+    /// The front matter as written (empty when the file has none), for export.
+    pub front_text: String,
     pub split: SplitDocument,
     /// Ids of the adapted sections whose base changed since the adaptation.
     pub outdated: Vec<String>,
@@ -63,6 +67,35 @@ pub struct LoadedModule {
 }
 
 impl LoadedModule {
+    /// The language of the base text: English when the module has it, otherwise Russian.
+    pub fn base_language(&self) -> Option<Locale> {
+        [Locale::En, Locale::Ru]
+            .into_iter()
+            .find(|l| self.texts.contains_key(l))
+    }
+
+    /// The language a translation was made from (`None` for the base): as its front
+    /// matter says, otherwise Russian for the region's languages when the module has
+    /// Russian, otherwise the base.
+    pub fn parent_language(&self, language: Locale) -> Option<Locale> {
+        let base = self.base_language()?;
+        if language == base {
+            return None;
+        }
+        let declared = self
+            .texts
+            .get(&language)
+            .and_then(|t| t.front.translated_from.as_deref())
+            .and_then(Locale::from_code);
+        if let Some(declared) = declared.filter(|d| *d != language) {
+            return Some(declared);
+        }
+        if language != Locale::Ru && language != Locale::En && self.texts.contains_key(&Locale::Ru) {
+            return Some(Locale::Ru);
+        }
+        Some(base)
+    }
+
     /// The text whose settings (minutes) stand for the module: English, else Russian.
     pub fn primary(&self) -> Option<&LoadedText> {
         self.texts.get(&Locale::En).or_else(|| self.texts.get(&Locale::Ru))
@@ -85,6 +118,8 @@ pub struct Catalogue {
     pub courses: Vec<LoadedCourse>,
     /// Country (lower case) → concept → entry.
     pub law: BTreeMap<String, BTreeMap<String, LawEntry>>,
+    /// Language → term id → agreed term, from `_glossary/<lang>.toml`.
+    pub glossaries: BTreeMap<String, BTreeMap<String, super::law_and_glossary::GlossaryEntry>>,
     pub diagnostics: Diagnostics,
 }
 
@@ -111,7 +146,7 @@ pub fn load(dir: &Path) -> Catalogue {
     }
     let glossary_dir = dir.join("_glossary");
     if glossary_dir.is_dir() {
-        check_glossary(&glossary_dir, &mut catalogue.diagnostics);
+        load_glossaries(&glossary_dir, &mut catalogue);
     }
     let concepts: BTreeSet<String> = catalogue.law_concepts().into_iter().map(str::to_owned).collect();
     for path in entries {
@@ -320,10 +355,76 @@ fn load_module(
     for (language, text) in &module.texts {
         check_body(text, &[], *language, &links, &module, concepts, diagnostics);
     }
+    check_translations(&module, diagnostics);
     if let Some(national_dir) = national_dir {
         load_overrides(&national_dir, &mut module, &links, concepts, diagnostics);
     }
     Some(module)
+}
+
+/// A translation's `[based_on]` against the text it was made from: outdated sections
+/// are reported as for national adaptations.
+fn check_translations(module: &LoadedModule, diagnostics: &mut Diagnostics) {
+    for (language, text) in &module.texts {
+        let Some(parent_language) = module.parent_language(*language) else {
+            continue;
+        };
+        let parent_name = format!("{}.md", parent_language.code());
+        if let Some(declared) = &text.front.translated_from {
+            if Locale::from_code(declared).is_none_or(|d| !module.texts.contains_key(&d)) {
+                diagnostics.error(
+                    &text.path,
+                    line_starting_with(&text.front_text, "translated_from") + 1,
+                    format!("translated_from names `{declared}`, a language this module does not have"),
+                );
+                continue;
+            }
+        }
+        let Some(parent) = module.texts.get(&parent_language) else {
+            continue;
+        };
+        if text.front.based_on.is_empty() {
+            continue;
+        }
+        for section in &text.split.sections {
+            let Some(parent_section) = parent.split.find(&section.id) else {
+                diagnostics.warning(
+                    &text.path,
+                    section.line,
+                    format!("orphaned: section `{}` no longer exists in {parent_name}", section.id),
+                );
+                continue;
+            };
+            match text.front.based_on.get(&section.id) {
+                Some(recorded) if recorded == &parent_section.fingerprint => {}
+                Some(recorded) => diagnostics.warning(
+                    &text.path,
+                    section.line,
+                    format!(
+                        "outdated: section `{}` of {parent_name} changed since it was translated (based_on {recorded}, now {}); review the translation and update based_on",
+                        section.id, parent_section.fingerprint
+                    ),
+                ),
+                None => diagnostics.warning(
+                    &text.path,
+                    section.line,
+                    format!(
+                        "section `{}` has no based_on fingerprint; add `{} = \"{}\"` to [based_on]",
+                        section.id, section.id, parent_section.fingerprint
+                    ),
+                ),
+            }
+        }
+        for id in text.front.based_on.keys() {
+            if text.split.find(id).is_none() {
+                diagnostics.warning(
+                    &text.path,
+                    line_starting_with(&text.front_text, id) + 1,
+                    format!("based_on names `{id}`, which this translation does not have"),
+                );
+            }
+        }
+    }
 }
 
 fn load_text(path: &Path, diagnostics: &mut Diagnostics) -> Option<LoadedText> {
@@ -366,6 +467,7 @@ fn load_text(path: &Path, diagnostics: &mut Diagnostics) -> Option<LoadedText> {
     Some(LoadedText {
         path: path.to_path_buf(),
         front,
+        front_text: split.front_matter.to_owned(),
         body: split.body.to_owned(),
         body_first_line: split.body_first_line,
         split: document,

@@ -7,7 +7,7 @@ pub mod diagnostics;
 pub mod format;
 pub mod import;
 pub mod law;
-mod law_and_glossary;
+pub mod law_and_glossary;
 pub mod load;
 pub mod markdown;
 mod overrides;

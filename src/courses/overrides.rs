@@ -144,6 +144,7 @@ fn load_override(
     let adapted = LoadedText {
         path: path.to_path_buf(),
         front: base.front.clone(),
+        front_text: front_text.clone(),
         body: body.clone(),
         body_first_line,
         split: split.clone(),
@@ -155,6 +156,7 @@ fn load_override(
         language,
         path: path.to_path_buf(),
         front,
+        front_text,
         split,
         outdated,
     })

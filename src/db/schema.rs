@@ -118,6 +118,7 @@ diesel::table! {
         status -> Text,
         effective -> Nullable<Date>,
         amended_at -> Nullable<Timestamp>,
+        amendment_note -> Text,
         verified_by -> Nullable<BigInt>,
         verified_at -> Nullable<Timestamp>,
         file_hash -> Text,

@@ -260,6 +260,7 @@ fn render_error_if_any<B: MessageBody + 'static>(
     let message = response.response().extensions().get::<ErrorMessage>().cloned();
     let fields = message.as_ref().and_then(|m| m.fields.clone());
     let date = message.as_ref().and_then(|m| m.date);
+    let checks = message.as_ref().and_then(|m| m.checks.clone());
     let key = message.map(|m| m.key).or_else(|| {
         response
             .response()
@@ -289,7 +290,10 @@ fn render_error_if_any<B: MessageBody + 'static>(
                     .map(|e| (e.field.into_owned(), serde_json::Value::String(e.message)))
                     .collect::<serde_json::Map<_, _>>(),
             }),
-            None => serde_json::json!({ "error": text }),
+            None => match &checks {
+                Some(checks) => serde_json::json!({ "error": text, "checks": checks }),
+                None => serde_json::json!({ "error": text }),
+            },
         };
         HttpResponse::build(status).json(body)
     } else if status == actix_web::http::StatusCode::UNAUTHORIZED {

@@ -172,7 +172,15 @@ pub fn concrete(route: &str, w: &World) -> String {
     } else {
         "scheme.png".to_owned()
     };
-    route
+    // Authoring addresses a section in a language, and its status a course.
+    let query = if route.starts_with("/api/v1/authoring/courses/") {
+        "?lang=kk"
+    } else if route == "/api/v1/authoring/status" {
+        "?course=demo-course"
+    } else {
+        ""
+    };
+    let path = route
         .replace("{run}", &w.run.to_string())
         .replace("{id}", &id.to_string())
         .replace("{attempt}", &w.attempt.to_string())
@@ -185,4 +193,8 @@ pub fn concrete(route: &str, w: &World) -> String {
         .replace("{day}", &w.day.to_string())
         .replace("{user}", &w.trainer.to_string())
         .replace("{name}", &name)
+        .replace("{section}", "legal")
+        .replace("{country}", "kz")
+        .replace("{concept}", "unauthorised_access");
+    format!("{path}{query}")
 }

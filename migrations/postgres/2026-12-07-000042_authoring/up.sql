@@ -57,6 +57,7 @@ ALTER TABLE users ADD COLUMN languages TEXT NOT NULL DEFAULT '';
 ALTER TABLE law_entries ADD COLUMN status TEXT NOT NULL DEFAULT 'in_force';
 ALTER TABLE law_entries ADD COLUMN effective DATE;
 ALTER TABLE law_entries ADD COLUMN amended_at TIMESTAMP;
+ALTER TABLE law_entries ADD COLUMN amendment_note TEXT NOT NULL DEFAULT '';
 ALTER TABLE law_entries ADD COLUMN verified_by BIGINT;
 ALTER TABLE law_entries ADD COLUMN verified_at TIMESTAMP;
 ALTER TABLE law_entries ADD COLUMN file_hash TEXT NOT NULL DEFAULT '';

@@ -5,6 +5,7 @@ ALTER TABLE law_entries DROP COLUMN updated_by;
 ALTER TABLE law_entries DROP COLUMN file_hash;
 ALTER TABLE law_entries DROP COLUMN verified_at;
 ALTER TABLE law_entries DROP COLUMN verified_by;
+ALTER TABLE law_entries DROP COLUMN amendment_note;
 ALTER TABLE law_entries DROP COLUMN amended_at;
 ALTER TABLE law_entries DROP COLUMN effective;
 ALTER TABLE law_entries DROP COLUMN status;
