@@ -18,8 +18,9 @@ use crate::i18n::{self, Locale};
 pub const LAW_MARKER_START: char = '\u{E000}';
 pub const LAW_MARKER_END: char = '\u{E001}';
 
-/// The Markdown extensions Bilim enables, one by one.
-fn options() -> Options {
+/// The Markdown extensions Bilim enables, one by one. The authoring checks parse with
+/// them too, so they see the same headings, lists and links as the reader.
+pub(crate) fn options() -> Options {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_FOOTNOTES);
