@@ -931,6 +931,35 @@ fn latin_name_with_suffix(word: &str) -> bool {
         && rest.all(|c| script_of(c) != Script::Latin)
 }
 
+/// The words written between quotation marks (« », “ ”, „ “, " "), which may be
+/// quotations in another language.
+fn words_in_quotation_marks(prose: &str) -> std::collections::BTreeSet<&str> {
+    let mut words = std::collections::BTreeSet::new();
+    let mut rest = prose;
+    while let Some(open) = rest.find(['«', '“', '„', '"']) {
+        let after_open = rest
+            .get(open..)
+            .and_then(|r| r.chars().next())
+            .map_or(1, char::len_utf8);
+        let inside_start = open + after_open;
+        let inside = rest.get(inside_start..).unwrap_or_default();
+        let Some(close) = inside.find(['»', '”', '“', '"']) else {
+            break;
+        };
+        let quoted = inside.get(..close).unwrap_or_default();
+        // A quotation is short; a long run between two marks is more likely unpaired marks.
+        if quoted.split_whitespace().count() <= 6 {
+            words.extend(quoted.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()));
+        }
+        let close_len = inside
+            .get(close..)
+            .and_then(|r| r.chars().next())
+            .map_or(1, char::len_utf8);
+        rest = inside.get(close + close_len..).unwrap_or_default();
+    }
+    words
+}
+
 /// Check 7: Letters of the wrong alphabet. Uzbek and Turkmen are written in Latin, English
 /// too: a Cyrillic letter is wrong there. Russian, Kazakh, Kyrgyz and Tajik are written
 /// in Cyrillic but name things in Latin (IP, Bitcoin, SHA-256, CERTтен), so only a word
@@ -938,7 +967,9 @@ fn latin_name_with_suffix(word: &str) -> bool {
 /// keyboard, which breaks search and copying.
 fn wrong_script(language: Locale, locale: Locale, text: &Parsed, checks: &mut Vec<Check>) {
     let latin_language = matches!(language, Locale::Uz | Locale::Tk | Locale::En);
+    let quoted_words = words_in_quotation_marks(&text.prose);
     let mut offending: Vec<String> = Vec::new();
+    let mut quotations: Vec<String> = Vec::new();
     for token in tokens(&text.prose) {
         if token.kind != TokenKind::Word {
             continue;
@@ -948,6 +979,14 @@ fn wrong_script(language: Locale, locale: Locale, text: &Parsed, checks: &mut Ve
         let shown = if latin_language {
             match (cyrillic, latin) {
                 (0, _) => None,
+                // A whole Russian word in quotation marks is a quotation (slang an
+                // investigator meets, «дропы»): a warning, not an error.
+                (_, 0) if quoted_words.contains(token.text) => {
+                    if !quotations.iter().any(|q| q == token.text) {
+                        quotations.push(token.text.to_owned());
+                    }
+                    None
+                }
                 (_, 0) => Some(token.text.to_owned()),
                 _ => Some(marked(token.text, Script::Cyrillic)),
             }
@@ -969,6 +1008,14 @@ fn wrong_script(language: Locale, locale: Locale, text: &Parsed, checks: &mut Ve
             }
         }
     }
+    if !quotations.is_empty() {
+        let message = i18n::t_with(
+            locale,
+            "authoring_checks.script_quoted",
+            &[("words", &quoted(&quotations))],
+        );
+        checks.push(found(Level::Warning, "wrong_script", message));
+    }
     if offending.is_empty() {
         return;
     }
@@ -984,6 +1031,28 @@ fn wrong_script(language: Locale, locale: Locale, text: &Parsed, checks: &mut Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_russian_word_quoted_in_an_uzbek_text_is_a_warning_and_unquoted_an_error() {
+        let quoted = run(
+            "",
+            "## Pul {#mules}\n\nUlarni «дропы» deb atashadi.",
+            TextKind::Base,
+            Locale::Uz,
+        );
+        assert!(quoted.iter().all(|c| c.level == Level::Warning), "{quoted:?}");
+        assert!(quoted.iter().any(|c| c.code == "wrong_script"), "{quoted:?}");
+        let bare = run(
+            "",
+            "## Pul {#mules}\n\nBu матн kirill yozuvida.",
+            TextKind::Base,
+            Locale::Uz,
+        );
+        assert!(
+            bare.iter().any(|c| c.code == "wrong_script" && c.level == Level::Error),
+            "{bare:?}"
+        );
+    }
 
     fn run(parent: &str, text: &str, kind: TextKind, language: Locale) -> Vec<Check> {
         check(&CheckInput {
