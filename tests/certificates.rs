@@ -400,12 +400,128 @@ async fn a_course_completes_only_after_its_prerequisite(mut app: TestApp) {
 
 /// The demo course imported with `[completion]` replaced by `rule` (TOML lines).
 fn demo_course_with_completion_rule(app: &TestApp, rule: &str) {
+    edited_demo_course(app, Some(rule), |_| {});
+}
+
+/// The demo course imported with `[completion]` replaced by `rule`, or left out when
+/// `rule` is `None` (the default rule), after `edit` has changed the course's folder.
+fn edited_demo_course(app: &TestApp, rule: Option<&str>, edit: impl FnOnce(&std::path::Path)) {
     let dir = app.copy_courses("valid");
-    let path = dir.join("demo-course/course.toml");
+    let course = dir.join("demo-course");
+    let path = course.join("course.toml");
     let toml = std::fs::read_to_string(&path).unwrap();
     let (before, _) = toml.split_once("[completion]").unwrap();
-    std::fs::write(&path, format!("{before}[completion]\n{rule}\n")).unwrap();
+    let rule = rule.map(|rule| format!("[completion]\n{rule}\n")).unwrap_or_default();
+    std::fs::write(&path, format!("{before}{rule}")).unwrap();
+    edit(&course);
     app.import_courses(&dir);
+}
+
+/// The learner behind `token` marks a module of the demo course complete.
+async fn complete_module(app: &mut TestApp, token: &str, module: &str) {
+    let done = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/courses/demo-course/modules/{module}/complete"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{module}: {}", done.body);
+}
+
+/// A learner who has completed the demo course's prerequisite; returns their id and token.
+async fn learner_past_the_prerequisite(app: &mut TestApp, email: &str) -> (i64, String) {
+    let id = app.create_user(email, Role::Learner, None);
+    let token = app.api_token(email, PASSWORD).await;
+    common::fixtures::complete_the_prerequisite(app, &token).await;
+    (id, token)
+}
+
+/// A rule that lists modules asks for every one of them, and only them: one listed
+/// module is not enough, even with a module the rule leaves out; the listed ones alone
+/// complete the course.
+async fn a_course_whose_rule_lists_modules_completes_once_every_listed_module_is_complete(mut app: TestApp) {
+    edited_demo_course(
+        &app,
+        Some("modules = [\"intro\", \"evidence\"]\nquizzes = []"),
+        |course| {
+            let extra = course.join("03-extra");
+            std::fs::create_dir(&extra).unwrap();
+            std::fs::write(
+            extra.join("en.md"),
+            "+++\ntitle = \"Further reading\"\nminutes = 10\noutcomes = [\"Know where to read further\"]\n+++\n\n## Reading {#reading}\n\nNothing here is required.\n",
+        )
+        .unwrap();
+        },
+    );
+    let (reader, token) = learner_past_the_prerequisite(&mut app, "reader@example.kz").await;
+    complete_module(&mut app, &token, "intro").await;
+    complete_module(&mut app, &token, "extra").await;
+    assert_eq!(
+        completions_recorded(&app, reader),
+        0,
+        "one listed module, and one the rule does not list"
+    );
+    let (lister, token) = learner_past_the_prerequisite(&mut app, "lister@example.kz").await;
+    complete_module(&mut app, &token, "intro").await;
+    assert_eq!(completions_recorded(&app, lister), 0, "one listed module of two");
+    complete_module(&mut app, &token, "evidence").await;
+    assert_eq!(
+        completions_recorded(&app, lister),
+        1,
+        "every listed module is complete; the other is not needed"
+    );
+    assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
+}
+
+/// The demo course without a `[completion]` rule, its final test made the pre-test of
+/// the module quiz: by default every module and every quiz but the pre-tests.
+fn demo_course_with_the_default_rule(app: &TestApp) {
+    edited_demo_course(app, None, |course| {
+        let quiz = course.join("quizzes/check/quiz.toml");
+        let settings = std::fs::read_to_string(&quiz).unwrap();
+        std::fs::write(&quiz, format!("pre_test = \"final\"\n{settings}")).unwrap();
+    });
+}
+
+/// Without a rule every module is required: the module quiz passed (which completes
+/// the module it follows) is not enough while the other module is not complete.
+async fn a_course_without_a_completion_rule_completes_once_every_module_is_complete(mut app: TestApp) {
+    demo_course_with_the_default_rule(&app);
+    let (id, token) = learner_past_the_prerequisite(&mut app, "modules@example.kz").await;
+    common::pass_check_quiz(&mut app, &token).await;
+    assert_eq!(completions_recorded(&app, id), 0, "the evidence module is missing");
+    let progress = app
+        .api(Method::GET, "/api/v1/courses/demo-course/progress", Some(&token), None)
+        .await
+        .json();
+    assert!(
+        progress["modules"][0]["completed_at"].is_string(),
+        "the quiz completed the module it follows: {progress}"
+    );
+    complete_module(&mut app, &token, "evidence").await;
+    assert_eq!(completions_recorded(&app, id), 1, "every module is complete");
+    assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
+}
+
+/// Without a rule every quiz is required but the pre-tests: every module is not enough
+/// while the module quiz is not passed, and the final test, a pre-test here, is never
+/// asked for.
+async fn a_course_without_a_completion_rule_completes_once_every_quiz_but_the_pre_tests_is_passed(mut app: TestApp) {
+    demo_course_with_the_default_rule(&app);
+    let (id, token) = learner_past_the_prerequisite(&mut app, "quizzes@example.kz").await;
+    for module in ["intro", "evidence"] {
+        complete_module(&mut app, &token, module).await;
+    }
+    assert_eq!(completions_recorded(&app, id), 0, "the module quiz is not passed");
+    common::pass_check_quiz(&mut app, &token).await;
+    assert_eq!(
+        completions_recorded(&app, id),
+        1,
+        "the module quiz passed; the pre-test is not required"
+    );
+    assert_eq!(certificate_codes(&mut app, &token).await.len(), 1);
 }
 
 /// Takes the demo course's module quiz, answering the first `right` questions it draws
@@ -971,6 +1087,9 @@ on_both_backends!(
     a_course_that_certifies_runs_only_records_a_completion_without_a_run_but_no_certificate,
     a_course_completes_only_after_its_prerequisite,
     a_course_asking_a_minimum_score_completes_only_once_the_score_is_reached,
+    a_course_whose_rule_lists_modules_completes_once_every_listed_module_is_complete,
+    a_course_without_a_completion_rule_completes_once_every_module_is_complete,
+    a_course_without_a_completion_rule_completes_once_every_quiz_but_the_pre_tests_is_passed,
     a_required_test_with_an_essay_waiting_for_a_trainer_does_not_complete_the_course,
     an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule,
     the_pdf_carries_the_name_and_course_title_in_every_language,

@@ -1,8 +1,11 @@
 //! The `bilim` command line, run as a user would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod common;
+
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 
 fn bilim(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_bilim"));
@@ -252,6 +255,210 @@ fn an_unreadable_trusted_proxy_list_stops_the_command_naming_the_entry() {
         "{}",
         String::from_utf8_lossy(&accepted.stderr)
     );
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The migrations diesel has recorded as applied in the SQLite database of `dir`.
+fn applied_migrations(dir: &Path) -> i64 {
+    use diesel::prelude::*;
+    let mut conn = diesel::SqliteConnection::establish(&dir.join("bilim.db").display().to_string()).unwrap();
+    diesel::sql_query("SELECT COUNT(*) AS n FROM __diesel_schema_migrations")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[test]
+fn migrate_brings_a_new_database_up_to_date_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite"))
+        .unwrap()
+        .count();
+    let first = bilim(dir.path()).arg("migrate").output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("The database is up to date."),
+        "{}",
+        stdout(&first)
+    );
+    assert_eq!(applied_migrations(dir.path()), i64::try_from(shipped).unwrap());
+    let second = bilim(dir.path()).arg("migrate").output().unwrap();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(applied_migrations(dir.path()), i64::try_from(shipped).unwrap());
+}
+
+#[test]
+fn migrate_refuses_a_database_file_that_is_not_a_database_and_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = b"notes, not a database: nothing here may be overwritten".repeat(100);
+    std::fs::write(dir.path().join("bilim.db"), &junk).unwrap();
+    let output = bilim(dir.path()).arg("migrate").output().unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("file is not a database"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(!stdout(&output).contains("up to date"));
+    assert_eq!(std::fs::read(dir.path().join("bilim.db")).unwrap(), junk);
+}
+
+/// The test courses, and a copy of them in `dir` to change.
+fn courses_in(dir: &Path) -> (PathBuf, PathBuf) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/courses/valid");
+    let copy = dir.join("courses");
+    common::copy_dir(&fixture, &copy);
+    (fixture, copy)
+}
+
+/// The revision of each course imported into the database of `dir`, if it is shown.
+fn imported_revisions(dir: &Path) -> Vec<(String, i32, bool)> {
+    use bilim::db::schema::courses;
+    use diesel::prelude::*;
+    let mut conn = diesel::SqliteConnection::establish(&dir.join("bilim.db").display().to_string()).unwrap();
+    courses::table
+        .order(courses::id.asc())
+        .select((courses::id, courses::revision, courses::active))
+        .load(&mut conn)
+        .unwrap()
+}
+
+#[test]
+fn courses_import_loads_a_folder_and_importing_it_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fixture, _) = courses_in(dir.path());
+    let import = || {
+        bilim(dir.path())
+            .args(["courses", "import"])
+            .arg(&fixture)
+            .output()
+            .unwrap()
+    };
+    let first = import();
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("imported demo-course (revision 1)")
+            && stdout(&first).contains("imported other-course (revision 1)"),
+        "{}",
+        stdout(&first)
+    );
+    let courses = vec![
+        ("demo-course".to_owned(), 1, true),
+        ("other-course".to_owned(), 1, true),
+    ];
+    assert_eq!(imported_revisions(dir.path()), courses);
+    let second = import();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(stdout(&second).contains("unchanged demo-course"), "{}", stdout(&second));
+    assert_eq!(imported_revisions(dir.path()), courses, "no new revision");
+}
+
+#[test]
+fn courses_import_of_a_folder_with_errors_names_them_and_keeps_the_imported_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, copy) = courses_in(dir.path());
+    let import = || {
+        bilim(dir.path())
+            .args(["courses", "import"])
+            .arg(&copy)
+            .output()
+            .unwrap()
+    };
+    assert!(import().status.success());
+    let course = copy.join("demo-course/course.toml");
+    let toml = std::fs::read_to_string(&course).unwrap();
+    std::fs::write(&course, toml.replace("hours = 2.5", "hours = \"two and a half\"")).unwrap();
+    let refused = import();
+    assert!(!refused.status.success());
+    let line = format!("{}:", course.display());
+    assert!(
+        stdout(&refused)
+            .lines()
+            .any(|l| l.starts_with(&line) && l.contains(": error: ")),
+        "{}",
+        stdout(&refused)
+    );
+    assert!(
+        stderr(&refused).contains("nothing imported: fix the 1 errors above first"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(
+        imported_revisions(dir.path()),
+        [
+            ("demo-course".to_owned(), 1, true),
+            ("other-course".to_owned(), 1, true)
+        ]
+    );
+    let missing = bilim(dir.path())
+        .args(["courses", "import"])
+        .arg(dir.path().join("no-such-folder"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        stdout(&missing).contains("the courses folder does not exist"),
+        "{}",
+        stdout(&missing)
+    );
+}
+
+#[test]
+fn courses_hash_prints_each_sections_fingerprint_as_an_adaptation_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/courses/valid/demo-course/01-intro");
+    let output = bilim(dir.path())
+        .args(["courses", "hash"])
+        .arg(module.join("ru.md"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The Kazakh adaptation was made from this text: its [based_on] holds the
+    // fingerprint of the section it adapts, which the command must print.
+    let adaptation = std::fs::read_to_string(module.join("national/kz/ru.md")).unwrap();
+    let recorded = adaptation
+        .lines()
+        .find(|l| l.starts_with("legal = "))
+        .unwrap()
+        .to_owned();
+    let lines: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "one line per `##` section: {lines:?}");
+    assert_eq!(lines[0], format!("{recorded}    # line 9"));
+    assert!(
+        lines[1].starts_with("procedure = \"") && lines[1].ends_with("\"    # line 13"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn courses_hash_of_a_file_it_cannot_read_says_so_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("05-legal-framework/ru.md");
+    let output = bilim(dir.path())
+        .args(["courses", "hash"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(&format!("cannot read {}", missing.display())),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stdout(&output), "");
 }
 
 #[test]

@@ -15,7 +15,28 @@ use serde_json::{json, Value};
 const START: &str = "/api/v1/courses/demo-course/quizzes/final/attempts";
 
 async fn learner_with_token(app: &mut TestApp, email: &str) -> String {
-    app.with_courses("valid");
+    learner_of_final_test_with(app, email, &[]).await
+}
+
+/// A learner (reading English) of the demo course whose final test has each of
+/// `settings` (`key`, TOML value) set in its quiz.toml; returns their token.
+async fn learner_of_final_test_with(app: &mut TestApp, email: &str, settings: &[(&str, &str)]) -> String {
+    let dir = app.copy_courses("valid");
+    let path = dir.join("demo-course/quizzes/final/quiz.toml");
+    let mut toml: Vec<String> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    for (key, value) in settings {
+        let line = toml
+            .iter_mut()
+            .find(|line| line.starts_with(&format!("{key} =")))
+            .unwrap_or_else(|| panic!("the final test's quiz.toml sets {key}"));
+        *line = format!("{key} = {value}");
+    }
+    std::fs::write(&path, toml.join("\n") + "\n").unwrap();
+    app.import_courses(&dir);
     app.create_user_speaking(email, Role::Learner, None, Locale::En);
     app.api_token(email, PASSWORD).await
 }
@@ -1215,7 +1236,179 @@ async fn item_statistics_show_staff_only_the_runs_they_oversee(mut app: TestApp)
     assert!(page.select("p").iter().all(|p| !p.contains(" · ")), "no group shown");
 }
 
+/// Starts an attempt at the final test and submits it with no answers; returns it as
+/// started.
+async fn blank_attempt(app: &mut TestApp, token: &str) -> Value {
+    let attempt = app.api(Method::POST, START, Some(token), None).await;
+    assert_eq!(attempt.status, StatusCode::CREATED, "{}", attempt.body);
+    let attempt = attempt.json();
+    let id = attempt["attempt_id"].as_i64().unwrap();
+    let submitted = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/attempts/{id}/submit"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    attempt
+}
+
+/// What the review of an attempt shows of the right answers.
+#[derive(Debug, PartialEq)]
+struct Review {
+    /// The answers of the "Correct answer" rows.
+    correct: Vec<String>,
+    /// The general feedback of the single-choice question, which explains its answer.
+    explains: bool,
+    /// The notice that the test shows no correct answers.
+    says_hidden: bool,
+}
+
+/// The review page of `attempt`, for its signed-in owner.
+async fn review_of(app: &mut TestApp, attempt: &Value) -> Review {
+    let id = attempt["attempt_id"].as_i64().unwrap();
+    let page = app.get(&format!("/attempts/{id}/review?lang=en")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    Review {
+        correct: page
+            .select(".review .summary-list__row dt")
+            .into_iter()
+            .zip(page.select(".review .summary-list__row dd"))
+            .filter(|(term, _)| term == "Correct answer")
+            .map(|(_, answer)| answer)
+            .collect(),
+        explains: page.body.contains("Use SHA-256."),
+        says_hidden: page.body.contains("The correct answers are not shown for this test."),
+    }
+}
+
+/// What a review that hides the answers shows of them: nothing, and says so.
+fn hidden() -> Review {
+    Review {
+        correct: Vec::new(),
+        explains: false,
+        says_hidden: true,
+    }
+}
+
+/// `show_answers = "after_submit"`: the review of every submitted attempt shows the
+/// correct answer of each question that has one, and the explanations.
+async fn a_test_showing_answers_after_submitting_shows_them_in_every_review(mut app: TestApp) {
+    let email = "after-submit@example.kz";
+    let token = learner_of_final_test_with(&mut app, email, &[("show_answers", "\"after_submit\"")]).await;
+    app.sign_in(email, PASSWORD).await;
+    let attempt = blank_attempt(&mut app, &token).await;
+    let review = review_of(&mut app, &attempt).await;
+    assert!(!review.says_hidden && review.explains, "{review:?}");
+    assert_eq!(
+        review.correct.len(),
+        6,
+        "every question but the essay and the text: {review:?}"
+    );
+    assert!(review.correct.contains(&"SHA-256".to_owned()), "{review:?}");
+}
+
+/// `show_answers = "never"`: no review shows a correct answer or an explanation.
+async fn a_test_that_never_shows_answers_keeps_them_out_of_the_review(mut app: TestApp) {
+    let email = "never@example.kz";
+    let token = learner_of_final_test_with(&mut app, email, &[("show_answers", "\"never\"")]).await;
+    app.sign_in(email, PASSWORD).await;
+    let first = blank_attempt(&mut app, &token).await;
+    assert_eq!(review_of(&mut app, &first).await, hidden());
+    let last = blank_attempt(&mut app, &token).await;
+    assert_eq!(
+        review_of(&mut app, &last).await,
+        hidden(),
+        "not after the last attempt either"
+    );
+}
+
+/// `show_answers = "after_last_attempt"`: while attempts are left, the review hides the
+/// answers; once the last allowed attempt is submitted, every review shows them.
+async fn a_test_showing_answers_after_the_last_attempt_hides_them_until_then(mut app: TestApp) {
+    let email = "last@example.kz";
+    let token = learner_of_final_test_with(
+        &mut app,
+        email,
+        &[("show_answers", "\"after_last_attempt\""), ("attempts", "2")],
+    )
+    .await;
+    app.sign_in(email, PASSWORD).await;
+    let first = blank_attempt(&mut app, &token).await;
+    assert_eq!(review_of(&mut app, &first).await, hidden(), "one attempt is left");
+    let last = blank_attempt(&mut app, &token).await;
+    for attempt in [&last, &first] {
+        let review = review_of(&mut app, attempt).await;
+        assert!(!review.says_hidden && review.explains, "{review:?}");
+        assert_eq!(review.correct.len(), 6, "{review:?}");
+    }
+}
+
+/// The texts of a question's options in the order an attempt shows them.
+fn option_order(attempt: &Value, id: &str) -> Vec<String> {
+    question(attempt, id)["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The options of the final test's choice questions, as its GIFT file lists them.
+const SINGLE: [&str; 3] = ["SHA-256", "MD5", "CRC32"];
+const MULTIPLE: [&str; 3] = ["RAM contents", "Network connections", "A switched-off hard disk"];
+
+/// With `shuffle_answers` on, attempts show a question's options in orders of their
+/// own. Options are shuffled with the thread's random generator, which takes no seed:
+/// twelve attempts all showing one of the six orders of three options would happen
+/// once in 6^11 (about 3 × 10^8) runs.
+async fn shuffled_answers_come_in_another_order_across_attempts(mut app: TestApp) {
+    let token = learner_of_final_test_with(
+        &mut app,
+        "shuffled@example.kz",
+        &[("shuffle_answers", "true"), ("attempts", "0")],
+    )
+    .await;
+    let mut orders = std::collections::BTreeSet::new();
+    for _ in 0..12 {
+        let attempt = blank_attempt(&mut app, &token).await;
+        for (id, source) in [("single", &SINGLE), ("multiple", &MULTIPLE)] {
+            let mut order = option_order(&attempt, id);
+            if id == "single" {
+                orders.insert(order.clone());
+            }
+            order.sort();
+            let mut expected = source.to_vec();
+            expected.sort_unstable();
+            assert_eq!(order, expected, "every option, once");
+        }
+    }
+    assert!(orders.len() > 1, "twelve attempts, one order: {orders:?}");
+}
+
+/// With `shuffle_answers` off, every attempt shows the options in the file's order.
+async fn unshuffled_answers_keep_the_order_of_the_file(mut app: TestApp) {
+    let token = learner_of_final_test_with(
+        &mut app,
+        "in-order@example.kz",
+        &[("shuffle_answers", "false"), ("attempts", "0")],
+    )
+    .await;
+    for _ in 0..12 {
+        let attempt = blank_attempt(&mut app, &token).await;
+        assert_eq!(option_order(&attempt, "single"), SINGLE);
+        assert_eq!(option_order(&attempt, "multiple"), MULTIPLE);
+    }
+}
+
 on_both_backends!(
+    a_test_showing_answers_after_submitting_shows_them_in_every_review,
+    a_test_that_never_shows_answers_keeps_them_out_of_the_review,
+    a_test_showing_answers_after_the_last_attempt_hides_them_until_then,
+    shuffled_answers_come_in_another_order_across_attempts,
+    unshuffled_answers_keep_the_order_of_the_file,
     starting_an_attempt_returns_the_questions_without_their_answers,
     a_fully_correct_attempt_scores_everything_but_the_essay_which_waits_for_a_trainer,
     wrong_and_partial_answers_are_graded_with_weights,

@@ -67,12 +67,18 @@ struct Fixture {
     admin: &'static str,
 }
 
-fn fixture(app: &TestApp) -> Fixture {
+/// Imports the demo course with its final test paired with the module quiz `check`
+/// as its pre-test, so reports show knowledge gain.
+fn demo_course_with_a_pre_test(app: &TestApp) {
     let dir = app.copy_courses("valid");
     let quiz = dir.join("demo-course/quizzes/final/quiz.toml");
     let settings = std::fs::read_to_string(&quiz).unwrap();
     std::fs::write(&quiz, format!("pre_test = \"check\"\n{settings}")).unwrap();
     app.import_courses(&dir);
+}
+
+fn fixture(app: &TestApp) -> Fixture {
+    demo_course_with_a_pre_test(app);
     let institution_a = app.create_institution("Академия МВД", Country::Kz);
     let institution_b = app.create_institution("Akademiya", Country::Uz);
     let coordinator = app.create_user("coordinator-a@example.kz", Role::Coordinator, Some(institution_a));
@@ -713,6 +719,94 @@ async fn observers_see_people_trained_but_not_gender_counts_under_five(mut app: 
         "no group of one to four can be read or worked out"
     );
 }
+/// A run of six officers of whom three took the final test (one of them three times)
+/// and two the pre-test: its means, and its course's, are the scores of fewer than five
+/// people. Administrators see them; observers see "—", in the pages and the
+/// downloads, until five different people have taken each test.
+async fn observers_see_no_mean_score_of_fewer_than_five_people_until_five_have_taken_the_test(app: TestApp) {
+    demo_course_with_a_pre_test(&app);
+    let (academy, coordinator) = app.institution_with_coordinator("Академия", Country::Kz, "head@example.kz");
+    let run = RunBuilder::new(academy, coordinator).insert(&app);
+    let officers: Vec<i64> = (0..6)
+        .map(|n| {
+            learner(
+                &app,
+                &format!("o{n}@example.kz"),
+                "Офицер",
+                "police_officer",
+                run,
+                "enrolled",
+            )
+        })
+        .collect();
+    for (officer, quiz, score) in [
+        (0, "final", 70.0),
+        (0, "final", 70.0),
+        (0, "final", 70.0),
+        (1, "final", 90.0),
+        (2, "final", 90.0),
+        (0, "check", 40.0),
+        (1, "check", 60.0),
+    ] {
+        AttemptBuilder::new(officers[officer], run, quiz, score).insert(&app);
+    }
+    app.create_user("admin@example.kz", Role::Admin, None);
+    app.create_user("observer@example.org", Role::Observer, None);
+    let mut admin = app.signed_in("admin@example.kz").await;
+    let mut observer = app.signed_in("observer@example.org").await;
+    let percent = |value: &str| format!("{value}{NBSP}%");
+    // Average score (the final test: 390 / 5 attempts), pre-test, final test, gain.
+    let small = [percent("78,0"), percent("50,0"), percent("78,0"), "+28,0".to_owned()];
+    let hidden = ["—", "—", "—", "—"];
+
+    let runs = csv_rows(&admin.get("/reports/runs.csv").await.bytes);
+    assert_eq!(runs[0][10..14], small, "administrators see every mean: {runs:?}");
+    let courses = csv_rows(&admin.get("/reports/courses.csv").await.bytes);
+    assert_eq!(courses[0][7..11], small, "{courses:?}");
+    assert_eq!(csv_rows(&admin.get("/reports/gain.csv").await.bytes).len(), 1);
+
+    let runs = csv_rows(&observer.get("/reports/runs.csv").await.bytes);
+    assert_eq!(runs[0][5], "6", "the run itself is large enough to show: {runs:?}");
+    assert_eq!(runs[0][10..14], hidden, "five attempts of three people: {runs:?}");
+    let courses = csv_rows(&observer.get("/reports/courses.csv").await.bytes);
+    assert_eq!(courses[0][7..11], hidden, "{courses:?}");
+    assert!(
+        csv_rows(&observer.get("/reports/gain.csv").await.bytes).is_empty(),
+        "the officers' group took each test fewer than five"
+    );
+    let page = observer.get("/reports").await;
+    assert!(!page.body.contains(&percent("78,0")), "nowhere on the page either");
+
+    // Two more officers take the final test and three more the pre-test: five
+    // different people behind each mean.
+    for (officer, quiz, score) in [
+        (3, "final", 85.0),
+        (4, "final", 85.0),
+        (2, "check", 50.0),
+        (3, "check", 50.0),
+        (4, "check", 50.0),
+    ] {
+        AttemptBuilder::new(officers[officer], run, quiz, score).insert(&app);
+    }
+    let five = [percent("80,0"), percent("50,0"), percent("80,0"), "+30,0".to_owned()];
+    let runs = csv_rows(&observer.get("/reports/runs.csv").await.bytes);
+    assert_eq!(runs[0][10..14], five, "{runs:?}");
+    let courses = csv_rows(&observer.get("/reports/courses.csv").await.bytes);
+    assert_eq!(courses[0][7..11], five, "{courses:?}");
+    let gains = csv_rows(&observer.get("/reports/gain.csv").await.bytes);
+    assert_eq!(
+        gains,
+        [[
+            "Казахстан",
+            "Сотрудник полиции",
+            &percent("50,0"),
+            &percent("80,0"),
+            "+30,0",
+            "7"
+        ]]
+    );
+}
+
 /// A course with a run of sixteen (one of them completed and certified) and a run of
 /// two (one completed and certified). Observers used to see the course as 18 / 2 / 2
 /// beside the large run's 16 / 1 / 1, so subtracting told them what the two in the
@@ -777,6 +871,7 @@ async fn observers_cannot_subtract_a_small_run_or_group_from_a_total(app: TestAp
 }
 
 on_both_backends!(
+    observers_see_no_mean_score_of_fewer_than_five_people_until_five_have_taken_the_test,
     observers_cannot_subtract_a_small_run_or_group_from_a_total,
     the_run_report_matches_the_hand_computed_figures,
     learners_are_split_by_country_category_and_phase,

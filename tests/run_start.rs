@@ -272,7 +272,87 @@ async fn a_run_says_whether_its_content_opens_early_in_the_form_and_the_api(mut 
     assert_eq!(edit.count("input#opens_early[checked]"), 0, "an unticked box closes it");
 }
 
+/// Clears the mark that a run's "starting soon" reminders were queued, as a run looks
+/// to an instance that read it before another instance marked it.
+fn unmark_reminded(app: &TestApp, run: i64) {
+    use bilim::db::schema::course_runs;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(course_runs::table.find(run))
+        .set(course_runs::reminder_sent_at.eq(None::<chrono::NaiveDateTime>))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+/// "Starting soon" reminders go to the enrolled learners of runs starting within three
+/// days, once each: not to those only asking for a place or waiting for one, not to
+/// learners of a run starting later or already started, and never twice, also when two
+/// instances' workers both found the run before either had marked it.
+async fn learners_of_a_run_starting_within_three_days_are_reminded_once(app: TestApp) {
+    let (institution, coordinator) = academy(&app);
+    let run = |starts_in: i64| {
+        RunBuilder::new(institution, coordinator)
+            .starts_in_days(starts_in)
+            .insert(&app)
+    };
+    let (soon, later, started) = (run(3), run(4), run(-1));
+    for (email, run, status) in [
+        ("soon@example.kz", soon, "enrolled"),
+        ("asking@example.kz", soon, "requested"),
+        ("waiting@example.kz", soon, "waitlisted"),
+        ("later@example.kz", later, "enrolled"),
+        ("started@example.kz", started, "enrolled"),
+    ] {
+        let learner = app.create_user(email, Role::Learner, None);
+        app.admit(run, learner, status);
+    }
+    // What the mail worker runs on every tick.
+    let remind = |now: chrono::NaiveDateTime| {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::enrolment::queue_start_reminders(&mut conn, &app.state.mail, now).unwrap()
+    };
+    let now = Utc::now().naive_utc();
+    let subjects = |email: &str| -> Vec<String> { app.mail_to(email).into_iter().map(|m| m.subject).collect() };
+
+    let queued = remind(now);
+    let course = {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::courses::reading::course_title(&mut conn, "demo-course", Locale::Ru).unwrap()
+    };
+    let starts = bilim::i18n::format_date(Locale::Ru, today() + Duration::days(3));
+    assert_eq!(
+        subjects("soon@example.kz"),
+        [bilim::i18n::t_with(
+            Locale::Ru,
+            "mail.run_starting_soon.subject",
+            &[("course", &course), ("starts", &starts)]
+        )]
+    );
+    for other in [
+        "asking@example.kz",
+        "waiting@example.kz",
+        "later@example.kz",
+        "started@example.kz",
+    ] {
+        assert_eq!(subjects(other), Vec::<String>::new(), "{other} is not reminded");
+    }
+    assert_eq!(queued, 1);
+
+    assert_eq!(remind(now), 0, "the next tick queues nothing");
+    // A second instance that read the run before the first marked it.
+    unmark_reminded(&app, soon);
+    remind(now);
+    assert_eq!(subjects("soon@example.kz").len(), 1, "a learner is reminded once");
+
+    // A day later, the run that started in four days starts in three.
+    assert_eq!(remind(now + Duration::days(1)), 1);
+    assert_eq!(subjects("later@example.kz").len(), 1);
+    assert_eq!(subjects("soon@example.kz").len(), 1);
+    assert_eq!(subjects("started@example.kz"), Vec::<String>::new());
+}
+
 on_both_backends!(
+    learners_of_a_run_starting_within_three_days_are_reminded_once,
     a_learner_cannot_study_a_run_before_it_starts_and_is_told_the_day_it_opens,
     a_run_whose_content_opens_early_is_studied_before_its_start_and_certified_from_it,
     a_run_says_whether_its_content_opens_early_in_the_form_and_the_api

@@ -5,7 +5,7 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
-use bilim::accounts::model::Role;
+use bilim::accounts::model::{Role, UserId};
 use common::{TestApp, TestAppBuilder, PASSWORD};
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -41,6 +41,15 @@ fn app_code(secret: &str, offset_steps: i64) -> String {
 /// Sets up two-factor sign-in for the signed-in browser; returns the secret and the
 /// recovery codes shown.
 async fn set_up(browser: &mut common::Browser) -> (String, Vec<String>) {
+    let (secret, on) = set_up_showing(browser).await;
+    let codes = on.select(".recovery-codes code");
+    assert_eq!(codes.len(), 10);
+    (secret, codes)
+}
+
+/// Sets up two-factor sign-in for the signed-in browser; returns the secret and the
+/// page that says it is on.
+async fn set_up_showing(browser: &mut common::Browser) -> (String, common::TestResponse) {
     let page = browser.get("/profile/two-factor?lang=en").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.has(".qr-code svg"), "a QR code to scan");
@@ -56,9 +65,7 @@ async fn set_up(browser: &mut common::Browser) -> (String, Vec<String>) {
         .await;
     assert_eq!(on.status, StatusCode::OK, "{}", on.body);
     assert!(on.body.contains("Two-factor sign-in is on."));
-    let codes = on.select(".recovery-codes code");
-    assert_eq!(codes.len(), 10);
-    (secret, codes)
+    (secret, on)
 }
 
 /// With two-factor sign-in on, a right password leads to the code step, and only the
@@ -177,12 +184,18 @@ async fn the_api_token_needs_the_code_of_an_account_with_two_factors(mut app: Te
 
 /// Where the installation requires it, a coordinator without a second factor sets it
 /// up as part of signing in, sees the recovery codes, and cannot turn it off; a
-/// learner is not asked.
+/// learner is not asked. Setting it up ends the sessions from before, as turning it
+/// on from the profile does.
 async fn an_installation_can_require_a_second_factor_of_staff(app: TestAppBuilder) {
     let app = app.with_config(|c| c.require_two_factor = true).start().await;
     let academy = app.create_institution("Академия", bilim::accounts::model::Country::Kz);
-    app.create_user("coordinator@example.kz", Role::Coordinator, Some(academy));
+    let id = app.create_user("coordinator@example.kz", Role::Coordinator, Some(academy));
     app.create_user("learner@example.kz", Role::Learner, None);
+    // A session from before the installation required a second factor.
+    let mut earlier = app.browser();
+    let issued = bilim::accounts::session::issue(&app.state.config.secret, UserId(id), 0).unwrap();
+    earlier.cookies.insert("bilim_session".into(), issued.token);
+    assert_eq!(earlier.get("/profile").await.status, StatusCode::OK);
 
     let mut learner = app.browser();
     let signed = learner
@@ -208,6 +221,11 @@ async fn an_installation_can_require_a_second_factor_of_staff(app: TestAppBuilde
     assert_eq!(done.select(".recovery-codes code").len(), 10);
     assert_eq!(done.select_attr("a.button", "href"), ["/coordinator/runs"]);
     assert_eq!(coordinator.get("/coordinator/runs").await.status, StatusCode::OK);
+    assert_eq!(
+        earlier.get("/profile").await.status,
+        StatusCode::SEE_OTHER,
+        "the session from before has ended"
+    );
 
     let off = coordinator
         .post_form(
@@ -253,7 +271,96 @@ async fn a_password_reset_does_not_skip_the_second_factor(app: TestApp) {
     assert_eq!(mailbox_thief.get("/profile").await.status, StatusCode::SEE_OTHER);
 }
 
+/// What `GET /api/v1/me` answers to `token`.
+async fn me(app: &TestApp, token: &str) -> StatusCode {
+    app.browser()
+        .api(Method::GET, "/api/v1/me", Some(token), None)
+        .await
+        .status
+}
+
+/// Turning two-factor sign-in on, and off again, ends every other session and API
+/// token of the person, as a password change does; the browser that made the change
+/// stays signed in, and the forms of the page it was shown still post.
+async fn turning_two_factor_on_or_off_ends_the_other_sessions_and_api_tokens(app: TestApp) {
+    let email = "careful@example.kz";
+    app.create_user(email, Role::Trainer, None);
+    let mut laptop = app.signed_in(email).await;
+    let mut phone = app.signed_in(email).await;
+    let token = app.browser().api_token(email, PASSWORD).await;
+    assert_eq!(me(&app, &token).await, StatusCode::OK);
+
+    let (secret, on) = set_up_showing(&mut laptop).await;
+    assert_eq!(
+        phone.get("/profile").await.status,
+        StatusCode::SEE_OTHER,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        me(&app, &token).await,
+        StatusCode::UNAUTHORIZED,
+        "the API token is revoked"
+    );
+    assert_eq!(
+        laptop.get("/profile").await.status,
+        StatusCode::OK,
+        "the browser that turned it on"
+    );
+
+    // Signed in again, now with a code; an API token with a recovery code.
+    let codes = on.select(".recovery-codes code");
+    let mut phone = app.browser();
+    phone
+        .post_form("/login", &[("email", email), ("password", PASSWORD)])
+        .await;
+    let step = phone
+        .post_form("/login/two-factor", &[("code", &app_code(&secret, 1))])
+        .await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER, "{}", step.body);
+    let token = app
+        .browser()
+        .api(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({ "email": email, "password": PASSWORD, "code": codes[1] })),
+        )
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(me(&app, &token).await, StatusCode::OK);
+
+    // Turned off from the form of the page that said it was on.
+    let form_token = on.select_attr("form[action='/profile/two-factor/off'] input[name=csrf_token]", "value");
+    let off = laptop
+        .post_form_without_token(
+            "/profile/two-factor/off",
+            &[
+                ("csrf_token", &form_token[0]),
+                ("password", PASSWORD),
+                ("code", &codes[0]),
+            ],
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.body);
+    assert_eq!(off.location(), "/profile/two-factor?done=off");
+    assert_eq!(
+        phone.get("/profile").await.status,
+        StatusCode::SEE_OTHER,
+        "the phone is signed out"
+    );
+    assert_eq!(
+        me(&app, &token).await,
+        StatusCode::UNAUTHORIZED,
+        "the API token is revoked"
+    );
+    assert_eq!(laptop.get("/profile").await.status, StatusCode::OK);
+}
+
 on_both_backends!(
+    turning_two_factor_on_or_off_ends_the_other_sessions_and_api_tokens,
     a_password_reset_does_not_skip_the_second_factor,
     a_trainer_sets_up_an_authenticator_and_signs_in_with_its_code,
     the_api_token_needs_the_code_of_an_account_with_two_factors

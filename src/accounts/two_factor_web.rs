@@ -2,7 +2,9 @@
 //! authenticator app, new recovery codes, turning it off) and `/login/two-factor`,
 //! the second step of signing in. After a right password, a user with a second
 //! factor gets a ten-minute token that opens only that step; one whose role the
-//! installation requires it of, and who has none yet, sets it up there first.
+//! installation requires it of, and who has none yet, sets it up there first. Turning
+//! it on or off ends the user's other sessions and API tokens, as a password change
+//! does.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -11,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
-use crate::accounts::web::with_cookie;
+use crate::accounts::web::{signed_in_response, with_cookie, with_session};
 use crate::accounts::{session, store, throttle, two_factor};
 use crate::app::AppState;
 use crate::audit;
@@ -115,7 +117,11 @@ pub struct CodeForm {
     password: String,
 }
 
-fn record(conn: &mut crate::db::DbConnection, user: &User, on: bool) -> AppResult<()> {
+/// Records in the audit log that `user` turned two-factor sign-in on or off, and ends
+/// every session and API token of theirs, as a password change does: whatever signed
+/// in before the change must sign in again under it. Returns the token version for
+/// the new session of the browser that made the change.
+fn changed(conn: &mut crate::db::DbConnection, user: &User, on: bool) -> AppResult<i32> {
     audit::record(
         conn,
         audit::Entry {
@@ -125,30 +131,38 @@ fn record(conn: &mut crate::db::DbConnection, user: &User, on: bool) -> AppResul
             details: serde_json::json!({ "on": on }),
         },
         Utc::now().naive_utc(),
-    )
+    )?;
+    store::bump_token_version(conn, user.id)
 }
 
-/// The first code from the app turns the setup on and shows the recovery codes.
+/// The first code from the app turns the setup on and shows the recovery codes, in a
+/// new session: the others have ended.
 async fn confirm(
+    req: HttpRequest,
     state: web::Data<AppState>,
     ctx: RequestContext,
     CsrfForm(form): CsrfForm<CodeForm>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let subject = user.clone();
-    let codes = state
+    let turned_on = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
-                let codes = two_factor::confirm(conn, &subject, &form.code, Utc::now().naive_utc())?;
-                if codes.is_some() {
-                    record(conn, &subject, true)?;
-                }
-                Ok(codes)
+                let Some(codes) = two_factor::confirm(conn, &subject, &form.code, Utc::now().naive_utc())? else {
+                    return Ok(None);
+                };
+                Ok(Some((codes, changed(conn, &subject, true)?)))
             })
         })
         .await?;
-    match codes {
-        Some(codes) => page_for(&state, &ctx, user, codes, Some("two_factor.turned_on"), None).await,
+    match turned_on {
+        Some((codes, version)) => {
+            let issued = session::issue(&state.config.secret, user.id, version)?;
+            // The page's forms are posted with the new session.
+            let ctx = ctx.with_new_session(&state, &req, &issued.token);
+            let page = page_for(&state, &ctx, user, codes, Some("two_factor.turned_on"), None).await?;
+            with_session(&state, page, issued.token)
+        }
         None => {
             let errors = FieldErrors::one("code", "two_factor.code_wrong");
             page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await
@@ -195,8 +209,9 @@ async fn renew_codes(
     page_for(&state, &ctx, user, codes, Some("two_factor.codes_renewed"), None).await
 }
 
-/// Turns two-factor sign-in off, after the password and a current code; refused
-/// where the installation requires it of the user's role.
+/// Turns two-factor sign-in off, after the password and a current code, and ends the
+/// user's other sessions; refused where the installation requires it of the user's
+/// role.
 async fn turn_off(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -227,15 +242,15 @@ async fn turn_off(
         return page_for(&state, &ctx, user, Vec::new(), None, Some(&errors)).await;
     }
     let subject = user.clone();
-    state
+    let version = state
         .db(move |conn| {
             crate::db::write_transaction(conn, |conn| {
                 two_factor::turn_off(conn, subject.id)?;
-                record(conn, &subject, false)
+                changed(conn, &subject, false)
             })
         })
         .await?;
-    Ok(see_other("/profile/two-factor?done=off"))
+    signed_in_response(&state, user.id, version, "/profile/two-factor?done=off")
 }
 
 /// The cookie that carries the second-step token, sent only to `/login/two-factor`.
@@ -373,17 +388,16 @@ async fn second_step(
                 let now = Utc::now().naive_utc();
                 if two_factor::is_on(conn, subject.id)? {
                     let accepted = two_factor::check(conn, &subject, &code, now)?;
-                    return Ok(accepted.map(|_| Vec::new()));
+                    return Ok(accepted.map(|_| (Vec::new(), subject.token_version)));
                 }
-                let codes = two_factor::confirm(conn, &subject, &code, now)?;
-                if codes.is_some() {
-                    record(conn, &subject, true)?;
-                }
-                Ok(codes)
+                let Some(codes) = two_factor::confirm(conn, &subject, &code, now)? else {
+                    return Ok(None);
+                };
+                Ok(Some((codes, changed(conn, &subject, true)?)))
             })
         })
         .await?;
-    let Some(new_codes) = outcome else {
+    let Some((new_codes, version)) = outcome else {
         let errors = FieldErrors::one("code", "two_factor.code_wrong");
         return second_step_form(&state, &ctx, user, form.next, Some(&errors)).await;
     };
@@ -392,7 +406,7 @@ async fn second_step(
         .unwrap_or("/profile")
         .to_owned();
     tracing::info!(user_id = %user.id, "signed in with a second factor");
-    let issued = session::issue(&state.config.secret, user.id, user.token_version)?;
+    let issued = session::issue(&state.config.secret, user.id, version)?;
     let mut gone = second_step_cookie(&state, String::new());
     gone.make_removal();
     let response = if new_codes.is_empty() {
@@ -408,5 +422,5 @@ async fn second_step(
         render::view(&state, &ctx, "accounts/two_factor_sign_in.html", &page)?
     };
     let response = with_cookie(response, &gone)?;
-    with_cookie(response, &crate::web::context::session_cookie(&state, issued.token))
+    with_session(&state, response, issued.token)
 }

@@ -163,7 +163,12 @@ fn is_format_character(c: char) -> bool {
 /// Signs the user in with a new session cookie and sends them on to `to`.
 pub fn signed_in_response(state: &AppState, user_id: UserId, token_version: i32, to: &str) -> AppResult<HttpResponse> {
     let issued = session::issue(&state.config.secret, user_id, token_version)?;
-    with_cookie(see_other(to), &context::session_cookie(state, issued.token))
+    with_session(state, see_other(to), issued.token)
+}
+
+/// The response with a session cookie carrying `token` (from [`session::issue`]).
+pub fn with_session(state: &AppState, response: HttpResponse, token: String) -> AppResult<HttpResponse> {
+    with_cookie(response, &context::session_cookie(state, token))
 }
 
 /// The response with `cookie` set on it.

@@ -38,6 +38,8 @@ pub struct Figures {
     pub gains: Vec<GainFigures>,
     pub trainers: Vec<(String, i64)>,
     pub trained: Vec<TrainedFigures>,
+    /// The people behind each course's score means, over all its runs in the report.
+    pub course_takers: BTreeMap<String, Takers>,
     /// The first stalled learners (none for observers) and how many there are.
     pub stalled: Vec<StalledLearner>,
     pub stalled_total: i64,
@@ -81,9 +83,10 @@ pub fn compute(
             let mut conn = pool.get()?;
             (trainers_certified(&mut conn, runs)?, trained(&mut conn, runs)?)
         };
-        let (figures, (stalled, stalled_total)) = joined(by_run)?;
+        let ((figures, course_takers), (stalled, stalled_total)) = joined(by_run)?;
         Ok(Figures {
             runs: runs.iter().cloned().zip(figures).collect(),
+            course_takers,
             groups: joined(groups)?,
             gains: joined(gains)?,
             trainers,
@@ -137,6 +140,18 @@ pub struct RunFigures {
     pub scored_attempts: i64,
     pub pre_test_attempts: i64,
     pub post_test_attempts: i64,
+    /// The different people behind `average_score`, `pre_test` and `post_test`.
+    pub takers: Takers,
+}
+
+/// How many different people took the quizzes behind each score mean of a run or a
+/// course: what decides whether an observer may see the mean.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Takers {
+    /// People with a submitted attempt at a quiz other than a pre-test.
+    pub scored: i64,
+    pub pre_test: i64,
+    pub post_test: i64,
 }
 
 impl RunFigures {
@@ -157,12 +172,13 @@ pub fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
-/// Figures for each of `runs`; `since` is the start of the activity window.
+/// Figures for each of `runs`, and the people behind each course's score means over
+/// them; `since` is the start of the activity window.
 pub fn run_figures(
     conn: &mut DbConnection,
     runs: &[RunRow],
     since: NaiveDateTime,
-) -> Result<Vec<RunFigures>, AppError> {
+) -> Result<(Vec<RunFigures>, BTreeMap<String, Takers>), AppError> {
     let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
     let mut figures: BTreeMap<i64, RunFigures> = ids
         .iter()
@@ -194,8 +210,8 @@ pub fn run_figures(
             f.active = count;
         }
     }
-    add_scores(conn, runs, &mut figures)?;
-    Ok(ids.iter().filter_map(|id| figures.remove(id)).collect())
+    let course_takers = add_scores(conn, runs, &mut figures)?;
+    Ok((ids.iter().filter_map(|id| figures.remove(id)).collect(), course_takers))
 }
 
 /// Admitted learners per run, by run id.
@@ -271,11 +287,13 @@ fn pre_test_pairs(conn: &mut DbConnection, course_id: &str) -> Result<Vec<(Strin
         .collect())
 }
 
+/// Adds each run's score means and the people behind them to `figures`; returns the
+/// people behind each course's means over all of `runs`.
 fn add_scores(
     conn: &mut DbConnection,
     runs: &[RunRow],
     figures: &mut BTreeMap<i64, RunFigures>,
-) -> Result<(), AppError> {
+) -> Result<BTreeMap<String, Takers>, AppError> {
     let mut runs_by_course: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for run in runs {
         runs_by_course
@@ -283,9 +301,31 @@ fn add_scores(
             .or_default()
             .push(run.id.get());
     }
+    let mut course_takers = BTreeMap::new();
     for (course_id, run_ids) in runs_by_course {
         let pairs = pre_test_pairs(conn, course_id)?;
         let means = quiz_means(conn, &run_ids)?;
+        let is_pre_test = |quiz: &str| pairs.iter().any(|(pre, _)| pre == quiz);
+        let is_post_test = |quiz: &str| pairs.iter().any(|(_, post)| post == quiz);
+        let quizzes_taken = |keep: &dyn Fn(&str) -> bool| -> Vec<String> {
+            let ids: std::collections::BTreeSet<&str> = means
+                .iter()
+                .map(|(_, quiz, ..)| quiz.as_str())
+                .filter(|q| keep(q))
+                .collect();
+            ids.into_iter().map(str::to_owned).collect()
+        };
+        let (scored_by_run, scored) = takers(conn, &run_ids, &quizzes_taken(&|q| !is_pre_test(q)))?;
+        let (pre_by_run, pre_test) = takers(conn, &run_ids, &quizzes_taken(&is_pre_test))?;
+        let (post_by_run, post_test) = takers(conn, &run_ids, &quizzes_taken(&is_post_test))?;
+        course_takers.insert(
+            course_id.to_owned(),
+            Takers {
+                scored,
+                pre_test,
+                post_test,
+            },
+        );
         for run_id in run_ids {
             let Some(f) = figures.get_mut(&run_id) else { continue };
             let of_run: Vec<(&str, f64, i64)> = means
@@ -293,17 +333,57 @@ fn add_scores(
                 .filter(|(id, ..)| *id == run_id)
                 .filter_map(|(_, quiz, mean, n)| Some((quiz.as_str(), (*mean)?, *n)))
                 .collect();
-            let is_pre_test = |quiz: &str| pairs.iter().any(|(pre, _)| pre == quiz);
-            let is_post_test = |quiz: &str| pairs.iter().any(|(_, post)| post == quiz);
             let scored: Vec<_> = of_run.iter().filter(|(q, ..)| !is_pre_test(q)).copied().collect();
             let pre: Vec<_> = of_run.iter().filter(|(q, ..)| is_pre_test(q)).copied().collect();
             let post: Vec<_> = of_run.iter().filter(|(q, ..)| is_post_test(q)).copied().collect();
             (f.average_score, f.scored_attempts) = (weighted_mean(scored.iter()), attempts(&scored));
             (f.pre_test, f.pre_test_attempts) = (weighted_mean(pre.iter()), attempts(&pre));
             (f.post_test, f.post_test_attempts) = (weighted_mean(post.iter()), attempts(&post));
+            let of = |by_run: &BTreeMap<i64, i64>| by_run.get(&run_id).copied().unwrap_or(0);
+            f.takers = Takers {
+                scored: of(&scored_by_run),
+                pre_test: of(&pre_by_run),
+                post_test: of(&post_by_run),
+            };
         }
     }
-    Ok(())
+    Ok(course_takers)
+}
+
+/// How many different people have a submitted, scored attempt (not a preview) at one
+/// of `quiz_ids` in each of `run_ids`, by run id, and in all of them together: the
+/// people behind the means [`quiz_means`] gives.
+fn takers(
+    conn: &mut DbConnection,
+    run_ids: &[i64],
+    quiz_ids: &[String],
+) -> Result<(BTreeMap<i64, i64>, i64), AppError> {
+    if quiz_ids.is_empty() {
+        return Ok((BTreeMap::new(), 0));
+    }
+    let scored = || {
+        quiz_attempts::table
+            .filter(quiz_attempts::run_id.eq_any(run_ids))
+            .filter(quiz_attempts::quiz_id.eq_any(quiz_ids))
+            .filter(quiz_attempts::submitted_at.is_not_null())
+            .filter(quiz_attempts::is_preview.eq(false))
+            .filter(quiz_attempts::percent.is_not_null())
+    };
+    let by_run: Vec<(Option<i64>, i64)> = scored()
+        .group_by(quiz_attempts::run_id)
+        .select((
+            quiz_attempts::run_id,
+            count(quiz_attempts::user_id).aggregate_distinct(),
+        ))
+        .load(conn)?;
+    let together: i64 = scored()
+        .select(count(quiz_attempts::user_id).aggregate_distinct())
+        .get_result(conn)?;
+    let by_run = by_run
+        .into_iter()
+        .filter_map(|(run, people)| Some((run?, people)))
+        .collect();
+    Ok((by_run, together))
 }
 
 fn attempts(rows: &[(&str, f64, i64)]) -> i64 {
@@ -690,6 +770,8 @@ pub struct CourseFigures {
     pub average_score: Option<f64>,
     pub pre_test: Option<f64>,
     pub post_test: Option<f64>,
+    /// The different people behind the means, over all the course's runs.
+    pub takers: Takers,
 }
 
 impl CourseFigures {
@@ -717,7 +799,9 @@ fn pooled_mean<T>(parts: &[&T], pick: impl Fn(&T) -> (Option<f64>, i64)) -> (Opt
 
 /// Sums the run figures of each course; means are weighted by their attempts, so a
 /// course's average is the mean over all its attempts, not a mean of run means.
-pub fn course_figures(runs: &[(RunRow, RunFigures)]) -> Vec<CourseFigures> {
+/// `takers` are the people behind each course's means, which runs cannot add up (one
+/// person may have taken quizzes in two runs).
+pub fn course_figures(runs: &[(RunRow, RunFigures)], takers: &BTreeMap<String, Takers>) -> Vec<CourseFigures> {
     let mut by_course: BTreeMap<&str, Vec<&RunFigures>> = BTreeMap::new();
     for (run, figures) in runs {
         by_course.entry(run.course_id.as_str()).or_default().push(figures);
@@ -737,6 +821,7 @@ pub fn course_figures(runs: &[(RunRow, RunFigures)]) -> Vec<CourseFigures> {
                 average_score: mean(|f| (f.average_score, f.scored_attempts)),
                 pre_test: mean(|f| (f.pre_test, f.pre_test_attempts)),
                 post_test: mean(|f| (f.post_test, f.post_test_attempts)),
+                takers: takers.get(course_id).copied().unwrap_or_default(),
             }
         })
         .collect()

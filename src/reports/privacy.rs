@@ -14,11 +14,16 @@
 //! - inside a row that shows, a count of one to four people is "—" (active,
 //!   completed, certified, learners completed, women, men, gender not recorded), and so
 //!   is a rate computed from such a count;
+//! - a score mean taken over the attempts of one to four different people is "—" too
+//!   (a run's or course's average score, pre-test and final test, and the gain between
+//!   them): a mean of one person's attempts is that person's score. The figures
+//!   themselves lose it, not only the table, so no chart or download can show it;
 //! - complementary suppression: in each table, the rows left out together hold none or
 //!   at least [`MIN_GROUP`] people, and in each column the cells shown as "—" together
-//!   hold none or at least [`MIN_GROUP`] people; where they would hold one to four, the
-//!   next smallest rows or cells are left out as well. So a total read elsewhere, minus
-//!   what a table shows, never reveals a group of one to four.
+//!   hold none or at least [`MIN_GROUP`] people (for a mean, the people behind it);
+//!   where they would hold one to four, the next smallest rows or cells are left out
+//!   as well. So a total read elsewhere, minus what a table shows, never reveals a
+//!   group of one to four.
 //!
 //! [`visible_figures`] removes what may not show and records the "—" cells, which
 //! [`VisibleFigures::hides`] answers for the tables and the charts. The page, its charts
@@ -202,6 +207,20 @@ fn suppress_rows<T>(items: &mut Vec<T>, size: fn(&T) -> i64, columns: &[PeopleCo
     hidden
 }
 
+/// The columns of a run's or course's score means, each weighed by the people behind
+/// it (`Takers`).
+const MEAN_COLUMNS: [&str; 3] = ["average_score", "pre_test", "post_test"];
+
+/// Clears the means of the `row`-th shown row that `hidden` marks as "—", so that the
+/// figures hold nothing an observer may not see.
+fn withhold_means(hidden: &HiddenCells, row: usize, means: [&mut Option<f64>; 3]) {
+    for (column, mean) in MEAN_COLUMNS.iter().zip(means) {
+        if hidden.0.contains(&(row, *column)) {
+            *mean = None;
+        }
+    }
+}
+
 /// The figures of a report that one audience may see.
 pub struct VisibleFigures {
     pub audience: Audience,
@@ -236,31 +255,51 @@ pub fn visible_figures(audience: Audience, figures: Figures, today: NaiveDate) -
         mut gains,
         mut trainers,
         mut trained,
+        course_takers,
         stalled,
         stalled_total,
     } = figures;
     let mut delivered = super::delivered(&runs, today);
-    let mut courses = super::course_figures(&runs);
+    let mut courses = super::course_figures(&runs, &course_takers);
     let mut hidden = HashMap::new();
     if audience == Audience::Aggregates {
-        let outcome: [PeopleColumn<(RunRow, RunFigures)>; 3] = [
+        let outcome: [PeopleColumn<(RunRow, RunFigures)>; 6] = [
             ("active", |(_, f)| f.active),
             ("completed", |(_, f)| f.completed),
             ("certified", |(_, f)| f.certified),
+            ("average_score", |(_, f)| f.takers.scored),
+            ("pre_test", |(_, f)| f.takers.pre_test),
+            ("post_test", |(_, f)| f.takers.post_test),
         ];
-        hidden.insert("runs", suppress_rows(&mut runs, |(_, f)| f.enrolled, &outcome));
-        hidden.insert(
-            "courses",
-            suppress_rows(
-                &mut courses,
-                |c| c.enrolled,
-                &[
-                    ("active", |c| c.active),
-                    ("completed", |c| c.completed),
-                    ("certified", |c| c.certified),
-                ],
-            ),
+        let runs_hidden = suppress_rows(&mut runs, |(_, f)| f.enrolled, &outcome);
+        for (row, (_, f)) in runs.iter_mut().enumerate() {
+            withhold_means(
+                &runs_hidden,
+                row,
+                [&mut f.average_score, &mut f.pre_test, &mut f.post_test],
+            );
+        }
+        hidden.insert("runs", runs_hidden);
+        let courses_hidden = suppress_rows(
+            &mut courses,
+            |c| c.enrolled,
+            &[
+                ("active", |c| c.active),
+                ("completed", |c| c.completed),
+                ("certified", |c| c.certified),
+                ("average_score", |c| c.takers.scored),
+                ("pre_test", |c| c.takers.pre_test),
+                ("post_test", |c| c.takers.post_test),
+            ],
         );
+        for (row, c) in courses.iter_mut().enumerate() {
+            withhold_means(
+                &courses_hidden,
+                row,
+                [&mut c.average_score, &mut c.pre_test, &mut c.post_test],
+            );
+        }
+        hidden.insert("courses", courses_hidden);
         hidden.insert(
             "groups",
             suppress_rows(

@@ -53,6 +53,24 @@ impl RequestContext {
     pub fn t(&self, key: &str) -> String {
         i18n::t(self.locale, key)
     }
+
+    /// This request's context for a page whose response starts a new session
+    /// (`session`, the token its cookie carries) in place of the one the request came
+    /// with: the forms' CSRF token is bound to the new session, since the browser will
+    /// post them with it.
+    pub fn with_new_session(&self, state: &AppState, req: &HttpRequest, session: &str) -> RequestContext {
+        let browser_token = req
+            .cookie(CSRF_COOKIE)
+            .map(|c| c.value().to_owned())
+            .filter(|v| v.len() >= 32);
+        match browser_token {
+            Some(browser_token) => RequestContext {
+                csrf_token: form_token(state, &browser_token, Some(session)),
+                ..self.clone()
+            },
+            None => self.clone(),
+        }
+    }
 }
 
 impl FromRequest for RequestContext {
