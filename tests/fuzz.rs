@@ -397,6 +397,22 @@ fn national_adaptations_merge_and_render_whatever_the_texts() {
     );
 }
 
+/// Found by the long run of 2026-12-07 (seed 20261298): a law reference in an image's
+/// alt text was filled in as a link inside the attribute, whose quotes ended it and let
+/// the rest of the alt text become elements (a stored script).
+#[test]
+fn a_law_reference_in_an_image_description_cannot_open_an_element() {
+    for text in [
+        "## Offences {#offences}![{{law:}}<script>alert(1)</script>\\[next](../02-legal-framework/)",
+        "## A {#a}\n\n![{{law:csam}}<script>alert(1)</script>](scheme.png)",
+        "## A {#a}\n\n![x](scheme.png \"{{law:csam}}<script>alert(1)</script>\")",
+    ] {
+        for language in [Locale::Ru, Locale::Kk] {
+            render_checked(text, language).unwrap();
+        }
+    }
+}
+
 // Front matter and TOML -------------------------------------------------------------
 
 const FRONT_MATTER_SYNTAX: &[&str] = &[

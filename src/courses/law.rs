@@ -193,22 +193,45 @@ impl LawBook {
             .collect()
     }
 
-    /// The module HTML with every marker replaced for this reader.
+    /// The module HTML with every marker replaced for this reader. Only markers in text
+    /// become links and tables; a marker inside a tag (an attribute the renderer did not
+    /// expect one in) is dropped, so the inserted HTML can never end an attribute and
+    /// open an element of its own.
     pub fn fill(&self, html: &str, country: Option<&str>, locale: Locale) -> String {
         let mut out = String::with_capacity(html.len() + 256);
-        let mut rest = html;
-        while let Some(start) = rest.find(LAW_MARKER_START) {
-            let after = rest.get(start + LAW_MARKER_START.len_utf8()..).unwrap_or_default();
-            let Some(end) = after.find(LAW_MARKER_END) else { break };
-            let concept = after.get(..end).unwrap_or_default();
-            out.push_str(rest.get(..start).unwrap_or_default());
-            match country {
-                Some(country) => out.push_str(&self.inline_for_country(country, concept, locale)),
-                None => out.push_str(&self.inline_comparison(concept, locale)),
+        // Where we are in the sanitiser's serialisation: attribute values are always
+        // double-quoted there, with `"` written as `&quot;`.
+        let mut in_tag = false;
+        let mut in_quotes = false;
+        let mut chars = html.char_indices().peekable();
+        while let Some((index, c)) = chars.next() {
+            if c == LAW_MARKER_START {
+                let after = html.get(index + c.len_utf8()..).unwrap_or_default();
+                let Some(end) = after.find(LAW_MARKER_END) else {
+                    out.push_str(after);
+                    break;
+                };
+                let concept = after.get(..end).unwrap_or_default();
+                if !in_tag {
+                    match country {
+                        Some(country) => out.push_str(&self.inline_for_country(country, concept, locale)),
+                        None => out.push_str(&self.inline_comparison(concept, locale)),
+                    }
+                }
+                let resume = index + c.len_utf8() + end + LAW_MARKER_END.len_utf8();
+                while chars.peek().is_some_and(|(i, _)| *i < resume) {
+                    chars.next();
+                }
+                continue;
             }
-            rest = after.get(end + LAW_MARKER_END.len_utf8()..).unwrap_or_default();
+            match (in_tag, in_quotes, c) {
+                (false, _, '<') => in_tag = true,
+                (true, false, '>') => in_tag = false,
+                (true, _, '"') => in_quotes = !in_quotes,
+                _ => {}
+            }
+            out.push(c);
         }
-        out.push_str(rest);
         out
     }
 }
@@ -216,6 +239,18 @@ impl LawBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_marker_inside_a_tag_is_dropped_and_one_in_text_is_filled() {
+        let book = LawBook::new(Vec::new());
+        let html = format!(
+            "<p>See {LAW_MARKER_START}csam{LAW_MARKER_END}.</p><img alt=\"{LAW_MARKER_START}csam{LAW_MARKER_END}<script>\">"
+        );
+        let filled = book.fill(&html, Some("kz"), Locale::Ru);
+        assert!(filled.contains("<img alt=\"<script>\">"), "{filled}");
+        assert!(filled.starts_with("<p>See <"), "{filled}");
+        assert!(!filled.contains(LAW_MARKER_START));
+    }
 
     #[test]
     fn turkmen_ordinals_follow_the_last_word_of_the_number() {

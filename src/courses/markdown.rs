@@ -230,6 +230,9 @@ pub fn render(markdown: &str, language: Locale, section_ids: &[String], links: &
     let mut output: Vec<Event<'_>> = Vec::with_capacity(events.len());
     let mut h2_seen = 0;
     let mut code_depth = 0;
+    // Text inside an image is its alt attribute: a law reference there would put the
+    // reference's HTML into an attribute when it is filled in, so it stays text.
+    let mut image_depth = 0;
     // For each open blockquote: the admonition kind it became, if any.
     let mut quotes: Vec<Option<&'static str>> = Vec::new();
     let mut skip_until: usize = 0;
@@ -304,7 +307,11 @@ pub fn render(markdown: &str, language: Locale, section_ids: &[String], links: &
                 code_depth -= 1;
                 output.push(event.clone());
             }
-            Event::Text(text) if code_depth == 0 => {
+            Event::End(TagEnd::Image) => {
+                image_depth -= 1;
+                output.push(event.clone());
+            }
+            Event::Text(text) if code_depth == 0 && image_depth == 0 => {
                 let replaced = replace_law_references(text, range, &mut rendered.law_references);
                 output.push(Event::Text(CowStr::from(replaced)));
             }
@@ -328,6 +335,7 @@ pub fn render(markdown: &str, language: Locale, section_ids: &[String], links: &
                 title,
                 id,
             }) => {
+                image_depth += 1;
                 let dest_url = rewrite_link(dest_url, range, true, links, &mut rendered);
                 output.push(Event::Start(Tag::Image {
                     link_type: *link_type,
