@@ -333,22 +333,22 @@ async fn a_base_change_outdates_the_translation_and_a_translation_change_outdate
 async fn a_whitespace_only_base_edit_rebases_its_dependants_and_is_logged(mut app: TestApp) {
     app.with_courses("valid");
     let p = people(&mut app).await;
+    let en = section("intro", "procedure", "en", None);
     let ru = section("intro", "procedure", "ru", None);
-    let kk = section("intro", "procedure", "kk", None);
-    let before = get(&mut app, &p.admin, &kk).await["history"].as_array().unwrap().len();
-    publish(
-        &mut app,
-        &p.kz_reviewer,
-        &p.admin,
-        &ru,
-        "## Порядок действий {#procedure}\n\nОбеспечьте сохранность места\nпроисшествия.   См. [следующий модуль](../02-evidence/).",
-    )
-    .await;
-    let kk_now = get(&mut app, &p.admin, &kk).await;
-    assert_eq!(kk_now["freshness"], "current");
-    let history = kk_now["history"].as_array().unwrap();
+    let base = get(&mut app, &p.admin, &en).await["markdown"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = get(&mut app, &p.admin, &ru).await["history"].as_array().unwrap().len();
+    let rewrapped = base.replace("(../02-evidence/) and", "(../02-evidence/)\nand");
+    assert_ne!(rewrapped, base);
+    publish(&mut app, &p.admin, &p.second_admin, &en, &rewrapped).await;
+    let ru_now = get(&mut app, &p.admin, &ru).await;
+    assert_eq!(ru_now["freshness"], "current");
+    let history = ru_now["history"].as_array().unwrap();
     assert_eq!(history.len(), before + 1);
     assert_eq!(history.last().unwrap()["origin"], "rebase");
+    assert_eq!(ru_now["based_on_markdown"], rewrapped.as_str());
     let mut conn = app.state.pool.get().unwrap();
     let logged: i64 = audit_events::table
         .filter(audit_events::action.eq("section_rebased"))
@@ -358,15 +358,9 @@ async fn a_whitespace_only_base_edit_rebases_its_dependants_and_is_logged(mut ap
     assert_eq!(logged, 1);
     drop(conn);
     // A change of words is not re-based.
-    publish(
-        &mut app,
-        &p.kz_reviewer,
-        &p.admin,
-        &ru,
-        "## Порядок действий {#procedure}\n\nОцепите место происшествия. См. [следующий модуль](../02-evidence/).",
-    )
-    .await;
-    assert_eq!(get(&mut app, &p.admin, &kk).await["freshness"], "outdated");
+    let reworded = rewrapped.replace("Secure the scene", "Cordon off the scene");
+    publish(&mut app, &p.admin, &p.second_admin, &en, &reworded).await;
+    assert_eq!(get(&mut app, &p.admin, &ru).await["freshness"], "outdated");
 }
 
 async fn an_amended_law_flags_exactly_the_sections_citing_it_until_confirmed(mut app: TestApp) {
@@ -746,7 +740,81 @@ async fn authored_markdown_is_sanitised_like_the_files(mut app: TestApp) {
     );
 }
 
+async fn a_translation_begun_in_the_browser_reaches_learners_only_once_every_section_is_approved(mut app: TestApp) {
+    let original = app.with_courses("valid");
+    let p = people(&mut app).await;
+    let legal = section("intro", "legal", "uz", None);
+    let procedure = section("intro", "procedure", "uz", None);
+    assert_eq!(
+        get_status(&mut app, &p.uz_trainer, &legal).await,
+        StatusCode::NOT_FOUND,
+        "nothing written yet"
+    );
+    assert_eq!(
+        put(
+            &mut app,
+            &p.kz_trainer,
+            &legal,
+            "## Huquqiy asos {#legal}\n\nMatn {{law:unauthorised_access}}."
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN,
+        "Uzbek is not among the Kazakh trainer's languages"
+    );
+    publish(
+        &mut app,
+        &p.uz_trainer,
+        &p.admin,
+        &legal,
+        "## Huquqiy asos {#legal}\n\nQonunga xilof kirish {{law:unauthorised_access}} boʻyicha jazolanadi.",
+    )
+    .await;
+    let state = get(&mut app, &p.admin, &legal).await;
+    assert_eq!(state["freshness"], "current");
+    assert!(
+        state["base_markdown"].as_str().unwrap().contains("Правовая основа"),
+        "made from Russian"
+    );
+    assert!(
+        !page_text(&app, "uz", "UZ").await.contains("boʻyicha jazolanadi"),
+        "half a translation is not shown"
+    );
+    publish(
+        &mut app,
+        &p.uz_trainer,
+        &p.admin,
+        &procedure,
+        "## Harakatlar tartibi {#procedure}\n\nHodisa joyini saqlang. [Keyingi modul](../02-evidence/) ga qarang.",
+    )
+    .await;
+    let page = page_text(&app, "uz", "UZ").await;
+    assert!(
+        page.contains("boʻyicha jazolanadi") && page.contains("Hodisa joyini saqlang"),
+        "{page}"
+    );
+    // The export writes a file that passes the checks.
+    let out = app.data_dir.path().join("export-uz");
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::authoring::export::export(&mut conn, &original, &out, None).unwrap();
+    }
+    let file = std::fs::read_to_string(out.join("demo-course/01-intro/uz.md")).unwrap();
+    assert!(file.starts_with("+++\ntranslated_from = \"ru\"\n"), "{file}");
+    let catalogue = bilim::courses::load::load(&out);
+    assert!(
+        !catalogue.diagnostics.has_errors(),
+        "{:#?}",
+        catalogue.diagnostics.all()
+    );
+}
+
+async fn get_status(app: &mut TestApp, token: &str, url: &str) -> StatusCode {
+    app.api(Method::GET, url, Some(token), None).await.status
+}
+
 on_both_backends!(
+    a_translation_begun_in_the_browser_reaches_learners_only_once_every_section_is_approved,
     a_translation_is_drafted_submitted_and_approved_by_someone_else_before_learners_read_it,
     changes_requested_need_a_comment_and_send_the_section_back_to_draft,
     a_section_whose_heading_names_another_id_is_refused,

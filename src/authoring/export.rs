@@ -157,10 +157,25 @@ fn export_module(
             continue;
         }
         // Base texts record no fingerprints; translations and adaptations do.
-        let front = if texts.parent_text(&key).is_some() {
-            with_based_on(&source.front_matter, &based_on)
-        } else {
-            source.front_matter.clone()
+        let parent = texts.parent_text(&key);
+        let front = match &parent {
+            // A translation begun in the browser has no front matter of its own yet:
+            // the file gets its parent's (title, minutes, outcomes) and says where it
+            // was translated from.
+            Some(parent) if !key.is_adaptation() && source.front_matter.trim().is_empty() => {
+                let parent_front: String = texts
+                    .source(parent)
+                    .map(|p| p.front_matter.as_str())
+                    .unwrap_or_default()
+                    .lines()
+                    .filter(|line| !line.trim_start().starts_with("translated_from"))
+                    .map(|line| format!("{line}\n"))
+                    .collect();
+                let declared = format!("translated_from = \"{}\"\n{parent_front}", parent.language);
+                with_based_on(&declared, &based_on)
+            }
+            Some(_) => with_based_on(&source.front_matter, &based_on),
+            None => source.front_matter.clone(),
         };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;

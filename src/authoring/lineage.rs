@@ -142,10 +142,16 @@ impl ModuleTexts {
         if self.is_base(key) {
             return None;
         }
+        let has_russian = self.sources.iter().any(|s| s.country.is_empty() && s.language == "ru");
         let from = self
             .source(key)
             .map(|s| s.translated_from.clone())
             .filter(|f| !f.is_empty() && f != &key.language)
+            .or_else(|| {
+                // A translation begun in the browser: as for files, the region's
+                // languages are made from Russian when the module has it.
+                (key.language != "en" && key.language != "ru" && has_russian).then(|| "ru".to_owned())
+            })
             .or_else(|| self.base_language().map(str::to_owned))?;
         Some(TextKey {
             language: from,

@@ -51,6 +51,18 @@ pub fn body_of(texts: &ModuleTexts, key: &TextKey, adaptation: Option<&TextKey>)
     (parts.join("\n\n"), ids)
 }
 
+/// Whether a translation has a live section for every live section of its parent.
+fn translation_complete(texts: &ModuleTexts, key: &TextKey) -> bool {
+    let Some(parent) = texts.parent_text(key) else {
+        return true;
+    };
+    texts
+        .section_ids(&parent)
+        .iter()
+        .filter(|id| texts.live(&parent.cell(id)).is_some())
+        .all(|id| texts.live(&key.cell(id)).is_some())
+}
+
 /// Module folders of a course (folder → module id), for `../02-module/` links.
 pub fn module_folders(conn: &mut DbConnection, course: &str) -> AppResult<Vec<(String, String)>> {
     Ok(module_sources::table
@@ -80,7 +92,17 @@ pub fn variants(
             continue;
         };
         let key = source.key();
-        let front = front_of(&source.front_matter);
+        let begun_in_browser = source.front_matter.trim().is_empty();
+        let parent_source = texts.parent_text(&key).and_then(|p| texts.source(&p));
+        if begun_in_browser && !translation_complete(texts, &key) {
+            // Readers keep the language they fall back to until every section is there.
+            continue;
+        }
+        let front = if begun_in_browser {
+            parent_source.and_then(|p| front_of(&p.front_matter))
+        } else {
+            front_of(&source.front_matter)
+        };
         let title = front.as_ref().map(|f| f.title.trim().to_owned()).unwrap_or_default();
         let outcomes = front.map(|f| f.outcomes).unwrap_or_default();
         let (body, ids) = body_of(texts, &key, None);

@@ -98,11 +98,13 @@ pub fn checked_comment(comment: &str, required: bool) -> AppResult<String> {
 fn texts_for(conn: &mut DbConnection, cell: &CellKey) -> AppResult<ModuleTexts> {
     let texts = ModuleTexts::load(conn, &cell.text.course, &cell.text.module)?;
     let exists = texts.history(cell).is_some_and(|h| !h.revisions.is_empty());
-    let adaptable = cell.text.is_adaptation()
+    // A section not yet adapted or translated may be begun when its parent section is
+    // live: a country's adaptation of any section, a translation of the base's.
+    let can_begin = !texts.is_base(&cell.text)
         && texts
             .parent_cell(cell)
             .is_some_and(|parent| texts.live(&parent).is_some());
-    if exists || adaptable {
+    if exists || can_begin {
         Ok(texts)
     } else {
         Err(AppError::NotFound)
@@ -138,23 +140,8 @@ pub fn save_draft(
     locked(conn, |conn| {
         let texts = texts_for(conn, cell)?;
         require_edit(author, &texts, cell)?;
-        if cell.text.is_adaptation() && texts.source(&cell.text).is_none() {
-            // The country's first adaptation of this text, begun in the browser.
-            let base = texts
-                .source(&TextKeyParts::base_of(cell))
-                .cloned()
-                .ok_or(AppError::NotFound)?;
-            store::save_source(
-                conn,
-                &store::SourceRow {
-                    country: cell.text.country.clone(),
-                    translated_from: String::new(),
-                    front_matter: String::new(),
-                    intro: String::new(),
-                    section_order: String::new(),
-                    ..base
-                },
-            )?;
+        if texts.source(&cell.text).is_none() {
+            begin_text(conn, &texts, cell)?;
         }
         let (based_on, based_on_markdown) = parent_now(&texts, cell);
         let now = Utc::now().naive_utc();
@@ -177,16 +164,35 @@ pub fn save_draft(
     })
 }
 
-/// Helpers for naming related texts.
-struct TextKeyParts;
-
-impl TextKeyParts {
-    fn base_of(cell: &CellKey) -> super::model::TextKey {
-        super::model::TextKey {
-            country: String::new(),
-            ..cell.text.clone()
-        }
-    }
+/// Records a text begun in the browser: a country's first adaptation of a module text,
+/// or a new translation. Its front matter stays empty, which marks it as begun here: a
+/// new translation is shown to learners only once every section is approved, under the
+/// title of the text it is made from (see `publish`).
+fn begin_text(conn: &mut DbConnection, texts: &ModuleTexts, cell: &CellKey) -> AppResult<()> {
+    let parent = texts.parent_text(&cell.text).ok_or(AppError::NotFound)?;
+    let parent_source = texts.source(&parent).cloned().ok_or(AppError::NotFound)?;
+    let translated_from = if cell.text.is_adaptation() {
+        String::new()
+    } else {
+        parent.language.clone()
+    };
+    let section_order = if cell.text.is_adaptation() {
+        String::new()
+    } else {
+        parent_source.section_order.clone()
+    };
+    store::save_source(
+        conn,
+        &store::SourceRow {
+            language: cell.text.language.clone(),
+            country: cell.text.country.clone(),
+            translated_from,
+            front_matter: String::new(),
+            intro: String::new(),
+            section_order,
+            ..parent_source
+        },
+    )
 }
 
 /// `POST …/drop`: proposes removing a national adaptation's section, so readers of the
