@@ -88,6 +88,36 @@ pub struct CellKey {
     pub section: String,
 }
 
+impl TextKey {
+    /// The query that names this text on authoring pages: `lang=kk[&country=kz]`.
+    pub fn query(&self) -> String {
+        if self.is_adaptation() {
+            format!("lang={}&country={}", self.language, self.country)
+        } else {
+            format!("lang={}", self.language)
+        }
+    }
+
+    /// The page listing this text's sections.
+    pub fn page_path(&self) -> String {
+        format!("/authoring/modules/{}/{}?{}", self.course, self.module, self.query())
+    }
+}
+
+impl CellKey {
+    /// The section editor's page for this cell (ids are plain ASCII, checked on the
+    /// way in, so they need no escaping).
+    pub fn editor_path(&self) -> String {
+        format!(
+            "/authoring/sections/{}/{}/{}?{}",
+            self.text.course,
+            self.text.module,
+            self.section,
+            self.text.query()
+        )
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = section_revisions)]
 pub struct Revision {

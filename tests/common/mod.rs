@@ -17,6 +17,7 @@
     clippy::indexing_slicing
 )]
 
+pub mod authoring;
 pub mod fixtures;
 pub mod html;
 pub mod routes;
