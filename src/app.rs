@@ -202,6 +202,8 @@ pub fn app(
         .configure(attendance::web::routes)
         .configure(certificates::web::routes)
         .configure(reports::web::routes)
+        .configure(crate::authoring::pages::routes)
+        .configure(crate::authoring::editor::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)

@@ -57,6 +57,17 @@ impl FieldErrors {
         }
     }
 
+    /// The same errors with `from` called `to`: for a page with several forms whose
+    /// fields share a name in the model (each form's comment box has its own id).
+    pub fn renamed(mut self, from: &str, to: &'static str) -> Self {
+        for error in &mut self.0 {
+            if error.field == from {
+                error.field = Cow::Borrowed(to);
+            }
+        }
+        self
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

@@ -67,8 +67,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 #[derive(Deserialize)]
 pub struct CellQuery {
-    lang: Option<String>,
-    country: Option<String>,
+    pub lang: Option<String>,
+    pub country: Option<String>,
 }
 
 /// The cell a request names, with its language and country checked.
@@ -104,6 +104,16 @@ pub fn cell_of(path: &(String, String, String), query: &CellQuery) -> AppResult<
         },
         section: section.clone(),
     })
+}
+
+/// Refuses anyone who cannot author (403), before what they ask for is looked at: a
+/// learner gets 403 whatever the address.
+pub fn require_author(user: &User) -> AppResult<()> {
+    if user.role.is_staff() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
 }
 
 /// The signed-in person as an author; anyone who cannot author gets 403.

@@ -11,19 +11,25 @@
 //! - `checks`: the quality checks run before submission;
 //! - `sync`: the courses folder brought in without undoing browser work;
 //! - `publish`: learners' pages rendered from approved text;
-//! - `status`: the progress of every text; `api`: the JSON API.
+//! - `status`: the progress of every text; `api`: the JSON API;
+//! - `pages`: the overview (`/authoring`), a module text's page and the review queue;
+//! - `editor`: the section editor with its preview, checks, review and history;
+//! - `views`: what those pages show (names, labels, diffs, previews).
 
 pub mod access;
 pub mod api;
 pub mod checks;
 pub mod diff;
+pub mod editor;
 pub mod export;
 pub mod files;
 pub mod law_table;
 pub mod lineage;
 pub mod model;
+pub mod pages;
 pub mod publish;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod views;
 pub mod workflow;

@@ -95,7 +95,7 @@ pub fn checked_comment(comment: &str, required: bool) -> AppResult<String> {
 /// The module's texts, refusing a cell that does not exist and cannot be created: a
 /// base or translation section must exist; an adaptation may replace any live section
 /// of its language's text.
-fn texts_for(conn: &mut DbConnection, cell: &CellKey) -> AppResult<ModuleTexts> {
+pub(crate) fn texts_for(conn: &mut DbConnection, cell: &CellKey) -> AppResult<ModuleTexts> {
     let texts = ModuleTexts::load(conn, &cell.text.course, &cell.text.module)?;
     let exists = texts.history(cell).is_some_and(|h| !h.revisions.is_empty());
     // A section not yet adapted or translated may be begun when its parent section is

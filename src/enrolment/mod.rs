@@ -41,7 +41,7 @@ pub use places::{
     mark_completed, record_activity, reject, self_enrol, self_enrol_limited, withdraw,
 };
 pub use runs::{
-    create_run, enrolled_count, enrolled_counts, find_run, find_run_for_manager, find_runs, lock_run, open_to,
-    run_jsons, update_run, visible_runs,
+    courses_running_on, create_run, enrolled_count, enrolled_counts, find_run, find_run_for_manager, find_runs,
+    lock_run, open_to, run_jsons, update_run, visible_runs,
 };
 pub use trainers::{assign_trainer, remove_trainer, runs_taught_by, teaches, trainers_of};

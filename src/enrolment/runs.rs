@@ -142,6 +142,19 @@ pub fn enrolled_count(conn: &mut DbConnection, run_id: RunId) -> AppResult<i64> 
         .get_result(conn)?)
 }
 
+/// The courses with a run in progress on `today` that has admitted learners: their
+/// outdated sections come first in the authoring overview.
+pub fn courses_running_on(conn: &mut DbConnection, today: NaiveDate) -> AppResult<Vec<String>> {
+    Ok(course_runs::table
+        .inner_join(enrolments::table.on(enrolments::run_id.eq(course_runs::id)))
+        .filter(course_runs::starts_on.le(today))
+        .filter(course_runs::ends_on.ge(today))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .select(course_runs::course_id)
+        .distinct()
+        .load(conn)?)
+}
+
 /// The places taken in each of `runs`, in one query; a run nobody joined is absent.
 pub fn enrolled_counts(conn: &mut DbConnection, runs: &[RunRow]) -> AppResult<HashMap<RunId, i64>> {
     let ids: Vec<RunId> = runs.iter().map(|run| run.id).collect();

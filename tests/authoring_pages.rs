@@ -1,0 +1,396 @@
+//! Trainer authoring in the browser: the overview, a module text's page, the section
+//! editor (preview, checks, save, submit, review, confirm, drop, history and rollback)
+//! and the review queue with its bulk approval, each with its failure cases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use actix_web::http::StatusCode;
+use common::authoring::{get, page_text, people, publish, revisions, section};
+use common::TestApp;
+
+/// The editor page of a section of the demo course's intro module.
+fn editor(id: &str, lang: &str, country: Option<&str>) -> String {
+    let country = country.map(|c| format!("&country={c}")).unwrap_or_default();
+    format!("/authoring/sections/demo-course/intro/{id}?lang={lang}{country}")
+}
+
+fn action(url: &str, name: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap();
+    format!("{path}/{name}?{query}")
+}
+
+const KZ_LEGAL: &str =
+    "## Правовая основа в Казахстане {#legal}\n\nВ Республике Казахстан применяется {{law:unauthorised_access}}; см. также нормативное постановление Верховного суда.";
+
+async fn an_adaptation_edited_in_the_browser_reaches_learners_only_after_another_trainer_approves_it(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "ru", Some("kz"));
+
+    let page = author.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.has("textarea#markdown"), "the trainer of the country may edit");
+    assert!(
+        page.select(".editor__base").join(" ").contains("Unauthorised access")
+            || page.select(".editor__base").join(" ").contains("Правовая основа"),
+        "the base is shown rendered"
+    );
+
+    let preview = author
+        .post_form(&url, &[("markdown", KZ_LEGAL), ("intent", "preview"), ("law", "kz")])
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.has(".checks"), "the checks are shown with the preview");
+    assert!(preview
+        .select(".preview")
+        .join(" ")
+        .contains("нормативное постановление"));
+    let token = author_token(&mut app).await;
+    assert_eq!(
+        get(&mut app, &token, &section("intro", "legal", "ru", Some("kz"))).await["state"],
+        "approved",
+        "a preview saves nothing"
+    );
+
+    let submitted = author
+        .post_form(
+            &url,
+            &[
+                ("markdown", KZ_LEGAL),
+                ("intent", "submit"),
+                ("comment", "Ссылка на постановление"),
+            ],
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.body);
+    assert!(submitted.location().contains("done=submitted"));
+    let after = author.get(&submitted.location()).await;
+    assert!(after.has(".notice"), "the action is confirmed");
+    assert!(after.has(".tag--in_review"));
+    assert!(
+        !page_text(&app, "ru", "KZ").await.contains("нормативное постановление"),
+        "learners keep the approved text while the edit is in review"
+    );
+
+    let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    let queue = reviewer.get("/authoring/review").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue
+        .select(".review-item")
+        .join(" ")
+        .contains("Правовая основа в Казахстане"));
+    let approved = reviewer
+        .post_form(&action(&url, "review"), &[("decision", "approve"), ("back", "review")])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    assert_eq!(approved.location(), "/authoring/review?done=approved");
+    assert!(page_text(&app, "ru", "KZ").await.contains("нормативное постановление"));
+}
+
+/// An API token of the Kazakhstan trainer, for reading a section's state.
+async fn author_token(app: &mut TestApp) -> String {
+    app.api_token("kz2@bilim.test", common::PASSWORD).await
+}
+
+async fn the_author_of_an_edit_is_told_another_person_must_approve_it(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "ru", Some("kz"));
+    author
+        .post_form(&url, &[("markdown", KZ_LEGAL), ("intent", "submit")])
+        .await;
+    let page = author.get(&url).await;
+    assert!(
+        !page.has("button[value=approve]"),
+        "no approve button for one's own edit"
+    );
+    let refused = author
+        .post_form(&action(&url, "review"), &[("decision", "approve")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.has(".error-summary"));
+    let token = author_token(&mut app).await;
+    assert_eq!(
+        get(&mut app, &token, &section("intro", "legal", "ru", Some("kz"))).await["state"],
+        "in_review"
+    );
+}
+
+async fn changes_are_requested_only_with_a_comment_and_go_back_to_the_author(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "ru", Some("kz"));
+    author
+        .post_form(&url, &[("markdown", KZ_LEGAL), ("intent", "submit")])
+        .await;
+    let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    let refused = reviewer
+        .post_form(
+            &action(&url, "review"),
+            &[("decision", "request_changes"), ("review_comment", " ")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(
+        refused.has("#review_comment-error"),
+        "the message is beside the comment box"
+    );
+    let sent_back = reviewer
+        .post_form(
+            &action(&url, "review"),
+            &[
+                ("decision", "request_changes"),
+                ("review_comment", "Укажите номер постановления."),
+            ],
+        )
+        .await;
+    assert_eq!(sent_back.status, StatusCode::SEE_OTHER, "{}", sent_back.body);
+    let page = author.get(&url).await;
+    assert!(page.has(".tag--changes_requested"));
+    assert!(page
+        .select(".history")
+        .join(" ")
+        .contains("Укажите номер постановления."));
+}
+
+async fn a_submission_the_checks_refuse_is_shown_again_with_the_checks_and_saves_nothing(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "kk", None);
+    let before = revisions(&app);
+    let mixed = "## Құқықтық негіз {#legal}\n\nЗаңсыз қoл жеткізу {{law:unauthorised_access}} бойынша жазаланады.";
+    let refused = author
+        .post_form(&url, &[("markdown", mixed), ("intent", "submit")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.has("#markdown-error"));
+    assert!(refused.has(".checks__item--error"), "the failing check is listed");
+    assert!(
+        refused.select("textarea#markdown").join("").contains("қoл"),
+        "the text typed is kept"
+    );
+    assert_eq!(revisions(&app), before, "nothing was saved");
+
+    let wrong_id = author
+        .post_form(
+            &url,
+            &[("markdown", "## Құқықтық негіз {#other}\n\nМәтін."), ("intent", "save")],
+        )
+        .await;
+    assert_eq!(wrong_id.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong_id.select("#markdown-error").join(" ").contains("{#legal}"));
+    assert_eq!(revisions(&app), before);
+
+    let unknown = author
+        .post_form(&url, &[("markdown", mixed), ("intent", "publish")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(revisions(&app), before);
+}
+
+async fn a_base_change_is_shown_as_a_diff_and_confirming_makes_the_text_current(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    publish(
+        &mut app,
+        &p.admin,
+        &p.second_admin,
+        &section("intro", "legal", "ru", None),
+        "## Правовая основа {#legal}\n\nНеправомерный доступ и покушение на него наказываются по {{law:unauthorised_access}}.",
+    )
+    .await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "kk", None);
+    let page = author.get(&url).await;
+    assert!(page.has(".tag--outdated"));
+    assert!(
+        page.select(".editor__base .diff ins").join(" ").contains("покушение"),
+        "{}",
+        page.select(".editor__base").join(" ")
+    );
+
+    let overview = author.get("/authoring?lang=kk").await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    assert!(overview
+        .select("#attention-list .card")
+        .join(" ")
+        .contains("Құқықтық негіз"));
+
+    let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    let queue = reviewer.get("/authoring/review?reason=base_changed").await;
+    assert!(queue.select(".review-item").join(" ").contains("Құқықтық негіз"));
+    let confirmed = reviewer
+        .post_form(&action(&url, "confirm"), &[("back", "review")])
+        .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.body);
+    let token = author_token(&mut app).await;
+    assert_eq!(
+        get(&mut app, &token, &section("intro", "legal", "kk", None)).await["freshness"],
+        "current"
+    );
+    let queue = reviewer.get("/authoring/review?reason=base_changed").await;
+    assert!(!queue.select(".review-item").join(" ").contains("Құқықтық негіз"));
+}
+
+async fn an_earlier_revision_is_proposed_again_from_the_history_and_reviewed(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    let api_url = section("intro", "legal", "ru", Some("kz"));
+    publish(&mut app, &p.kz_trainer, &p.kz_reviewer, &api_url, KZ_LEGAL).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "ru", Some("kz"));
+    let page = author.get(&url).await;
+    assert_eq!(
+        page.count(".history > li"),
+        2,
+        "the file's revision and the approved edit"
+    );
+    let rolled = author.post_form(&action(&url, "rollback"), &[("revision", "1")]).await;
+    assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.body);
+    let state = get(&mut app, &p.kz_trainer, &api_url).await;
+    assert_eq!(state["state"], "in_review", "a rollback is reviewed like an edit");
+    assert!(page_text(&app, "ru", "KZ").await.contains("нормативное постановление"));
+    let missing = author.post_form(&action(&url, "rollback"), &[("revision", "99")]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+async fn dropping_an_adaptation_needs_a_reason_and_a_second_person(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let url = editor("legal", "ru", Some("kz"));
+    let refused = author.post_form(&action(&url, "drop"), &[("drop_comment", "")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.has("#drop_comment-error"));
+    let proposed = author
+        .post_form(
+            &action(&url, "drop"),
+            &[("drop_comment", "Норма общая для всех стран.")],
+        )
+        .await;
+    assert_eq!(proposed.status, StatusCode::SEE_OTHER);
+    let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    reviewer
+        .post_form(&action(&url, "review"), &[("decision", "approve")])
+        .await;
+    assert!(!page_text(&app, "ru", "KZ").await.contains("Республике Казахстан"));
+}
+
+async fn bulk_approval_approves_only_edits_without_warnings_by_other_people(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    author
+        .post_form(
+            &editor("legal", "ru", Some("kz")),
+            &[("markdown", KZ_LEGAL), ("intent", "submit")],
+        )
+        .await;
+    let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    let queue = reviewer.get("/authoring/review").await;
+    let items = queue.select_attr("#bulk input[name=item]", "value");
+    assert_eq!(items, ["demo-course/intro/legal/ru/kz"], "{}", queue.body);
+    // The author's own queue offers nothing for bulk approval.
+    let own = author.get("/authoring/review").await;
+    assert!(!own.has("#bulk"));
+    let forged = author
+        .post_form(
+            "/authoring/review/approve",
+            &[("item", "demo-course/intro/legal/ru/kz")],
+        )
+        .await;
+    assert_eq!(forged.location(), "/authoring/review?done=bulk_approved&count=0");
+    let token = author_token(&mut app).await;
+    assert_eq!(
+        get(&mut app, &token, &section("intro", "legal", "ru", Some("kz"))).await["state"],
+        "in_review",
+        "eligibility is checked again on the server"
+    );
+    let done = reviewer
+        .post_form(
+            "/authoring/review/approve",
+            &[("item", "demo-course/intro/legal/ru/kz")],
+        )
+        .await;
+    assert_eq!(done.location(), "/authoring/review?done=bulk_approved&count=1");
+    let after = reviewer.get(&done.location()).await;
+    assert!(after.has(".notice"));
+    assert!(page_text(&app, "ru", "KZ").await.contains("нормативное постановление"));
+    let bad = reviewer
+        .post_form("/authoring/review/approve", &[("item", "nonsense")])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+async fn the_overview_and_text_pages_list_every_text_and_open_only_for_authors(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut trainer = app.signed_in("uz@bilim.test").await;
+    let overview = trainer.get("/authoring").await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
+    assert!(overview.has("table.matrix"));
+    assert!(overview.has("a[href='/authoring/glossary/uz']"));
+    assert!(overview.has("a[href='/authoring/law/uz']"));
+    let text = trainer
+        .get("/authoring/modules/demo-course/intro?lang=ru&country=uz")
+        .await;
+    assert_eq!(text.status, StatusCode::OK, "{}", text.body);
+    assert!(
+        text.has(".card a[href*='/authoring/sections/demo-course/intro/legal?lang=ru&country=uz']"),
+        "{}",
+        text.body
+    );
+    let other_country = trainer.get(&editor("legal", "ru", Some("kz"))).await;
+    assert_eq!(other_country.status, StatusCode::OK, "authors may read every text");
+    assert!(!other_country.has("textarea#markdown"), "but edit only their own");
+    let forbidden = trainer
+        .post_form(
+            &editor("legal", "ru", Some("kz")),
+            &[("markdown", KZ_LEGAL), ("intent", "save")],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+
+    for email in ["learner@bilim.test", "observer@bilim.test"] {
+        let mut browser = app.signed_in(email).await;
+        for url in ["/authoring", "/authoring/review", &editor("legal", "kk", None)] {
+            assert_eq!(browser.get(url).await.status, StatusCode::FORBIDDEN, "{email} {url}");
+        }
+        assert!(
+            !browser.get("/courses").await.has("a[href='/authoring']"),
+            "no menu link"
+        );
+    }
+    assert!(trainer.get("/courses").await.has("a[href='/authoring']"));
+    for missing in [
+        "/authoring/sections/demo-course/intro/nowhere?lang=kk",
+        "/authoring/sections/demo-course/nowhere/legal?lang=kk",
+        "/authoring/modules/no-course/intro?lang=kk",
+    ] {
+        assert_eq!(trainer.get(missing).await.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+    assert_eq!(
+        trainer
+            .get("/authoring/sections/demo-course/intro/legal?lang=xx")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+on_both_backends!(
+    an_adaptation_edited_in_the_browser_reaches_learners_only_after_another_trainer_approves_it,
+    the_author_of_an_edit_is_told_another_person_must_approve_it,
+    changes_are_requested_only_with_a_comment_and_go_back_to_the_author,
+    a_submission_the_checks_refuse_is_shown_again_with_the_checks_and_saves_nothing,
+    a_base_change_is_shown_as_a_diff_and_confirming_makes_the_text_current,
+    an_earlier_revision_is_proposed_again_from_the_history_and_reviewed,
+    dropping_an_adaptation_needs_a_reason_and_a_second_person,
+    bulk_approval_approves_only_edits_without_warnings_by_other_people,
+    the_overview_and_text_pages_list_every_text_and_open_only_for_authors,
+);
