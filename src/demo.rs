@@ -98,7 +98,15 @@ pub fn seed(conn: &mut DbConnection) -> anyhow::Result<DemoSeed> {
                 institution_id: Some(institution_id),
                 locale: *locale,
             };
-            accounts.push(demo_account(conn, &new)?);
+            let account = demo_account(conn, &new)?;
+            if role == Role::Trainer {
+                // A demo trainer translates into their country's language and Russian,
+                // so the authoring screens have something to offer them.
+                if let Some(user) = store::find_row_by_email(conn, &account.email)? {
+                    store::set_languages(conn, user.id, &[*locale, Locale::Ru])?;
+                }
+            }
+            accounts.push(account);
         }
     }
     let admin = AdminCreatedUser {

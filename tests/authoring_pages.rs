@@ -12,7 +12,7 @@ use common::TestApp;
 /// The editor page of a section of the demo course's intro module.
 fn editor(id: &str, lang: &str, country: Option<&str>) -> String {
     let country = country.map(|c| format!("&country={c}")).unwrap_or_default();
-    format!("/authoring/sections/demo-course/intro/{id}?lang={lang}{country}")
+    format!("/authoring/sections/demo-course/intro/{id}?language={lang}{country}")
 }
 
 fn action(url: &str, name: &str) -> String {
@@ -214,7 +214,7 @@ async fn a_base_change_is_shown_as_a_diff_and_confirming_makes_the_text_current(
         page.select(".editor__base").join(" ")
     );
 
-    let overview = author.get("/authoring?lang=kk").await;
+    let overview = author.get("/authoring?language=kk").await;
     assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
     assert!(overview
         .select("#attention-list .card")
@@ -337,13 +337,19 @@ async fn the_overview_and_text_pages_list_every_text_and_open_only_for_authors(m
     assert!(overview.has("a[href='/authoring/glossary/uz']"));
     assert!(overview.has("a[href='/authoring/law/uz']"));
     let text = trainer
-        .get("/authoring/modules/demo-course/intro?lang=ru&country=uz")
+        .get("/authoring/modules/demo-course/intro?language=ru&country=uz")
         .await;
     assert_eq!(text.status, StatusCode::OK, "{}", text.body);
     assert!(
-        text.has(".card a[href*='/authoring/sections/demo-course/intro/legal?lang=ru&country=uz']"),
+        text.has(".card a[href*='/authoring/sections/demo-course/intro/legal?language=ru&country=uz']"),
         "{}",
         text.body
+    );
+    let switcher = trainer.get(&format!("{}&lang=ru", editor("legal", "kk", None))).await;
+    assert_eq!(switcher.lang(), "ru", "the interface's language is asked with lang");
+    assert!(
+        switcher.has("textarea#markdown[lang=kk]") || switcher.has("pre.source[lang=kk]"),
+        "and the text edited stays the Kazakh one"
     );
     let other_country = trainer.get(&editor("legal", "ru", Some("kz"))).await;
     assert_eq!(other_country.status, StatusCode::OK, "authors may read every text");
@@ -368,15 +374,15 @@ async fn the_overview_and_text_pages_list_every_text_and_open_only_for_authors(m
     }
     assert!(trainer.get("/courses").await.has("a[href='/authoring']"));
     for missing in [
-        "/authoring/sections/demo-course/intro/nowhere?lang=kk",
-        "/authoring/sections/demo-course/nowhere/legal?lang=kk",
-        "/authoring/modules/no-course/intro?lang=kk",
+        "/authoring/sections/demo-course/intro/nowhere?language=kk",
+        "/authoring/sections/demo-course/nowhere/legal?language=kk",
+        "/authoring/modules/no-course/intro?language=kk",
     ] {
         assert_eq!(trainer.get(missing).await.status, StatusCode::NOT_FOUND, "{missing}");
     }
     assert_eq!(
         trainer
-            .get("/authoring/sections/demo-course/intro/legal?lang=xx")
+            .get("/authoring/sections/demo-course/intro/legal?language=xx")
             .await
             .status,
         StatusCode::BAD_REQUEST

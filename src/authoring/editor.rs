@@ -1,4 +1,5 @@
-//! The section editor: `/authoring/sections/{course}/{module}/{section}?lang=xx[&country=cc]`.
+//! The section editor: `/authoring/sections/{course}/{module}/{section}?language=xx[&country=cc]`
+//! (`language` names the text; `lang` stays the interface's language, as on every page).
 //! One page per cell: the base rendered with what changed in it since this text was
 //! made, the Markdown editor with a preview and the checks, the glossary and the law
 //! that apply, the review of a pending edit, and the cell's history with rollback.
@@ -60,7 +61,7 @@ type SectionPath = web::Path<(String, String, String)>;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct EditorQuery {
-    lang: Option<String>,
+    language: Option<String>,
     country: Option<String>,
     /// The country whose law the preview shows (a translation has none of its own).
     law: Option<String>,
@@ -70,7 +71,7 @@ pub struct EditorQuery {
 impl EditorQuery {
     fn cell_query(&self) -> CellQuery {
         CellQuery {
-            lang: self.lang.clone(),
+            lang: self.language.clone(),
             country: self.country.clone(),
         }
     }
@@ -179,7 +180,7 @@ struct EditorPage {
     section: String,
     heading: String,
     text: TextName,
-    /// `lang=kk[&country=kz]`, for the forms' addresses.
+    /// `language=kk[&country=kz]`, for the forms' addresses.
     query: String,
     module_page: String,
     is_base: bool,
@@ -260,7 +261,10 @@ fn names_of(conn: &mut DbConnection, ids: Vec<UserId>) -> AppResult<std::collect
         .collect())
 }
 
-/// The glossary of the text's language, with the terms its parent section uses first.
+/// The agreed terms of the text's language that its parent section uses: for a
+/// translation, terms whose source (English or Russian, as the parent is written) it
+/// contains; for an adaptation, written in the same language, terms whose agreed
+/// translation it contains, so the adapter keeps to them.
 fn glossary_for(
     conn: &mut DbConnection,
     cell: &CellKey,
@@ -283,7 +287,9 @@ fn glossary_for(
         .into_iter()
         .filter_map(|(en, ru, translation, note)| {
             let source = if parent_language == "ru" { ru } else { en };
-            let found = !source.trim().is_empty() && parent_lower.contains(&source.to_lowercase());
+            let same_language = parent_language == cell.text.language;
+            let sought = if same_language { &translation } else { &source };
+            let found = !sought.trim().is_empty() && parent_lower.contains(&sought.to_lowercase());
             found.then(|| GlossaryLine {
                 used: text_lower.contains(&translation.to_lowercase()),
                 source,

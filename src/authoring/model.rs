@@ -89,12 +89,13 @@ pub struct CellKey {
 }
 
 impl TextKey {
-    /// The query that names this text on authoring pages: `lang=kk[&country=kz]`.
+    /// The query that names this text on authoring pages: `language=kk[&country=kz]`
+    /// (`lang` is the interface's language on every page, so it cannot name the text).
     pub fn query(&self) -> String {
         if self.is_adaptation() {
-            format!("lang={}&country={}", self.language, self.country)
+            format!("language={}&country={}", self.language, self.country)
         } else {
-            format!("lang={}", self.language)
+            format!("language={}", self.language)
         }
     }
 

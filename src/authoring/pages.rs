@@ -1,5 +1,5 @@
 //! The authoring overview (`/authoring`), the page of one module text
-//! (`/authoring/modules/{course}/{module}?lang=xx[&country=cc]`) and the review queue
+//! (`/authoring/modules/{course}/{module}?language=xx[&country=cc]`) and the review queue
 //! (`/authoring/review`) with its bulk approval.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -79,7 +79,7 @@ fn language_codes() -> Vec<&'static str> {
 pub struct Filters {
     course: Option<String>,
     country: Option<String>,
-    lang: Option<String>,
+    language: Option<String>,
     reason: Option<String>,
     done: Option<String>,
     count: Option<String>,
@@ -90,7 +90,7 @@ pub struct Filters {
 struct Chosen {
     course: String,
     country: String,
-    lang: String,
+    language: String,
     reason: String,
 }
 
@@ -100,14 +100,14 @@ impl Chosen {
         Chosen {
             course: known(filters.course.as_deref(), &course_refs),
             country: known(filters.country.as_deref(), &COUNTRIES),
-            lang: known(filters.lang.as_deref(), &language_codes()),
+            language: known(filters.language.as_deref(), &language_codes()),
             reason: known(filters.reason.as_deref(), &REASONS),
         }
     }
 
     fn wants(&self, key: &TextKey) -> bool {
         (self.course.is_empty() || self.course == key.course)
-            && (self.lang.is_empty() || self.lang == key.language)
+            && (self.language.is_empty() || self.language == key.language)
             && (self.country.is_empty() || self.country == key.country)
     }
 }
@@ -497,17 +497,30 @@ fn text_data(conn: &mut DbConnection, author: &Author, key: &TextKey, locale: Lo
     })
 }
 
+/// `language=kk[&country=kz]`: the text a page is about.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TextQuery {
+    language: Option<String>,
+    country: Option<String>,
+}
+
 async fn text_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<(String, String)>,
-    query: web::Query<CellQuery>,
+    query: web::Query<TextQuery>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     require_author(&user)?;
     let (course, module) = path.into_inner();
+    let query = query.into_inner();
+    let asked = CellQuery {
+        lang: query.language,
+        country: query.country,
+    };
     // A section id that is always valid, to check the course, module, language and country.
-    let key = cell_of(&(course, module, "x".to_owned()), &query)?.text;
+    let key = cell_of(&(course, module, "x".to_owned()), &asked)?.text;
     let locale = ctx.locale;
     let page = state
         .db(move |conn| {

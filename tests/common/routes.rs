@@ -173,11 +173,10 @@ pub fn concrete(route: &str, w: &World) -> String {
         "scheme.png".to_owned()
     };
     // Authoring addresses a section in a language, and its status a course.
-    let query = if route.starts_with("/api/v1/authoring/courses/")
-        || route.starts_with("/authoring/sections/")
-        || route.starts_with("/authoring/modules/")
-    {
+    let query = if route.starts_with("/api/v1/authoring/courses/") {
         "?lang=kk"
+    } else if route.starts_with("/authoring/sections/") || route.starts_with("/authoring/modules/") {
+        "?language=kk"
     } else if route == "/api/v1/authoring/status" {
         "?course=demo-course"
     } else {
