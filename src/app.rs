@@ -202,6 +202,8 @@ pub fn app(
         .configure(attendance::web::routes)
         .configure(certificates::web::routes)
         .configure(reports::web::routes)
+        .configure(crate::authoring::law_pages::routes)
+        .configure(crate::authoring::glossary_pages::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)

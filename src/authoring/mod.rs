@@ -11,14 +11,24 @@
 //! - `checks`: the quality checks run before submission;
 //! - `sync`: the courses folder brought in without undoing browser work;
 //! - `publish`: learners' pages rendered from approved text;
-//! - `status`: the progress of every text; `api`: the JSON API.
+//! - `status`: the progress of every text; `api`: the JSON API;
+//! - `law_table`: the law tables' proposals, approvals and amendments, and
+//!   `law_pages` their editor's pages;
+//! - `glossary`: the agreed terms of each language (`glossary_terms`), and
+//!   `glossary_pages` their editor's pages;
+//! - `files`: the law tables and glossaries written back as files for the export;
+//! - `digest`: the daily email telling each trainer what waits for them.
 
 pub mod access;
 pub mod api;
 pub mod checks;
 pub mod diff;
+pub mod digest;
 pub mod export;
 pub mod files;
+pub mod glossary;
+pub mod glossary_pages;
+pub mod law_pages;
 pub mod law_table;
 pub mod lineage;
 pub mod model;

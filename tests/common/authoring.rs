@@ -117,4 +117,3 @@ pub fn revisions(app: &TestApp) -> i64 {
     let mut conn = app.state.pool.get().unwrap();
     section_revisions::table.count().get_result(&mut conn).unwrap()
 }
-
