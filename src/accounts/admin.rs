@@ -186,7 +186,7 @@ struct UserEditPage<'a> {
     /// An erased account offers no second erasure.
     erased: bool,
     /// The languages a trainer translates, offered for trainers and administrators.
-    languages: Option<Vec<LanguageChoice>>,
+    translated_languages: Option<Vec<LanguageChoice>>,
 }
 
 /// One checkbox of the languages a trainer translates.
@@ -219,7 +219,7 @@ async fn user_form_page(
             .collect()
     });
     let page = UserEditPage {
-        languages,
+        translated_languages: languages,
         subject_id: user.id,
         subject_name: &user.name,
         subject_email: &user.email,

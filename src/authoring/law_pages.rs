@@ -503,7 +503,7 @@ struct EntryPage<'a> {
     pending: Option<Pending>,
     may_edit: bool,
     may_approve: bool,
-    languages: Vec<LanguageField>,
+    text_languages: Vec<LanguageField>,
     codes: Vec<CodeChoice>,
     status_options: Vec<StatusOption>,
     form: &'a EntryForm,
@@ -697,7 +697,7 @@ async fn show_entry(
         pending,
         may_edit: law_table::may_edit(&author, &country),
         may_approve: law_table::may_approve(&author, &country),
-        languages: editor_languages(&country)
+        text_languages: editor_languages(&country)
             .into_iter()
             .map(|code| LanguageField {
                 code,
