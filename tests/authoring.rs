@@ -7,9 +7,8 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
-use bilim::accounts::model::{Country, Role};
-use bilim::db::schema::{audit_events, section_revisions, users};
-use common::authoring::{action, get, page_text, people, post, publish, put, revisions, section, set_trainer};
+use bilim::db::schema::{audit_events, users};
+use common::authoring::{get, page_text, people, post, publish, put, revisions, section};
 use common::{TestApp, PASSWORD};
 use diesel::prelude::*;
 use serde_json::{json, Value};
