@@ -204,6 +204,8 @@ pub fn app(
         .configure(reports::web::routes)
         .configure(crate::authoring::pages::routes)
         .configure(crate::authoring::editor::routes)
+        .configure(crate::authoring::law_pages::routes)
+        .configure(crate::authoring::glossary_pages::routes)
         .service(
             web::scope("/api/v1")
                 .configure(accounts::api::routes)

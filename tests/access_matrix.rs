@@ -182,6 +182,21 @@ const MATRIX: &[Row] = &[
     ("POST", "/authoring/sections/{course}/{module}/{section}/drop",        [303, 403, 403, 422, 422, 422, 422, 403, 422]),
     ("POST", "/authoring/sections/{course}/{module}/{section}/rollback",    [303, 403, 403, 404, 404, 404, 404, 403, 404]),
     ("POST", "/authoring/review/approve",                                   [303, 403, 403, 303, 303, 303, 303, 403, 303]),
+    ("GET",  "/authoring/glossary/{language}",                              [303, 403, 403, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/authoring/glossary/{language}/{term}",                       [303, 403, 403, 404, 404, 404, 404, 403, 404]),
+    ("GET",  "/authoring/law/{country}",                                    [303, 403, 403, 200, 200, 200, 200, 403, 200]),
+    ("GET",  "/authoring/law/{country}/new",                                [303, 403, 403, 200, 200, 403, 403, 403, 200]),
+    ("GET",  "/authoring/law/{country}/{concept}",                          [303, 403, 403, 200, 200, 200, 200, 403, 200]),
+    ("POST", "/admin/users/{id}/languages",                                 [303, 403, 403, 403, 403, 403, 403, 403, 303]),
+    ("POST", "/authoring/glossary/{language}",                              [303, 403, 403, 403, 403, 403, 403, 403, 422]),
+    ("POST", "/authoring/glossary/{language}/{term}",                       [303, 403, 403, 404, 404, 404, 404, 403, 404]),
+    ("POST", "/authoring/glossary/{language}/{term}/delete",                [303, 403, 403, 404, 404, 404, 404, 403, 404]),
+    ("POST", "/authoring/law/{country}/new",                                [303, 403, 403, 422, 422, 403, 403, 403, 422]),
+    ("POST", "/authoring/law/{country}/{concept}",                          [303, 403, 403, 422, 422, 403, 403, 403, 422]),
+    ("POST", "/authoring/law/{country}/{concept}/amend",                    [303, 403, 403, 422, 422, 403, 403, 403, 422]),
+    // The PUT rows above left trainer B's proposal waiting: trainer A approves it.
+    ("POST", "/authoring/law/{country}/{concept}/approve",                  [303, 403, 403, 303, 409, 409, 409, 403, 409]),
+    ("POST", "/authoring/law/{country}/{concept}/request-changes",          [303, 403, 403, 422, 422, 422, 422, 403, 422]),
     ("POST", "/logout",                                                     [303, 303, 303, 303, 303, 303, 303, 303, 303]),
 ];
 

@@ -24,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users", web::get().to(users_page))
         .route("/admin/users/{id}", web::get().to(user_page))
         .route("/admin/users/{id}", web::post().to(update_user))
-        .route("/admin/users/{id}/erase", web::post().to(erase_user));
+        .route("/admin/users/{id}/erase", web::post().to(erase_user))
+        .route("/admin/users/{id}/languages", web::post().to(update_languages));
 }
 
 #[derive(Serialize)]
@@ -184,6 +185,16 @@ struct UserEditPage<'a> {
     notice: Option<&'static str>,
     /// An erased account offers no second erasure.
     erased: bool,
+    /// The languages a trainer translates, offered for trainers and administrators.
+    translated_languages: Option<Vec<LanguageChoice>>,
+}
+
+/// One checkbox of the languages a trainer translates.
+#[derive(Serialize)]
+struct LanguageChoice {
+    code: &'static str,
+    name: &'static str,
+    checked: bool,
 }
 
 async fn user_form_page(
@@ -195,7 +206,20 @@ async fn user_form_page(
     notice: Option<&'static str>,
 ) -> AppResult<HttpResponse> {
     let all_institutions = state.db(institutions::list).await?;
+    let subject = user.id;
+    let assigned = state.db(move |conn| store::languages_of(conn, subject)).await?;
+    let languages = matches!(user.role, Role::Trainer | Role::Admin).then(|| {
+        Locale::ALL
+            .into_iter()
+            .map(|l| LanguageChoice {
+                code: l.code(),
+                name: l.native_name(),
+                checked: assigned.iter().any(|a| a == l.code()),
+            })
+            .collect()
+    });
     let page = UserEditPage {
+        translated_languages: languages,
         subject_id: user.id,
         subject_name: &user.name,
         subject_email: &user.email,
@@ -213,6 +237,7 @@ async fn user_form_page(
 pub struct SavedQuery {
     saved: Option<String>,
     erased: Option<String>,
+    languages: Option<String>,
 }
 
 async fn user_page(
@@ -223,10 +248,11 @@ async fn user_page(
     _: Admin,
 ) -> AppResult<HttpResponse> {
     let user = find_user(&state, path_id(&path)?).await?;
-    let notice = match (&query.saved, &query.erased) {
-        (_, Some(_)) => Some("admin.user_erased"),
-        (Some(_), None) => Some("admin.user_saved"),
-        (None, None) => None,
+    let notice = match (&query.saved, &query.erased, &query.languages) {
+        (_, Some(_), _) => Some("admin.user_erased"),
+        (_, None, Some(_)) => Some("admin.languages_saved"),
+        (Some(_), None, None) => Some("admin.user_saved"),
+        (None, None, None) => None,
     };
     user_form_page(&state, &ctx, &user, &role_form(&user), None, notice).await
 }
@@ -282,6 +308,33 @@ async fn update_user(
     match outcome {
         Ok(()) => Ok(see_other(format!("/admin/users/{}?saved=1", user.id))),
         Err(AppError::Invalid(errors)) => user_form_page(&state, &ctx, &user, &form, Some(&errors), None).await,
+        Err(other) => Err(other),
+    }
+}
+
+/// Saves the languages a trainer translates: one checkbox `lang_<code>` per language.
+async fn update_languages(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<std::collections::HashMap<String, String>>,
+    Admin(actor): Admin,
+) -> AppResult<HttpResponse> {
+    let user = find_user(&state, path_id(&path)?).await?;
+    let subject = user.id;
+    let codes: Vec<String> = form
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .filter_map(|(name, _)| name.strip_prefix("lang_").map(str::to_owned))
+        .collect();
+    let outcome = state
+        .db(move |conn| service::change_languages(conn, &actor, subject, &codes))
+        .await;
+    match outcome {
+        Ok(()) => Ok(see_other(format!("/admin/users/{}?languages=1", user.id))),
+        Err(AppError::Invalid(errors)) => {
+            user_form_page(&state, &ctx, &user, &role_form(&user), Some(&errors), None).await
+        }
         Err(other) => Err(other),
     }
 }

@@ -346,6 +346,42 @@ pub fn change_role(conn: &mut DbConnection, actor: &User, subject: UserId, input
     })
 }
 
+/// An administrator assigns the languages a trainer translates (see Authoring), from
+/// language codes as the user page's checkboxes send them; the audit log records the
+/// change. Unknown codes are refused; nothing changes when the set is the same.
+pub fn change_languages(conn: &mut DbConnection, actor: &User, subject: UserId, codes: &[String]) -> AppResult<()> {
+    let mut languages = Vec::new();
+    for code in codes {
+        match Locale::from_code(code.trim()) {
+            Some(locale) => languages.push(locale),
+            None => return Err(FieldErrors::one("languages", "admin.languages_invalid").into()),
+        }
+    }
+    db::write_transaction(conn, |conn| {
+        let actor_now = store::find(conn, actor.id)?;
+        if !actor_now.is_some_and(|actor| actor.role.is_admin()) {
+            return Err(AppError::Forbidden);
+        }
+        let user = store::find(conn, subject)?.ok_or(AppError::NotFound)?;
+        let before = store::languages_of(conn, user.id)?;
+        store::set_languages(conn, user.id, &languages)?;
+        let after = store::languages_of(conn, user.id)?;
+        if before == after {
+            return Ok(());
+        }
+        audit::record(
+            conn,
+            audit::Entry {
+                actor: Some(actor.id),
+                action: audit::Action::LanguagesChanged,
+                subject: format!("user:{}", user.id.get()),
+                details: serde_json::json!({ "from": before, "to": after }),
+            },
+            Utc::now().naive_utc(),
+        )
+    })
+}
+
 /// Trims and checks a person's full name for an account made for them (by an
 /// administrator, the command line or a coordinator's upload, whose preview and
 /// apply both check each row with it): required, at most [`NAME_MAX_CHARS`], one

@@ -30,6 +30,8 @@ crate::text_enum!(Action {
     SectionRebased => "section_rebased",
     LawChanged => "law_changed",
     LawAmended => "law_amended",
+    GlossaryChanged => "glossary_changed",
+    LanguagesChanged => "languages_changed",
 });
 
 /// One privileged action about to be recorded.

@@ -302,6 +302,11 @@ pub fn approve(conn: &mut DbConnection, author: &Author, country: &str, concept:
                 law_revisions::reviewed_at.eq(Some(now)),
             ))
             .execute(conn)?;
+        // A proposal may name the date its wording took effect (the editor's form).
+        let effective = entry
+            .effective
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         let json = |v: &BTreeMap<String, String>| serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
         let was_verified: Option<bool> = law_entries::table
             .find((country, concept))
@@ -333,6 +338,11 @@ pub fn approve(conn: &mut DbConnection, author: &Author, country: &str, concept:
                 diesel::update(law_entries::table.find((country, concept)))
                     .set(values)
                     .execute(conn)?;
+                if let Some(date) = effective {
+                    diesel::update(law_entries::table.find((country, concept)))
+                        .set(law_entries::effective.eq(Some(date)))
+                        .execute(conn)?;
+                }
                 if !(already && entry.verified) {
                     diesel::update(law_entries::table.find((country, concept)))
                         .set((
@@ -350,6 +360,7 @@ pub fn approve(conn: &mut DbConnection, author: &Author, country: &str, concept:
                         values,
                         law_entries::verified_by.eq(verified_by),
                         law_entries::verified_at.eq(verified_at),
+                        law_entries::effective.eq(effective),
                     ))
                     .execute(conn)?;
             }

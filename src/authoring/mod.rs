@@ -14,15 +14,25 @@
 //! - `status`: the progress of every text; `api`: the JSON API;
 //! - `pages`: the overview (`/authoring`), a module text's page and the review queue;
 //! - `editor`: the section editor with its preview, checks, review and history;
-//! - `views`: what those pages show (names, labels, diffs, previews).
+//! - `views`: what those pages show (names, labels, diffs, previews);
+//! - `law_table`: the law tables' proposals, approvals and amendments, and
+//!   `law_pages` their editor's pages;
+//! - `glossary`: the agreed terms of each language (`glossary_terms`), and
+//!   `glossary_pages` their editor's pages;
+//! - `files`: the law tables and glossaries written back as files for the export;
+//! - `digest`: the daily email telling each trainer what waits for them.
 
 pub mod access;
 pub mod api;
 pub mod checks;
 pub mod diff;
+pub mod digest;
 pub mod editor;
 pub mod export;
 pub mod files;
+pub mod glossary;
+pub mod glossary_pages;
+pub mod law_pages;
 pub mod law_table;
 pub mod lineage;
 pub mod model;

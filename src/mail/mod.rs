@@ -46,10 +46,11 @@ pub enum Kind {
     RunStartingSoon,
     CertificateIssued,
     RegistrationAttempt,
+    AuthoringDigest,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::VerifyEmail,
         Kind::Invitation,
         Kind::PasswordReset,
@@ -62,6 +63,7 @@ impl Kind {
         Kind::RunStartingSoon,
         Kind::CertificateIssued,
         Kind::RegistrationAttempt,
+        Kind::AuthoringDigest,
     ];
 
     /// Names the message's templates, `templates/mail/<key>.txt` and `.html`, which
@@ -80,6 +82,7 @@ impl Kind {
             Kind::RunStartingSoon => "run_starting_soon",
             Kind::CertificateIssued => "certificate_issued",
             Kind::RegistrationAttempt => "registration_attempt",
+            Kind::AuthoringDigest => "authoring_digest",
         }
     }
 
@@ -98,6 +101,7 @@ impl Kind {
             Kind::RunStartingSoon => "mail.run_starting_soon.subject",
             Kind::CertificateIssued => "mail.certificate_issued.subject",
             Kind::RegistrationAttempt => "mail.registration_attempt.subject",
+            Kind::AuthoringDigest => "mail.authoring_digest.subject",
         }
     }
 }
@@ -480,7 +484,8 @@ impl MailSettings {
 }
 
 /// Runs the delivery loop on its own thread, every few seconds, for the life of the
-/// process. Also queues reminders for runs starting soon.
+/// process. Also queues reminders for runs starting soon, certificate notices and the
+/// daily authoring digest.
 pub fn spawn_worker(
     pool: DbPool,
     delivery: Delivery,
@@ -499,6 +504,9 @@ pub fn spawn_worker(
                 }
                 if let Err(error) = crate::certificates::queue_issued_notices(&mut conn, &settings, now) {
                     tracing::error!(%error, "queuing certificate notices failed");
+                }
+                if let Err(error) = crate::authoring::digest::queue_daily(&mut conn, &settings, now) {
+                    tracing::error!(%error, "queuing the authoring digest failed");
                 }
             }
             match deliver_due(&pool, &delivery, &settings.from, &instance, now) {

@@ -76,6 +76,10 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "authoring/text.html",
     "authoring/editor.html",
     "authoring/review.html",
+    "authoring/law_table.html",
+    "authoring/law_entry.html",
+    "authoring/glossary.html",
+    "authoring/glossary_term.html",
     "mail/base.html",
     "mail/base.txt",
     "mail/verify_email.html",
@@ -102,6 +106,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/certificate_issued.txt",
     "mail/registration_attempt.html",
     "mail/registration_attempt.txt",
+    "mail/authoring_digest.html",
+    "mail/authoring_digest.txt",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {

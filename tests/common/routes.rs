@@ -197,6 +197,8 @@ pub fn concrete(route: &str, w: &World) -> String {
         .replace("{name}", &name)
         .replace("{section}", "legal")
         .replace("{country}", "kz")
-        .replace("{concept}", "unauthorised_access");
+        .replace("{concept}", "unauthorised_access")
+        .replace("{language}", "kk")
+        .replace("{term}", "cybercrime");
     format!("{path}{query}")
 }
