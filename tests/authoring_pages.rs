@@ -6,7 +6,7 @@
 mod common;
 
 use actix_web::http::StatusCode;
-use common::authoring::{get, page_text, people, publish, revisions, section};
+use common::authoring::{get, page_text, people, publish, put, revisions, section};
 use common::TestApp;
 
 /// The editor page of a section of the demo course's intro module.
@@ -250,13 +250,116 @@ async fn an_earlier_revision_is_proposed_again_from_the_history_and_reviewed(mut
         2,
         "the file's revision and the approved edit"
     );
+    let missing = author.post_form(&action(&url, "rollback"), &[("revision", "99")]).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let not_a_number = author
+        .post_form(&action(&url, "rollback"), &[("revision", "one")])
+        .await;
+    assert_eq!(not_a_number.status, StatusCode::BAD_REQUEST);
     let rolled = author.post_form(&action(&url, "rollback"), &[("revision", "1")]).await;
     assert_eq!(rolled.status, StatusCode::SEE_OTHER, "{}", rolled.body);
     let state = get(&mut app, &p.kz_trainer, &api_url).await;
     assert_eq!(state["state"], "in_review", "a rollback is reviewed like an edit");
     assert!(page_text(&app, "ru", "KZ").await.contains("нормативное постановление"));
-    let missing = author.post_form(&action(&url, "rollback"), &[("revision", "99")]).await;
-    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let again = author.post_form(&action(&url, "rollback"), &[("revision", "1")]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "one proposal at a time");
+}
+
+async fn an_edit_in_review_is_neither_buried_by_a_confirmation_nor_overwritten_by_someone_else(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    publish(
+        &mut app,
+        &p.admin,
+        &p.second_admin,
+        &section("intro", "legal", "ru", None),
+        "## Правовая основа {#legal}\n\nНеправомерный доступ и покушение на него наказываются по {{law:unauthorised_access}}.",
+    )
+    .await;
+    let url = editor("legal", "kk", None);
+    let fixed = "## Құқықтық негіз {#legal}\n\nЗаңсыз қол жеткізу және оған оқталу {{law:unauthorised_access}} бойынша жазаланады.";
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let submitted = author
+        .post_form(
+            &url,
+            &[("markdown", fixed), ("intent", "submit"), ("reason", "Тексерілді")],
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.body);
+
+    let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    let page = reviewer.get(&url).await;
+    assert!(!page.has("#confirm-title"), "no 'still valid' while an edit waits");
+    assert!(!page.has("textarea#markdown"), "nor an editor over someone else's edit");
+    assert!(page.has("button[value=approve]"));
+    let buried = reviewer.post_form(&action(&url, "confirm"), &[]).await;
+    assert_eq!(buried.status, StatusCode::CONFLICT, "{}", buried.body);
+    let overwritten = reviewer
+        .post_form(&url, &[("markdown", fixed), ("intent", "save")])
+        .await;
+    assert_eq!(overwritten.status, StatusCode::CONFLICT);
+    let api = get(&mut app, &p.kz_reviewer, &section("intro", "legal", "kk", None)).await;
+    assert_eq!(api["state"], "in_review");
+    assert!(
+        api["markdown"].as_str().unwrap().contains("оқталу"),
+        "the edit is intact"
+    );
+    // Its author may take it back and go on.
+    let continued = author.post_form(&url, &[("markdown", fixed), ("intent", "save")]).await;
+    assert_eq!(continued.status, StatusCode::SEE_OTHER);
+}
+
+async fn a_long_section_is_saved_and_a_preview_of_a_text_without_its_heading_says_what_to_fix(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    let url = editor("legal", "kk", None);
+    let mut author = app.signed_in("kz@bilim.test").await;
+    // About 60,000 Cyrillic letters: some 360 KB once percent-encoded in a form.
+    let long = format!(
+        "## Құқықтық негіз {{#legal}}\n\n{}{{{{law:unauthorised_access}}}}",
+        "Заңсыз қол жеткізу бойынша жауапкершілік. ".repeat(1_400)
+    );
+    let saved = author.post_form(&url, &[("markdown", &long), ("intent", "save")]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.status);
+    let api_saved = put(&mut app, &p.kz_trainer, &section("intro", "legal", "kk", None), &long).await;
+    assert_eq!(api_saved.status, StatusCode::OK, "the API takes it too");
+
+    let headless = author
+        .post_form(&url, &[("markdown", "Мәтін тақырыпсыз."), ("intent", "preview")])
+        .await;
+    assert_eq!(headless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(headless.has("#markdown-error"));
+    assert!(
+        !headless.has(".checks"),
+        "no 'checks passed' for a text that is not a section"
+    );
+}
+
+async fn a_countrys_queue_holds_its_adaptations_and_the_translations_into_its_language(mut app: TestApp) {
+    app.with_courses("valid");
+    let _ = people(&mut app).await;
+    let mut author = app.signed_in("kz@bilim.test").await;
+    let kk = "## Құқықтық негіз {#legal}\n\nЗаңсыз қол жеткізу {{law:unauthorised_access}} бойынша қылмыстық жауаптылыққа әкеп соғады.";
+    author
+        .post_form(
+            &editor("legal", "kk", None),
+            &[("markdown", kk), ("intent", "submit"), ("reason", "Тексерілді")],
+        )
+        .await;
+    let mut coordinator = app.signed_in("coord-kz@bilim.test").await;
+    let queue = coordinator.get("/authoring/review?country=kz").await;
+    assert!(
+        queue.select(".review-item").join(" ").contains("Құқықтық негіз"),
+        "{}",
+        queue.body
+    );
+    let overview = coordinator.get("/authoring").await;
+    assert!(
+        overview.select("a[href='/authoring/review']").join(" ").contains('1'),
+        "the overview counts what waits for this person"
+    );
+    let uz = coordinator.get("/authoring/review?country=uz").await;
+    assert!(!uz.has(".review-item"));
 }
 
 async fn dropping_an_adaptation_needs_a_reason_and_a_second_person(mut app: TestApp) {
@@ -389,13 +492,52 @@ async fn the_overview_and_text_pages_list_every_text_and_open_only_for_authors(m
     );
 }
 
+async fn a_trainer_cannot_move_to_another_country_to_edit_its_adaptations(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    let mut trainer = app.signed_in("kz@bilim.test").await;
+    let profile = trainer.get("/profile").await;
+    assert!(
+        profile.has("select#country[disabled]"),
+        "the country is shown, not offered"
+    );
+    let moved = trainer
+        .post_form(
+            "/profile",
+            &[
+                ("name", "Айжан Нурланова"),
+                ("country", "UZ"),
+                ("category", "investigator"),
+                ("locale", "kk"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "the rest of the profile is saved");
+    let me = app
+        .api(actix_web::http::Method::GET, "/api/v1/me", Some(&p.kz_trainer), None)
+        .await
+        .json();
+    assert_eq!(me["country"], "KZ", "an administrator sets a trainer's country");
+    let uz = trainer
+        .post_form(
+            &editor("legal", "ru", Some("uz")),
+            &[("markdown", KZ_LEGAL), ("intent", "save")],
+        )
+        .await;
+    assert_eq!(uz.status, StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    a_trainer_cannot_move_to_another_country_to_edit_its_adaptations,
     an_adaptation_edited_in_the_browser_reaches_learners_only_after_another_trainer_approves_it,
     the_author_of_an_edit_is_told_another_person_must_approve_it,
     changes_are_requested_only_with_a_comment_and_go_back_to_the_author,
     a_submission_the_checks_refuse_is_shown_again_with_the_checks_and_saves_nothing,
     a_base_change_is_shown_as_a_diff_and_confirming_makes_the_text_current,
     an_earlier_revision_is_proposed_again_from_the_history_and_reviewed,
+    an_edit_in_review_is_neither_buried_by_a_confirmation_nor_overwritten_by_someone_else,
+    a_long_section_is_saved_and_a_preview_of_a_text_without_its_heading_says_what_to_fix,
+    a_countrys_queue_holds_its_adaptations_and_the_translations_into_its_language,
     dropping_an_adaptation_needs_a_reason_and_a_second_person,
     bulk_approval_approves_only_edits_without_warnings_by_other_people,
     the_overview_and_text_pages_list_every_text_and_open_only_for_authors,

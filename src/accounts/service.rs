@@ -199,13 +199,19 @@ pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -
     } else {
         profile.institution_id
     };
+    // A trainer's country decides which national adaptations and law table they edit
+    // and approve: once set, only an administrator changes it.
+    let country = match (user.role, user.country) {
+        (Role::Trainer, Some(country)) => country,
+        _ => profile.country,
+    };
     errors.check(())?;
     store::update_profile(
         conn,
         user.id,
         &ProfileUpdate {
             name: &profile.name,
-            country: Some(profile.country),
+            country: Some(country),
             institution_id,
             category: profile.category,
             locale: profile.locale,

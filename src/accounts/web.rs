@@ -392,6 +392,7 @@ struct ProfilePage<'a> {
     email: &'a str,
     role: String,
     institution_locked: bool,
+    country_locked: bool,
     member_since: String,
     notice: Option<String>,
 }
@@ -412,6 +413,8 @@ async fn profile_form_page(
         role: i18n::t(ctx.locale, &format!("roles.{}", user.role.code())),
         // A coordinator's institution is set by an administrator.
         institution_locked: user.role == Role::Coordinator,
+        // A trainer's country (their authoring rights) is set by an administrator.
+        country_locked: user.role == Role::Trainer && user.country.is_some(),
         member_since: i18n::format_date(ctx.locale, user.created_at.date()),
         notice: notice.map(|key| i18n::t(ctx.locale, key)),
     };

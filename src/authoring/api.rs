@@ -22,13 +22,13 @@ use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/authoring/courses/{course}/modules/{module}/sections/{section}",
-        web::get().to(get_section),
-    )
-    .route(
-        "/authoring/courses/{course}/modules/{module}/sections/{section}",
-        web::put().to(put_section),
+    // A PUT carries a whole section: its own body limit.
+    cfg.service(
+        web::resource("/authoring/courses/{course}/modules/{module}/sections/{section}")
+            .app_data(web::PayloadConfig::new(workflow::SECTION_BODY_LIMIT))
+            .app_data(web::JsonConfig::default().limit(workflow::SECTION_BODY_LIMIT))
+            .route(web::get().to(get_section))
+            .route(web::put().to(put_section)),
     )
     .route(
         "/authoring/courses/{course}/modules/{module}/sections/{section}/submit",

@@ -110,6 +110,40 @@ pub fn words(old: &str, new: &str) -> Vec<Piece> {
     pieces
 }
 
+/// How many characters of unchanged text a compacted diff keeps on each side of a
+/// change; longer unchanged runs are cut to their ends around an ellipsis.
+const CONTEXT_CHARS: usize = 160;
+
+/// The diff with long unchanged runs shortened, so a reviewer sees the changes with
+/// enough text around them, not a whole section in which one word changed.
+pub fn compacted(pieces: Vec<Piece>) -> Vec<Piece> {
+    let last = pieces.len().saturating_sub(1);
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(index, piece)| {
+            let chars: Vec<char> = piece.text.chars().collect();
+            if piece.change != Change::Same || chars.len() <= CONTEXT_CHARS * 2 + 20 {
+                return piece;
+            }
+            let head: String = if index == 0 {
+                String::new()
+            } else {
+                chars.iter().take(CONTEXT_CHARS).collect()
+            };
+            let tail: String = if index == last {
+                String::new()
+            } else {
+                chars.iter().skip(chars.len() - CONTEXT_CHARS).collect()
+            };
+            Piece {
+                change: Change::Same,
+                text: format!("{head} … {tail}"),
+            }
+        })
+        .collect()
+}
+
 /// Whether the diff changes anything.
 pub fn changes(pieces: &[Piece]) -> bool {
     pieces.iter().any(|p| p.change != Change::Same)
@@ -134,6 +168,23 @@ mod tests {
     fn a_changed_word_is_shown_removed_and_added_in_place() {
         let pieces = words("under Article 205 of the Code", "under Article 205-1 of the Code");
         assert_eq!(show(&pieces), "under Article [-205-]{+205-1+} of the Code");
+    }
+
+    #[test]
+    fn a_compacted_diff_keeps_the_changes_with_their_context_and_cuts_long_unchanged_runs() {
+        let long = "word ".repeat(200);
+        let old = format!("Start {long}middle old {long}end");
+        let new = format!("Start {long}middle new {long}end");
+        let shown = show(&compacted(words(&old, &new)));
+        assert!(shown.contains("[-old-]{+new+}"), "{shown}");
+        assert!(
+            shown.starts_with(" … "),
+            "the opening run is cut before the change: {shown}"
+        );
+        assert!(shown.ends_with(" … "), "the closing run after it: {shown}");
+        assert!(shown.chars().count() < 500, "{shown}");
+        let short = show(&compacted(words("a b c", "a x c")));
+        assert_eq!(short, "a [-b-]{+x+} c", "short runs stay whole");
     }
 
     #[test]

@@ -27,17 +27,20 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
-use crate::web::forms::CsrfForm;
+use crate::web::forms::{CsrfForm, FormLimit};
 use crate::web::render;
 use crate::web::see_other;
 use diesel::prelude::*;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/authoring/sections/{course}/{module}/{section}",
-        web::get().to(editor_page),
+    // The editor's form carries a whole section: its own body limit.
+    cfg.service(
+        web::resource("/authoring/sections/{course}/{module}/{section}")
+            .app_data(web::PayloadConfig::new(workflow::SECTION_BODY_LIMIT))
+            .app_data(FormLimit(workflow::SECTION_BODY_LIMIT))
+            .route(web::get().to(editor_page))
+            .route(web::post().to(save)),
     )
-    .route("/authoring/sections/{course}/{module}/{section}", web::post().to(save))
     .route(
         "/authoring/sections/{course}/{module}/{section}/review",
         web::post().to(review),
@@ -63,8 +66,6 @@ type SectionPath = web::Path<(String, String, String)>;
 pub struct EditorQuery {
     language: Option<String>,
     country: Option<String>,
-    /// The country whose law the preview shows (a translation has none of its own).
-    law: Option<String>,
     done: Option<String>,
 }
 
@@ -210,6 +211,10 @@ struct EditorPage {
     may_edit: bool,
     may_approve: bool,
     may_confirm: bool,
+    /// A draft or an edit in review: confirming and dropping wait for it.
+    has_pending_work: bool,
+    /// Someone else's edit is in review: the text cannot be edited until it is decided.
+    blocked_by_review: bool,
     may_drop: bool,
     notice: Option<String>,
     decision: DecisionForm,
@@ -371,10 +376,13 @@ fn editor_data(
     });
     form.law = law_country.clone();
 
+    // A text that is not one section with its heading gets no checks: the field's
+    // error says what to fix first.
+    let normalised = workflow::normalise_section(&cell.section, &form.markdown).ok();
     let (preview_html, checks) = if preview {
-        let checks = match workflow::normalise_section(&cell.section, &form.markdown) {
-            Ok(markdown) => workflow::checks_for(conn, &texts, cell, &markdown, locale)?,
-            Err(_) => Vec::new(),
+        let checks = match &normalised {
+            Some(markdown) => workflow::checks_for(conn, &texts, cell, markdown, locale)?,
+            None => Vec::new(),
         };
         let html = views::rendered(conn, cell, &form.markdown, Some(&law_country), locale)?;
         (Some(html), checks)
@@ -460,6 +468,7 @@ fn editor_data(
     };
     let law = law_for(conn, &law_country, &[parent_markdown, &form.markdown], locale)?;
     let freshness = texts.freshness(cell, &amendments);
+    let has_pending_work = history.pending().is_some();
     let has_warnings = checks.iter().any(|c| c.level == super::checks::Level::Warning);
     Ok(EditorPage {
         course: cell.text.course.clone(),
@@ -483,7 +492,7 @@ fn editor_data(
         live_html,
         form,
         preview_html,
-        checks_run: preview,
+        checks_run: preview && normalised.is_some(),
         has_warnings,
         checks,
         glossary,
@@ -501,8 +510,16 @@ fn editor_data(
         history: history_lines,
         may_edit,
         may_approve,
-        may_confirm: may_approve && live.is_some() && parent_cell.is_some() && parent_now.is_some(),
-        may_drop: may_edit && cell.text.is_adaptation() && live.is_some(),
+        // The base has no parent to be valid against, only the law it cites.
+        may_confirm: may_approve
+            && live.is_some()
+            && !has_pending_work
+            && (parent_cell.is_none() || parent_now.is_some()),
+        has_pending_work,
+        blocked_by_review: latest
+            .as_ref()
+            .is_some_and(|r| r.state == State::InReview && r.author_id != Some(author.user.id)),
+        may_drop: may_edit && cell.text.is_adaptation() && live.is_some() && !has_pending_work,
         notice: None,
         decision: DecisionForm::default(),
         confirm: ConfirmForm::default(),
@@ -547,39 +564,7 @@ async fn editor_page(
     require_author(&user)?;
     let cell = cell_from(&path, &query)?;
     let notice = notice_of(query.done.as_deref()).map(|key| i18n::t(ctx.locale, key));
-    let law = query.law.clone().unwrap_or_default();
-    let asked_law = (!law.is_empty()).then(|| EditForm {
-        law,
-        ..EditForm::default()
-    });
-    let preview = asked_law.is_some();
-    // Asking for another country's law keeps the newest text in the editor.
-    let form = match asked_law {
-        Some(asked) => {
-            let user = ctx.user()?.clone();
-            let cell = cell.clone();
-            let locale = ctx.locale;
-            let mut current = state
-                .db(move |conn| {
-                    let author = author_of(conn, user)?;
-                    editor_data(conn, &author, &cell, None, false, locale).map(|p| p.form)
-                })
-                .await?;
-            current.law = asked.law;
-            Some(current)
-        }
-        None => None,
-    };
-    show(
-        &state,
-        &ctx,
-        cell,
-        move |page| page.notice = notice,
-        form,
-        preview,
-        None,
-    )
-    .await
+    show(&state, &ctx, cell, move |page| page.notice = notice, None, false, None).await
 }
 
 fn redirect(cell: &CellKey, done: &str) -> HttpResponse {
@@ -610,7 +595,14 @@ async fn save(
     let cell = cell_from(&path, &query)?;
     let locale = ctx.locale;
     match form.intent.as_str() {
-        "preview" => return show(&state, &ctx, cell, |_| {}, Some(form), true, None).await,
+        "preview" => {
+            let errors = match workflow::normalise_section(&cell.section, &form.markdown) {
+                Err(AppError::Invalid(errors)) => Some(errors),
+                Err(other) => return Err(other),
+                Ok(_) => None,
+            };
+            return show(&state, &ctx, cell, |_| {}, Some(form), true, errors).await;
+        }
         "save" | "submit" => {}
         _ => return Err(AppError::BadRequest("errors.bad_request")),
     }
@@ -796,7 +788,11 @@ async fn rollback(
 ) -> AppResult<HttpResponse> {
     require_author(&user)?;
     let cell = cell_from(&path, &query)?;
-    let revision: i32 = form.revision.trim().parse().map_err(|_| AppError::NotFound)?;
+    let revision: i32 = form
+        .revision
+        .trim()
+        .parse()
+        .map_err(|_| AppError::BadRequest("authoring.rollback_needs_revision"))?;
     let target = cell.clone();
     let comment = i18n::t_with(
         ctx.locale,

@@ -9,7 +9,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::access::Author;
+use super::access::{language_of_country, Author};
 use super::api::{author_of, cell_of, require_author, CellQuery};
 use super::diff::Piece;
 use super::lineage::{whitespace_folded, Amendments, ModuleTexts};
@@ -18,6 +18,7 @@ use super::status::{self, TextStatus};
 use super::views::{self, CellLine, TextName};
 use super::{store, workflow};
 use crate::accounts::guard::SignedIn;
+use crate::accounts::model::Country;
 use crate::app::AppState;
 use crate::courses::format::COUNTRIES;
 use crate::courses::store as course_store;
@@ -105,10 +106,15 @@ impl Chosen {
         }
     }
 
+    /// Whether a text passes the filters. A country stands for its adaptations and for
+    /// the translations into its language, which its coordinators approve too.
     fn wants(&self, key: &TextKey) -> bool {
+        let country_language = Country::parse(&self.country).and_then(language_of_country);
         (self.course.is_empty() || self.course == key.course)
             && (self.language.is_empty() || self.language == key.language)
-            && (self.country.is_empty() || self.country == key.country)
+            && (self.country.is_empty()
+                || self.country == key.country
+                || (!key.is_adaptation() && country_language == Some(key.language.as_str())))
     }
 }
 
@@ -286,7 +292,12 @@ fn overview_data(
                 if dropped {
                     continue;
                 }
-                if state == State::InReview {
+                let awaits_me = history.latest().is_some_and(|r| {
+                    r.state == State::InReview
+                        && r.author_id != Some(author.user.id)
+                        && author.may_approve(&cell.text, texts.is_base(&cell.text))
+                });
+                if awaits_me {
                     review_count += 1;
                 }
                 if freshness != Freshness::Current || state == State::InReview {
@@ -586,6 +597,7 @@ fn reason_of(freshness: Freshness) -> &'static str {
 
 /// One item of the queue, or `None` when the cell waits for nobody this person can help.
 #[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_arguments)]
 fn review_item(
     conn: &mut DbConnection,
     author: &Author,
@@ -593,6 +605,7 @@ fn review_item(
     cell: &CellKey,
     amendments: &Amendments,
     course_title: &str,
+    wanted_reason: &str,
     locale: Locale,
 ) -> AppResult<Option<ReviewItem>> {
     let Some(history) = texts.history(cell) else {
@@ -650,18 +663,10 @@ fn review_item(
     } else {
         None
     };
-    let warnings: Vec<String> = if pending && !latest.removes {
-        workflow::checks_for(conn, texts, cell, &latest.markdown, locale)?
-            .into_iter()
-            .map(|c| c.message)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let own = latest.author_id == Some(author.user.id);
+    // Whether the base changed at most in spacing since the text was made (`false` for
+    // the base itself and when what it was made from is not known).
     let whitespace_only = parent_now
-        .is_none_or(|p| made_from.is_empty() || whitespace_folded(&made_from) == whitespace_folded(&p.markdown));
-    let bulk = pending && !own && warnings.is_empty() && whitespace_only && !latest.removes;
+        .is_some_and(|p| !made_from.is_empty() && whitespace_folded(&made_from) == whitespace_folded(&p.markdown));
     let reason = if pending && freshness == Freshness::Current {
         // A new edit may still be based on an older base than today's.
         if base_diff.is_some() && !whitespace_only {
@@ -672,6 +677,21 @@ fn review_item(
     } else {
         reason_of(freshness)
     };
+    if !wanted_reason.is_empty() && wanted_reason != reason {
+        return Ok(None);
+    }
+    let warnings: Vec<String> = if pending && !latest.removes {
+        workflow::checks_for(conn, texts, cell, &latest.markdown, locale)?
+            .into_iter()
+            .map(|c| c.message)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let own = latest.author_id == Some(author.user.id);
+    // Bulk approval: a new edit by someone else, nothing for the checks, and a base
+    // that changed at most in spacing; never a removal, an orphan or a law change.
+    let bulk = pending && !own && warnings.is_empty() && whitespace_only && !latest.removes && reason == "new";
     let author_name = match latest.author_id {
         Some(id) => crate::db::schema::users::table
             .find(id)
@@ -724,10 +744,10 @@ fn review_items(
             let texts = ModuleTexts::load(conn, &course, &module)?;
             let cells: Vec<CellKey> = texts.cells.keys().filter(|c| chosen.wants(&c.text)).cloned().collect();
             for cell in cells {
-                if let Some(item) = review_item(conn, author, &texts, &cell, &amendments, &title, locale)? {
-                    if chosen.reason.is_empty() || chosen.reason == item.reason {
-                        items.push(item);
-                    }
+                if let Some(item) =
+                    review_item(conn, author, &texts, &cell, &amendments, &title, &chosen.reason, locale)?
+                {
+                    items.push(item);
                 }
             }
         }
@@ -821,10 +841,16 @@ async fn bulk_approve(
             let mut approved = 0_i64;
             for cell in cells {
                 let texts = ModuleTexts::load(conn, &cell.text.course, &cell.text.module)?;
-                let item = review_item(conn, &author, &texts, &cell, &amendments, "", locale)?;
-                if item.is_some_and(|i| i.bulk) {
-                    workflow::approve(conn, &author, &cell, "")?;
-                    approved += 1;
+                let item = review_item(conn, &author, &texts, &cell, &amendments, "", "", locale)?;
+                if !item.is_some_and(|i| i.bulk) {
+                    continue;
+                }
+                // One item decided meanwhile (approved by someone else, sent back) does
+                // not stop the others.
+                match workflow::approve(conn, &author, &cell, "") {
+                    Ok(()) => approved += 1,
+                    Err(AppError::Conflict(_) | AppError::Forbidden) => {}
+                    Err(other) => return Err(other),
                 }
             }
             Ok(approved)

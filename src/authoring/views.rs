@@ -66,10 +66,10 @@ pub fn freshness_label(freshness: Freshness, locale: Locale) -> Label {
     }
 }
 
-/// A word diff, or `None` when nothing changed.
+/// A word diff with long unchanged runs shortened, or `None` when nothing changed.
 pub fn diff_of(old: &str, new: &str) -> Option<Vec<Piece>> {
     let pieces = diff::words(old, new);
-    diff::changes(&pieces).then_some(pieces)
+    diff::changes(&pieces).then(|| diff::compacted(pieces))
 }
 
 /// A section's Markdown rendered as learners would see it, with legal references filled

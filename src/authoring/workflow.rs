@@ -25,6 +25,10 @@ use crate::validation::{is_bidi_control, is_forbidden_control, FieldErrors};
 
 /// Longest section accepted, in characters: far above any real section.
 const MAX_SECTION_CHARS: usize = 200_000;
+/// The largest request body that carries a section: its longest text in Cyrillic,
+/// percent-encoded in a form (up to six bytes a letter), with room for the other
+/// fields. Other forms and JSON bodies keep the application's 64 KiB.
+pub const SECTION_BODY_LIMIT: usize = 2 * 1024 * 1024;
 const MAX_COMMENT_CHARS: usize = 2_000;
 
 /// Runs `work` in a write transaction holding the authoring lock.
@@ -140,6 +144,7 @@ pub fn save_draft(
     locked(conn, |conn| {
         let texts = texts_for(conn, cell)?;
         require_edit(author, &texts, cell)?;
+        refuse_over_others_review(&texts, author, cell)?;
         if texts.source(&cell.text).is_none() {
             begin_text(conn, &texts, cell)?;
         }
@@ -162,6 +167,21 @@ pub fn save_draft(
             now,
         )
     })
+}
+
+/// Refuses to write over an edit someone else sent for review: the reviewer would lose
+/// it from the queue. The author of that edit may continue it (their new draft takes
+/// it back from review).
+fn refuse_over_others_review(texts: &ModuleTexts, author: &Author, cell: &CellKey) -> AppResult<()> {
+    let others_in_review = texts
+        .history(cell)
+        .and_then(|h| h.latest())
+        .is_some_and(|r| r.state == State::InReview && r.author_id != Some(author.user.id));
+    if others_in_review {
+        Err(AppError::Conflict("authoring.others_edit_in_review"))
+    } else {
+        Ok(())
+    }
 }
 
 /// Records a text begun in the browser: a country's first adaptation of a module text,
@@ -204,6 +224,9 @@ pub fn propose_drop(conn: &mut DbConnection, author: &Author, cell: &CellKey, co
         require_edit(author, &texts, cell)?;
         if !cell.text.is_adaptation() {
             return Err(AppError::BadRequest("authoring.only_adaptations_drop"));
+        }
+        if texts.history(cell).and_then(|h| h.pending()).is_some() {
+            return Err(AppError::Conflict("authoring.pending_work"));
         }
         if texts.live(cell).is_none() {
             return Err(AppError::NotFound);
@@ -330,7 +353,8 @@ fn join_comment(comment: &str, reason: &str) -> String {
     if comment.is_empty() {
         reason.to_owned()
     } else {
-        format!("{comment}\n{reason}")
+        // Paragraphs apart, as the pages show them.
+        format!("{comment}\n\n{reason}")
     }
 }
 
@@ -412,6 +436,11 @@ pub fn confirm(conn: &mut DbConnection, author: &Author, cell: &CellKey, comment
             return Err(AppError::Forbidden);
         }
         let live = texts.live(cell).cloned().ok_or(AppError::NotFound)?;
+        if texts.history(cell).and_then(|h| h.pending()).is_some() {
+            // Confirming would bury the draft or the edit in review under a new
+            // approved revision: decide on that first.
+            return Err(AppError::Conflict("authoring.pending_work"));
+        }
         if texts.parent_cell(cell).is_some_and(|p| texts.live(&p).is_none()) {
             // An orphaned section has nothing to be valid against: drop it instead.
             return Err(AppError::Conflict("authoring.orphaned_cannot_confirm"));
@@ -459,6 +488,9 @@ pub fn propose_rollback(
     locked(conn, |conn| {
         let texts = texts_for(conn, cell)?;
         require_edit(author, &texts, cell)?;
+        if texts.history(cell).and_then(|h| h.pending()).is_some() {
+            return Err(AppError::Conflict("authoring.pending_work"));
+        }
         let target = texts
             .history(cell)
             .and_then(|h| h.revisions.iter().find(|r| r.revision == to_revision))

@@ -13,6 +13,11 @@ use crate::web::context::RequestContext;
 /// The largest form body accepted; the longest text fields are a few kilobytes.
 pub const FORM_LIMIT_BYTES: usize = 64 * 1024;
 
+/// A larger limit for the forms of one resource (set with `.app_data(FormLimit(n))`
+/// beside a `web::PayloadConfig` of the same size): the section editor's text.
+#[derive(Debug, Clone, Copy)]
+pub struct FormLimit(pub usize);
+
 /// A form with nothing but its CSRF token: buttons such as "sign out" or "approve".
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct NoFields {}
@@ -30,6 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let context = req.extensions_get_context();
+        let limit = req.app_data::<FormLimit>().map_or(FORM_LIMIT_BYTES, |l| l.0);
         let is_form = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -43,7 +49,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                 return Err(AppError::UnsupportedMediaType);
             }
             let body = body.await.map_err(|_| AppError::PayloadTooLarge)?;
-            if body.len() > FORM_LIMIT_BYTES {
+            if body.len() > limit {
                 return Err(AppError::PayloadTooLarge);
             }
             let pairs = decode_strictly(&body)?;

@@ -60,6 +60,19 @@ pub fn routes_in_source() -> BTreeSet<(String, String)> {
             };
             routes.insert((method.to_uppercase(), format!("{prefix}{path}")));
         }
+        // `web::resource("/path")…​.route(web::get().to(…))`: one path, several methods.
+        for resource in text.split("web::resource(").skip(1) {
+            let compact: String = resource.chars().filter(|c| !c.is_whitespace()).collect();
+            let Some((path, rest)) = compact.strip_prefix('"').and_then(|r| r.split_once('"')) else {
+                continue;
+            };
+            let block = rest.split("web::resource(").next().unwrap_or_default();
+            for call in block.split(".route(web::").skip(1) {
+                if let Some((method, _)) = call.split_once("()") {
+                    routes.insert((method.to_uppercase(), format!("{prefix}{path}")));
+                }
+            }
+        }
     }
     routes
 }
