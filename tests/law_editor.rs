@@ -7,6 +7,7 @@ mod common;
 
 use actix_web::http::{Method, StatusCode};
 use bilim::db::schema::{audit_events, glossary_terms, law_revisions, outbox, users};
+use bilim::i18n::Locale;
 use chrono::NaiveDate;
 use common::authoring::{people, post, put, section};
 use common::{Browser, TestApp};
@@ -142,6 +143,60 @@ async fn requesting_changes_without_a_comment_is_refused(mut app: TestApp) {
     assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.body);
     let page = kz.get(ENTRY).await;
     assert!(page.select(".review-comment").join(" ").contains("Атауын тексеріңіз"));
+}
+
+async fn a_proposal_sent_back_is_continued_in_the_form_instead_of_typed_again(mut app: TestApp) {
+    app.with_courses("valid");
+    people(&mut app).await;
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    let title = "Қайта терілмейтін атау";
+    let proposed = kz.post_form(ENTRY, &title_change(title, "")).await;
+    assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{}", proposed.body);
+    assert_eq!(
+        kz.get(ENTRY).await.select_attr("#title_kk", "value"),
+        vec![title],
+        "a proposal in review is shown in the form"
+    );
+    let mut kz2 = app.signed_in("kz2@bilim.test").await;
+    let returned = kz2
+        .post_form(
+            &format!("{ENTRY}/request-changes"),
+            &[("review_comment", "Дереккөзді тексеріңіз")],
+        )
+        .await;
+    assert_eq!(returned.status, StatusCode::SEE_OTHER, "{}", returned.body);
+    let page = kz.get(ENTRY).await;
+    assert_eq!(
+        page.select_attr("#title_kk", "value"),
+        vec![title],
+        "the form starts from the returned proposal"
+    );
+}
+
+async fn the_tables_russian_column_is_named_by_the_languages_own_name(mut app: TestApp) {
+    app.with_courses("valid");
+    people(&mut app).await;
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    let table = kz.get("/authoring/law/kz").await;
+    let headings = table.select("thead th").join(" | ");
+    assert!(headings.contains(Locale::Ru.native_name()), "{headings}");
+}
+
+async fn a_refused_approval_is_shown_below_the_pages_heading(mut app: TestApp) {
+    app.with_courses("valid");
+    people(&mut app).await;
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    kz.post_form(ENTRY, &title_change("Өз ұсынысым", "")).await;
+    let own = kz.post_form(&format!("{ENTRY}/approve"), &[]).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    let headings = own.select("main h1, main h2");
+    assert!(
+        headings.first().is_some_and(|h| h.contains("unauthorised_access")),
+        "the first heading is the page's h1: {headings:?}"
+    );
+    let h1 = own.body.find("<h1").unwrap();
+    let refusal = own.body.find("class=\"refusal\"").unwrap();
+    assert!(h1 < refusal, "the refusal follows the heading");
 }
 
 async fn wrong_input_is_shown_again_with_field_errors_and_changes_nothing(mut app: TestApp) {
@@ -605,6 +660,9 @@ on_both_backends!(
     a_trainer_proposes_a_title_change_in_the_browser_and_it_shows_only_after_another_trainer_approves,
     the_proposers_own_approval_is_refused_with_a_message_and_changes_nothing,
     requesting_changes_without_a_comment_is_refused,
+    a_proposal_sent_back_is_continued_in_the_form_instead_of_typed_again,
+    the_tables_russian_column_is_named_by_the_languages_own_name,
+    a_refused_approval_is_shown_below_the_pages_heading,
     wrong_input_is_shown_again_with_field_errors_and_changes_nothing,
     amending_marks_the_entry_amended_and_the_sections_citing_it_law_changed,
     entries_without_a_title_in_the_countrys_language_are_marked_and_counted,

@@ -150,6 +150,8 @@ struct TablePage {
     country: String,
     country_name: String,
     national_name: &'static str,
+    /// Russian's name in itself, the language of the table's second title column.
+    russian_name: &'static str,
     rows: Vec<TableRow>,
     missing: usize,
     pending: usize,
@@ -214,6 +216,7 @@ async fn table_page(
     let page = TablePage {
         country_name: country_name(locale, &country),
         national_name: language_name(national),
+        russian_name: Locale::Ru.native_name(),
         missing: rows.iter().filter(|r| r.missing_title).count(),
         pending: rows.iter().filter(|r| r.pending.is_some()).count(),
         rows,
@@ -509,8 +512,6 @@ struct EntryPage<'a> {
     form: &'a EntryForm,
     amend: &'a AmendForm,
     review: &'a ReviewForm,
-    /// Which form the errors belong to: `propose`, `amend` or `review`.
-    failed: &'static str,
     notice: Option<String>,
     /// A refusal shown on the page (four eyes).
     refusal: Option<String>,
@@ -529,7 +530,6 @@ struct Again<'a> {
     amend: Option<&'a AmendForm>,
     review: Option<&'a ReviewForm>,
     errors: Option<&'a FieldErrors>,
-    failed: &'static str,
     notice: Option<String>,
     refusal: Option<String>,
     status: Option<StatusCode>,
@@ -672,13 +672,14 @@ async fn show_entry(
             own: p.author_id == Some(author.user.id),
         }
     });
+    // The form starts from the proposal waiting for review or sent back, so that its
+    // author continues it rather than typing it again over the current entry.
     let start = match view {
-        Some(v) if v.status == "proposed" => v
-            .pending
-            .as_ref()
-            .and_then(|p| p.proposed())
-            .unwrap_or_else(empty_entry),
-        Some(v) => entry_of_view(v),
+        Some(v) => match v.pending.as_ref().and_then(|p| p.proposed()) {
+            Some(proposed) => proposed,
+            None if v.status == "proposed" => empty_entry(),
+            None => entry_of_view(v),
+        },
         None => empty_entry(),
     };
     let concept_id = concept.clone().unwrap_or_default();
@@ -715,7 +716,6 @@ async fn show_entry(
         form: again.form.unwrap_or(&prefilled),
         amend: again.amend.unwrap_or(&amend_default),
         review: again.review.unwrap_or(&no_review),
-        failed: again.failed,
         notice: again.notice,
         refusal: again.refusal,
         country,
@@ -812,7 +812,6 @@ async fn propose_entry(
             let again = Again {
                 form: Some(&form),
                 errors: Some(&errors),
-                failed: "propose",
                 ..Again::default()
             };
             show_entry(state, ctx, author, country, concept, again).await
@@ -911,7 +910,6 @@ async fn request_changes(
             let again = Again {
                 review: Some(&form),
                 errors: Some(&errors),
-                failed: "review",
                 ..Again::default()
             };
             show_entry(&state, &ctx, author, country, Some(concept), again).await
@@ -952,7 +950,6 @@ async fn amend(
             let again = Again {
                 amend: Some(&form),
                 errors: Some(&errors),
-                failed: "amend",
                 ..Again::default()
             };
             show_entry(&state, &ctx, author, country, Some(concept), again).await
