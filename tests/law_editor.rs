@@ -6,7 +6,7 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
-use bilim::db::schema::{audit_events, glossary_terms, law_revisions, outbox, users};
+use bilim::db::schema::{audit_events, glossary_terms, law_entries, law_revisions, outbox, users};
 use bilim::i18n::Locale;
 use chrono::NaiveDate;
 use common::authoring::{people, post, put, section};
@@ -197,6 +197,54 @@ async fn a_refused_approval_is_shown_below_the_pages_heading(mut app: TestApp) {
     let h1 = own.body.find("<h1").unwrap();
     let refusal = own.body.find("class=\"refusal\"").unwrap();
     assert!(h1 < refusal, "the refusal follows the heading");
+}
+
+fn entry_row(app: &TestApp) -> (Option<NaiveDate>, Option<i64>) {
+    let mut conn = app.state.pool.get().unwrap();
+    law_entries::table
+        .find(("kz", "unauthorised_access"))
+        .select((law_entries::effective, law_entries::verified_by))
+        .first(&mut conn)
+        .unwrap()
+}
+
+fn user_id(app: &TestApp, email: &str) -> i64 {
+    let mut conn = app.state.pool.get().unwrap();
+    users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .first(&mut conn)
+        .unwrap()
+}
+
+async fn an_approved_proposal_writes_its_date_even_cleared_and_a_new_wording_is_verified_anew(mut app: TestApp) {
+    app.with_courses("valid");
+    people(&mut app).await;
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    let mut kz2 = app.signed_in("kz2@bilim.test").await;
+    let (_, verified_by) = entry_row(&app);
+    assert_eq!(verified_by, None, "verified in the files, by nobody known");
+
+    let mut fields = title_change("Жаңа редакциядағы атау", "");
+    fields[7] = ("effective", "2025-01-01");
+    let proposed = kz.post_form(ENTRY, &fields).await;
+    assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{}", proposed.body);
+    let approved = kz2.post_form(&format!("{ENTRY}/approve"), &[]).await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    let (effective, verified_by) = entry_row(&app);
+    assert_eq!(effective, NaiveDate::from_ymd_opt(2025, 1, 1));
+    assert_eq!(
+        verified_by,
+        Some(user_id(&app, "kz@bilim.test")),
+        "the new wording is verified by its proposal, not by the old verification"
+    );
+
+    fields[7] = ("effective", "");
+    let cleared = kz.post_form(ENTRY, &fields).await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
+    let approved = kz2.post_form(&format!("{ENTRY}/approve"), &[]).await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    assert_eq!(entry_row(&app).0, None, "the cleared date is written");
 }
 
 async fn wrong_input_is_shown_again_with_field_errors_and_changes_nothing(mut app: TestApp) {
@@ -663,6 +711,7 @@ on_both_backends!(
     a_proposal_sent_back_is_continued_in_the_form_instead_of_typed_again,
     the_tables_russian_column_is_named_by_the_languages_own_name,
     a_refused_approval_is_shown_below_the_pages_heading,
+    an_approved_proposal_writes_its_date_even_cleared_and_a_new_wording_is_verified_anew,
     wrong_input_is_shown_again_with_field_errors_and_changes_nothing,
     amending_marks_the_entry_amended_and_the_sections_citing_it_law_changed,
     entries_without_a_title_in_the_countrys_language_are_marked_and_counted,

@@ -487,7 +487,10 @@ async fn put_law(
             if !law_table::may_edit(&author, &country) {
                 return Err(AppError::Forbidden);
             }
-            let entry = law_table::checked_entry(input)?;
+            let mut entry = law_table::checked_entry(input)?;
+            // Approval writes the proposal's date; the API sends none, so it keeps the
+            // entry's (an amendment's date is changed through `amend`).
+            entry.effective = law_table::effective_now(conn, &country, &concept)?;
             law_table::propose(conn, &author, &country, &concept, &entry, &comment)
         })
         .await?;

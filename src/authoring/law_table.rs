@@ -239,6 +239,17 @@ pub fn propose_from_files(
     Ok(())
 }
 
+/// The date from which an entry's wording applies now, as a proposal carries it: the
+/// API's proposals have no date of their own and keep the entry's.
+pub fn effective_now(conn: &mut DbConnection, country: &str, concept: &str) -> AppResult<Option<String>> {
+    let effective: Option<Option<NaiveDate>> = law_entries::table
+        .find((country, concept))
+        .select(law_entries::effective)
+        .first(conn)
+        .optional()?;
+    Ok(effective.flatten().map(|d| d.format("%Y-%m-%d").to_string()))
+}
+
 /// `PUT /api/v1/law/<cc>/<concept>`: proposes a new version of an entry (or a new
 /// entry) for review; answers the revision number.
 pub fn propose(
@@ -308,9 +319,9 @@ pub fn approve(conn: &mut DbConnection, author: &Author, country: &str, concept:
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
         let json = |v: &BTreeMap<String, String>| serde_json::to_string(v).unwrap_or_else(|_| "{}".into());
-        let was_verified: Option<bool> = law_entries::table
+        let before: Option<(bool, String, String)> = law_entries::table
             .find((country, concept))
-            .select(law_entries::verified)
+            .select((law_entries::verified, law_entries::article, law_entries::titles))
             .first(conn)
             .optional()?;
         // A browser edit marks the entry as the browser's; a proposal from the files,
@@ -333,17 +344,19 @@ pub fn approve(conn: &mut DbConnection, author: &Author, country: &str, concept:
             law_entries::updated_by.eq(updated_by),
             law_entries::updated_at.eq(Some(now)),
         );
-        match was_verified {
-            Some(already) => {
+        match before {
+            Some((already, article, titles)) => {
+                // The proposal's date is written even when cleared: the form shows the
+                // entry's date, so an empty one means the author removed it.
                 diesel::update(law_entries::table.find((country, concept)))
-                    .set(values)
+                    .set((values, law_entries::effective.eq(effective)))
                     .execute(conn)?;
-                if let Some(date) = effective {
-                    diesel::update(law_entries::table.find((country, concept)))
-                        .set(law_entries::effective.eq(Some(date)))
-                        .execute(conn)?;
-                }
-                if !(already && entry.verified) {
+                // Who verified the entry and when stays only while it is still verified
+                // and its wording (article and titles) is the one they verified; a new
+                // wording is verified by this proposal or not at all.
+                let old_titles: Option<BTreeMap<String, String>> = serde_json::from_str(&titles).ok();
+                let same_wording = article == entry.article && old_titles.as_ref() == Some(&entry.title);
+                if !(already && entry.verified && same_wording) {
                     diesel::update(law_entries::table.find((country, concept)))
                         .set((
                             law_entries::verified_by.eq(verified_by),
