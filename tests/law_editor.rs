@@ -422,6 +422,36 @@ async fn a_new_concept_is_proposed_and_approved_into_the_table(mut app: TestApp)
         .contains("Деректерді заңсыз жинау"));
 }
 
+async fn a_concept_named_new_is_refused_with_a_message_since_its_page_could_never_open(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    let before = law_revision_count(&app);
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    let mut fields = title_change("Жаңа ұғым", "");
+    fields.push(("concept", "new"));
+    let refused = kz.post_form("/authoring/law/kz/new", &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let message = refused.select("#concept-error").join(" ");
+    let expected = [Locale::Ru, Locale::Kk].map(|l| bilim::i18n::t(l, "law_editor.concept_reserved"));
+    assert!(expected.iter().any(|e| message.contains(e.as_str())), "{message}");
+    let api = app
+        .api(
+            Method::PUT,
+            "/api/v1/law/kz/new",
+            Some(&p.kz_trainer),
+            Some(json!({
+                "article": "1",
+                "code": "Кодекс",
+                "title": {"ru": "Понятие"},
+                "source": "https://adilet.zan.kz/rus/docs/K1400000226"
+            })),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::BAD_REQUEST, "{}", api.body);
+    assert!(api.body.contains(expected[0].as_str()), "{}", api.body);
+    assert_eq!(law_revision_count(&app), before);
+}
+
 // ---- Glossary -------------------------------------------------------------------
 
 async fn a_translator_adds_edits_and_deletes_glossary_terms_each_change_audited(mut app: TestApp) {
@@ -717,6 +747,7 @@ on_both_backends!(
     entries_without_a_title_in_the_countrys_language_are_marked_and_counted,
     other_authors_may_read_a_countrys_table_but_not_change_it_and_learners_may_not_see_it,
     a_new_concept_is_proposed_and_approved_into_the_table,
+    a_concept_named_new_is_refused_with_a_message_since_its_page_could_never_open,
     a_translator_adds_edits_and_deletes_glossary_terms_each_change_audited,
     only_a_languages_translators_and_administrators_change_its_glossary,
     an_administrator_sets_a_trainers_languages_and_the_audit_log_records_it,

@@ -351,8 +351,16 @@ fn code_choices(entries: &[EntryView], locale: Locale) -> Vec<CodeChoice> {
 fn checked_form(form: &EntryForm, codes: &[CodeChoice], new_concept: bool) -> AppResult<(String, LawEntry)> {
     let mut errors = FieldErrors::new();
     let concept = form.concept.trim().to_owned();
-    if new_concept && law_table::checked_concept(&concept).is_err() {
-        errors.add("concept", "law_editor.concept_invalid");
+    if new_concept {
+        match law_table::checked_concept(&concept) {
+            Ok(_) => {}
+            Err(AppError::Invalid(found)) => {
+                for e in found.iter() {
+                    errors.add_with("concept", e.key, e.args.clone());
+                }
+            }
+            Err(_) => errors.add("concept", "law_editor.concept_invalid"),
+        }
     }
     if form.article.trim().is_empty() {
         errors.add("article", "law_editor.article_required");

@@ -149,8 +149,16 @@ pub fn checked_country(code: &str) -> AppResult<String> {
     }
 }
 
+/// The address of the page that adds a concept (`/authoring/law/<cc>/new`), which
+/// takes precedence over an entry of that name: such an entry could never be opened.
+pub const NEW_CONCEPT_PAGE: &str = "new";
+
+/// A concept id: a malformed one is not found; `new` is refused with a message, since
+/// its page would be the new-concept page.
 pub fn checked_concept(concept: &str) -> AppResult<String> {
-    if crate::courses::sections::is_valid_written_id(concept) && concept.len() <= 100 {
+    if concept == NEW_CONCEPT_PAGE {
+        Err(FieldErrors::one("concept", "law_editor.concept_reserved").into())
+    } else if crate::courses::sections::is_valid_written_id(concept) && concept.len() <= 100 {
         Ok(concept.to_owned())
     } else {
         Err(AppError::NotFound)
