@@ -528,6 +528,50 @@ async fn a_translator_adds_edits_and_deletes_glossary_terms_each_change_audited(
     assert_eq!(left, 0);
 }
 
+async fn two_people_adding_the_same_term_at_once_are_told_it_is_taken_not_shown_a_server_error(mut app: TestApp) {
+    app.with_courses("valid");
+    people(&mut app).await;
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    // Another writer adds the term under the authoring lock and holds it a moment, as a
+    // second request arriving at the same time would.
+    let (adding, added) = std::sync::mpsc::channel();
+    let pool = app.state.pool.clone();
+    let other = std::thread::spawn(move || {
+        let mut conn = pool.get().unwrap();
+        bilim::authoring::workflow::locked(&mut conn, |conn| {
+            diesel::insert_into(glossary_terms::table)
+                .values((
+                    glossary_terms::language.eq("kk"),
+                    glossary_terms::term.eq("botnet"),
+                    glossary_terms::source_en.eq("botnet"),
+                    glossary_terms::source_ru.eq("ботнет"),
+                    glossary_terms::translation.eq("ботнет"),
+                    glossary_terms::note.eq(""),
+                    glossary_terms::updated_at.eq(chrono::Utc::now().naive_utc()),
+                ))
+                .execute(conn)?;
+            adding.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            Ok(())
+        })
+        .unwrap();
+    });
+    added.recv().unwrap();
+    let second = kz
+        .post_form(
+            "/authoring/glossary/kk",
+            &[
+                ("term", "botnet"),
+                ("source_en", "botnet"),
+                ("translation", "ботнет желісі"),
+            ],
+        )
+        .await;
+    other.join().unwrap();
+    assert_eq!(second.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", second.body);
+    assert!(second.has("#term-error"), "{}", second.body);
+}
+
 async fn only_a_languages_translators_and_administrators_change_its_glossary(mut app: TestApp) {
     app.with_courses("valid");
     people(&mut app).await;
@@ -750,6 +794,7 @@ on_both_backends!(
     a_concept_named_new_is_refused_with_a_message_since_its_page_could_never_open,
     a_translator_adds_edits_and_deletes_glossary_terms_each_change_audited,
     only_a_languages_translators_and_administrators_change_its_glossary,
+    two_people_adding_the_same_term_at_once_are_told_it_is_taken_not_shown_a_server_error,
     an_administrator_sets_a_trainers_languages_and_the_audit_log_records_it,
     the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_language,
 );

@@ -12,11 +12,12 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::access::Author;
+use super::workflow::locked;
 use crate::accounts::model::{Role, UserId};
 use crate::audit;
 use crate::courses::format;
 use crate::db::schema::glossary_terms;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::validation::{is_bidi_control, FieldErrors};
 
@@ -157,7 +158,10 @@ pub fn save(
     }
     let checked = checked(input, existing.is_none())?;
     let term = existing.map_or_else(|| checked.term.clone(), str::to_owned);
-    db::write_transaction(conn, |conn| {
+    // Under the authoring lock, like every authoring write: two people adding the same
+    // term one after the other, the second is told it is taken (not a key violation),
+    // and an import of the files never interleaves with the change.
+    locked(conn, |conn| {
         let now = Utc::now().naive_utc();
         let found = find(conn, language, &term)?.is_some();
         let values = (
@@ -197,7 +201,7 @@ pub fn delete(conn: &mut DbConnection, author: &Author, language: &str, term: &s
     if !may_edit(author, language) {
         return Err(AppError::Forbidden);
     }
-    db::write_transaction(conn, |conn| {
+    locked(conn, |conn| {
         let deleted = diesel::delete(glossary_terms::table.find((language, term))).execute(conn)?;
         if deleted == 0 {
             return Err(AppError::NotFound);
