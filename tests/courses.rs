@@ -139,14 +139,14 @@ async fn a_missing_translation_falls_back_to_russian_with_a_notice(mut app: Test
     );
     assert_eq!(
         fallback.select(".notice--info p"),
-        ["Бұл модуль әлі «Қазақша» тілінде қолжетімді емес, сондықтан ол «Русский» тілінде көрсетілген."]
+        ["Бұл модуль таңдалған тілде («Қазақша») әлі жоқ, сондықтан басқа тілде көрсетілген: «Русский»."]
     );
     assert_eq!(fallback.select_attr("article.module", "lang"), ["ru"]);
     let english_only = app.get("/courses/other-course/only?lang=kk").await;
     assert!(english_only.body.contains("Text in English only."), "then to English");
     assert_eq!(
         english_only.select(".notice--info p"),
-        ["Бұл модуль әлі «Қазақша» тілінде қолжетімді емес, сондықтан ол «English» тілінде көрсетілген."]
+        ["Бұл модуль таңдалған тілде («Қазақша») әлі жоқ, сондықтан басқа тілде көрсетілген: «English»."]
     );
     assert_eq!(english_only.select_attr("article.module", "lang"), ["en"]);
 }
