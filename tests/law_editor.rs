@@ -524,7 +524,11 @@ async fn a_translator_adds_edits_and_deletes_glossary_terms_each_change_audited(
     );
     assert_eq!(audit_count(&app, "glossary_changed"), 3);
     let mut conn = app.state.pool.get().unwrap();
-    let left: i64 = glossary_terms::table.count().get_result(&mut conn).unwrap();
+    let left: i64 = glossary_terms::table
+        .filter(glossary_terms::deleted.eq(false))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
     assert_eq!(left, 0);
 }
 
@@ -570,6 +574,56 @@ async fn two_people_adding_the_same_term_at_once_are_told_it_is_taken_not_shown_
     other.join().unwrap();
     assert_eq!(second.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", second.body);
     assert!(second.has("#term-error"), "{}", second.body);
+}
+
+fn write_kk_glossary(dir: &std::path::Path, terms: &[(&str, &str)]) {
+    let mut text = String::new();
+    for (term, kk) in terms {
+        text.push_str(&format!("[{term}]\nen = \"{term}\"\nru = \"{term}\"\nkk = \"{kk}\"\n\n"));
+    }
+    std::fs::create_dir_all(dir.join("_glossary")).unwrap();
+    std::fs::write(dir.join("_glossary/kk.toml"), text).unwrap();
+}
+
+async fn a_deleted_glossary_term_stays_deleted_through_imports_and_the_export(mut app: TestApp) {
+    let dir = app.with_courses("valid");
+    people(&mut app).await;
+    write_kk_glossary(&dir, &[("botnet", "ботнет")]);
+    app.import_courses(&dir);
+    let mut kz = app.signed_in("kz@bilim.test").await;
+    assert!(kz.get("/authoring/glossary/kk").await.has("tr[data-term=\"botnet\"]"));
+    let deleted = kz.post_form("/authoring/glossary/kk/botnet/delete", &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+
+    // The language's last term is gone: the export writes its file with none.
+    let out = app.data_dir.path().join("export");
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::authoring::export::export(&mut conn, &dir, &out, None).unwrap();
+    }
+    let written = std::fs::read_to_string(out.join("_glossary/kk.toml")).unwrap();
+    assert!(!written.contains("botnet"), "{written}");
+
+    // Another change to the files is imported; the deleted term is not brought back.
+    write_kk_glossary(&dir, &[("botnet", "ботнет"), ("phishing", "фишинг")]);
+    app.import_courses(&dir);
+    let list = kz.get("/authoring/glossary/kk").await;
+    assert!(list.has("tr[data-term=\"phishing\"]"), "{}", list.body);
+    assert!(!list.has("tr[data-term=\"botnet\"]"), "the deletion lasts");
+    assert_eq!(
+        kz.get("/authoring/glossary/kk/botnet").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The files give the term a new text: it is theirs again.
+    write_kk_glossary(&dir, &[("botnet", "бот-желі"), ("phishing", "фишинг")]);
+    app.import_courses(&dir);
+    let list = kz.get("/authoring/glossary/kk").await;
+    assert!(
+        list.select("tr[data-term=\"botnet\"]").join(" ").contains("бот-желі"),
+        "{}",
+        list.body
+    );
 }
 
 async fn only_a_languages_translators_and_administrators_change_its_glossary(mut app: TestApp) {
@@ -794,6 +848,7 @@ on_both_backends!(
     a_concept_named_new_is_refused_with_a_message_since_its_page_could_never_open,
     a_translator_adds_edits_and_deletes_glossary_terms_each_change_audited,
     only_a_languages_translators_and_administrators_change_its_glossary,
+    a_deleted_glossary_term_stays_deleted_through_imports_and_the_export,
     two_people_adding_the_same_term_at_once_are_told_it_is_taken_not_shown_a_server_error,
     an_administrator_sets_a_trainers_languages_and_the_audit_log_records_it,
     the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_language,

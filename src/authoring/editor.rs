@@ -279,6 +279,7 @@ fn glossary_for(
 ) -> AppResult<Vec<GlossaryLine>> {
     let rows: Vec<(String, String, String, String)> = glossary_terms::table
         .filter(glossary_terms::language.eq(&cell.text.language))
+        .filter(glossary_terms::deleted.eq(false))
         .select((
             glossary_terms::source_en,
             glossary_terms::source_ru,

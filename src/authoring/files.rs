@@ -112,9 +112,11 @@ pub fn write_law_tables(conn: &mut DbConnection, dir: &Path) -> anyhow::Result<V
     Ok(written)
 }
 
-/// Writes `_glossary/<lang>.toml` for each language with terms edited in the browser.
+/// Writes `_glossary/<lang>.toml` for each language with terms edited or deleted in the
+/// browser, without the deleted ones: a language whose every term was deleted gets a
+/// file with none, so the files' bytes (which still hold them) are not kept.
 pub fn write_glossaries(conn: &mut DbConnection, dir: &Path) -> anyhow::Result<Vec<String>> {
-    type TermRow = (String, String, String, String, String, String, Option<i64>);
+    type TermRow = (String, String, String, String, String, String, Option<i64>, bool);
     let rows: Vec<TermRow> = glossary_terms::table
         .order((glossary_terms::language, glossary_terms::term))
         .select((
@@ -125,6 +127,7 @@ pub fn write_glossaries(conn: &mut DbConnection, dir: &Path) -> anyhow::Result<V
             glossary_terms::translation,
             glossary_terms::note,
             glossary_terms::updated_by,
+            glossary_terms::deleted,
         ))
         .load(conn)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -138,7 +141,7 @@ pub fn write_glossaries(conn: &mut DbConnection, dir: &Path) -> anyhow::Result<V
         }
         let terms: BTreeMap<String, GlossaryEntry> = rows
             .iter()
-            .filter(|r| r.0 == language)
+            .filter(|r| r.0 == language && !r.7)
             .map(|r| {
                 let mut entry = GlossaryEntry {
                     en: r.2.clone(),

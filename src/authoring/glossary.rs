@@ -3,9 +3,11 @@
 //! writes back as `_glossary/<lang>.toml`.
 //!
 //! A term edited here is the browser's: importing the files no longer replaces it (see
-//! `courses::import`). Deleting a term makes the whole language the browser's, so that
-//! the export writes the language's file without it instead of keeping the files'
-//! bytes, which still hold it. Every change is in the audit log.
+//! `courses::import`). A deleted term is kept as a tombstone (`deleted`), which every
+//! reader passes over: the import does not bring it back unless the files change its
+//! text, and the export writes its language's file without it (even with no term
+//! left) instead of keeping the files' bytes, which still hold it. Every change is in
+//! the audit log.
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -79,17 +81,21 @@ pub fn is_term_id(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+/// A language's terms, without the deleted ones.
 pub fn terms_of(conn: &mut DbConnection, language: &str) -> AppResult<Vec<Term>> {
     Ok(glossary_terms::table
         .filter(glossary_terms::language.eq(language))
+        .filter(glossary_terms::deleted.eq(false))
         .order(glossary_terms::term)
         .select(Term::as_select())
         .load(conn)?)
 }
 
+/// A term of a language; a deleted one is not found.
 pub fn find(conn: &mut DbConnection, language: &str, term: &str) -> AppResult<Option<Term>> {
     Ok(glossary_terms::table
         .find((language, term))
+        .filter(glossary_terms::deleted.eq(false))
         .select(Term::as_select())
         .first(conn)
         .optional()?)
@@ -163,7 +169,13 @@ pub fn save(
     // and an import of the files never interleaves with the change.
     locked(conn, |conn| {
         let now = Utc::now().naive_utc();
-        let found = find(conn, language, &term)?.is_some();
+        // `Some(true)`: a deleted term's tombstone, which adding the term again revives.
+        let deleted: Option<bool> = glossary_terms::table
+            .find((language, &term))
+            .select(glossary_terms::deleted)
+            .first(conn)
+            .optional()?;
+        let found = deleted == Some(false);
         let values = (
             glossary_terms::source_en.eq(&checked.source_en),
             glossary_terms::source_ru.eq(&checked.source_ru),
@@ -171,16 +183,17 @@ pub fn save(
             glossary_terms::note.eq(&checked.note),
             glossary_terms::updated_by.eq(Some(author.user.id)),
             glossary_terms::updated_at.eq(now),
+            glossary_terms::deleted.eq(false),
         );
-        match (existing, found) {
-            (None, true) => return Err(FieldErrors::one("term", "glossary_editor.term_taken").into()),
-            (Some(_), false) => return Err(AppError::NotFound),
-            (Some(_), true) => {
+        match (existing, deleted) {
+            (None, Some(false)) => return Err(FieldErrors::one("term", "glossary_editor.term_taken").into()),
+            (Some(_), None | Some(true)) => return Err(AppError::NotFound),
+            (Some(_), Some(false)) | (None, Some(true)) => {
                 diesel::update(glossary_terms::table.find((language, &term)))
                     .set(values)
                     .execute(conn)?;
             }
-            (None, false) => {
+            (None, None) => {
                 diesel::insert_into(glossary_terms::table)
                     .values((
                         glossary_terms::language.eq(language),
@@ -195,24 +208,27 @@ pub fn save(
     })
 }
 
-/// Deletes a term; the language's other terms become the browser's (see the module's
-/// documentation).
+/// Deletes a term: it is kept as a tombstone, the browser's, with the text it had, so
+/// the import knows what was deleted (see the module's documentation).
 pub fn delete(conn: &mut DbConnection, author: &Author, language: &str, term: &str) -> AppResult<()> {
     if !may_edit(author, language) {
         return Err(AppError::Forbidden);
     }
     locked(conn, |conn| {
-        let deleted = diesel::delete(glossary_terms::table.find((language, term))).execute(conn)?;
+        let deleted = diesel::update(
+            glossary_terms::table
+                .find((language, term))
+                .filter(glossary_terms::deleted.eq(false)),
+        )
+        .set((
+            glossary_terms::deleted.eq(true),
+            glossary_terms::updated_by.eq(Some(author.user.id)),
+            glossary_terms::updated_at.eq(Utc::now().naive_utc()),
+        ))
+        .execute(conn)?;
         if deleted == 0 {
             return Err(AppError::NotFound);
         }
-        diesel::update(
-            glossary_terms::table
-                .filter(glossary_terms::language.eq(language))
-                .filter(glossary_terms::updated_by.is_null()),
-        )
-        .set(glossary_terms::updated_by.eq(Some(author.user.id)))
-        .execute(conn)?;
         record(conn, author, language, term, "deleted")
     })
 }

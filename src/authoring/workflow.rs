@@ -283,6 +283,7 @@ pub fn checks_for(
     let parent_language = parent_cell.map(|p| p.text.language).unwrap_or_default();
     let glossary: Vec<GlossaryTerm> = glossary_terms::table
         .filter(glossary_terms::language.eq(&cell.text.language))
+        .filter(glossary_terms::deleted.eq(false))
         .select((
             glossary_terms::source_en,
             glossary_terms::source_ru,

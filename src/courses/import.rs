@@ -212,7 +212,9 @@ fn import_law(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<bool, Ap
 }
 
 /// Brings the glossaries of `_glossary/` into the database: terms never edited in the
-/// browser follow the files; terms edited in the browser are kept.
+/// browser follow the files; terms edited in the browser are kept; a term deleted in
+/// the browser (its tombstone) stays deleted unless the files now give it another text
+/// than the one deleted, which then follows the files again.
 fn import_glossaries(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<(), AppError> {
     let hash = sha256_hex(&[json(&catalogue.glossaries).as_bytes()]);
     if settings::get(conn, GLOSSARY_HASH_SETTING)?.as_deref() == Some(hash.as_str()) {
@@ -221,10 +223,18 @@ fn import_glossaries(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<(
     settings::set(conn, GLOSSARY_HASH_SETTING, &hash)?;
     let now = Utc::now().naive_utc();
     for (language, terms) in &catalogue.glossaries {
-        let edited: Vec<String> = glossary_terms::table
+        type Kept = (String, bool, String, String, String, String);
+        let kept: Vec<Kept> = glossary_terms::table
             .filter(glossary_terms::language.eq(language))
             .filter(glossary_terms::updated_by.is_not_null())
-            .select(glossary_terms::term)
+            .select((
+                glossary_terms::term,
+                glossary_terms::deleted,
+                glossary_terms::source_en,
+                glossary_terms::source_ru,
+                glossary_terms::translation,
+                glossary_terms::note,
+            ))
             .load(conn)?;
         diesel::delete(
             glossary_terms::table
@@ -232,14 +242,33 @@ fn import_glossaries(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<(
                 .filter(glossary_terms::updated_by.is_null()),
         )
         .execute(conn)?;
-        for (term, entry) in terms.iter().filter(|(t, _)| !edited.contains(t)) {
+        for (term, entry) in terms {
+            let translation = entry.translation(language);
+            let file_text = (
+                entry.en.as_str(),
+                entry.ru.as_str(),
+                translation.as_str(),
+                entry.note.as_str(),
+            );
+            match kept.iter().find(|k| &k.0 == term) {
+                // Edited in the browser, or deleted there with the text the files
+                // still have: the browser's decision stands.
+                Some(k) if !k.1 || (k.2.as_str(), k.3.as_str(), k.4.as_str(), k.5.as_str()) == file_text => {
+                    continue
+                }
+                // Deleted, but the files changed the term since: it is theirs again.
+                Some(_) => {
+                    diesel::delete(glossary_terms::table.find((language, term))).execute(conn)?;
+                }
+                None => {}
+            }
             diesel::insert_into(glossary_terms::table)
                 .values((
                     glossary_terms::language.eq(language),
                     glossary_terms::term.eq(term),
                     glossary_terms::source_en.eq(&entry.en),
                     glossary_terms::source_ru.eq(&entry.ru),
-                    glossary_terms::translation.eq(entry.translation(language)),
+                    glossary_terms::translation.eq(&translation),
                     glossary_terms::note.eq(&entry.note),
                     glossary_terms::updated_at.eq(now),
                 ))

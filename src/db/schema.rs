@@ -193,6 +193,7 @@ diesel::table! {
         note -> Text,
         updated_by -> Nullable<BigInt>,
         updated_at -> Timestamp,
+        deleted -> Bool,
     }
 }
 

@@ -1,0 +1,2 @@
+DELETE FROM glossary_terms WHERE deleted;
+ALTER TABLE glossary_terms DROP COLUMN deleted;
