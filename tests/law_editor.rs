@@ -6,7 +6,7 @@
 mod common;
 
 use actix_web::http::{Method, StatusCode};
-use bilim::db::schema::{audit_events, glossary_terms, law_entries, law_revisions, outbox, users};
+use bilim::db::schema::{audit_events, glossary_terms, law_entries, law_revisions, outbox, settings, users};
 use bilim::i18n::Locale;
 use chrono::NaiveDate;
 use common::authoring::{people, post, put, section};
@@ -832,6 +832,73 @@ async fn the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_langua
     assert_eq!(queue_digest(&app, at(11, 4, 0)), 0);
 }
 
+async fn the_digest_names_sections_by_heading_and_leaves_out_law_changes_already_being_edited(mut app: TestApp) {
+    app.with_courses("valid");
+    let p = people(&mut app).await;
+    let url = section("intro", "legal", "kk", None);
+    let saved = put(
+        &mut app,
+        &p.kz_trainer,
+        &url,
+        "## Құқықтық негіз {#legal}\n\nЗаңсыз қол жеткізу үшін {{law:unauthorised_access}} бойынша жауапкершілік көзделген.",
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let submitted = post(&mut app, &p.kz_trainer, &url, "submit", json!({ "reason": "checked" })).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    let amended = app
+        .api(
+            Method::POST,
+            "/api/v1/law/kz/unauthorised_access/amend",
+            Some(&p.admin),
+            Some(json!({"effective": "2030-03-01", "note": "Жаңа редакция"})),
+        )
+        .await;
+    assert_eq!(amended.status, StatusCode::OK, "{}", amended.body);
+    assert!(queue_digest(&app, at(10, 3, 0)) > 0);
+
+    let (_, text, _) = mail_to(&app, "kz2@bilim.test").remove(0);
+    assert!(text.contains("Құқықтық негіз — intro (Қазақша)"), "{text}");
+    assert!(!text.contains("› legal"), "no raw ids: {text}");
+    let edited = "/authoring/sections/demo-course/intro/legal?language=kk";
+    for (_, text, _) in mail_to(&app, "kz@bilim.test") {
+        assert!(
+            !text.contains(edited),
+            "the section in review is not listed as law changed: {text}"
+        );
+    }
+}
+
+async fn two_instances_starting_on_the_same_first_day_claim_it_once_without_an_error(mut app: TestApp) {
+    app.with_courses("valid");
+    people(&mut app).await;
+    // Another instance claims the first day and has not committed yet.
+    let (claiming, claimed) = std::sync::mpsc::channel();
+    let pool = app.state.pool.clone();
+    let other = std::thread::spawn(move || {
+        let mut conn = pool.get().unwrap();
+        bilim::db::write_transaction(&mut conn, |conn| -> Result<(), diesel::result::Error> {
+            diesel::insert_into(settings::table)
+                .values((
+                    settings::name.eq(bilim::authoring::digest::DAY_SETTING),
+                    settings::value.eq("2030-03-10"),
+                ))
+                .execute(conn)?;
+            claiming.send(()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            Ok(())
+        })
+        .unwrap();
+    });
+    claimed.recv().unwrap();
+    let queued = {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::authoring::digest::queue_daily(&mut conn, &app.state.mail, at(10, 3, 0))
+    };
+    other.join().unwrap();
+    assert_eq!(queued.unwrap(), 0, "the other instance has the day");
+}
+
 on_both_backends!(
     a_trainer_proposes_a_title_change_in_the_browser_and_it_shows_only_after_another_trainer_approves,
     the_proposers_own_approval_is_refused_with_a_message_and_changes_nothing,
@@ -852,4 +919,6 @@ on_both_backends!(
     two_people_adding_the_same_term_at_once_are_told_it_is_taken_not_shown_a_server_error,
     an_administrator_sets_a_trainers_languages_and_the_audit_log_records_it,
     the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_language,
+    the_digest_names_sections_by_heading_and_leaves_out_law_changes_already_being_edited,
+    two_instances_starting_on_the_same_first_day_claim_it_once_without_an_error,
 );

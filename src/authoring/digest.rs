@@ -5,9 +5,14 @@
 //! in review they may approve (not their own edits). Someone with nothing to do gets
 //! nothing.
 //!
-//! The day is claimed in the settings table (`authoring_digest_day`) by a conditional
-//! update, so of several instances sharing a database exactly one sends it; each
-//! message also has a dedupe key per day and recipient.
+//! A section with work under way (a draft, or an edit in review) is not listed as
+//! outdated or "law changed": that work is where it is being dealt with. Each item is
+//! named by the section's heading, its module and its language.
+//!
+//! The day is claimed in the settings table (`authoring_digest_day`) by an insert that
+//! ignores a row already there and a conditional update, so of several instances
+//! sharing a database exactly one sends it, even on the very first day; each message
+//! also has a dedupe key per day and recipient.
 
 use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
@@ -16,6 +21,7 @@ use super::access::Author;
 use super::lineage::{Amendments, ModuleTexts};
 use super::model::{CellKey, Freshness, State};
 use super::store;
+use super::views::{heading_of, TextName};
 use crate::accounts::model::{Role, User};
 use crate::db::schema::{settings, users};
 use crate::db::{self, DbConnection};
@@ -48,16 +54,24 @@ impl Reason {
     }
 }
 
+/// A section in a digest: why, which, and its heading (from its newest text).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Item {
+    pub reason: Reason,
+    pub cell: CellKey,
+    pub heading: String,
+}
+
 /// One trainer's digest: the sections waiting for them, most urgent first.
 #[derive(Debug, Clone)]
 pub struct Digest {
     pub user: User,
-    pub items: Vec<(Reason, CellKey)>,
+    pub items: Vec<Item>,
 }
 
 impl Digest {
     pub fn count(&self, reason: Reason) -> usize {
-        self.items.iter().filter(|(r, _)| *r == reason).count()
+        self.items.iter().filter(|i| i.reason == reason).count()
     }
 }
 
@@ -93,10 +107,17 @@ fn claim_day(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Option<Op
                     == 1
             }
             None => {
-                diesel::insert_into(settings::table)
+                // The first day: another instance may insert the row at the same time;
+                // its row is left alone (no unique-key error), and only the instance
+                // whose insert wrote it has the day.
+                let insert = diesel::insert_into(settings::table)
                     .values((settings::name.eq(DAY_SETTING), settings::value.eq(&today)))
-                    .execute(conn)?
-                    == 1
+                    .on_conflict_do_nothing();
+                let inserted = match conn {
+                    DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
+                    DbConnection::Postgresql(pg) => insert.execute(pg)?,
+                };
+                inserted == 1
             }
         };
         Ok(claimed.then_some(last))
@@ -140,22 +161,30 @@ pub fn digests(conn: &mut DbConnection) -> AppResult<Vec<Digest>> {
                     continue; // a dropped or removed section
                 }
                 let is_base = texts.is_base(&cell.text);
+                // Work under way (a draft, an edit in review) is already dealing with it.
+                let under_way = matches!(latest.state, State::Draft | State::InReview);
                 let stale = match texts.freshness(cell, &amendments) {
+                    _ if under_way => None,
                     Freshness::Outdated => Some(Reason::Outdated),
                     Freshness::LawChanged => Some(Reason::LawChanged),
                     _ => None,
                 };
+                let item = |reason| Item {
+                    reason,
+                    cell: cell.clone(),
+                    heading: heading_of(&latest.markdown, &cell.section),
+                };
                 for (author, digest) in authors.iter().zip(digests.iter_mut()) {
                     if let Some(reason) = stale {
                         if author.may_edit(&cell.text, is_base) {
-                            digest.items.push((reason, cell.clone()));
+                            digest.items.push(item(reason));
                         }
                     }
                     if latest.state == State::InReview
                         && latest.author_id != Some(author.user.id)
                         && author.may_approve(&cell.text, is_base)
                     {
-                        digest.items.push((Reason::Review, cell.clone()));
+                        digest.items.push(item(Reason::Review));
                     }
                 }
             }
@@ -175,24 +204,16 @@ pub fn email_of(digest: &Digest, mail: &MailSettings, now: NaiveDateTime) -> Ema
         .items
         .iter()
         .take(MAX_LINKS)
-        .map(|(reason, cell)| {
-            let where_ = if cell.text.is_adaptation() {
-                format!(
-                    "{} › {} › {} ({}, {})",
-                    cell.text.course,
-                    cell.text.module,
-                    cell.section,
-                    cell.text.language,
-                    cell.text.country.to_ascii_uppercase()
-                )
-            } else {
-                format!(
-                    "{} › {} › {} ({})",
-                    cell.text.course, cell.text.module, cell.section, cell.text.language
-                )
-            };
-            let label = i18n::t_with(locale, reason.key(), &[("section", &where_)]);
-            format!("{label}\t{}", mail.link(&cell.editor_path()))
+        .map(|item| {
+            // The heading, then the module and the text's language (and country).
+            let name = TextName::of(&item.cell.text, locale);
+            let mut text = name.language.to_owned();
+            if !name.country_name.is_empty() {
+                text = format!("{text}, {}", name.country_name);
+            }
+            let where_ = format!("{} — {} ({text})", item.heading, item.cell.text.module);
+            let label = i18n::t_with(locale, item.reason.key(), &[("section", &where_)]);
+            format!("{label}\t{}", mail.link(&item.cell.editor_path()))
         })
         .collect();
     let more = digest.items.len().saturating_sub(MAX_LINKS);
