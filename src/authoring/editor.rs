@@ -21,7 +21,7 @@ use crate::accounts::model::{Country, UserId};
 use crate::app::AppState;
 use crate::courses::format::COUNTRIES;
 use crate::courses::law::LawBook;
-use crate::db::schema::{glossary_terms, law_entries, users};
+use crate::db::schema::{glossary_terms, law_entries};
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -169,12 +169,6 @@ struct LawLine {
 }
 
 #[derive(Serialize)]
-struct CountryOption {
-    value: &'static str,
-    label: String,
-}
-
-#[derive(Serialize)]
 struct EditorPage {
     course: String,
     module: String,
@@ -204,7 +198,7 @@ struct EditorPage {
     glossary: Vec<GlossaryLine>,
     law_country: String,
     law_country_name: String,
-    law_countries: Vec<CountryOption>,
+    law_countries: Vec<views::Choice>,
     law: Vec<LawLine>,
     pending: Option<Pending>,
     history: Vec<HistoryLine>,
@@ -255,15 +249,6 @@ fn law_country_for(cell: &CellKey, asked: Option<&str>, author: &Author) -> Stri
         .or(author.user.country.filter(|c| *c != Country::Other))
         .map(|c| c.code().to_ascii_lowercase())
         .unwrap_or_else(|| "kz".to_owned())
-}
-
-fn names_of(conn: &mut DbConnection, ids: Vec<UserId>) -> AppResult<std::collections::BTreeMap<UserId, String>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::name))
-        .load::<(UserId, String)>(conn)?
-        .into_iter()
-        .collect())
 }
 
 /// The agreed terms of the text's language that its parent section uses: for a
@@ -397,7 +382,7 @@ fn editor_data(
         .flat_map(|r| [r.author_id, r.reviewed_by])
         .flatten()
         .collect();
-    let names = names_of(conn, ids)?;
+    let names = views::names_of(conn, ids)?;
     let name = |id: Option<UserId>| {
         id.and_then(|id| names.get(&id).cloned())
             .unwrap_or_else(|| i18n::t(locale, "authoring_editor.from_files"))
@@ -500,8 +485,8 @@ fn editor_data(
         law_country_name: views::country_name(locale, &law_country),
         law_countries: COUNTRIES
             .iter()
-            .map(|c| CountryOption {
-                value: c,
+            .map(|c| views::Choice {
+                value: (*c).to_owned(),
                 label: views::country_name(locale, c),
             })
             .collect(),

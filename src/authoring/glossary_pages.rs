@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::access::Author;
 use super::api::author_of;
 use super::glossary::{self, Term, TermInput};
+use super::views;
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::User;
 use crate::app::AppState;
@@ -46,10 +47,6 @@ fn notice_of(locale: Locale, done: Option<&str>) -> Option<String> {
     Some(i18n::t(locale, key))
 }
 
-fn language_name(code: &str) -> &'static str {
-    Locale::from_code(code).map_or("", Locale::native_name)
-}
-
 async fn author_and_language(state: &AppState, user: User, language: &str) -> AppResult<(Author, String)> {
     let language = language.to_owned();
     state
@@ -83,7 +80,7 @@ async fn show_list(
     let lookup = language.clone();
     let terms = state.db(move |conn| glossary::terms_of(conn, &lookup)).await?;
     let page = ListPage {
-        language_name: language_name(&language),
+        language_name: views::language_name(&language),
         may_edit: glossary::may_edit(author, &language),
         language,
         terms,
@@ -155,7 +152,7 @@ fn show_term(
 ) -> AppResult<HttpResponse> {
     let page = TermPage {
         language: term.language.clone(),
-        language_name: language_name(&term.language),
+        language_name: views::language_name(&term.language),
         term: term.term.clone(),
         may_edit: glossary::may_edit(author, &term.language),
         form,

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::access::Author;
@@ -17,13 +16,12 @@ use super::api::author_of;
 use super::diff::{self, Piece};
 use super::law_table::{self, AmendInput, CodeInput, EntryInput, EntryView};
 use super::model::State;
+use super::views::{country_name, language_name, names_of, Choice};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::UserId;
 use crate::app::AppState;
 use crate::courses::format::LawEntry;
 use crate::courses::law_and_glossary::national_language;
-use crate::db::schema::users;
-use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::validation::FieldErrors;
@@ -60,14 +58,6 @@ pub fn editor_languages(country: &str) -> Vec<&'static str> {
     out
 }
 
-fn language_name(code: &str) -> &'static str {
-    Locale::from_code(code).map_or("", Locale::native_name)
-}
-
-fn country_name(locale: Locale, country: &str) -> String {
-    i18n::label(locale, "countries", &country.to_ascii_uppercase())
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct NoticeQuery {
@@ -98,15 +88,6 @@ fn state_label(locale: Locale, state: State) -> String {
         State::ChangesRequested => i18n::t(locale, "law_editor.pending_changes_requested"),
         _ => i18n::t(locale, "law_editor.pending_in_review"),
     }
-}
-
-fn names_of(conn: &mut DbConnection, ids: Vec<UserId>) -> AppResult<HashMap<i64, String>> {
-    let raw: Vec<i64> = ids.iter().map(|id| id.get()).collect();
-    let rows: Vec<(i64, String)> = users::table
-        .filter(users::id.eq_any(raw))
-        .select((users::id, users::name))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
 }
 
 /// The author behind a page, with the country of the address checked (unknown → 404;
@@ -206,7 +187,7 @@ async fn table_page(
                 changed: e.status == "amended" || e.status == "repealed",
                 effective: e.effective.map(|d| i18n::format_date(locale, d)),
                 verified: e.verified,
-                verified_by: e.verified_by.and_then(|id| names.get(&id.get()).cloned()),
+                verified_by: e.verified_by.and_then(|id| names.get(&id).cloned()),
                 verified_at: e.verified_at.map(|at| i18n::format_date(locale, at.date())),
                 missing_title: !e.has_national_title,
                 pending: e.pending.as_ref().map(|p| state_label(locale, p.state)),
@@ -453,12 +434,6 @@ pub struct ReviewForm {
 // ---- The entry page ---------------------------------------------------------------
 
 #[derive(Serialize)]
-struct LanguageField {
-    code: &'static str,
-    name: &'static str,
-}
-
-#[derive(Serialize)]
 struct ShownText {
     language: &'static str,
     code: String,
@@ -514,21 +489,15 @@ struct EntryPage<'a> {
     pending: Option<Pending>,
     may_edit: bool,
     may_approve: bool,
-    text_languages: Vec<LanguageField>,
+    text_languages: Vec<Choice>,
     codes: Vec<CodeChoice>,
-    status_options: Vec<StatusOption>,
+    status_options: Vec<Choice>,
     form: &'a EntryForm,
     amend: &'a AmendForm,
     review: &'a ReviewForm,
     notice: Option<String>,
     /// A refusal shown on the page (four eyes).
     refusal: Option<String>,
-}
-
-#[derive(Serialize)]
-struct StatusOption {
-    value: &'static str,
-    label: String,
 }
 
 /// How the entry page is to be shown again after a post.
@@ -625,7 +594,7 @@ async fn show_entry(
         })
         .await?;
     let codes = code_choices(&entries, locale);
-    let name_of = |id: Option<UserId>| id.and_then(|id| names.get(&id.get()).cloned());
+    let name_of = |id: Option<UserId>| id.and_then(|id| names.get(&id).cloned());
     let view = match &concept {
         Some(concept) => Some(
             entries
@@ -708,16 +677,16 @@ async fn show_entry(
         may_approve: law_table::may_approve(&author, &country),
         text_languages: editor_languages(&country)
             .into_iter()
-            .map(|code| LanguageField {
-                code,
-                name: language_name(code),
+            .map(|code| Choice {
+                value: code.to_owned(),
+                label: language_name(code).to_owned(),
             })
             .collect(),
         codes,
         status_options: ["amended", "repealed"]
             .into_iter()
-            .map(|value| StatusOption {
-                value,
+            .map(|value| Choice {
+                value: value.to_owned(),
                 label: status_label(locale, value),
             })
             .collect(),

@@ -15,7 +15,7 @@ use super::diff::Piece;
 use super::lineage::{whitespace_folded, Amendments, ModuleTexts};
 use super::model::{CellKey, Freshness, State, TextKey};
 use super::status::{self, TextStatus};
-use super::views::{self, CellLine, TextName};
+use super::views::{self, CellLine, Choice, TextName};
 use super::{store, workflow};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::Country;
@@ -35,12 +35,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/authoring/modules/{course}/{module}", web::get().to(text_page))
         .route("/authoring/review", web::get().to(review_queue))
         .route("/authoring/review/approve", web::post().to(bulk_approve));
-}
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
 }
 
 fn language_choices() -> Vec<Choice> {

@@ -2,6 +2,9 @@
 //! freshness's words, diffs and rendered previews. Shared by the overview, the review
 //! queue and the section editor, so each says the same thing the same way.
 
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
 use serde::Serialize;
 
 use super::diff::{self, Piece};
@@ -9,7 +12,9 @@ use super::lineage::ModuleTexts;
 use super::model::{CellKey, Freshness, State, TextKey};
 use crate::courses::law::LawBook;
 use crate::courses::markdown::{self, LinkContext};
+use crate::accounts::model::UserId;
 use crate::courses::store as course_store;
+use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::AppResult;
 use crate::i18n::{self, Locale};
@@ -28,11 +33,34 @@ impl TextName {
     pub fn of(key: &TextKey, locale: Locale) -> Self {
         TextName {
             lang: key.language.clone(),
-            language: Locale::from_code(&key.language).map_or("", Locale::native_name),
+            language: language_name(&key.language),
             country: key.country.clone(),
             country_name: country_name(locale, &key.country),
         }
     }
+}
+
+/// A language's name in itself (`""` for an unknown code), as the switcher shows it.
+pub fn language_name(code: &str) -> &'static str {
+    Locale::from_code(code).map_or("", Locale::native_name)
+}
+
+/// One option of a list, a select or radios: the value sent and the words shown (the
+/// templates read `.value` and `.label`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// The names of the people behind `ids`, for "by whom" lines.
+pub fn names_of(conn: &mut DbConnection, ids: Vec<UserId>) -> AppResult<BTreeMap<UserId, String>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load::<(UserId, String)>(conn)?
+        .into_iter()
+        .collect())
 }
 
 /// A country's name in the reader's language; `""` for no country.
