@@ -579,7 +579,9 @@ async fn two_people_adding_the_same_term_at_once_are_told_it_is_taken_not_shown_
 fn write_kk_glossary(dir: &std::path::Path, terms: &[(&str, &str)]) {
     let mut text = String::new();
     for (term, kk) in terms {
-        text.push_str(&format!("[{term}]\nen = \"{term}\"\nru = \"{term}\"\nkk = \"{kk}\"\n\n"));
+        text.push_str(&format!(
+            "[{term}]\nen = \"{term}\"\nru = \"{term}\"\nkk = \"{kk}\"\n\n"
+        ));
     }
     std::fs::create_dir_all(dir.join("_glossary")).unwrap();
     std::fs::write(dir.join("_glossary/kk.toml"), text).unwrap();
@@ -753,6 +755,34 @@ fn mail_to(app: &TestApp, address: &str) -> Vec<(String, String, String)> {
         .unwrap()
 }
 
+/// kz's Kazakh text of the intro's legal section, citing the law, sent for review.
+async fn kk_legal_in_review(app: &mut TestApp, kz_trainer: &str) {
+    let url = section("intro", "legal", "kk", None);
+    let saved = put(
+        app,
+        kz_trainer,
+        &url,
+        "## Құқықтық негіз {#legal}\n\nЗаңсыз қол жеткізу үшін {{law:unauthorised_access}} бойынша жауапкершілік көзделген.",
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let submitted = post(app, kz_trainer, &url, "submit", json!({ "reason": "checked" })).await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+}
+
+/// The administrator marks Kazakhstan's `unauthorised_access` amended.
+async fn amend_kz_law(app: &mut TestApp, admin: &str) {
+    let amended = app
+        .api(
+            Method::POST,
+            "/api/v1/law/kz/unauthorised_access/amend",
+            Some(admin),
+            Some(json!({"effective": "2030-03-01", "note": "Жаңа редакция"})),
+        )
+        .await;
+    assert_eq!(amended.status, StatusCode::OK, "{}", amended.body);
+}
+
 async fn the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_language(mut app: TestApp) {
     app.with_courses("valid");
     let p = people(&mut app).await;
@@ -764,17 +794,7 @@ async fn the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_langua
             .unwrap();
     }
     // A Kazakh section waits for review: kz wrote it, kz2 may approve it.
-    let url = section("intro", "legal", "kk", None);
-    let saved = put(
-        &mut app,
-        &p.kz_trainer,
-        &url,
-        "## Құқықтық негіз {#legal}\n\nЗаңсыз қол жеткізу үшін {{law:unauthorised_access}} бойынша жауапкершілік көзделген.",
-    )
-    .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let submitted = post(&mut app, &p.kz_trainer, &url, "submit", json!({ "reason": "checked" })).await;
-    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    kk_legal_in_review(&mut app, &p.kz_trainer).await;
 
     assert_eq!(queue_digest(&app, at(10, 2, 59)), 0, "not before three o'clock");
     let sent = queue_digest(&app, at(10, 3, 4));
@@ -810,15 +830,7 @@ async fn the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_langua
 
     // The next day, after the law is amended, the Kazakhstan trainers also hear of the
     // sections that cite it.
-    let amended = app
-        .api(
-            Method::POST,
-            "/api/v1/law/kz/unauthorised_access/amend",
-            Some(&p.admin),
-            Some(json!({"effective": "2030-03-01", "note": "Жаңа редакция"})),
-        )
-        .await;
-    assert_eq!(amended.status, StatusCode::OK, "{}", amended.body);
+    amend_kz_law(&mut app, &p.admin).await;
     assert_eq!(queue_digest(&other, at(11, 3, 0)), 2);
     let to_author = mail_to(&app, "kz@bilim.test");
     assert_eq!(to_author.len(), 1);
@@ -835,26 +847,8 @@ async fn the_digest_is_sent_once_a_day_to_each_trainer_with_work_in_their_langua
 async fn the_digest_names_sections_by_heading_and_leaves_out_law_changes_already_being_edited(mut app: TestApp) {
     app.with_courses("valid");
     let p = people(&mut app).await;
-    let url = section("intro", "legal", "kk", None);
-    let saved = put(
-        &mut app,
-        &p.kz_trainer,
-        &url,
-        "## Құқықтық негіз {#legal}\n\nЗаңсыз қол жеткізу үшін {{law:unauthorised_access}} бойынша жауапкершілік көзделген.",
-    )
-    .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    let submitted = post(&mut app, &p.kz_trainer, &url, "submit", json!({ "reason": "checked" })).await;
-    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
-    let amended = app
-        .api(
-            Method::POST,
-            "/api/v1/law/kz/unauthorised_access/amend",
-            Some(&p.admin),
-            Some(json!({"effective": "2030-03-01", "note": "Жаңа редакция"})),
-        )
-        .await;
-    assert_eq!(amended.status, StatusCode::OK, "{}", amended.body);
+    kk_legal_in_review(&mut app, &p.kz_trainer).await;
+    amend_kz_law(&mut app, &p.admin).await;
     assert!(queue_digest(&app, at(10, 3, 0)) > 0);
 
     let (_, text, _) = mail_to(&app, "kz2@bilim.test").remove(0);

@@ -6,7 +6,6 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::access::Author;
@@ -16,7 +15,6 @@ use super::{law_table, status, workflow};
 use crate::accounts::guard::SignedIn;
 use crate::accounts::model::{User, UserId};
 use crate::app::AppState;
-use crate::db::schema::users;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::web::context::RequestContext;
@@ -157,15 +155,6 @@ struct SectionJson {
     history: Vec<HistoryJson>,
 }
 
-fn names_of(conn: &mut DbConnection, ids: Vec<UserId>) -> AppResult<std::collections::BTreeMap<UserId, String>> {
-    Ok(users::table
-        .filter(users::id.eq_any(ids))
-        .select((users::id, users::name))
-        .load::<(UserId, String)>(conn)?
-        .into_iter()
-        .collect())
-}
-
 fn section_json(conn: &mut DbConnection, cell: &CellKey) -> AppResult<SectionJson> {
     let texts = ModuleTexts::load(conn, &cell.text.course, &cell.text.module)?;
     let history = texts.history(cell).cloned().ok_or(AppError::NotFound)?;
@@ -177,7 +166,7 @@ fn section_json(conn: &mut DbConnection, cell: &CellKey) -> AppResult<SectionJso
         .flat_map(|r| [r.author_id, r.reviewed_by])
         .flatten()
         .collect();
-    let names = names_of(conn, ids)?;
+    let names = super::views::names_of(conn, ids)?;
     let name = |id: Option<UserId>| id.and_then(|id| names.get(&id).cloned());
     Ok(SectionJson {
         state: history.state(),

@@ -253,9 +253,7 @@ fn import_glossaries(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<(
             match kept.iter().find(|k| &k.0 == term) {
                 // Edited in the browser, or deleted there with the text the files
                 // still have: the browser's decision stands.
-                Some(k) if !k.1 || (k.2.as_str(), k.3.as_str(), k.4.as_str(), k.5.as_str()) == file_text => {
-                    continue
-                }
+                Some(k) if !k.1 || (k.2.as_str(), k.3.as_str(), k.4.as_str(), k.5.as_str()) == file_text => continue,
                 // Deleted, but the files changed the term since: it is theirs again.
                 Some(_) => {
                     diesel::delete(glossary_terms::table.find((language, term))).execute(conn)?;
