@@ -262,6 +262,56 @@ fn unverified_law_entries_are_warnings() {
 }
 
 #[test]
+fn a_law_entry_without_a_note_in_its_readers_language_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_dir(&fixture(), root);
+    write(
+        root,
+        "_law/kg.toml",
+        "[unauthorised_access]\narticle = \"\"\nsource = \"https://cbd.minjust.gov.kg\"\nverified = false\ncode = { ru = \"УК КР\", ky = \"КР Кылмыш-жаза кодекси\" }\ntitle = { ru = \"Доступ\", ky = \"Кирүү\" }\nnote = { ru = \"Номер уточняется\" }\n",
+    );
+    let lines = diagnostics(root);
+    assert!(
+        has(
+            &lines,
+            "_law/kg.toml:1: warning:",
+            "unauthorised_access has no note in `ky`"
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        !has(&lines, "_law/kg.toml:1: warning:", "has no title"),
+        "the title is there"
+    );
+}
+
+#[test]
+fn a_single_choice_key_much_longer_than_every_distractor_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_dir(&fixture(), root);
+    write(
+        root,
+        "demo-course/quizzes/check/en.gift",
+        "::cued:: What first? {=Isolate the phone from the network and record every step you take ~Wait ~Call}\n\n::fair:: What next? {=Isolate the phone ~Switch it off ~Ask the owner}\n",
+    );
+    let lines = diagnostics(root);
+    assert!(
+        has(
+            &lines,
+            "demo-course/quizzes/check/en.gift:1: warning:",
+            "question `cued`"
+        ),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("question `fair`")),
+        "comparable options pass"
+    );
+}
+
+#[test]
 fn the_check_command_prints_problems_and_exits_with_1_on_errors() {
     let ok = std::process::Command::new(env!("CARGO_BIN_EXE_bilim"))
         .args(["courses", "check"])

@@ -109,7 +109,8 @@ impl LawBook {
                 &[("code", &code), ("title", &title)],
             )
         } else {
-            let article = i18n::t_with(locale, "law.article", &[("number", article)]);
+            // Through `article_label`, so Turkmen ordinals follow vowel harmony here too.
+            let article = article_label(locale, article);
             i18n::t_with(
                 locale,
                 "law.reference",
@@ -250,6 +251,25 @@ mod tests {
         assert!(filled.contains("<img alt=\"<script>\">"), "{filled}");
         assert!(filled.starts_with("<p>See <"), "{filled}");
         assert!(!filled.contains(LAW_MARKER_START));
+    }
+
+    #[test]
+    fn a_turkmen_provision_prints_its_article_with_the_ordinal_in_harmony() {
+        let row = |concept: &str, article: &str| LawRow {
+            country: "tm".into(),
+            concept: concept.into(),
+            article: article.into(),
+            codes: r#"{"tk": "Türkmenistanyň Jenaýat kodeksi"}"#.into(),
+            titles: r#"{"tk": "Maglumatlara bikanun girmek"}"#.into(),
+            notes: "{}".into(),
+            source: String::new(),
+            verified: false,
+        };
+        let book = LawBook::new(vec![row("back", "206"), row("front", "205")]);
+        let back = book.provision("tm", "back", Locale::Tk).unwrap();
+        assert!(back.text.contains("206-njy madda"), "{}", back.text);
+        let front = book.provision("tm", "front", Locale::Tk).unwrap();
+        assert!(front.text.contains("205-nji madda"), "{}", front.text);
     }
 
     #[test]

@@ -96,6 +96,16 @@ pub(super) fn load_law(dir: &Path, catalogue: &mut Catalogue) {
                     ),
                 );
             }
+            let has_a_note = entry.note.values().any(|n| !n.trim().is_empty());
+            if has_a_note && !entry.note.contains_key(national) {
+                diagnostics.warning(
+                    &path,
+                    line,
+                    format!(
+                        "{concept} has no note in `{national}`, the language of its readers: they see it in Russian"
+                    ),
+                );
+            }
             if !entry.verified {
                 diagnostics.warning(
                     &path,

@@ -155,6 +155,11 @@ fn load_quiz(dir: &Path, id: &str, module_ids: &[String], diagnostics: &mut Diag
         if parsed.is_empty() {
             diagnostics.error(&path, 1, "the file has no questions");
         }
+        for question in &parsed {
+            if let Some(message) = cueing_key(question) {
+                diagnostics.warning(&path, question.line, message);
+            }
+        }
         questions.insert(language, parsed);
     }
     if !questions.contains_key(&Locale::En) && !questions.contains_key(&Locale::Ru) {
@@ -178,6 +183,30 @@ fn load_quiz(dir: &Path, id: &str, module_ids: &[String], diagnostics: &mut Diag
         dir: dir.to_path_buf(),
         settings,
         questions,
+    })
+}
+
+/// How much longer than every distractor a single-choice key may be before it gives
+/// itself away: learners learn that the longest option is right.
+const CUEING_RATIO: f64 = 1.5;
+
+/// A warning when a single-choice item's right answer is more than 1.5 times as long
+/// as every wrong one.
+fn cueing_key(question: &Question) -> Option<String> {
+    let gift::Kind::Single { choices } = &question.kind else {
+        return None;
+    };
+    let length = |c: &gift::Choice| c.text.trim().chars().count();
+    let key = choices.iter().find(|c| c.weight >= 100.0)?;
+    let longest_wrong = choices.iter().filter(|c| c.weight < 100.0).map(length).max()?;
+    #[allow(clippy::cast_precision_loss)]
+    let cued = length(key) as f64 > CUEING_RATIO * longest_wrong as f64;
+    cued.then(|| {
+        format!(
+            "question `{}`: the right answer ({} characters) is more than {CUEING_RATIO} times as long as every wrong one (at most {longest_wrong}): learners learn that the longest option is right; make the options comparable",
+            question.id,
+            length(key)
+        )
     })
 }
 
