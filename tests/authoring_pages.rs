@@ -288,7 +288,17 @@ async fn an_edit_in_review_is_neither_buried_by_a_confirmation_nor_overwritten_b
     assert_eq!(submitted.status, StatusCode::SEE_OTHER, "{}", submitted.body);
 
     let mut reviewer = app.signed_in("kz2@bilim.test").await;
+    let queue = reviewer.get("/authoring/review").await;
+    assert!(
+        queue.select(".review-item .diff ins").join(" ").contains("покушение"),
+        "the reviewer sees the base change the edit answers: {}",
+        queue.select(".review-item").join(" ")
+    );
     let page = reviewer.get(&url).await;
+    assert!(
+        page.select(".editor__base .diff ins").join(" ").contains("покушение"),
+        "and so does the editor"
+    );
     assert!(!page.has("#confirm-title"), "no 'still valid' while an edit waits");
     assert!(!page.has("textarea#markdown"), "nor an editor over someone else's edit");
     assert!(page.has("button[value=approve]"));
@@ -437,6 +447,12 @@ async fn the_overview_and_text_pages_list_every_text_and_open_only_for_authors(m
     let overview = trainer.get("/authoring").await;
     assert_eq!(overview.status, StatusCode::OK, "{}", overview.body);
     assert!(overview.has("table.matrix"));
+    let kz = trainer.get("/authoring?country=kz").await;
+    assert!(
+        kz.has("table.matrix a[href='/authoring/modules/demo-course/evidence?language=ru&country=kz']"),
+        "a module without the country's adaptation offers to begin it: {}",
+        kz.select("table.matrix").join(" ")
+    );
     assert!(overview.has("a[href='/authoring/glossary/uz']"));
     assert!(overview.has("a[href='/authoring/law/uz']"));
     let text = trainer

@@ -426,8 +426,11 @@ fn editor_data(
         own: r.author_id == Some(author.user.id),
     });
 
-    let base_diff = latest
+    // What changed in the base since the approved text was made (the change an edit in
+    // review answers); for a text with nothing approved yet, since its newest revision.
+    let base_diff = live
         .as_ref()
+        .or(latest.as_ref())
         .zip(parent_now.as_ref())
         .filter(|(r, p)| !r.based_on_markdown.is_empty() && r.based_on_markdown != p.markdown)
         .and_then(|(r, p)| views::diff_of(&r.based_on_markdown, &p.markdown));

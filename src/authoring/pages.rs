@@ -168,6 +168,10 @@ struct MatrixRow {
     module: String,
     folder: String,
     cells: Vec<Option<MatrixCell>>,
+    /// Per column without a text: the page where it can be begun, when its parent
+    /// text exists (a country's adaptation of a language the module has, or a
+    /// translation of a module with a base).
+    begin: Vec<Option<String>>,
 }
 
 #[derive(Serialize)]
@@ -259,7 +263,7 @@ fn overview_data(
         if !chosen.course.is_empty() && &chosen.course != course {
             continue;
         }
-        let mut per_module: Vec<(String, String, ModuleRow)> = Vec::new();
+        let mut per_module: Vec<(String, String, ModuleRow, BTreeSet<String>)> = Vec::new();
         let mut columns: BTreeMap<(usize, String), TextKey> = BTreeMap::new();
         for (folder, module) in modules_in_order(conn, course)? {
             let texts = ModuleTexts::load(conn, course, &module)?;
@@ -302,7 +306,13 @@ fn overview_data(
                     });
                 }
             }
-            per_module.push((module, folder, row));
+            let languages: BTreeSet<String> = texts
+                .sources
+                .iter()
+                .filter(|s| s.country.is_empty())
+                .map(|s| s.language.clone())
+                .collect();
+            per_module.push((module, folder, row, languages));
         }
         if columns.is_empty() {
             continue;
@@ -315,13 +325,36 @@ fn overview_data(
             columns: columns.values().map(|k| TextName::of(k, locale)).collect(),
             rows: per_module
                 .into_iter()
-                .map(|(module, folder, mut row)| MatrixRow {
-                    cells: column_keys
-                        .iter()
-                        .map(|c| row.remove(c).map(|(key, status)| matrix_cell(&status, &key)))
-                        .collect(),
-                    module,
-                    folder,
+                .map(|(module, folder, mut row, languages)| {
+                    let begin = columns
+                        .values()
+                        .map(|column| {
+                            let can_begin = !row
+                                .values()
+                                .any(|(k, _)| k.language == column.language && k.country == column.country)
+                                && if column.is_adaptation() {
+                                    languages.contains(&column.language)
+                                } else {
+                                    !languages.is_empty()
+                                };
+                            can_begin.then(|| {
+                                TextKey {
+                                    module: module.clone(),
+                                    ..column.clone()
+                                }
+                                .page_path()
+                            })
+                        })
+                        .collect();
+                    MatrixRow {
+                        cells: column_keys
+                            .iter()
+                            .map(|c| row.remove(c).map(|(key, status)| matrix_cell(&status, &key)))
+                            .collect(),
+                        begin,
+                        module,
+                        folder,
+                    }
                 })
                 .collect(),
         });
@@ -639,8 +672,14 @@ fn review_item(
     } else {
         latest.markdown.clone()
     };
-    let base_diff = if parent_now.is_some() && !made_from.is_empty() {
-        views::diff_of(&made_from, &base_now)
+    // "The base then → now" from when the approved text was made: the change an edit
+    // in review answers. Without an approved text, from when the edit was made.
+    let shown_from = live
+        .map(|l| l.based_on_markdown.clone())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| made_from.clone());
+    let base_diff = if parent_now.is_some() && !shown_from.is_empty() {
+        views::diff_of(&shown_from, &base_now)
     } else {
         None
     };
