@@ -391,6 +391,7 @@ async fn drop_section(
 /// `POST …/rollback` `{"revision","comment"}` → `200 {"revision","state":"in_review"}`.
 async fn rollback(
     state: web::Data<AppState>,
+    ctx: RequestContext,
     path: SectionPath,
     query: web::Query<CellQuery>,
     body: web::Bytes,
@@ -408,7 +409,17 @@ async fn rollback(
             let target = body
                 .revision
                 .ok_or(AppError::BadRequest("authoring.rollback_needs_revision"))?;
-            workflow::propose_rollback(conn, &author, &cell, target, &body.comment)
+            // Without a comment, one in the caller's language says which revision.
+            let comment = if body.comment.trim().is_empty() {
+                crate::i18n::t_with(
+                    ctx.locale,
+                    "authoring_editor.rollback_comment",
+                    &[("revision", &target.to_string())],
+                )
+            } else {
+                body.comment
+            };
+            workflow::propose_rollback(conn, &author, &cell, target, &comment)
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "revision": revision, "state": "in_review" })))

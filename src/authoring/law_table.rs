@@ -241,7 +241,8 @@ pub fn propose_from_files(
         entry,
         super::model::Origin::File,
         None,
-        "changed in the course files",
+        // No stored words: pages name the origin (course files) in the reader's language.
+        "",
         now,
     )?;
     Ok(())

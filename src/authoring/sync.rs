@@ -189,8 +189,9 @@ fn write_from_files(
         h.live().is_some_and(|r| r.origin != Origin::File) || h.pending().is_some_and(|r| r.origin != Origin::File)
     });
     if browser_work {
+        // The origin (`file`) says where it came from, in each reader's language on the
+        // pages; no English words are stored.
         new.state = State::InReview;
-        new.comment = "changed in the course files".into();
         store::insert(conn, cell, new, now)?;
         return Ok(());
     }

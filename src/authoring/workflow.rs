@@ -510,11 +510,7 @@ pub fn propose_rollback(
                 based_on,
                 based_on_markdown,
                 author: Some(author.user.id),
-                comment: if comment.is_empty() {
-                    format!("rollback to revision {to_revision}")
-                } else {
-                    comment
-                },
+                comment,
                 reviewed_by: None,
             },
             Utc::now().naive_utc(),
@@ -576,7 +572,8 @@ pub fn rebase_children_if_whitespace_only(
                 based_on: new_fingerprint.clone(),
                 based_on_markdown: new.to_owned(),
                 author: actor,
-                comment: "the text it was made from changed only in whitespace".into(),
+                // The origin (`rebase`) says why, in each reader's language on the pages.
+                comment: String::new(),
                 reviewed_by: actor,
             },
             now,
