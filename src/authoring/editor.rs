@@ -630,6 +630,36 @@ async fn save(
     }
 }
 
+/// The answer to one of the editor's small forms: the redirect `done` when it worked;
+/// on invalid input the editor again, the errors beside this form's own comment box
+/// (`field`) and what was typed kept by `keep`.
+async fn answer<T>(
+    state: &AppState,
+    ctx: &RequestContext,
+    cell: CellKey,
+    outcome: AppResult<T>,
+    done: HttpResponse,
+    field: &'static str,
+    keep: impl FnOnce(&mut EditorPage) + Send + 'static,
+) -> AppResult<HttpResponse> {
+    match outcome {
+        Ok(_) => Ok(done),
+        Err(AppError::Invalid(errors)) => {
+            show(
+                state,
+                ctx,
+                cell,
+                keep,
+                None,
+                false,
+                Some(errors.renamed("comment", field)),
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// Approve or request changes on the edit in review. The person who made it is told
 /// that another person must approve it.
 async fn review(
@@ -667,27 +697,15 @@ async fn review(
             }
         })
         .await;
-    match outcome {
-        Ok(()) => Ok(redirect_back(
-            &cell,
-            &form.back,
-            if approve { "approved" } else { "changes_requested" },
-        )),
-        Err(AppError::Invalid(errors)) => {
-            let errors = errors.renamed("comment", "review_comment");
-            show(
-                &state,
-                &ctx,
-                cell,
-                move |page| page.decision = form,
-                None,
-                false,
-                Some(errors),
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
+    let done = redirect_back(
+        &cell,
+        &form.back,
+        if approve { "approved" } else { "changes_requested" },
+    );
+    answer(&state, &ctx, cell, outcome, done, "review_comment", move |page| {
+        page.decision = form
+    })
+    .await
 }
 
 /// "Still valid": the live text is confirmed against today's parent and law.
@@ -709,23 +727,11 @@ async fn confirm(
             workflow::confirm(conn, &author, &target, &input.confirm_comment)
         })
         .await;
-    match outcome {
-        Ok(_) => Ok(redirect_back(&cell, &form.back, "confirmed")),
-        Err(AppError::Invalid(errors)) => {
-            let errors = errors.renamed("comment", "confirm_comment");
-            show(
-                &state,
-                &ctx,
-                cell,
-                move |page| page.confirm = form,
-                None,
-                false,
-                Some(errors),
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
+    let done = redirect_back(&cell, &form.back, "confirmed");
+    answer(&state, &ctx, cell, outcome, done, "confirm_comment", move |page| {
+        page.confirm = form
+    })
+    .await
 }
 
 /// Proposes dropping a national adaptation's section (reviewed like an edit).
@@ -747,23 +753,11 @@ async fn drop_section(
             workflow::propose_drop(conn, &author, &target, &input.drop_comment)
         })
         .await;
-    match outcome {
-        Ok(_) => Ok(redirect(&cell, "drop_proposed")),
-        Err(AppError::Invalid(errors)) => {
-            let errors = errors.renamed("comment", "drop_comment");
-            show(
-                &state,
-                &ctx,
-                cell,
-                move |page| page.drop = form,
-                None,
-                false,
-                Some(errors),
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
+    let done = redirect(&cell, "drop_proposed");
+    answer(&state, &ctx, cell, outcome, done, "drop_comment", move |page| {
+        page.drop = form
+    })
+    .await
 }
 
 /// Proposes an earlier approved text again, for review.
