@@ -342,7 +342,7 @@ async fn learners_are_split_by_country_category_and_phase(mut app: TestApp) {
             .clone()
     };
     assert_eq!(rows.len(), 3, "{rows:?}");
-    let police = find("Сотрудник полиции");
+    let police = find("Сотрудник полиции (милиции)");
     assert_eq!(police[0], "Казахстан");
     assert_eq!(&police[3..], ["2", "1", "1", &format!("50,0{NBSP}%")]);
     assert_eq!(&find("Следователь")[3..], ["1", "0", "0", &format!("0,0{NBSP}%")]);
@@ -355,7 +355,7 @@ async fn stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_
     let rows = csv_rows(&app.get("/reports/stalled.csv").await.bytes);
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names, ["Ерлан Омаров", "'=HYPERLINK(\"x\")"]);
-    assert_eq!(rows[0][3], "Не занимался");
+    assert_eq!(rows[0][3], "Нет активности");
 
     let wider = csv_rows(&app.get("/reports/stalled.csv?days=60").await.bytes);
     assert_eq!(
@@ -542,7 +542,7 @@ async fn knowledge_gain_is_reported_per_country_and_category(mut app: TestApp) {
             ],
             [
                 "Казахстан",
-                "Сотрудник полиции",
+                "Сотрудник полиции (милиции)",
                 &format!("40,0{NBSP}%"),
                 &format!("80,0{NBSP}%"),
                 "+40,0",
@@ -575,7 +575,15 @@ async fn programme_indicators_count_trainers_courses_and_people_trained_with_the
     assert_eq!(
         trained,
         [
-            [kg, "Сотрудник полиции", "3", "2", "1", "0", &format!("66,7{NBSP}%")],
+            [
+                kg,
+                "Сотрудник полиции (милиции)",
+                "3",
+                "2",
+                "1",
+                "0",
+                &format!("66,7{NBSP}%")
+            ],
             [kg, "Прокурор", "1", "0", "1", "0", &format!("0,0{NBSP}%")],
             [kg, "Тренер-преподаватель", "3", "1", "1", "1", &format!("50,0{NBSP}%")],
         ]
@@ -695,7 +703,7 @@ async fn observers_see_people_trained_but_not_gender_counts_under_five(mut app: 
     assert!(
         trained.contains(&vec![
             kg.to_owned(),
-            "Сотрудник полиции".to_owned(),
+            "Сотрудник полиции (милиции)".to_owned(),
             "6".to_owned(),
             "2".to_owned(),
             "4".to_owned(),
@@ -798,7 +806,7 @@ async fn observers_see_no_mean_score_of_fewer_than_five_people_until_five_have_t
         gains,
         [[
             "Казахстан",
-            "Сотрудник полиции",
+            "Сотрудник полиции (милиции)",
             &percent("50,0"),
             &percent("80,0"),
             "+30,0",
