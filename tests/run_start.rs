@@ -59,6 +59,55 @@ async fn certificates_of(app: &mut TestApp, token: &str) -> Vec<Value> {
         .clone()
 }
 
+async fn a_learner_without_a_run_is_led_to_the_runs_open_to_them_not_to_a_refusal(mut app: TestApp) {
+    let (institution, coordinator) = academy(&app);
+    let run = RunBuilder::new(institution, coordinator)
+        .starts_in_days(10)
+        .insert(&app);
+    app.sign_in_as("newcomer@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
+    let page = app.get("/courses/demo-course?lang=en").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.has("#join-title"), "{}", page.body);
+    assert!(page.has(&format!("a[href='/runs/{run}']")), "the open run is offered");
+    assert!(
+        !page.has("a.button[href='/courses/demo-course/intro']"),
+        "no 'start' that would end in a refusal"
+    );
+    assert!(!page.has(".module-list a"), "module titles are not links to a refusal");
+
+    app.sign_out_locally();
+    app.sign_in_as("elsewhere@example.uz", Role::Learner, Some(Country::Uz))
+        .await;
+    let none_open = app.get("/courses/demo-course?lang=en").await;
+    assert!(
+        !none_open.has(".join-run a"),
+        "a Kazakh run is not open to an Uzbek learner"
+    );
+    assert!(
+        none_open.select(".join-run").join(" ").contains("Ask the coordinator"),
+        "{}",
+        none_open.select(".join-run").join(" ")
+    );
+
+    app.sign_out_locally();
+    let admitted = app
+        .sign_in_as("admitted@example.kz", Role::Learner, Some(Country::Kz))
+        .await;
+    app.admit(run, admitted, "enrolled");
+    let waiting = app.get("/courses/demo-course?lang=en").await;
+    assert!(
+        waiting
+            .select(".notice")
+            .join(" ")
+            .contains(&bilim::i18n::format_date(Locale::En, today() + Duration::days(10))),
+        "the day the run opens"
+    );
+    move_start_to_today(&app, run);
+    let open = app.get("/courses/demo-course?lang=en").await;
+    assert!(open.has("a.button[href='/courses/demo-course/intro']"), "{}", open.body);
+}
+
 async fn a_learner_cannot_study_a_run_before_it_starts_and_is_told_the_day_it_opens(mut app: TestApp) {
     let (institution, coordinator) = academy(&app);
     let run = RunBuilder::new(institution, coordinator)
@@ -352,6 +401,7 @@ async fn learners_of_a_run_starting_within_three_days_are_reminded_once(app: Tes
 }
 
 on_both_backends!(
+    a_learner_without_a_run_is_led_to_the_runs_open_to_them_not_to_a_refusal,
     learners_of_a_run_starting_within_three_days_are_reminded_once,
     a_learner_cannot_study_a_run_before_it_starts_and_is_told_the_day_it_opens,
     a_run_whose_content_opens_early_is_studied_before_its_start_and_certified_from_it,

@@ -148,6 +148,9 @@ pub struct CourseOverview {
     pub total: usize,
     /// The first module not yet completed, where "continue" leads.
     pub next_module: Option<String>,
+    /// For a signed-in person: whether they may read the course now, and where they go
+    /// if not (`None` for visitors, who are asked to sign in).
+    pub(crate) access: Option<StudyAccess>,
     pub quizzes: Vec<QuizLink>,
 }
 
@@ -227,6 +230,53 @@ fn completion_dates(
         .collect())
 }
 
+/// Whether a signed-in person may read a course now, and what the course page offers
+/// them instead when they may not: a learner without a run is led to the runs they may
+/// join, never to a refusal.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub(crate) enum StudyAccess {
+    /// They may read: the page offers "start" or "continue".
+    Open,
+    /// Admitted to a run whose content opens on `date`.
+    OpensOn { date: String },
+    /// In no run of this course: the runs open to them now (each leads to its page, where
+    /// they apply), or, when none is, the institution whose coordinator to ask.
+    Enrol {
+        runs: Vec<crate::enrolment::web::RunView>,
+        institution: Option<String>,
+    },
+}
+
+fn study_access(
+    conn: &mut DbConnection,
+    user: &User,
+    course_id: &str,
+    locale: Locale,
+) -> Result<StudyAccess, AppError> {
+    let today = Utc::now().date_naive();
+    match crate::enrolment::may_study(conn, user, course_id, today) {
+        Ok(()) => Ok(StudyAccess::Open),
+        Err(AppError::NotOpenYet(date)) => Ok(StudyAccess::OpensOn {
+            date: i18n::format_date(locale, date),
+        }),
+        Err(AppError::Forbidden) => {
+            let mut runs = Vec::new();
+            for run in crate::enrolment::visible_runs(conn, user, today)? {
+                if run.course_id == course_id && crate::enrolment::open_to(&run, user, today) {
+                    runs.push(crate::enrolment::web::run_view(conn, &run, locale)?);
+                }
+            }
+            let institution = match user.institution_id {
+                Some(id) => crate::institutions::find(conn, id)?.map(|i| i.name),
+                None => None,
+            };
+            Ok(StudyAccess::Enrol { runs, institution })
+        }
+        Err(other) => Err(other),
+    }
+}
+
 pub fn overview(
     conn: &mut DbConnection,
     course_id: &str,
@@ -301,7 +351,12 @@ pub fn overview(
             }
         })
         .collect();
+    let access = match user {
+        Some(user) => Some(study_access(conn, user, course_id, locale)?),
+        None => None,
+    };
     Ok(CourseOverview {
+        access,
         quizzes,
         title: title_of(&course, locale),
         summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
