@@ -12,9 +12,24 @@ use super::markdown::{LAW_MARKER_END, LAW_MARKER_START};
 use super::store::{parse_json, LawRow, PerLanguage};
 use crate::i18n::{self, Locale};
 
-fn in_language(table: &PerLanguage, locale: Locale) -> Option<String> {
-    i18n::pick_text(table, locale)
+fn in_language(table: &PerLanguage, locale: Locale) -> Option<(Locale, String)> {
+    i18n::pick_text_in(table, locale)
 }
+
+/// Escaped text, inside `<span lang="…">` when it is not in the reader's language, so
+/// screen readers and hyphenation follow the language it is written in.
+fn marked(text: &str, language: Locale, reader: Locale) -> String {
+    let escaped = crate::web::render::escape_html(text);
+    if language == reader {
+        escaped
+    } else {
+        format!("<span lang=\"{}\">{escaped}</span>", language.code())
+    }
+}
+
+/// Stand-ins for the code and the title while the sentence around them is escaped.
+const CODE_SLOT: &str = "\u{E010}";
+const TITLE_SLOT: &str = "\u{E011}";
 
 /// "Article 205", "205-бап", "205-nji madda". Turkmen ordinals follow vowel harmony
 /// with the number's last word, which a fixed pattern cannot express: "206-njy madda".
@@ -66,9 +81,14 @@ pub struct Provision {
     pub country_name: String,
     /// "Criminal Code of the Republic of Kazakhstan, Article 205: …", in the reader's language.
     pub text: String,
+    /// The same as safe HTML, with `lang` on the code and title where they fell back to
+    /// another language.
+    pub html: String,
     pub source: String,
     pub verified: bool,
     pub note: Option<String>,
+    /// The note's language when it is not the reader's.
+    pub note_lang: Option<&'static str>,
 }
 
 /// A concept with its provision in each of the five countries (absent where no
@@ -98,32 +118,44 @@ impl LawBook {
 
     pub fn provision(&self, country: &str, concept: &str, locale: Locale) -> Option<Provision> {
         let row = self.entries.get(&(country.to_owned(), concept.to_owned()))?;
-        let code = in_language(&parse_json(&row.codes), locale).unwrap_or_default();
-        let title = in_language(&parse_json(&row.titles), locale).unwrap_or_default();
+        let (code_language, code) = in_language(&parse_json(&row.codes), locale).unwrap_or((locale, String::new()));
+        let (title_language, title) = in_language(&parse_json(&row.titles), locale).unwrap_or((locale, String::new()));
         let note = in_language(&parse_json(&row.notes), locale);
         let article = row.article.trim();
-        let text = if article.is_empty() {
-            i18n::t_with(
-                locale,
-                "law.reference_without_article",
-                &[("code", &code), ("title", &title)],
-            )
-        } else {
-            // Through `article_label`, so Turkmen ordinals follow vowel harmony here too.
-            let article = article_label(locale, article);
-            i18n::t_with(
-                locale,
-                "law.reference",
-                &[("code", &code), ("article", &article), ("title", &title)],
-            )
+        let sentence = |code: &str, title: &str| {
+            if article.is_empty() {
+                i18n::t_with(
+                    locale,
+                    "law.reference_without_article",
+                    &[("code", code), ("title", title)],
+                )
+            } else {
+                // Through `article_label`, so Turkmen ordinals follow vowel harmony here too.
+                let article = article_label(locale, article);
+                i18n::t_with(
+                    locale,
+                    "law.reference",
+                    &[("code", code), ("article", &article), ("title", title)],
+                )
+            }
         };
+        let text = sentence(&code, &title);
+        let html = crate::web::render::escape_html(&sentence(CODE_SLOT, TITLE_SLOT))
+            .replacen(CODE_SLOT, &marked(&code, code_language, locale), 1)
+            .replacen(TITLE_SLOT, &marked(&title, title_language, locale), 1);
         Some(Provision {
             country: country.to_owned(),
             country_name: i18n::t(locale, &format!("countries.{}", country.to_ascii_uppercase())),
             text,
+            html,
             source: row.source.clone(),
             verified: row.verified,
-            note,
+            note_lang: note
+                .as_ref()
+                .map(|(l, _)| *l)
+                .filter(|l| *l != locale)
+                .map(Locale::code),
+            note: note.map(|(_, n)| n),
         })
     }
 
@@ -145,7 +177,7 @@ impl LawBook {
                 format!(
                     "<a class=\"law-ref\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>{mark}",
                     crate::web::render::escape_html(&provision.source),
-                    crate::web::render::escape_html(&provision.text)
+                    provision.html
                 )
             }
             None => format!(
@@ -270,6 +302,37 @@ mod tests {
         assert!(back.text.contains("206-njy madda"), "{}", back.text);
         let front = book.provision("tm", "front", Locale::Tk).unwrap();
         assert!(front.text.contains("205-nji madda"), "{}", front.text);
+    }
+
+    #[test]
+    fn a_title_that_falls_back_to_russian_is_marked_with_its_language_and_stays_escaped() {
+        let book = LawBook::new(vec![LawRow {
+            country: "kz".into(),
+            concept: "x".into(),
+            article: "205".into(),
+            codes: r#"{"kk": "ҚР Қылмыстық кодексі", "ru": "УК РК"}"#.into(),
+            titles: r#"{"ru": "Неправомерный доступ <к> информации"}"#.into(),
+            notes: r#"{"ru": "Номер уточняется"}"#.into(),
+            source: String::new(),
+            verified: false,
+        }]);
+        let provision = book.provision("kz", "x", Locale::Kk).unwrap();
+        assert!(
+            provision
+                .html
+                .contains("<span lang=\"ru\">Неправомерный доступ &lt;к&gt; информации</span>"),
+            "{}",
+            provision.html
+        );
+        assert!(
+            provision.html.starts_with("ҚР Қылмыстық кодексі"),
+            "the code is Kazakh: {}",
+            provision.html
+        );
+        assert_eq!(provision.note_lang, Some("ru"));
+        let russian = book.provision("kz", "x", Locale::Ru).unwrap();
+        assert!(!russian.html.contains("<span"), "nothing to mark for a Russian reader");
+        assert_eq!(russian.note_lang, None);
     }
 
     #[test]

@@ -323,8 +323,14 @@ pub fn best_available(available: &[Locale], wanted: Locale) -> Option<Locale> {
 
 /// The text for `wanted` from a table keyed by language code, with fallback.
 pub fn pick_text(table: &std::collections::BTreeMap<String, String>, wanted: Locale) -> Option<String> {
+    pick_text_in(table, wanted).map(|(_, text)| text)
+}
+
+/// The text for `wanted` with the language it is actually in, so a page can mark text
+/// that fell back to another language with `lang`.
+pub fn pick_text_in(table: &std::collections::BTreeMap<String, String>, wanted: Locale) -> Option<(Locale, String)> {
     let available: Vec<Locale> = table.keys().filter_map(|k| Locale::from_code(k)).collect();
-    best_available(&available, wanted).and_then(|l| table.get(l.code()).cloned())
+    best_available(&available, wanted).and_then(|l| table.get(l.code()).map(|text| (l, text.clone())))
 }
 
 #[cfg(test)]
