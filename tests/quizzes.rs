@@ -904,6 +904,11 @@ async fn a_trainer_grades_an_essay_and_the_result_becomes_final(mut app: TestApp
         "{}",
         queue.body
     );
+    let row = queue.select("tbody tr").join(" ");
+    assert!(
+        row.contains("Demo course") && row.contains("Final test") && !row.contains("demo-course /"),
+        "the list names the course and the quiz, not their ids: {row}"
+    );
     let form = trainer.get(&format!("/teach/grading/{id}/essay?lang=en")).await;
     assert!(form.body.contains("Every transfer is recorded."));
     assert!(!form.has("#reason"), "a first grade needs no reason");

@@ -39,6 +39,9 @@ struct QueueItem {
     question_id: String,
     course_id: String,
     quiz_id: String,
+    /// The course's and the quiz's titles in the reader's language, not their ids.
+    course: String,
+    quiz: String,
     learner: String,
     submitted: String,
 }
@@ -50,21 +53,44 @@ struct GradingPage {
 }
 
 async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext, Staff(user): Staff) -> AppResult<HttpResponse> {
-    let pending = state
+    let locale = ctx.locale;
+    let (pending, titles) = state
         .db(move |conn| {
             let oversight = enrolment::oversight_of(conn, &user)?;
-            essays::pending_essays(conn, &oversight)
+            let pending = essays::pending_essays(conn, &oversight)?;
+            // Each course's and quiz's title once, however many essays wait in it.
+            let mut titles: std::collections::BTreeMap<(String, String), (String, String)> =
+                std::collections::BTreeMap::new();
+            for essay in &pending {
+                let key = (essay.course_id.clone(), essay.quiz_id.clone());
+                if titles.contains_key(&key) {
+                    continue;
+                }
+                let course = crate::courses::reading::course_title(conn, &essay.course_id, locale)?;
+                let quiz = super::store::find_quiz(conn, &essay.course_id, &essay.quiz_id)?
+                    .map_or_else(|| essay.quiz_id.clone(), |q| q.title(locale));
+                titles.insert(key, (course, quiz));
+            }
+            Ok((pending, titles))
         })
         .await?;
     let items = pending
         .into_iter()
-        .map(|essay| QueueItem {
-            submitted: time_text(ctx.locale, essay.submitted_at),
-            attempt_id: essay.attempt_id,
-            question_id: essay.question_id,
-            course_id: essay.course_id,
-            quiz_id: essay.quiz_id,
-            learner: essay.learner,
+        .map(|essay| {
+            let (course, quiz) = titles
+                .get(&(essay.course_id.clone(), essay.quiz_id.clone()))
+                .cloned()
+                .unwrap_or_default();
+            QueueItem {
+                submitted: time_text(locale, essay.submitted_at),
+                attempt_id: essay.attempt_id,
+                question_id: essay.question_id,
+                course_id: essay.course_id,
+                quiz_id: essay.quiz_id,
+                course,
+                quiz,
+                learner: essay.learner,
+            }
         })
         .collect();
     render::view(&state, &ctx, "quizzes/grading.html", &GradingPage { items })
