@@ -53,8 +53,19 @@ async fn coordinator_with_run(app: &mut TestApp, enrolment: &str) -> (i64, Strin
         .await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
     let location = created.location();
-    let run: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
-    (run, location)
+    let (page, done) = location.split_once('?').unwrap();
+    assert_eq!(done, "done=created", "the page confirms the run was created");
+    let confirmed = app.get(&format!("{location}&lang=en")).await;
+    assert!(
+        confirmed
+            .select(".notice")
+            .join(" ")
+            .contains("The course run is created"),
+        "{}",
+        confirmed.body
+    );
+    let run: i64 = page.rsplit('/').next().unwrap().parse().unwrap();
+    (run, page.to_owned())
 }
 
 fn multipart(token: &str, action: &str, file: &[u8]) -> (String, Vec<u8>) {

@@ -174,7 +174,7 @@ async fn create_run(
         })
         .await;
     match outcome {
-        Ok(id) => Ok(see_other(format!("/coordinator/runs/{id}"))),
+        Ok(id) => Ok(see_other(format!("/coordinator/runs/{id}?done=created"))),
         Err(AppError::Invalid(errors)) => run_form(&state, &ctx, &user, &form, None, Some(&errors)).await,
         Err(error) => Err(error),
     }
@@ -214,7 +214,7 @@ async fn edit_run(
         })
         .await;
     match outcome {
-        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}"))),
+        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}?done=saved"))),
         Err(AppError::Invalid(errors)) => run_form(&state, &ctx, &user, &form, Some(run_id), Some(&errors)).await,
         Err(error) => Err(error),
     }
@@ -239,6 +239,8 @@ struct ManageOutcome {
     upload_error: Option<String>,
     trainer_email: String,
     trainer_errors: Option<FieldErrors>,
+    /// The confirmation of the action that led here.
+    notice: Option<String>,
 }
 
 /// What `runs/manage.html` shows.
@@ -253,6 +255,7 @@ struct ManagePage {
     applied: bool,
     preview_has_errors: bool,
     upload_error: Option<String>,
+    notice: Option<String>,
 }
 
 async fn manage_page(
@@ -290,17 +293,42 @@ async fn manage_page(
         applied: outcome.upload.as_ref().is_some_and(|upload| upload.applied),
         preview: outcome.upload.map(|upload| upload.rows),
         upload_error: outcome.upload_error,
+        notice: outcome.notice,
     };
     render::form_view(state, ctx, "runs/manage.html", &page, outcome.trainer_errors.as_ref())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// The confirmation shown after an action on a run; only known actions are named.
+fn done_notice(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "created" => Some("runs.done_created"),
+        "saved" => Some("runs.done_saved"),
+        "trainer_added" => Some("runs.done_trainer_added"),
+        "trainer_removed" => Some("runs.done_trainer_removed"),
+        "approved" => Some("runs.done_approved"),
+        "rejected" => Some("runs.done_rejected"),
+        _ => None,
+    }
 }
 
 async fn manage_run(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
+    query: web::Query<DoneQuery>,
     Manager(user): Manager,
 ) -> AppResult<HttpResponse> {
-    manage_page(&state, &ctx, user, path_id(&path)?, ManageOutcome::default()).await
+    let outcome = ManageOutcome {
+        notice: done_notice(query.done.as_deref()).map(|key| i18n::t(ctx.locale, key)),
+        ..ManageOutcome::default()
+    };
+    manage_page(&state, &ctx, user, path_id(&path)?, outcome).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -323,7 +351,9 @@ async fn add_trainer(
         .db(move |conn| super::assign_trainer(conn, &manager, run_id, &email))
         .await;
     match outcome {
-        Ok(()) => Ok(see_other(format!("/coordinator/runs/{run_id}#trainers"))),
+        Ok(()) => Ok(see_other(format!(
+            "/coordinator/runs/{run_id}?done=trainer_added#trainers"
+        ))),
         Err(AppError::Invalid(errors)) => {
             let outcome = ManageOutcome {
                 trainer_email: form.trainer_email,
@@ -346,7 +376,9 @@ async fn remove_trainer(
     state
         .db(move |conn| super::remove_trainer(conn, &user, run_id, trainer_id))
         .await?;
-    Ok(see_other(format!("/coordinator/runs/{run_id}#trainers")))
+    Ok(see_other(format!(
+        "/coordinator/runs/{run_id}?done=trainer_removed#trainers"
+    )))
 }
 
 async fn approve(
@@ -358,7 +390,7 @@ async fn approve(
     let id: EnrolmentId = path_id(&path)?;
     let mail = state.mail.clone();
     let row = state.db(move |conn| super::approve(conn, &mail, &user, id)).await?;
-    Ok(see_other(format!("/coordinator/runs/{}", row.run_id)))
+    Ok(see_other(format!("/coordinator/runs/{}?done=approved", row.run_id)))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -378,7 +410,7 @@ async fn reject(
     let row = state
         .db(move |conn| super::reject(conn, &mail, &user, id, &form.reason))
         .await?;
-    Ok(see_other(format!("/coordinator/runs/{}", row.run_id)))
+    Ok(see_other(format!("/coordinator/runs/{}?done=rejected", row.run_id)))
 }
 
 /// The upload form as sent: its CSRF token, the button pressed and the file.
