@@ -3,7 +3,7 @@
 //! deletes a term. The rules are in `glossary`.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::access::Author;
 use super::api::author_of;
@@ -18,7 +18,7 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::{CsrfForm, CsrfOnly};
 use crate::web::render;
-use crate::web::see_other;
+use crate::web::{see_other, DoneQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/authoring/glossary/{language}", web::get().to(list_page))
@@ -29,12 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/authoring/glossary/{language}/{term}/delete",
             web::post().to(delete_term),
         );
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct NoticeQuery {
-    done: Option<String>,
 }
 
 fn notice_of(locale: Locale, done: Option<&str>) -> Option<String> {
@@ -94,7 +88,7 @@ async fn list_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
-    query: web::Query<NoticeQuery>,
+    query: web::Query<DoneQuery>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (author, language) = author_and_language(&state, user, &path).await?;

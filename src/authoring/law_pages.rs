@@ -28,7 +28,7 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::CsrfForm;
 use crate::web::render;
-use crate::web::see_other;
+use crate::web::{see_other, DoneQuery};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/authoring/law/{country}", web::get().to(table_page))
@@ -56,12 +56,6 @@ pub fn editor_languages(country: &str) -> Vec<&'static str> {
             .filter(|c| *c != national && *c != "ru"),
     );
     out
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct NoticeQuery {
-    done: Option<String>,
 }
 
 /// Notices after a redirect; only known ones are shown.
@@ -144,7 +138,7 @@ async fn table_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: web::Path<String>,
-    query: web::Query<NoticeQuery>,
+    query: web::Query<DoneQuery>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (author, country) = author_and_country(&state, user, &path).await?;
@@ -725,7 +719,7 @@ async fn entry_page(
     state: web::Data<AppState>,
     ctx: RequestContext,
     path: EntryPath,
-    query: web::Query<NoticeQuery>,
+    query: web::Query<DoneQuery>,
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let (author, country, concept) = entry_target(&state, user, &path).await?;

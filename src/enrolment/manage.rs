@@ -22,7 +22,7 @@ use crate::validation::FieldErrors;
 use crate::web::context::RequestContext;
 use crate::web::forms::{csrf_token_matches, CsrfForm, CsrfOnly};
 use crate::web::render;
-use crate::web::{path_id, see_other};
+use crate::web::{path_id, see_other, DoneQuery};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/coordinator/runs", web::get().to(manage_list))
@@ -296,12 +296,6 @@ async fn manage_page(
         notice: outcome.notice,
     };
     render::form_view(state, ctx, "runs/manage.html", &page, outcome.trainer_errors.as_ref())
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// The confirmation shown after an action on a run; only known actions are named.

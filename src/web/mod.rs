@@ -30,6 +30,14 @@ pub fn see_other(to: impl AsRef<str>) -> HttpResponse {
         .finish()
 }
 
+/// `?done=…` on a page reached by a redirect after a form: the action to confirm. Each
+/// page maps the values it knows to its own notice and ignores the rest.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
 /// Content Security Policy: everything from this origin, no inline script, no framing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
