@@ -186,10 +186,10 @@ pub fn app(
         .wrap(security_headers(https))
         .wrap(middleware::Compress::default())
         .wrap(middleware::Logger::new("%r %s %Dms"))
-        .route("/", web::get().to(home))
         .route("/healthz", web::get().to(healthz))
         .route("/static/{name}", web::get().to(assets::static_file))
         .route("/logo", web::get().to(assets::logo))
+        .configure(crate::home::routes)
         .configure(accounts::web::routes)
         .configure(accounts::recovery::routes)
         .configure(accounts::two_factor_web::routes)
@@ -237,8 +237,4 @@ async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
         "status": "ok",
         "database": state.backend.name(),
     })))
-}
-
-async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
-    render::view(&state, &ctx, "home.html", &render::LayoutOnly {})
 }

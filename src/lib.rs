@@ -162,6 +162,7 @@ pub mod db;
 pub mod demo;
 pub mod enrolment;
 pub mod error;
+pub mod home;
 pub mod i18n;
 pub mod institutions;
 pub mod mail;

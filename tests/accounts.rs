@@ -92,11 +92,7 @@ async fn a_visitor_who_is_not_signed_in_is_sent_to_the_login_page_and_back(mut a
             ],
         )
         .await;
-    assert_eq!(
-        offsite.location(),
-        "/profile",
-        "a sign-in never redirects to another site"
-    );
+    assert_eq!(offsite.location(), "/", "a sign-in never redirects to another site");
 }
 
 async fn a_sign_in_follows_next_only_to_a_plain_path_on_this_site(mut app: TestApp) {
@@ -137,7 +133,7 @@ async fn a_sign_in_follows_next_only_to_a_plain_path_on_this_site(mut app: TestA
             StatusCode::SEE_OTHER,
             "{next:?} never breaks the sign-in"
         );
-        assert_eq!(response.location(), "/profile", "{next:?} is ignored");
+        assert_eq!(response.location(), "/", "{next:?} is ignored: the person's home page");
     }
 }
 

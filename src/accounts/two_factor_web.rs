@@ -402,9 +402,7 @@ async fn second_step(
         return second_step_form(&state, &ctx, user, form.next, Some(&errors)).await;
     };
     state.attempt_succeeded(attempt).await?;
-    let to = crate::accounts::web::safe_next(&form.next)
-        .unwrap_or("/profile")
-        .to_owned();
+    let to = crate::accounts::web::safe_next(&form.next).unwrap_or("/").to_owned();
     tracing::info!(user_id = %user.id, "signed in with a second factor");
     let issued = session::issue(&state.config.secret, user.id, version)?;
     let mut gone = second_step_cookie(&state, String::new());

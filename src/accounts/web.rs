@@ -223,7 +223,7 @@ async fn login_page(
     query: web::Query<NextQuery>,
 ) -> AppResult<HttpResponse> {
     if ctx.user.is_some() {
-        return Ok(see_other(safe_next(&query.next).unwrap_or("/profile")));
+        return Ok(see_other(safe_next(&query.next).unwrap_or("/")));
     }
     let page = LoginPage {
         email: "",
@@ -254,7 +254,7 @@ async fn login(
         errors.add("email", "accounts.login_failed");
         return login_form_page(&state, &ctx, &form, Some(&errors));
     };
-    let next = safe_next(&form.next).unwrap_or("/profile");
+    let next = safe_next(&form.next).unwrap_or("/");
     if let Some(second_step) = two_factor_web::after_password(&state, &user, next).await? {
         return Ok(second_step);
     }
@@ -309,7 +309,7 @@ async fn register_form_page(
 
 async fn register_page(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
     if ctx.user.is_some() {
-        return Ok(see_other("/profile"));
+        return Ok(see_other("/"));
     }
     let input = RegistrationInput {
         profile: ProfileInput {

@@ -145,6 +145,31 @@ fn best_passed(
     Ok(scores.into_iter().flatten().reduce(f64::max))
 }
 
+/// The quizzes a course's rule requires: those it names, else every quiz of the
+/// course that is not a pre-test.
+fn required_of(rule: &CompletionRule, quizzes: &[quiz_store::Quiz]) -> Vec<String> {
+    let pre_tests: Vec<String> = quizzes.iter().filter_map(|q| q.settings.pre_test.clone()).collect();
+    rule.quizzes.clone().unwrap_or_else(|| {
+        quizzes
+            .iter()
+            .map(|q| q.id.clone())
+            .filter(|id| !pre_tests.contains(id))
+            .collect()
+    })
+}
+
+/// The ids of the quizzes a learner must pass to complete the course.
+pub fn required_quizzes(conn: &mut DbConnection, course_id: &str) -> Result<Vec<String>, AppError> {
+    let course = course_store::find_course(conn, course_id)?.ok_or(AppError::NotFound)?;
+    let rule = rule_of(&course.id, &course.settings)?;
+    Ok(required_of(&rule, &quiz_store::quizzes_of(conn, course_id)?))
+}
+
+/// Whether the learner has passed the quiz (an attempt graded in full and passed).
+pub fn has_passed(conn: &mut DbConnection, user_id: UserId, course_id: &str, quiz_id: &str) -> Result<bool, AppError> {
+    Ok(best_passed(conn, user_id, course_id, quiz_id)?.is_some())
+}
+
 /// Computes the learner's completion of a course from its rule.
 pub fn evaluate(
     conn: &mut DbConnection,
@@ -175,14 +200,7 @@ pub fn evaluate(
         })
         .collect();
     let quizzes = quiz_store::quizzes_of(conn, course_id)?;
-    let pre_tests: Vec<String> = quizzes.iter().filter_map(|q| q.settings.pre_test.clone()).collect();
-    let required_quizzes: Vec<String> = rule.quizzes.clone().unwrap_or_else(|| {
-        quizzes
-            .iter()
-            .map(|q| q.id.clone())
-            .filter(|id| !pre_tests.contains(id))
-            .collect()
-    });
+    let required_quizzes = required_of(&rule, &quizzes);
     let mut best_scores = Vec::new();
     for quiz_id in &required_quizzes {
         match best_passed(conn, user_id, course_id, quiz_id)? {

@@ -26,7 +26,7 @@ pub mod personal_data;
 mod places;
 mod runs;
 mod trainers;
-mod views;
+pub(crate) mod views;
 pub mod web;
 
 pub use access::{certifying_run, latest_admitted_run, manages, may_study, oversight_of, run_country_for, Oversight};
@@ -42,6 +42,6 @@ pub use places::{
 };
 pub use runs::{
     courses_running_on, create_run, enrolled_count, enrolled_counts, find_run, find_run_for_manager, find_runs,
-    lock_run, open_to, run_jsons, update_run, visible_runs,
+    lock_run, open_to, requested_counts, run_jsons, update_run, visible_runs,
 };
 pub use trainers::{assign_trainer, remove_trainer, runs_taught_by, teaches, trainers_of};

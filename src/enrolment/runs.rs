@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::access::manages;
 use super::input::RunFields;
-use super::model::{EnrolmentMode, Mode, Phase, RunId, RunJson, RunRow, ADMITTED};
+use super::model::{EnrolmentMode, Mode, Phase, RunId, RunJson, RunRow, Status, ADMITTED};
 use super::places::promote_waitlisted;
 use crate::accounts::model::{Country, Role, User};
 use crate::db::locks::{self, Lock};
@@ -161,6 +161,18 @@ pub fn enrolled_counts(conn: &mut DbConnection, runs: &[RunRow]) -> AppResult<Ha
     let counts: Vec<(RunId, i64)> = enrolments::table
         .filter(enrolments::run_id.eq_any(&ids))
         .filter(enrolments::status.eq_any(ADMITTED))
+        .group_by(enrolments::run_id)
+        .select((enrolments::run_id, count_star()))
+        .load(conn)?;
+    Ok(counts.into_iter().collect())
+}
+
+/// The requests waiting for a coordinator's decision in each of the runs with `ids`,
+/// in one query (by the `enrolments_activity` index); a run without any is absent.
+pub fn requested_counts(conn: &mut DbConnection, ids: &[RunId]) -> AppResult<HashMap<RunId, i64>> {
+    let counts: Vec<(RunId, i64)> = enrolments::table
+        .filter(enrolments::run_id.eq_any(ids))
+        .filter(enrolments::status.eq(Status::Requested))
         .group_by(enrolments::run_id)
         .select((enrolments::run_id, count_star()))
         .load(conn)?;

@@ -47,6 +47,21 @@ pub fn find_quiz(conn: &mut DbConnection, course_id: &str, quiz_id: &str) -> Res
 }
 
 /// A course's active quizzes, final quiz last.
+/// A course's quizzes in the order they come in it: each after its module, in the
+/// modules' order, then the final tests.
+pub fn quizzes_in_order(
+    conn: &mut DbConnection,
+    course_id: &str,
+    modules: &[crate::courses::store::ModuleRow],
+) -> Result<Vec<Quiz>, AppError> {
+    let mut quizzes = quizzes_of(conn, course_id)?;
+    quizzes.sort_by_key(|q| match &q.settings.after_module {
+        Some(module) => modules.iter().position(|m| &m.id == module).unwrap_or(usize::MAX - 1),
+        None => usize::MAX,
+    });
+    Ok(quizzes)
+}
+
 pub fn quizzes_of(conn: &mut DbConnection, course_id: &str) -> Result<Vec<Quiz>, AppError> {
     let rows: Vec<(String, String)> = quizzes::table
         .filter(quizzes::course_id.eq(course_id))
