@@ -368,7 +368,7 @@ async fn the_run_page_asks_an_invited_learner_to_accept_or_decline(mut app: Test
         .post_form(&format!("/runs/{run}/accept"), &[("enrolment_id", &enrolment_id)])
         .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER);
-    assert_eq!(accepted.location(), format!("/runs/{run}"));
+    assert_eq!(accepted.location(), format!("/runs/{run}?done=enrolled"));
     let page = learner.get(&format!("/runs/{run}")).await;
     assert!(!page.has("#invitation"));
     assert!(page.has(&format!("form[action='/runs/{run}/withdraw']")));

@@ -705,7 +705,7 @@ async fn after_five_wrong_keys_the_enrolment_form_refuses_every_key_for_that_run
     let enrolled = colleague
         .post_form(&format!("/runs/{run}/enrol"), &[("key", "SECRET-KEY")])
         .await;
-    assert_eq!(enrolled.location(), format!("/runs/{run}"));
+    assert_eq!(enrolled.location(), format!("/runs/{run}?done=enrolled"));
     assert_eq!(enrolments_of(&app, "colleague@example.kz"), 1);
 }
 
@@ -770,7 +770,7 @@ async fn a_key_shorter_than_eight_characters_is_refused_on_the_form_and_an_older
         .await;
     assert_eq!(
         enrolled.location(),
-        format!("/runs/{run}"),
+        format!("/runs/{run}?done=enrolled"),
         "the older key still opens the run"
     );
     assert_eq!(enrolments_of(&app, "learner@example.kz"), 1);

@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use super::model::{EnrolmentId, RunId, RunRow, Status};
+use super::model::{EnrolmentId, EnrolmentMode, RunId, RunRow, Status};
 use super::views::run_views;
 pub(crate) use super::views::{run_view, RunView};
 use crate::accounts::guard::SignedIn;
@@ -96,6 +96,20 @@ async fn runs_page(
 #[serde(default)]
 pub struct RunPageQuery {
     error: Option<String>,
+    done: Option<String>,
+}
+
+/// The confirmation for what the learner just did on the run's page (`?done=`): the
+/// status their action led to, or their withdrawal or answer to an invitation.
+fn done_notice(done: Option<&str>) -> Option<&'static str> {
+    match done? {
+        "requested" => Some("run_page.done_requested"),
+        "enrolled" => Some("run_page.done_enrolled"),
+        "waitlisted" => Some("run_page.done_waitlisted"),
+        "withdrawn" => Some("run_page.done_withdrawn"),
+        "declined" => Some("run_page.done_declined"),
+        _ => None,
+    }
 }
 
 /// What `runs/run.html` shows.
@@ -113,6 +127,17 @@ struct RunPage {
     invited: bool,
     /// Why the last attempt to enrol failed, in the reader's language.
     error: Option<String>,
+    /// What the learner's last action on this page did, in the reader's language.
+    notice: Option<String>,
+    /// Whether the page offers to enrol or apply: never to someone who holds, waits
+    /// for or has completed a place, was turned down, or after the enrolment date.
+    may_apply: bool,
+    /// The enrolment deadline has passed for someone who could otherwise apply.
+    enrolment_closed: bool,
+    /// The learner completed the run.
+    completed: bool,
+    /// The code of the learner's certificate for the run's course, once issued.
+    certificate: Option<String>,
 }
 
 async fn run_page(
@@ -129,6 +154,7 @@ async fn run_page(
         .as_deref()
         .filter(|e| e.starts_with("runs."))
         .map(|key| i18n::t(locale, key));
+    let notice = done_notice(query.done.as_deref()).map(|key| i18n::t(locale, key));
     let page = state
         .db(move |conn| {
             let run = super::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
@@ -145,7 +171,25 @@ async fn run_page(
                 Some(e) if e.status.is_admitted() => own_attendance(conn, &run, user.id, locale)?,
                 _ => None,
             };
+            let status = enrolment.as_ref().map(|e| e.status);
+            let completed = status == Some(Status::Completed);
+            let certificate = if completed {
+                crate::certificates::of_user(conn, user.id)?
+                    .into_iter()
+                    .find(|c| c.course_id == run.course_id && c.revoked_at.is_none())
+                    .map(|c| c.code)
+            } else {
+                None
+            };
+            let could_apply = run.enrolment != EnrolmentMode::Invitation
+                && matches!(status, None | Some(Status::Withdrawn | Status::Declined));
+            let enrolment_closed = could_apply && today > run.enrol_by;
             Ok(RunPage {
+                notice,
+                may_apply: could_apply && !enrolment_closed,
+                enrolment_closed,
+                completed,
+                certificate,
                 run: run_view(conn, &run, locale)?,
                 attendance,
                 enrolment_id: enrolment.as_ref().map(|e| e.id),
@@ -192,7 +236,7 @@ async fn enrol(
     let run_id: RunId = path_id(&path)?;
     let outcome = super::self_enrol_limited(&state, user, run_id, Some(form.key)).await;
     match outcome {
-        Ok(_) => Ok(see_other(format!("/runs/{run_id}"))),
+        Ok(row) => Ok(see_other(format!("/runs/{run_id}?done={}", row.status.code()))),
         // Shown on the run's page, in the reader's language.
         Err(AppError::BadRequest(key) | AppError::Conflict(key)) => {
             Ok(see_other(format!("/runs/{run_id}?error={key}")))
@@ -219,7 +263,7 @@ async fn withdraw(
     state
         .db(move |conn| super::withdraw(conn, &mail, &user, enrolment_id))
         .await?;
-    Ok(see_other(format!("/runs/{run_id}")))
+    Ok(see_other(format!("/runs/{run_id}?done=withdrawn")))
 }
 
 /// The invited learner's answer, from the run's page.
@@ -260,7 +304,7 @@ async fn decline(
 /// invitation was already answered).
 fn answered(run_id: RunId, outcome: AppResult<super::EnrolmentRow>) -> AppResult<HttpResponse> {
     match outcome {
-        Ok(_) => Ok(see_other(format!("/runs/{run_id}"))),
+        Ok(row) => Ok(see_other(format!("/runs/{run_id}?done={}", row.status.code()))),
         Err(AppError::Conflict(key)) => Ok(see_other(format!("/runs/{run_id}?error={key}"))),
         Err(error) => Err(error),
     }
