@@ -381,3 +381,60 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 pub fn sanitize(html: &str) -> String {
     sanitizer().clean(html).to_string()
 }
+
+/// The second-level headings of a rendered module, as (id, text), for its "on this
+/// page" list. The HTML is this module's own output (`<h2 id="...">...</h2>`), so a
+/// plain scan suffices; inline markup is dropped and the five entities the renderer
+/// writes are decoded, so the template escapes the text once.
+pub fn outline(html: &str) -> Vec<(String, String)> {
+    let mut headings = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<h2 id=\"") {
+        let after = rest.get(start + 8..).unwrap_or_default();
+        let Some((id, tail)) = after.split_once('"') else { break };
+        let Some(open_end) = tail.find('>') else { break };
+        let body_and_rest = tail.get(open_end + 1..).unwrap_or_default();
+        let Some((inner, remaining)) = body_and_rest.split_once("</h2>") else {
+            break;
+        };
+        let mut text = String::with_capacity(inner.len());
+        let mut in_tag = false;
+        for c in inner.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let text = text
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&");
+        let text = text.trim();
+        if !text.is_empty() {
+            headings.push((id.to_owned(), text.to_owned()));
+        }
+        rest = remaining;
+    }
+    headings
+}
+
+#[cfg(test)]
+mod outline_tests {
+    use super::outline;
+
+    #[test]
+    fn headings_are_read_with_their_ids_and_plain_text() {
+        let html = "<p>x</p><h2 id=\"a\">First <em>one</em></h2><h3 id=\"b\">no</h3><h2 id=\"c\">Q&amp;A</h2>";
+        assert_eq!(
+            outline(html),
+            vec![
+                ("a".to_owned(), "First one".to_owned()),
+                ("c".to_owned(), "Q&A".to_owned())
+            ]
+        );
+    }
+}

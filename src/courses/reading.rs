@@ -432,7 +432,27 @@ pub struct ModulePage {
     pub completed_on: Option<String>,
     /// Comparison tables of the five countries, for readers without a country.
     pub law_tables: Vec<Comparison>,
+    /// The module's sections, for its "on this page" list (long modules only).
+    pub sections: Vec<Link>,
+    /// Every module of the course, with ticks for the ones completed.
+    pub course_index: Vec<IndexEntry>,
+    /// The test that follows this module, if one does.
+    pub quiz_after: Option<Link>,
+    /// On the last module: the course's final test, if it has one.
+    pub final_quiz: Option<Link>,
 }
+
+/// A module in the course index of a module page.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexEntry {
+    pub id: String,
+    pub title: String,
+    pub done: bool,
+    pub current: bool,
+}
+
+/// A module gets an "on this page" list from this many sections on.
+const OUTLINE_FROM_SECTIONS: usize = 4;
 
 struct Resolved {
     language: Locale,
@@ -534,13 +554,48 @@ pub fn module_page(
 
     let now = Utc::now().naive_utc();
     store::record_start(conn, user.id, course_id, module_id, now)?;
-    let completed_on = store::progress_in_course(conn, user.id, course_id)?
-        .into_iter()
+    let progress = store::progress_in_course(conn, user.id, course_id)?;
+    let completed_on = progress
+        .iter()
         .find(|p| p.module_id == module_id)
         .and_then(|p| p.completed_at)
         .map(|at| i18n::format_date(locale, at.date()));
 
     let headings = module_headings(conn, course_id, locale)?;
+    let course_index = modules
+        .iter()
+        .map(|m| IndexEntry {
+            id: m.id.clone(),
+            title: headings.get(&m.id).map(|h| h.0.clone()).unwrap_or_else(|| m.id.clone()),
+            done: progress.iter().any(|p| p.module_id == m.id && p.completed_at.is_some()),
+            current: m.id == module_id,
+        })
+        .collect();
+    let outline = super::markdown::outline(&html);
+    let sections = if outline.len() >= OUTLINE_FROM_SECTIONS {
+        outline.into_iter().map(|(id, title)| Link { id, title }).collect()
+    } else {
+        Vec::new()
+    };
+    let quizzes = crate::quizzes::store::quizzes_of(conn, course_id)?;
+    let pre_tests: Vec<&str> = quizzes.iter().filter_map(|q| q.settings.pre_test.as_deref()).collect();
+    let quiz_link = |q: &crate::quizzes::store::Quiz| Link {
+        id: q.id.clone(),
+        title: q.title(locale),
+    };
+    let quiz_after = quizzes
+        .iter()
+        .find(|q| q.settings.after_module.as_deref() == Some(module_id) && !pre_tests.contains(&q.id.as_str()))
+        .map(quiz_link);
+    let is_last = index + 1 == modules.len();
+    let final_quiz = if is_last {
+        quizzes
+            .iter()
+            .find(|q| q.settings.after_module.is_none() && !pre_tests.contains(&q.id.as_str()))
+            .map(quiz_link)
+    } else {
+        None
+    };
     let fallback_notice = (resolved.language != locale).then(|| {
         i18n::t_with(
             locale,
@@ -614,6 +669,10 @@ pub fn module_page(
         next: neighbour(&modules, Some(index + 1), &headings),
         completed_on,
         law_tables,
+        sections,
+        course_index,
+        quiz_after,
+        final_quiz,
     })
 }
 
