@@ -324,11 +324,22 @@ async fn the_run_report_matches_the_hand_computed_figures(mut app: TestApp) {
     let page = app.get("/reports").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains("<svg"),
-        "the completion chart is drawn on the server"
+        page.body
+            .contains(r#"<progress class="chart__bar" max="100" value="25""#),
+        "the completion chart is drawn on the server, its bar at the run's 25 %"
     );
     assert!(page.body.contains(&format!("25,0{NBSP}%")));
     assert!(!page.body.contains("<script"));
+    assert_eq!(
+        page.count("section[aria-labelledby=report-runs] > .table-wrap thead th"),
+        6,
+        "the wide runs table shows its key columns at first"
+    );
+    assert_eq!(
+        page.count("section[aria-labelledby=report-runs] details thead th"),
+        14,
+        "and every column a click away"
+    );
 }
 
 async fn learners_are_split_by_country_category_and_phase(mut app: TestApp) {

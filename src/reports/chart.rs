@@ -1,18 +1,20 @@
-//! The reports page's bar charts, laid out here and drawn by the template as SVG, so
-//! the page needs no JavaScript.
+//! The reports page's bar charts, laid out here and drawn by the template as HTML
+//! (a label, the value and a `<progress>` bar per line), so the page needs no
+//! JavaScript and the text keeps the page's size on a phone, where a scaled SVG's
+//! labels shrank to an unreadable 6 px.
 
 use serde::Serialize;
 
 use super::report::Report;
 use crate::i18n::{self, label, Locale};
 
-/// A horizontal bar of a chart, in the chart's own units.
+/// A horizontal bar of a chart.
 #[derive(Serialize)]
 pub struct Bar {
     label: String,
     value: String,
-    width: f64,
-    y: usize,
+    /// The bar's length: the value in whole per cent, within 0–100.
+    percent: u8,
     /// A modifier of the bar's style, such as "pre" for pre-test bars; may be empty.
     kind: &'static str,
 }
@@ -24,25 +26,19 @@ pub struct Chart {
     title: String,
     description: String,
     bars: Vec<Bar>,
-    height: usize,
 }
-
-/// The distance between the tops of two bars, room for a label line and the bar.
-const BAR_PITCH: usize = 28;
-/// The width of a bar at 100 %, leaving room for the value at the right.
-const PLOT_WIDTH: f64 = 560.0;
 
 impl Chart {
     /// A chart of `(label, per cent, kind)` values, one bar each.
     fn of(name: &'static str, locale: Locale, values: Vec<(String, f64, &'static str)>) -> Chart {
         let bars: Vec<Bar> = values
             .into_iter()
-            .enumerate()
-            .map(|(i, (label, value, kind))| Bar {
+            .map(|(label, value, kind)| Bar {
                 label,
                 value: i18n::format_percent(locale, value),
-                width: value.clamp(0.0, 100.0) / 100.0 * PLOT_WIDTH,
-                y: i * BAR_PITCH,
+                // Clamped to 0–100 first, so the conversion neither wraps nor truncates.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                percent: value.clamp(0.0, 100.0).round() as u8,
                 kind,
             })
             .collect();
@@ -50,7 +46,6 @@ impl Chart {
             name,
             title: i18n::t(locale, &format!("reports.{name}_chart_title")),
             description: i18n::t(locale, &format!("reports.{name}_chart_description")),
-            height: bars.len() * BAR_PITCH,
             bars,
         }
     }

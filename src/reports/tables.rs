@@ -22,6 +22,9 @@ pub struct TableSpec {
     rows: fn(&Report, Locale) -> Vec<Row>,
     /// How many rows there are in all, for a table the page may shorten.
     total: Option<fn(&Report) -> i64>,
+    /// For a wide table, the columns the page shows at first (the rest are a click
+    /// away, and in the downloads); empty when every column is shown.
+    key_columns: &'static [&'static str],
 }
 
 /// Every report table, in the order the page shows them.
@@ -35,6 +38,14 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: runs_rows,
         total: None,
+        key_columns: &[
+            "course",
+            "starts_on",
+            "enrolled",
+            "completed",
+            "completion_rate",
+            "average_score",
+        ],
     },
     TableSpec {
         name: "courses",
@@ -42,6 +53,14 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: courses_rows,
         total: None,
+        key_columns: &[
+            "course",
+            "enrolled",
+            "completed",
+            "completion_rate",
+            "average_score",
+            "gain",
+        ],
     },
     TableSpec {
         name: "groups",
@@ -57,6 +76,7 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: groups_rows,
         total: None,
+        key_columns: &[],
     },
     TableSpec {
         name: "gain",
@@ -64,6 +84,7 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: gain_rows,
         total: None,
+        key_columns: &[],
     },
     TableSpec {
         name: "trainers",
@@ -71,6 +92,7 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: trainers_rows,
         total: None,
+        key_columns: &[],
     },
     TableSpec {
         name: "delivered",
@@ -78,6 +100,7 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: delivered_rows,
         total: None,
+        key_columns: &[],
     },
     TableSpec {
         name: "trained",
@@ -93,6 +116,7 @@ pub const TABLES: &[TableSpec] = &[
         names_people: false,
         rows: trained_rows,
         total: None,
+        key_columns: &[],
     },
     TableSpec {
         name: "stalled",
@@ -100,6 +124,7 @@ pub const TABLES: &[TableSpec] = &[
         names_people: true,
         rows: stalled_rows,
         total: Some(|report| report.figures.stalled_total),
+        key_columns: &[],
     },
 ];
 
@@ -138,8 +163,14 @@ impl TableSpec {
                     &[("shown", &shown.to_string()), ("total", &total.to_string())],
                 )
             });
+        let key: Vec<bool> = columns
+            .iter()
+            .map(|c| self.key_columns.is_empty() || self.key_columns.contains(c))
+            .collect();
         Table {
             name: self.name,
+            has_more: key.contains(&false),
+            key,
             headings: columns
                 .iter()
                 .map(|key| i18n::t(locale, &format!("reports.{key}")))
@@ -158,6 +189,10 @@ pub struct Table {
     pub rows: Vec<Row>,
     /// Set when the page shows only the first rows; the exports have them all.
     pub shortened: Option<String>,
+    /// Per column, whether the page shows it at first.
+    pub key: Vec<bool>,
+    /// Some columns are shown only on request.
+    pub has_more: bool,
 }
 
 /// One row of a report table.
