@@ -218,6 +218,7 @@ fn reader(role: Role, institution_id: Option<i64>) -> User {
         token_version: 0,
         created_at: now(),
         gender: None,
+        time_zone: None,
     }
 }
 

@@ -50,6 +50,11 @@ impl FieldErrors {
         self.push(Cow::Owned(field), key, Vec::new());
     }
 
+    /// [`FieldErrors::add_named`] with placeholder values, such as the question's number.
+    pub fn add_named_with(&mut self, field: String, key: &'static str, args: Vec<(&'static str, String)>) {
+        self.push(Cow::Owned(field), key, args);
+    }
+
     fn push(&mut self, field: Cow<'static, str>, key: &'static str, args: Vec<(&'static str, String)>) {
         // One message per field: the first problem found is the one to fix first.
         if !self.0.iter().any(|e| e.field == field) {

@@ -1053,7 +1053,7 @@ async fn a_learner_takes_the_test_with_html_forms_alone(mut app: TestApp) {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("Enter a number") && bad.has(".error-summary a[href='#q-numerical']"));
+    assert!(bad.body.contains("Question 5: enter a number") && bad.has(".error-summary a[href='#q-numerical']"));
     assert_eq!(
         bad.select_attr("input[name=q-numerical]", "value"),
         ["sixty"],

@@ -14,6 +14,7 @@ pub mod session;
 pub mod setup;
 pub mod store;
 pub mod throttle;
+pub mod time_zone;
 pub mod tokens;
 pub mod two_factor;
 pub mod two_factor_web;

@@ -114,6 +114,9 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// Recorded only when the person chose to give it.
     pub gender: Option<Gender>,
+    /// The zone chosen in the profile; `None` reads times in the country's zone
+    /// (see [`crate::accounts::time_zone::TimeZone::of_user`]).
+    pub time_zone: Option<crate::accounts::time_zone::TimeZone>,
 }
 
 /// A user with their password hash, for the few places that check or change a

@@ -35,6 +35,8 @@ pub struct ProfileExport {
     pub category: Category,
     pub gender: Option<Gender>,
     pub locale: Locale,
+    /// The time zone chosen in the profile; none when times follow the country.
+    pub time_zone: Option<crate::accounts::time_zone::TimeZone>,
     pub created_at: NaiveDateTime,
     /// The position a coordinator's upload recorded, if any.
     pub position: Option<String>,
@@ -70,6 +72,7 @@ pub fn export(conn: &mut DbConnection, user: &User) -> AppResult<Export> {
             category: user.category,
             gender: user.gender,
             locale: user.locale,
+            time_zone: user.time_zone,
             created_at: user.created_at,
             position: extra.0,
             email_verified_at: extra.1,

@@ -6,6 +6,7 @@ use chrono::Utc;
 
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::store::{self, NewUser, ProfileUpdate};
+use crate::accounts::time_zone::{self, TimeZone};
 use crate::accounts::{password, password_policy};
 use crate::audit;
 use crate::db::locks::{self, Lock};
@@ -28,6 +29,9 @@ pub struct ProfileInput {
     pub locale: String,
     /// `female`, `male` or empty for not stated.
     pub gender: String,
+    /// A zone code ("UTC+5") or empty for the country's zone. Only the profile
+    /// page shows the field; registration leaves it empty.
+    pub time_zone: String,
 }
 
 /// Profile fields once checked.
@@ -39,6 +43,7 @@ pub struct Profile {
     pub category: Category,
     pub locale: Locale,
     pub gender: Option<Gender>,
+    pub time_zone: Option<TimeZone>,
 }
 
 /// The institution chosen in a form's `institution_id` field; empty for none.
@@ -81,8 +86,10 @@ fn check_profile(input: &ProfileInput, errors: &mut FieldErrors) -> Option<Profi
             gender
         }
     };
+    let time_zone = time_zone::choice_field(errors, "time_zone", &input.time_zone);
     Some(Profile {
         gender,
+        time_zone,
         name,
         country: country?,
         institution_id,
@@ -206,18 +213,21 @@ pub fn update_profile(conn: &mut DbConnection, user: &User, profile: &Profile) -
         _ => profile.country,
     };
     errors.check(())?;
-    store::update_profile(
-        conn,
-        user.id,
-        &ProfileUpdate {
-            name: &profile.name,
-            country: Some(country),
-            institution_id,
-            category: profile.category,
-            locale: profile.locale,
-            gender: profile.gender,
-        },
-    )
+    db::write_transaction(conn, |conn| {
+        store::update_profile(
+            conn,
+            user.id,
+            &ProfileUpdate {
+                name: &profile.name,
+                country: Some(country),
+                institution_id,
+                category: profile.category,
+                locale: profile.locale,
+                gender: profile.gender,
+            },
+        )?;
+        store::set_time_zone(conn, user.id, profile.time_zone)
+    })
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize)]

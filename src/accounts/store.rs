@@ -181,6 +181,18 @@ pub fn update_profile(conn: &mut DbConnection, id: UserId, update: &ProfileUpdat
     Ok(())
 }
 
+/// Sets the zone the user reads times in; `None` for their country's.
+pub fn set_time_zone(
+    conn: &mut DbConnection,
+    id: UserId,
+    zone: Option<crate::accounts::time_zone::TimeZone>,
+) -> Result<(), AppError> {
+    diesel::update(users::table.find(id))
+        .set(users::time_zone.eq(zone))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Sets a new password hash and raises the token version in one statement.
 pub fn set_password(conn: &mut DbConnection, id: UserId, password_hash: &str) -> Result<i32, AppError> {
     diesel::update(users::table.find(id))

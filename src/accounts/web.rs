@@ -8,6 +8,7 @@ use crate::accounts::guard::SignedIn;
 use crate::accounts::model::{Category, Country, Gender, Role, User, UserId};
 use crate::accounts::password_policy::{MAX_CHARS as PASSWORD_MAX_CHARS, MIN_CHARS as PASSWORD_MIN_CHARS};
 use crate::accounts::service::{self, PasswordChangeInput, ProfileInput, RegistrationInput};
+use crate::accounts::time_zone::TimeZone;
 use crate::accounts::two_factor_web;
 use crate::accounts::{password, session, setup, store, throttle};
 use crate::app::AppState;
@@ -123,7 +124,27 @@ fn profile_input_of(user: &User) -> ProfileInput {
         category: user.category.code().into(),
         locale: user.locale.code().into(),
         gender: user.gender.map(|g| g.code().to_owned()).unwrap_or_default(),
+        time_zone: user.time_zone.map(|z| z.code().to_owned()).unwrap_or_default(),
     }
+}
+
+/// The profile's time zones: first "as in my country", which names the zone that
+/// gives, then every zone offered.
+fn time_zone_choices(locale: Locale, user: &User) -> Vec<Choice> {
+    let automatic = Choice {
+        value: String::new(),
+        label: i18n::t_with(
+            locale,
+            "time_zones.automatic",
+            &[("zone", &TimeZone::of_country(user.country).label(locale))],
+        ),
+    };
+    std::iter::once(automatic)
+        .chain(TimeZone::ALL.iter().map(|zone| Choice {
+            value: zone.code().to_owned(),
+            label: zone.label(locale),
+        }))
+        .collect()
 }
 
 /// Only paths on this site are followed after signing in, never another host: one
@@ -395,6 +416,7 @@ struct ProfilePage<'a> {
     country_locked: bool,
     member_since: String,
     notice: Option<String>,
+    time_zones: Vec<Choice>,
 }
 
 async fn profile_form_page(
@@ -417,6 +439,7 @@ async fn profile_form_page(
         country_locked: user.role == Role::Trainer && user.country.is_some(),
         member_since: i18n::format_date(ctx.locale, user.created_at.date()),
         notice: notice.map(|key| i18n::t(ctx.locale, key)),
+        time_zones: time_zone_choices(ctx.locale, user),
     };
     render::form_view(state, ctx, "accounts/profile.html", &page, errors)
 }

@@ -170,6 +170,26 @@ pub fn has_passed(conn: &mut DbConnection, user_id: UserId, course_id: &str, qui
     Ok(best_passed(conn, user_id, course_id, quiz_id)?.is_some())
 }
 
+/// Whether a submitted, non-preview attempt of the user at a quiz waits for a trainer
+/// to grade its essays.
+pub fn awaits_grading(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    quiz_id: &str,
+) -> Result<bool, AppError> {
+    let waiting: i64 = quiz_attempts::table
+        .filter(quiz_attempts::user_id.eq(user_id))
+        .filter(quiz_attempts::course_id.eq(course_id))
+        .filter(quiz_attempts::quiz_id.eq(quiz_id))
+        .filter(quiz_attempts::submitted_at.is_not_null())
+        .filter(quiz_attempts::pending_manual.eq(true))
+        .filter(quiz_attempts::is_preview.eq(false))
+        .count()
+        .get_result(conn)?;
+    Ok(waiting > 0)
+}
+
 /// Computes the learner's completion of a course from its rule.
 pub fn evaluate(
     conn: &mut DbConnection,
@@ -206,7 +226,13 @@ pub fn evaluate(
         match best_passed(conn, user_id, course_id, quiz_id)? {
             Some(score) => best_scores.push(score),
             None => missing.push(Missing {
-                kind: "quiz",
+                // Not "to do" while a trainer still has its essays: the learner has
+                // done their part, and the page says so.
+                kind: if awaits_grading(conn, user_id, course_id, quiz_id)? {
+                    "awaiting_grading"
+                } else {
+                    "quiz"
+                },
                 title: quizzes
                     .iter()
                     .find(|q| &q.id == quiz_id)

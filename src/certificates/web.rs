@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::pdf::{self, CertificateText};
 use super::Validity;
 use crate::accounts::guard::{Manager, SignedIn};
+use crate::accounts::time_zone::TimeZone;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -37,7 +38,11 @@ struct CourseStatus {
     course_id: String,
     course: String,
     complete: bool,
+    /// What the learner still has to do.
     missing: Vec<super::completion::Missing>,
+    /// Tests whose answers wait for a trainer: done on the learner's side, so not
+    /// "still to do".
+    awaiting_grading: Vec<String>,
     /// Why a completed course has no valid certificate yet, if it is waiting.
     note: Option<String>,
 }
@@ -83,6 +88,7 @@ fn validity_label(locale: Locale, validity: Validity) -> String {
 /// The learner's certificates, and for each course they study what is still missing.
 async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
+    let zone = TimeZone::of_user(&user);
     let (certificates, statuses) = state
         .db(move |conn| {
             let now = super::now();
@@ -99,11 +105,16 @@ async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): S
                     super::refresh(conn, user.id, &course_id, now)?;
                     note = super::waiting_reason(conn, user.id, &course_id, now, locale)?;
                 }
+                let (awaiting, missing): (Vec<_>, Vec<_>) = completion
+                    .missing
+                    .into_iter()
+                    .partition(|m| m.kind == "awaiting_grading");
                 statuses.push(CourseStatus {
                     course: i18n::pick_text(&course.titles(), locale).unwrap_or_else(|| course_id.clone()),
                     course_id,
                     complete: completion.complete,
-                    missing: completion.missing,
+                    missing,
+                    awaiting_grading: awaiting.into_iter().map(|m| m.title).collect(),
                     note,
                 });
             }
@@ -112,7 +123,7 @@ async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): S
                 .map(|c| CertificateView {
                     code: c.code.clone(),
                     course: c.course_title(locale),
-                    issued: i18n::format_date(locale, c.issued_at.date()),
+                    issued: zone.date(locale, c.issued_at),
                     status: validity_label(locale, c.validity(now)),
                 })
                 .collect();

@@ -29,6 +29,7 @@ diesel::table! {
         gender -> Nullable<Text>,
         search_text -> Text,
         languages -> Text,
+        time_zone -> Nullable<Text>,
     }
 }
 

@@ -91,7 +91,7 @@ pub fn read_answers(attempt: &Attempt, pairs: &[(String, String)]) -> PostedAnsw
             .map(|(_, v)| v.as_str())
             .collect()
     };
-    for drawn in &attempt.questions {
+    for (index, drawn) in attempt.questions.iter().enumerate() {
         let id = drawn.question.id.clone();
         let field = field_name(&id);
         let given = values(&field);
@@ -133,7 +133,13 @@ pub fn read_answers(attempt: &Attempt, pairs: &[(String, String)]) -> PostedAnsw
                     match first.replace(',', ".").replace([' ', '\u{a0}'], "").parse::<f64>() {
                         Ok(value) if value.is_finite() => Some(Response::Value { value }),
                         _ => {
-                            errors.add_named(field.clone(), "quizzes.number_invalid");
+                            // Named by its number as the page shows it: the summary
+                            // at the top lists errors far from their questions.
+                            errors.add_named_with(
+                                field.clone(),
+                                "quiz_pages.number_invalid",
+                                vec![("number", (index + 1).to_string())],
+                            );
                             continue;
                         }
                     }

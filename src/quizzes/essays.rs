@@ -311,6 +311,21 @@ pub fn pending_essays(conn: &mut DbConnection, oversight: &Oversight) -> Result<
         .collect())
 }
 
+/// The name of the learner who took an attempt in a run `oversight` covers; `None` for
+/// any other attempt, as if it did not exist.
+pub fn learner_of(
+    conn: &mut DbConnection,
+    oversight: &Oversight,
+    attempt_id: AttemptId,
+) -> Result<Option<String>, AppError> {
+    let attempt = match attempts::find_attempt(conn, attempt_id, Access::Grader(oversight)) {
+        Ok(attempt) => attempt,
+        Err(AppError::NotFound) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    Ok(user_store::find(conn, attempt.user_id)?.map(|u| u.name))
+}
+
 /// A trainer's comment on each graded essay, by question id, for the review page.
 pub fn essay_feedback(conn: &mut DbConnection, attempt_id: AttemptId) -> Result<BTreeMap<String, String>, AppError> {
     let rows: Vec<(String, Option<String>)> = attempt_responses::table

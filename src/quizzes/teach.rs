@@ -1,6 +1,8 @@
 //! Quiz pages for trainers, coordinators and administrators: the queue of essays to
 //! grade, grading one, and a quiz's item statistics.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -9,10 +11,12 @@ use super::attempts::AttemptId;
 use super::essays::{self, EssayScore, GradeInput};
 use super::statistics::{self, GroupView};
 use super::store;
+use super::views;
 use super::web::time_text;
 use crate::accounts::guard::{SignedIn, Staff};
 use crate::accounts::model::{Role, User};
 use crate::app::AppState;
+use crate::db::DbConnection;
 use crate::enrolment::{self, Oversight};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -42,6 +46,8 @@ struct QueueItem {
     /// The course's and the quiz's titles in the reader's language, not their ids.
     course: String,
     quiz: String,
+    /// The question's opening words in the reader's language, not its id.
+    question: String,
     learner: String,
     submitted: String,
 }
@@ -50,50 +56,102 @@ struct QueueItem {
 #[derive(Serialize)]
 struct GradingPage {
     items: Vec<QueueItem>,
+    /// "Essay graded: <learner>", after a grade was saved.
+    notice: Option<String>,
 }
 
-async fn grading_queue(state: web::Data<AppState>, ctx: RequestContext, Staff(user): Staff) -> AppResult<HttpResponse> {
+/// `?graded=<attempt id>`, where saving a grade leads: the grade to confirm.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct GradedQuery {
+    graded: Option<String>,
+}
+
+/// A course's and a quiz's titles, and the quiz's questions' excerpts by id, in the
+/// reader's language.
+struct QuizNames {
+    course: String,
+    quiz: String,
+    questions: BTreeMap<String, String>,
+}
+
+/// Reads the names of a quiz in the best language of `locale` there is.
+fn quiz_names(conn: &mut DbConnection, course_id: &str, quiz_id: &str, locale: Locale) -> AppResult<QuizNames> {
+    let course = crate::courses::reading::course_title(conn, course_id, locale)?;
+    let Some(quiz) = store::find_quiz(conn, course_id, quiz_id)? else {
+        // A quiz removed from the course since: its essays still wait, under its id.
+        return Ok(QuizNames {
+            course,
+            quiz: quiz_id.to_owned(),
+            questions: BTreeMap::new(),
+        });
+    };
+    let languages = store::languages(conn, &quiz)?;
+    let questions = match i18n::best_available(&languages, locale) {
+        Some(language) => store::questions(conn, &quiz, language)?
+            .into_iter()
+            .map(|q| (q.id, views::plain_excerpt(&q.html, views::EXCERPT_CHARS)))
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    Ok(QuizNames {
+        course,
+        quiz: quiz.title(locale),
+        questions,
+    })
+}
+
+async fn grading_queue(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<GradedQuery>,
+    Staff(user): Staff,
+) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
-    let (pending, titles) = state
+    let reader = user.clone();
+    let graded: Option<AttemptId> = query.graded.as_deref().and_then(|id| id.parse().ok());
+    let (pending, names, graded_learner) = state
         .db(move |conn| {
             let oversight = enrolment::oversight_of(conn, &user)?;
             let pending = essays::pending_essays(conn, &oversight)?;
-            // Each course's and quiz's title once, however many essays wait in it.
-            let mut titles: std::collections::BTreeMap<(String, String), (String, String)> =
-                std::collections::BTreeMap::new();
+            // Each quiz's names once, however many essays wait in it.
+            let mut names: BTreeMap<(String, String), QuizNames> = BTreeMap::new();
             for essay in &pending {
                 let key = (essay.course_id.clone(), essay.quiz_id.clone());
-                if titles.contains_key(&key) {
-                    continue;
+                if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(key) {
+                    slot.insert(quiz_names(conn, &essay.course_id, &essay.quiz_id, locale)?);
                 }
-                let course = crate::courses::reading::course_title(conn, &essay.course_id, locale)?;
-                let quiz = super::store::find_quiz(conn, &essay.course_id, &essay.quiz_id)?
-                    .map_or_else(|| essay.quiz_id.clone(), |q| q.title(locale));
-                titles.insert(key, (course, quiz));
             }
-            Ok((pending, titles))
+            // Only an attempt the grader may see is named; any other id is ignored.
+            let graded_learner = match graded {
+                Some(attempt) => essays::learner_of(conn, &oversight, attempt)?,
+                None => None,
+            };
+            Ok((pending, names, graded_learner))
         })
         .await?;
     let items = pending
         .into_iter()
         .map(|essay| {
-            let (course, quiz) = titles
-                .get(&(essay.course_id.clone(), essay.quiz_id.clone()))
-                .cloned()
-                .unwrap_or_default();
+            let found = names.get(&(essay.course_id.clone(), essay.quiz_id.clone()));
             QueueItem {
-                submitted: time_text(locale, essay.submitted_at),
+                submitted: time_text(locale, &reader, essay.submitted_at),
+                course: found.map(|n| n.course.clone()).unwrap_or_default(),
+                quiz: found.map(|n| n.quiz.clone()).unwrap_or_default(),
+                question: found
+                    .and_then(|n| n.questions.get(&essay.question_id).cloned())
+                    .unwrap_or_else(|| essay.question_id.clone()),
                 attempt_id: essay.attempt_id,
                 question_id: essay.question_id,
                 course_id: essay.course_id,
                 quiz_id: essay.quiz_id,
-                course,
-                quiz,
                 learner: essay.learner,
             }
         })
         .collect();
-    render::view(&state, &ctx, "quizzes/grading.html", &GradingPage { items })
+    let notice =
+        graded_learner.map(|learner| i18n::t_with(locale, "quiz_pages.essay_graded", &[("learner", &learner)]));
+    render::view(&state, &ctx, "quizzes/grading.html", &GradingPage { items, notice })
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -110,6 +168,9 @@ pub struct EssayForm {
 struct EssayPage<'a> {
     attempt_id: AttemptId,
     question_id: String,
+    /// The course's and the quiz's titles in the reader's language.
+    course: String,
+    quiz: String,
     question_html: String,
     content_language: Locale,
     answer: String,
@@ -130,10 +191,14 @@ async fn essay_form(
     errors: Option<&FieldErrors>,
 ) -> AppResult<HttpResponse> {
     let wanted = question_id.clone();
-    let essay = state
+    let locale = ctx.locale;
+    let reader = grader.clone();
+    let (essay, names) = state
         .db(move |conn| {
             let oversight = enrolment::oversight_of(conn, &grader)?;
-            essays::essay_to_grade(conn, &oversight, attempt_id, &wanted)
+            let essay = essays::essay_to_grade(conn, &oversight, attempt_id, &wanted)?;
+            let names = quiz_names(conn, &essay.attempt.course_id, &essay.attempt.quiz_id, locale)?;
+            Ok((essay, names))
         })
         .await?;
     let current_grade = essay.grade.as_ref().map(|grade| {
@@ -143,7 +208,7 @@ async fn essay_form(
             &[
                 ("score", &i18n::format_percent(ctx.locale, grade.percent)),
                 ("grader", essay.grader_name.as_deref().unwrap_or("—")),
-                ("when", &time_text(ctx.locale, grade.graded_at)),
+                ("when", &time_text(ctx.locale, &reader, grade.graded_at)),
             ],
         )
     });
@@ -152,6 +217,8 @@ async fn essay_form(
         current_grade,
         attempt_id,
         question_id,
+        course: names.course,
+        quiz: names.quiz,
         question_html: essay.question_html,
         content_language: essay.attempt.language,
         answer: essay.answer,
@@ -222,7 +289,7 @@ async fn grade_essay(
         })
         .await;
     match graded {
-        Ok(_) => Ok(see_other("/teach/grading?graded=1")),
+        Ok(_) => Ok(see_other(format!("/teach/grading?graded={attempt_id}"))),
         Err(AppError::Invalid(errors)) => {
             essay_form(&state, &ctx, grader, attempt_id, question, &form, Some(&errors)).await
         }

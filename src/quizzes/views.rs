@@ -327,3 +327,114 @@ pub fn review(
         })
         .collect()
 }
+
+/// One question on the "check your answers" page: what the learner has given so far,
+/// without any feedback or score, which would tell them whether it is right.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckItem {
+    pub number: usize,
+    /// The answer page's field of the question, whose section the "change" link opens.
+    pub field: String,
+    /// The question's opening words, so the learner knows which one it is.
+    pub excerpt: String,
+    /// The answer in words; `None` when the question is not answered.
+    pub answer: Option<String>,
+}
+
+/// Whether a saved response answers its question: an empty list of ticks or pairs
+/// and a blank text do not.
+fn answers_something(response: &Response) -> bool {
+    match response {
+        Response::Choices { choices } => !choices.is_empty(),
+        Response::Pairs { pairs } => !pairs.is_empty(),
+        Response::Text { text } => !text.trim().is_empty(),
+        Response::Choice { .. } | Response::Value { .. } => true,
+    }
+}
+
+/// The questions to answer (texts to read left out), numbered as the answer page
+/// numbers them, with the answers saved so far.
+pub fn check_items(attempt: &Attempt, responses: &BTreeMap<String, Response>) -> Vec<CheckItem> {
+    attempt
+        .questions
+        .iter()
+        .enumerate()
+        .filter(|(_, drawn)| !matches!(drawn.question.kind, Kind::Description))
+        .map(|(index, drawn)| {
+            let id = &drawn.question.id;
+            let answer = responses
+                .get(id)
+                .filter(|r| answers_something(r))
+                .map(|r| describe_answer(drawn, Some(r), attempt.language).0);
+            CheckItem {
+                number: index + 1,
+                field: format!("q-{id}"),
+                excerpt: plain_excerpt(&drawn.question.html, EXCERPT_CHARS),
+                answer,
+            }
+        })
+        .collect()
+}
+
+/// How many characters of a question a list shows.
+pub const EXCERPT_CHARS: usize = 120;
+
+/// The first `max` characters of an HTML text as plain text, cut at a word with "…":
+/// for lists that name a question (checking answers, the grading queue). Tags are
+/// dropped and the entities the Markdown renderer writes are read back.
+pub fn plain_excerpt(html: &str, max: usize) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                // A tag separates words ("</p><p>"): keep them apart.
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut excerpt = String::new();
+    for word in words {
+        let needed = if excerpt.is_empty() { 0 } else { 1 } + word.chars().count();
+        if excerpt.chars().count() + needed > max {
+            if excerpt.is_empty() {
+                excerpt = word.chars().take(max).collect();
+            }
+            excerpt.push('…');
+            return excerpt;
+        }
+        if !excerpt.is_empty() {
+            excerpt.push(' ');
+        }
+        excerpt.push_str(word);
+    }
+    excerpt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_excerpt;
+
+    #[test]
+    fn an_excerpt_is_plain_text_cut_at_a_word() {
+        assert_eq!(
+            plain_excerpt("<p>Explain the <strong>chain</strong> of custody &amp; why.</p>", 200),
+            "Explain the chain of custody & why."
+        );
+        assert_eq!(plain_excerpt("<p>one two three</p>", 9), "one two…");
+        assert_eq!(plain_excerpt("<p>Supercalifragilistic</p>", 5), "Super…");
+    }
+}

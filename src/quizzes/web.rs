@@ -14,11 +14,13 @@ use super::grading::Response;
 use super::results;
 use super::store;
 use super::teach;
-use super::views::{self, ReviewItem};
+use super::views::{self, CheckItem, ReviewItem};
 use crate::accounts::guard::SignedIn;
-use crate::accounts::model::UserId;
+use crate::accounts::model::{User, UserId};
+use crate::accounts::time_zone::TimeZone;
 use crate::app::AppState;
 use crate::courses::store as course_store;
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
 use crate::validation::FieldErrors;
@@ -32,13 +34,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/courses/{course}/quizzes/{quiz}/attempts", web::post().to(start))
         .route("/attempts/{attempt}", web::get().to(attempt_page))
         .route("/attempts/{attempt}", web::post().to(answer))
+        .route("/attempts/{attempt}/check", web::get().to(check_page))
         .route("/attempts/{attempt}/review", web::get().to(review_page))
         .configure(teach::routes);
 }
 
-/// A moment as pages show it: the date in the reader's language, the time in UTC.
-pub(super) fn time_text(locale: Locale, at: NaiveDateTime) -> String {
-    i18n::format_date_time(locale, at)
+/// A moment as pages show it to `user`: the date in the reader's language, the time
+/// in the user's zone with its offset.
+pub(super) fn time_text(locale: Locale, user: &User, at: NaiveDateTime) -> String {
+    TimeZone::of_user(user).date_time(locale, at)
+}
+
+/// The quiz's title in the reader's language; its id if the quiz has since been
+/// removed from the course (its attempts stay readable).
+fn quiz_title(conn: &mut DbConnection, attempt: &Attempt, locale: Locale) -> AppResult<String> {
+    Ok(store::find_quiz(conn, &attempt.course_id, &attempt.quiz_id)?
+        .map_or_else(|| attempt.quiz_id.clone(), |quiz| quiz.title(locale)))
 }
 
 #[derive(Serialize)]
@@ -46,6 +57,8 @@ struct AttemptSummary {
     id: AttemptId,
     number: usize,
     started: String,
+    /// When it was submitted (or its time ran out); none while it is under way.
+    finished: Option<String>,
     open: bool,
     percent: Option<String>,
     passed: Option<bool>,
@@ -67,6 +80,9 @@ struct QuizPage {
     may_start: bool,
     has_open: bool,
     is_staff: bool,
+    /// A submitted attempt waits for a trainer to grade its essays, and none has
+    /// passed: starting another is then not what the learner needs to do.
+    awaiting_grading: bool,
 }
 
 async fn quiz_page(
@@ -78,6 +94,7 @@ async fn quiz_page(
     let (course_id, quiz_id) = path.into_inner();
     let locale = ctx.locale;
     let role = user.role;
+    let reader = user.clone();
     let (quiz, course, past) = state
         .db(move |conn| {
             let quiz = store::find_quiz(conn, &course_id, &quiz_id)?.ok_or(AppError::NotFound)?;
@@ -97,13 +114,16 @@ async fn quiz_page(
         .map(|(i, a)| AttemptSummary {
             id: a.id,
             number: i + 1,
-            started: time_text(locale, a.started_at),
+            started: time_text(locale, &reader, a.started_at),
+            finished: a.submitted_at.map(|at| time_text(locale, &reader, at)),
             open: a.is_open(),
             percent: a.percent.map(|p| format!("{p:.0}")),
             passed: a.passed,
             pending: a.pending_manual,
         })
         .collect();
+    let passed = past.iter().any(|a| a.passed == Some(true) && !a.pending_manual);
+    let awaiting_grading = !passed && past.iter().any(|a| !a.is_open() && a.pending_manual);
     let page = QuizPage {
         course_title: i18n::pick_text(&course.titles(), locale).unwrap_or_else(|| course.id.clone()),
         course_id: course.id,
@@ -117,6 +137,7 @@ async fn quiz_page(
         may_start: attempts::may_start(role, quiz.settings.attempts, so_far),
         has_open: so_far.has_open,
         is_staff: role.is_staff(),
+        awaiting_grading,
     };
     render::view(&state, &ctx, "quizzes/start.html", &page)
 }
@@ -136,19 +157,43 @@ async fn start(
     Ok(see_other(format!("/attempts/{}", started.attempt_id())))
 }
 
+/// The user's attempt (submitted first if its time is up), its answers so far and the
+/// quiz's title in `locale`.
 async fn load_open_attempt(
     state: &AppState,
     user_id: UserId,
     attempt_id: AttemptId,
-) -> AppResult<(Attempt, BTreeMap<String, Response>)> {
+    locale: Locale,
+) -> AppResult<(Attempt, BTreeMap<String, Response>, String)> {
     state
         .db(move |conn| {
             let attempt = attempts::find_attempt(conn, attempt_id, Access::Owner(user_id))?;
             let attempt = attempts::close_if_expired(conn, attempt, Utc::now().naive_utc())?;
             let given = attempts::responses(conn, attempt_id)?;
-            Ok((attempt, given))
+            let title = quiz_title(conn, &attempt, locale)?;
+            Ok((attempt, given, title))
         })
         .await
+}
+
+/// The time an open attempt has left, as its pages show it.
+#[derive(Serialize)]
+struct TimeLeft {
+    minutes_left: Option<i64>,
+    deadline: Option<String>,
+    time_warning: bool,
+}
+
+impl TimeLeft {
+    fn of(attempt: &Attempt, locale: Locale, user: &User) -> TimeLeft {
+        let now = Utc::now().naive_utc();
+        let minutes_left = attempt.deadline.map(|d| (d - now).num_minutes().max(0));
+        TimeLeft {
+            minutes_left,
+            deadline: attempt.deadline.map(|d| time_text(locale, user, d)),
+            time_warning: minutes_left.is_some_and(|m| m < 5),
+        }
+    }
 }
 
 /// What `quizzes/attempt.html` shows.
@@ -157,38 +202,39 @@ struct AttemptPage {
     attempt_id: AttemptId,
     course_id: String,
     quiz_id: String,
+    quiz_title: String,
     questions: Vec<FormQuestion>,
     content_language: Locale,
     saved: bool,
-    minutes_left: Option<i64>,
-    deadline: Option<String>,
-    time_warning: bool,
+    #[serde(flatten)]
+    time: TimeLeft,
 }
 
-/// The answer page; `typed` and `errors` show a refused form again as it was sent.
-fn attempt_form(
-    state: &AppState,
-    ctx: &RequestContext,
-    attempt: &Attempt,
-    given: &BTreeMap<String, Response>,
-    typed: &BTreeMap<String, String>,
-    errors: Option<&FieldErrors>,
+/// What the answer page shows, and where a refused form is shown again as it was sent
+/// (`typed`, with `errors`).
+struct AnswerForm<'a> {
+    attempt: &'a Attempt,
+    quiz_title: String,
+    given: &'a BTreeMap<String, Response>,
+    typed: &'a BTreeMap<String, String>,
+    errors: Option<&'a FieldErrors>,
     saved: bool,
-) -> AppResult<HttpResponse> {
-    let now = Utc::now().naive_utc();
-    let minutes_left = attempt.deadline.map(|d| (d - now).num_minutes().max(0));
+}
+
+/// The answer page.
+fn attempt_form(state: &AppState, ctx: &RequestContext, user: &User, form: AnswerForm<'_>) -> AppResult<HttpResponse> {
+    let attempt = form.attempt;
     let page = AttemptPage {
         attempt_id: attempt.id,
         course_id: attempt.course_id.clone(),
         quiz_id: attempt.quiz_id.clone(),
-        questions: answer_form::form_questions(attempt, given, typed),
+        quiz_title: form.quiz_title,
+        questions: answer_form::form_questions(attempt, form.given, form.typed),
         content_language: attempt.language,
-        saved,
-        minutes_left,
-        deadline: attempt.deadline.map(|d| time_text(ctx.locale, d)),
-        time_warning: minutes_left.is_some_and(|m| m < 5),
+        saved: form.saved,
+        time: TimeLeft::of(attempt, ctx.locale, user),
     };
-    render::form_view(state, ctx, "quizzes/attempt.html", &page, errors)
+    render::form_view(state, ctx, "quizzes/attempt.html", &page, form.errors)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,19 +255,59 @@ async fn attempt_page(
     SignedIn(user): SignedIn,
 ) -> AppResult<HttpResponse> {
     let attempt_id = path_id(&path)?;
-    let (attempt, given) = load_open_attempt(&state, user.id, attempt_id).await?;
+    let (attempt, given, quiz_title) = load_open_attempt(&state, user.id, attempt_id, ctx.locale).await?;
     if !attempt.is_open() {
         return Ok(see_other(review_path(attempt_id)));
     }
-    attempt_form(
-        &state,
-        &ctx,
-        &attempt,
-        &given,
-        &BTreeMap::new(),
-        None,
-        query.saved.is_some(),
-    )
+    let form = AnswerForm {
+        attempt: &attempt,
+        quiz_title,
+        given: &given,
+        typed: &BTreeMap::new(),
+        errors: None,
+        saved: query.saved.is_some(),
+    };
+    attempt_form(&state, &ctx, &user, form)
+}
+
+/// What `quizzes/check.html` shows: every question with the answer saved, before the
+/// learner submits.
+#[derive(Serialize)]
+struct CheckPage {
+    attempt_id: AttemptId,
+    quiz_title: String,
+    content_language: Locale,
+    items: Vec<CheckItem>,
+    answered: usize,
+    total: usize,
+    #[serde(flatten)]
+    time: TimeLeft,
+}
+
+/// "Check your answers": the answers as saved, with links back to change each, and
+/// the button that submits. Nothing here changes the attempt.
+async fn check_page(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    SignedIn(user): SignedIn,
+) -> AppResult<HttpResponse> {
+    let attempt_id = path_id(&path)?;
+    let (attempt, given, quiz_title) = load_open_attempt(&state, user.id, attempt_id, ctx.locale).await?;
+    if !attempt.is_open() {
+        return Ok(see_other(review_path(attempt_id)));
+    }
+    let items = views::check_items(&attempt, &given);
+    let page = CheckPage {
+        attempt_id,
+        quiz_title,
+        content_language: attempt.language,
+        answered: items.iter().filter(|item| item.answer.is_some()).count(),
+        total: items.len(),
+        items,
+        time: TimeLeft::of(&attempt, ctx.locale, &user),
+    };
+    render::view(&state, &ctx, "quizzes/check.html", &page)
 }
 
 async fn answer(
@@ -233,11 +319,15 @@ async fn answer(
 ) -> AppResult<HttpResponse> {
     let attempt_id = path_id(&path)?;
     let user_id = user.id;
-    let (attempt, _) = load_open_attempt(&state, user_id, attempt_id).await?;
+    let (attempt, _, _) = load_open_attempt(&state, user_id, attempt_id, ctx.locale).await?;
     if !attempt.is_open() {
         return Ok(see_other(review_path(attempt_id)));
     }
-    let submit = pairs.iter().any(|(k, v)| k == "action" && v == "submit");
+    // "check" saves and shows the answers to check; "submit" (the check page's
+    // button) submits; anything else saves and stays.
+    let action = pairs.iter().find(|(k, _)| k == "action").map(|(_, v)| v.as_str());
+    let submit = action == Some("submit");
+    let check = action == Some("check");
     let posted = answer_form::read_answers(&attempt, &pairs);
     let responses = posted.responses;
     let outcome = state
@@ -259,15 +349,26 @@ async fn answer(
         Err(error) => return Err(error),
     }
     if !posted.errors.is_empty() {
-        let (attempt, given) = load_open_attempt(&state, user_id, attempt_id).await?;
+        let (attempt, given, quiz_title) = load_open_attempt(&state, user_id, attempt_id, ctx.locale).await?;
         let typed = answer_form::typed_fields(pairs);
-        return attempt_form(&state, &ctx, &attempt, &given, &typed, Some(&posted.errors), false);
+        let form = AnswerForm {
+            attempt: &attempt,
+            quiz_title,
+            given: &given,
+            typed: &typed,
+            errors: Some(&posted.errors),
+            saved: false,
+        };
+        return attempt_form(&state, &ctx, &user, form);
     }
     if submit {
         state
             .db(move |conn| attempts::submit(conn, user_id, attempt_id, Utc::now().naive_utc()))
             .await?;
         return Ok(see_other(review_path(attempt_id)));
+    }
+    if check {
+        return Ok(see_other(format!("/attempts/{attempt_id}/check")));
     }
     Ok(see_other(format!("/attempts/{attempt_id}?saved=1")))
 }
@@ -278,6 +379,9 @@ struct ReviewPage {
     attempt_id: AttemptId,
     course_id: String,
     quiz_id: String,
+    quiz_title: String,
+    /// When the attempt was submitted, in the reader's zone.
+    submitted: Option<String>,
     content_language: Locale,
     percent: String,
     score: String,
@@ -296,7 +400,8 @@ async fn review_page(
 ) -> AppResult<HttpResponse> {
     let attempt_id = path_id(&path)?;
     let user_id = user.id;
-    let (attempt, result, given, comments, visible) = state
+    let locale = ctx.locale;
+    let (attempt, result, given, comments, visible, quiz_title) = state
         .db(move |conn| {
             let attempt = attempts::find_attempt(conn, attempt_id, Access::Owner(user_id))?;
             let attempt = attempts::close_if_expired(conn, attempt, Utc::now().naive_utc())?;
@@ -307,12 +412,15 @@ async fn review_page(
             let given = attempts::responses(conn, attempt_id)?;
             let comments = essays::essay_feedback(conn, attempt_id)?;
             let visible = results::answers_visible(conn, &attempt)?;
-            Ok((attempt, result, given, comments, visible))
+            let title = quiz_title(conn, &attempt, locale)?;
+            Ok((attempt, result, given, comments, visible, title))
         })
         .await?;
     let page = ReviewPage {
         attempt_id: attempt.id,
         items: views::review(&attempt, &result, &given, &comments, visible),
+        quiz_title,
+        submitted: attempt.submitted_at.map(|at| time_text(locale, &user, at)),
         course_id: attempt.course_id,
         quiz_id: attempt.quiz_id,
         content_language: attempt.language,

@@ -59,6 +59,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "quizzes/macros.html",
     "quizzes/start.html",
     "quizzes/attempt.html",
+    "quizzes/check.html",
     "quizzes/review.html",
     "quizzes/grading.html",
     "quizzes/grade_essay.html",
