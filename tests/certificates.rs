@@ -9,7 +9,7 @@ use base64::Engine;
 use bilim::accounts::model::{Country, Role};
 use bilim::i18n::Locale;
 use common::fixtures::RunBuilder;
-use common::{TestApp, PASSWORD};
+use common::{TestApp, TestAppBuilder, PASSWORD};
 use serde_json::{json, Value};
 
 /// A learner whose profile names an institution (as anyone may choose at registration)
@@ -280,7 +280,11 @@ async fn a_certificate_earned_without_a_run_is_issued_by_the_installation_not_th
     assert_eq!(claims["country"], "");
     app.sign_in("self@example.kg", PASSWORD).await;
     let pdf = pdf_text(&app.get(&format!("/certificates/{code}.pdf?lang=en")).await.bytes);
-    assert!(pdf.contains("Issued by: Bilim"), "{pdf}");
+    assert!(
+        pdf.trim_start().starts_with("Bilim"),
+        "the installation heads it: {pdf}"
+    );
+    assert!(!pdf.contains("Period of study"), "no run, no dates: {pdf}");
     assert!(!pdf.contains("Академия правоохранительных органов"), "{pdf}");
 }
 
@@ -771,6 +775,362 @@ async fn the_pdf_carries_the_name_and_course_title_in_every_language(mut app: Te
         );
         assert!(text.contains(title), "{lang}: {text}");
         assert!(text.contains(&code), "{lang}: the number is printed as text");
+        if let Some(dir) = std::env::var_os("BILIM_CERTIFICATE_SAMPLES") {
+            let file = std::path::Path::new(&dir).join(format!("certificate-letters-{lang}.pdf"));
+            std::fs::write(file, &response.bytes).unwrap();
+        }
+    }
+}
+
+/// The PDF's text with every run of whitespace made one space, so that a phrase the
+/// layout wrapped onto two lines is still found.
+fn pdf_words(bytes: &[u8]) -> String {
+    pdf_text(bytes).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An Uzbek academy whose certificates an administrator has had signed, a run of it
+/// from `starts` to `ends`, and a learner of the run who has met the demo course's
+/// rule; returns the certificate's code. The administrator stays signed in.
+async fn certified_at_an_academy_with_a_signatory(
+    app: &mut TestApp,
+    starts_days_ago: i64,
+    ends: chrono::NaiveDate,
+) -> (bilim::institutions::InstitutionId, String) {
+    app.with_courses("valid");
+    let (institution, coordinator) = app.institution_with_coordinator(
+        "Академия МВД Республики Узбекистан",
+        Country::Uz,
+        "uz.coordinator@example.uz",
+    );
+    app.create_user("admin@example.uz", Role::Admin, None);
+    app.sign_in("admin@example.uz", PASSWORD).await;
+    let saved = app
+        .post_form(
+            &format!("/admin/institutions/{institution}"),
+            &[
+                ("signatory_name", "Alisher Karimov"),
+                ("signatory_position", "Akademiya boshligʻi, militsiya general-mayori"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let run = RunBuilder::new(institution, coordinator)
+        .country("UZ")
+        .started_days_ago(starts_days_ago)
+        .ends_on(ends)
+        .insert(app);
+    let learner = app.create_user_speaking("kursant@example.uz", Role::Learner, Some(institution), Locale::Uz);
+    app.set_user_name(learner, "Oʻlmas Qoʻchqorov");
+    app.admit(run, learner, "enrolled");
+    let token = app.api_token("kursant@example.uz", PASSWORD).await;
+    common::fixtures::meet_the_demo_course_rule(app, &token).await;
+    let codes = certificate_codes(app, &token).await;
+    assert_eq!(codes.len(), 1);
+    (institution, codes[0].clone())
+}
+
+/// A PNG emblem standing in for an installation's logo.
+fn logo_fixture() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logo.png")
+}
+
+async fn the_pdf_names_the_institution_run_dates_hours_signatory_and_verification_address(app: TestAppBuilder) {
+    let mut app = app.with_config(|c| c.logo_file = Some(logo_fixture())).start().await;
+    let today = chrono::Utc::now().date_naive();
+    let starts = today - chrono::Duration::days(12);
+    let ends = today + chrono::Duration::days(9);
+    let (institution, code) = certified_at_an_academy_with_a_signatory(&mut app, 12, ends).await;
+    let verify_url = format!("{}/verify/{code}", app.state.config.public_url);
+
+    let english = app.get(&format!("/certificates/{code}.pdf?lang=en")).await;
+    assert_eq!(english.status, StatusCode::OK);
+    assert_eq!(pdf_structure(&english.bytes).images, 1, "the installation's logo");
+    let text = pdf_words(&english.bytes);
+    let period = format!(
+        "Period of study: {} – {}",
+        bilim::i18n::format_date(Locale::En, starts),
+        bilim::i18n::format_date(Locale::En, ends)
+    );
+    for wanted in [
+        "Академия МВД Республики Узбекистан",
+        "Uzbekistan",
+        "Certificate",
+        "Oʻlmas Qoʻchqorov",
+        "Demo course",
+        period.as_str(),
+        "Study time: 2.5 hours",
+        "Alisher Karimov",
+        "Akademiya boshligʻi, militsiya general-mayori",
+        &format!("Certificate number: {code}"),
+        &format!("Check this certificate at {verify_url}"),
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} in {text}");
+    }
+
+    // In the holder's language, Uzbek, dates and labels too.
+    let uzbek = app.get(&format!("/certificates/{code}.pdf?lang=uz")).await;
+    let text = pdf_words(&uzbek.bytes);
+    let period = format!(
+        "Oʻqish davri: {} – {}",
+        bilim::i18n::format_date(Locale::Uz, starts),
+        bilim::i18n::format_date(Locale::Uz, ends)
+    );
+    for wanted in [period.as_str(), "Sertifikat", "Oʻzbekiston", "Alisher Karimov"] {
+        assert!(text.contains(wanted), "{wanted:?} in {text}");
+    }
+    if let Some(dir) = std::env::var_os("BILIM_CERTIFICATE_SAMPLES") {
+        // `BILIM_CERTIFICATE_SAMPLES=dir cargo test --test certificates` keeps the PDFs
+        // to look at (README's sample is one of them, drawn with pdftoppm).
+        for lang in ["uz", "kk", "tg", "ru", "en"] {
+            let pdf = app.get(&format!("/certificates/{code}.pdf?lang={lang}")).await;
+            std::fs::write(
+                std::path::Path::new(&dir).join(format!("certificate-{lang}.pdf")),
+                &pdf.bytes,
+            )
+            .unwrap();
+        }
+    }
+
+    // A new signatory signs the certificates issued from now on, not this one.
+    let changed = app
+        .post_form(
+            &format!("/admin/institutions/{institution}"),
+            &[
+                ("signatory_name", "Bobur Rahimov"),
+                ("signatory_position", "Boshliq oʻrinbosari"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    let again = pdf_words(&app.get(&format!("/certificates/{code}.pdf?lang=en")).await.bytes);
+    assert!(
+        again.contains("Alisher Karimov") && !again.contains("Bobur Rahimov"),
+        "{again}"
+    );
+
+    if let Some(dir) = std::env::var_os("BILIM_CERTIFICATE_SAMPLES") {
+        // README's sample: a course title in Uzbek, as a real course has.
+        rename_certificate(
+            &app,
+            &code,
+            "Oʻlmas Qoʻchqorov",
+            "Politsiya va prokurorlar uchun kiberjinoyatchilikka qarshi kurashish asoslari",
+        );
+        let pdf = app.get(&format!("/certificates/{code}.pdf?lang=uz")).await;
+        std::fs::write(std::path::Path::new(&dir).join("certificate-sample-uz.pdf"), &pdf.bytes).unwrap();
+    }
+}
+
+async fn a_one_day_run_shows_one_date_and_a_certificate_without_a_signatory_no_signature(mut app: TestApp) {
+    app.with_courses("valid");
+    let (institution, coordinator) =
+        app.institution_with_coordinator("Тоҷикистон академияси", Country::Tj, "tj.coordinator@example.tj");
+    let today = chrono::Utc::now().date_naive();
+    let run = RunBuilder::new(institution, coordinator)
+        .country("TJ")
+        .started_days_ago(0)
+        .ends_on(today)
+        .insert(&app);
+    let (_, token) = learner_of_run(&mut app, "one.day@example.tj", run).await;
+    common::fixtures::meet_the_demo_course_rule(&mut app, &token).await;
+    let code = certificate_codes(&mut app, &token).await[0].clone();
+    app.sign_in("one.day@example.tj", PASSWORD).await;
+    let text = pdf_words(&app.get(&format!("/certificates/{code}.pdf?lang=tg")).await.bytes);
+    let day = bilim::i18n::format_date(Locale::Tg, today);
+    assert!(text.contains(&format!("Давраи таҳсил: {day}")), "{text}");
+    assert!(!text.contains(&format!("{day} –")), "one day, not a range: {text}");
+    // With no signatory configured there is no empty signature line to sign.
+    let structure = pdf_structure(&app.get(&format!("/certificates/{code}.pdf?lang=tg")).await.bytes);
+    assert!(!structure.draws_a_line, "no signature line");
+}
+
+/// What a PDF says about itself beyond its text.
+#[derive(Debug)]
+struct PdfStructure {
+    lang: String,
+    title: String,
+    /// Marked as tagged, with a structure tree.
+    tagged: bool,
+    headings: usize,
+    figure_alts: Vec<String>,
+    /// Whether its metadata claims PDF/UA-1.
+    claims_pdf_ua: bool,
+    images: usize,
+    /// Whether a page strokes a single straight line (the signature line; the border
+    /// and the QR code are closed rectangles).
+    draws_a_line: bool,
+}
+
+/// A PDF text string: UTF-16 with a byte order mark, or ASCII.
+fn text_string(object: &lopdf::Object) -> String {
+    let bytes = object.as_str().unwrap();
+    match bytes.strip_prefix(&[0xFE, 0xFF]) {
+        Some(utf16) => String::from_utf16(
+            &utf16
+                .chunks(2)
+                .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap(),
+        None => String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+fn pdf_structure(bytes: &[u8]) -> PdfStructure {
+    use lopdf::Object;
+    let document = lopdf::Document::load_mem(bytes).unwrap();
+    let catalog = document.catalog().unwrap();
+    let resolve = |object: &Object| document.dereference(object).unwrap().1.clone();
+    let lang = text_string(catalog.get(b"Lang").unwrap());
+    let marked = catalog
+        .get(b"MarkInfo")
+        .map(|info| {
+            resolve(info)
+                .as_dict()
+                .unwrap()
+                .get(b"Marked")
+                .unwrap()
+                .as_bool()
+                .unwrap()
+        })
+        .unwrap_or(false);
+    let tagged = marked && catalog.get(b"StructTreeRoot").is_ok();
+    let info = resolve(document.trailer.get(b"Info").unwrap());
+    let title = text_string(info.as_dict().unwrap().get(b"Title").unwrap());
+    let xmp = match resolve(catalog.get(b"Metadata").unwrap()) {
+        Object::Stream(stream) => {
+            String::from_utf8_lossy(&stream.decompressed_content().unwrap_or(stream.content)).into_owned()
+        }
+        other => panic!("metadata is not a stream: {other:?}"),
+    };
+    let mut headings = 0;
+    let mut figure_alts = Vec::new();
+    // Images drawn, not the transparency masks that come with them.
+    let image_streams: Vec<(&lopdf::ObjectId, &lopdf::Stream)> = document
+        .objects
+        .iter()
+        .filter_map(|(id, object)| match object {
+            Object::Stream(stream)
+                if stream.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image".as_slice()) =>
+            {
+                Some((id, stream))
+            }
+            _ => None,
+        })
+        .collect();
+    let masks: Vec<lopdf::ObjectId> = image_streams
+        .iter()
+        .filter_map(|(_, stream)| stream.dict.get(b"SMask").and_then(Object::as_reference).ok())
+        .collect();
+    let images = image_streams.iter().filter(|(id, _)| !masks.contains(id)).count();
+    for object in document.objects.values() {
+        let Ok(element) = object.as_dict() else { continue };
+        match element.get(b"S").and_then(Object::as_name) {
+            Ok(b"H1") => headings += 1,
+            Ok(b"Figure") => figure_alts.push(text_string(element.get(b"Alt").unwrap())),
+            _ => {}
+        }
+    }
+    let draws_a_line = document.get_pages().values().any(|page| {
+        let content = lopdf::content::Content::decode(&document.get_page_content(*page).unwrap()).unwrap();
+        let operators: Vec<&str> = content.operations.iter().map(|o| o.operator.as_str()).collect();
+        operators.windows(3).any(|three| three == ["m", "l", "S"])
+    });
+    PdfStructure {
+        lang,
+        title,
+        tagged,
+        headings,
+        figure_alts,
+        claims_pdf_ua: xmp.contains("pdfuaid:part"),
+        images,
+        draws_a_line,
+    }
+}
+
+async fn the_pdf_is_tagged_in_its_language_with_a_title_a_heading_and_the_qr_code_described(mut app: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let (_, code) = certified_at_an_academy_with_a_signatory(&mut app, 3, today + chrono::Duration::days(3)).await;
+    let verify_url = format!("{}/verify/{code}", app.state.config.public_url);
+    for (lang, heading, alt) in [
+        (
+            "uz",
+            "Sertifikat",
+            "Ushbu sertifikatni tekshirish sahifasiga olib boruvchi QR-kod",
+        ),
+        ("kk", "Сертификат", "Осы сертификатты тексеру бетіне апаратын QR-код"),
+        (
+            "tg",
+            "Шаҳодатнома",
+            "QR-код бо пайванд ба саҳифаи санҷиши ин шаҳодатнома",
+        ),
+    ] {
+        let structure = pdf_structure(&app.get(&format!("/certificates/{code}.pdf?lang={lang}")).await.bytes);
+        assert_eq!(structure.lang, lang);
+        assert!(structure.tagged, "{lang}: {structure:?}");
+        assert!(structure.claims_pdf_ua, "{lang}: {structure:?}");
+        assert_eq!(structure.headings, 1, "{lang}: {structure:?}");
+        assert!(
+            structure.title.starts_with(heading) && structure.title.contains("Oʻlmas Qoʻchqorov"),
+            "{lang}: {structure:?}"
+        );
+        assert_eq!(structure.figure_alts, vec![format!("{alt}: {verify_url}")], "{lang}");
+        assert!(structure.draws_a_line, "{lang}: the signatory's line");
+    }
+}
+
+async fn an_svg_logo_is_left_off_the_certificate_which_is_still_issued(app: TestAppBuilder) {
+    let svg = tempfile::Builder::new().suffix(".svg").tempfile().unwrap();
+    std::fs::write(
+        svg.path(),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>"#,
+    )
+    .unwrap();
+    let path = svg.path().to_owned();
+    let mut app = app.with_config(move |c| c.logo_file = Some(path)).start().await;
+    let token = completed_learner(&mut app, "svg.logo@example.kz", "Ерлан Ахметов", Locale::Kk).await;
+    let code = certificate_codes(&mut app, &token).await[0].clone();
+    app.sign_in("svg.logo@example.kz", PASSWORD).await;
+    let response = app.get(&format!("/certificates/{code}.pdf")).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(pdf_structure(&response.bytes).images, 0);
+    assert!(pdf_words(&response.bytes).contains("Ерлан Ахметов"));
+}
+
+/// Writes another course title (in every language) and holder name on a certificate.
+fn rename_certificate(app: &TestApp, code: &str, name: &str, title: &str) {
+    use bilim::db::schema::certificates;
+    use diesel::prelude::*;
+    let titles = json!({ "en": title, "uz": title, "ru": title }).to_string();
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(certificates::table.find(code))
+        .set((
+            certificates::holder_name.eq(name),
+            certificates::course_titles.eq(titles),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+async fn a_long_name_and_a_long_course_title_are_printed_whole(mut app: TestApp) {
+    let today = chrono::Utc::now().date_naive();
+    let (_, code) = certified_at_an_academy_with_a_signatory(&mut app, 3, today + chrono::Duration::days(3)).await;
+    let title = "Tergovda va tezkor-qidiruv faoliyatida raqamli dalillarni toʻplash, qayd etish, saqlash va ekspertizaga tayyorlash usuli";
+    assert_eq!(title.chars().count(), 120);
+    let name =
+        "Nurgʻaliyeva-Qoʻchqorova Gulchehra Abdumalikovna Oʻlmasovna-Toshpoʻlatova Shahrizoda Xudoyberdiyevna qizi";
+    rename_certificate(&app, &code, name, title);
+    for lang in ["uz", "en", "ru"] {
+        let response = app.get(&format!("/certificates/{code}.pdf?lang={lang}")).await;
+        assert_eq!(response.status, StatusCode::OK, "{lang}");
+        let text = pdf_words(&response.bytes);
+        assert!(text.contains(title), "{lang}: the title is whole: {text}");
+        assert!(text.contains(name), "{lang}: the name is whole: {text}");
+        assert!(text.contains(&code), "{lang}");
+    }
+    if let Some(dir) = std::env::var_os("BILIM_CERTIFICATE_SAMPLES") {
+        let pdf = app.get(&format!("/certificates/{code}.pdf?lang=uz")).await;
+        std::fs::write(std::path::Path::new(&dir).join("certificate-long-uz.pdf"), &pdf.bytes).unwrap();
     }
 }
 
@@ -1093,6 +1453,11 @@ on_both_backends!(
     a_required_test_with_an_essay_waiting_for_a_trainer_does_not_complete_the_course,
     an_unreadable_completion_rule_is_an_internal_error_not_the_default_rule,
     the_pdf_carries_the_name_and_course_title_in_every_language,
+    the_pdf_names_the_institution_run_dates_hours_signatory_and_verification_address,
+    a_one_day_run_shows_one_date_and_a_certificate_without_a_signatory_no_signature,
+    the_pdf_is_tagged_in_its_language_with_a_title_a_heading_and_the_qr_code_described,
+    a_long_name_and_a_long_course_title_are_printed_whole,
+    an_svg_logo_is_left_off_the_certificate_which_is_still_issued,
     anyone_can_verify_a_certificate_and_an_unknown_code_reveals_nothing,
     the_signed_credential_checks_against_the_published_key_and_fails_when_tampered,
     coordinators_revoke_their_institutions_certificates_only,

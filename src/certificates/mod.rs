@@ -46,6 +46,10 @@ pub struct Certificate {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_reason: Option<String>,
     pub revoked_by: Option<UserId>,
+    /// Who signed it: the issuing institution's signatory when it was issued (empty
+    /// for none, and for certificates issued by the installation).
+    pub signatory_name: String,
+    pub signatory_position: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -279,11 +283,12 @@ fn issue(
     run: Option<&enrolment::RunRow>,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let institution = match run {
-        Some(run) => crate::institutions::find(conn, run.institution_id)?
-            .map(|i| i.name)
+    // The institution's name and signatory as they are today stay on the certificate.
+    let (institution, signatory) = match run {
+        Some(run) => crate::institutions::find_with_signatory(conn, run.institution_id)?
+            .map(|(institution, signatory)| (institution.name, signatory))
             .unwrap_or_default(),
-        None => String::new(),
+        None => Default::default(),
     };
     let country = run.map(|r| r.country.code().to_owned()).unwrap_or_default();
     let valid_years: Option<u32> = serde_json::from_str::<serde_json::Value>(&course.settings)
@@ -306,6 +311,8 @@ fn issue(
             certificates::hours.eq(course.hours),
             certificates::issued_at.eq(now),
             certificates::expires_at.eq(expires_at),
+            certificates::signatory_name.eq(&signatory.name),
+            certificates::signatory_position.eq(&signatory.position),
         ))
         .execute(conn)?;
     // The system issues: a completion, not a person, decides it.

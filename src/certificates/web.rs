@@ -150,30 +150,52 @@ async fn download(
 ) -> AppResult<HttpResponse> {
     let file = path.into_inner();
     let code = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?.to_owned();
-    let certificate = state
+    let (certificate, run) = state
         .db(move |conn| {
             let certificate = super::find(conn, &code)?.ok_or(AppError::NotFound)?;
-            if certificate.user_id == user.id || super::may_manage(conn, &user, &certificate)? {
-                Ok(certificate)
-            } else {
-                Err(AppError::NotFound)
+            if certificate.user_id != user.id && !super::may_manage(conn, &user, &certificate)? {
+                return Err(AppError::NotFound);
             }
+            // The run's dates are printed as the run has them now.
+            let run = match certificate.run_id {
+                Some(run) => crate::enrolment::find_run(conn, run)?,
+                None => None,
+            };
+            Ok((certificate, run))
         })
         .await?;
     let locale = query.lang.as_deref().and_then(Locale::from_code).unwrap_or(ctx.locale);
-    let text = CertificateText {
+    let period = run.map(|run| period_of(locale, &run));
+    let logo_file = state.config.logo_file.clone();
+    let mut text = CertificateText {
         site_name: state.config.site_name.clone(),
         verify_url: format!("{}/verify/{}", state.config.public_url, certificate.code),
         date: i18n::format_date(locale, certificate.issued_at.date()),
         expires: certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
+        period,
+        logo: None,
     };
     let filename = format!("certificate-{}.pdf", certificate.code);
-    let bytes = web::block(move || pdf::render(&certificate, locale, &text)).await??;
+    let bytes = web::block(move || {
+        text.logo = logo_file.as_deref().and_then(pdf::Logo::read);
+        pdf::render(&certificate, locale, &text)
+    })
+    .await??;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{filename}\"")))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(bytes))
+}
+
+/// A run's first and last day as the certificate prints them; one day for a one-day run.
+fn period_of(locale: Locale, run: &crate::enrolment::RunRow) -> String {
+    let starts = i18n::format_date(locale, run.starts_on);
+    if run.ends_on == run.starts_on {
+        starts
+    } else {
+        format!("{starts} – {}", i18n::format_date(locale, run.ends_on))
+    }
 }
 
 /// The public check of a certificate; an unknown code reveals nothing else.

@@ -7,6 +7,8 @@ diesel::table! {
         name -> Text,
         country -> Text,
         created_at -> Timestamp,
+        signatory_name -> Text,
+        signatory_position -> Text,
     }
 }
 
@@ -411,6 +413,8 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         revoked_by -> Nullable<BigInt>,
         notified_at -> Nullable<Timestamp>,
+        signatory_name -> Text,
+        signatory_position -> Text,
     }
 }
 

@@ -51,6 +51,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "admin/index.html",
     "admin/audit.html",
     "admin/institutions.html",
+    "admin/institution.html",
     "admin/users.html",
     "admin/user_edit.html",
     "courses/catalogue.html",

@@ -89,6 +89,8 @@ pub struct World {
     pub learner: i64,
     pub trainer: i64,
     pub stylesheet: String,
+    /// Academy A, which the records asked for belong to.
+    pub institution: i64,
 }
 
 pub async fn world(app: &mut TestApp) -> World {
@@ -165,6 +167,7 @@ pub async fn world(app: &mut TestApp) -> World {
         learner,
         trainer,
         stylesheet,
+        institution: academy_a.get(),
     }
 }
 
@@ -172,6 +175,8 @@ pub async fn world(app: &mut TestApp) -> World {
 pub fn concrete(route: &str, w: &World) -> String {
     let id = if route.starts_with("/admin/users/") {
         w.learner
+    } else if route.starts_with("/admin/institutions/") {
+        w.institution
     } else {
         w.enrolment
     };
