@@ -239,6 +239,20 @@ async fn healthz(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     })))
 }
 
-async fn home(state: web::Data<AppState>, ctx: context::RequestContext) -> AppResult<HttpResponse> {
-    render::view(&state, &ctx, "home.html", &render::LayoutOnly {})
+/// What `home.html` shows besides the layout.
+#[derive(serde::Serialize)]
+struct HomePage {
+    /// The confirmation of the action that led here.
+    notice: Option<String>,
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    ctx: context::RequestContext,
+    query: web::Query<crate::web::DoneQuery>,
+) -> AppResult<HttpResponse> {
+    // Only signed-in readers have set a password; anyone else sees the page plainly.
+    let notice = (ctx.user.is_some() && query.done.as_deref() == Some("password_set"))
+        .then(|| ctx.t("coordinator_flows.password_set"));
+    render::view(&state, &ctx, "home.html", &HomePage { notice })
 }

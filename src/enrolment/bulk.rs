@@ -498,7 +498,7 @@ fn create_invited(
             locale,
             kind: mail::Kind::Invitation,
             args: vec![],
-            link: Some(mail_settings.link(&format!("/invitation?token={token}"))),
+            link: Some(mail_settings.link(&format!("/invitation?token={token}"), locale)),
             dedupe_key: Some(format!("invitation-{id}")),
         },
     )?;

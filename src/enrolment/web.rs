@@ -96,6 +96,9 @@ async fn runs_page(
 #[serde(default)]
 pub struct RunPageQuery {
     error: Option<String>,
+    /// The action that led here: `invitation_accepted` after an invitee set their
+    /// password.
+    done: Option<String>,
 }
 
 /// What `runs/run.html` shows.
@@ -113,6 +116,8 @@ struct RunPage {
     invited: bool,
     /// Why the last attempt to enrol failed, in the reader's language.
     error: Option<String>,
+    /// The confirmation of the action that led here.
+    notice: Option<String>,
 }
 
 async fn run_page(
@@ -129,6 +134,8 @@ async fn run_page(
         .as_deref()
         .filter(|e| e.starts_with("runs."))
         .map(|key| i18n::t(locale, key));
+    let notice = (query.done.as_deref() == Some("invitation_accepted"))
+        .then(|| i18n::t(locale, "coordinator_flows.invitation_accepted"));
     let page = state
         .db(move |conn| {
             let run = super::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
@@ -155,6 +162,7 @@ async fn run_page(
                 active: enrolment.as_ref().is_some_and(|e| e.status.is_active()),
                 invited: enrolment.as_ref().is_some_and(|e| e.status == Status::Invited),
                 error,
+                notice,
             })
         })
         .await?;

@@ -478,8 +478,16 @@ impl MailSettings {
         Ok(Rendered { subject, text, html })
     }
 
-    pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.public_url)
+    /// The address of `path` on this site for a reader of `locale`: it carries
+    /// `lang=`, so the page it opens is in the recipient's language whatever their
+    /// browser asks for (and the switcher's cookie remembers it).
+    pub fn link(&self, path: &str, locale: Locale) -> String {
+        let (path, fragment) = match path.split_once('#') {
+            Some((path, fragment)) => (path, format!("#{fragment}")),
+            None => (path, String::new()),
+        };
+        let separator = if path.contains('?') { '&' } else { '?' };
+        format!("{}{path}{separator}lang={}{fragment}", self.public_url, locale.code())
     }
 }
 
