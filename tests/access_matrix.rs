@@ -48,6 +48,7 @@ const MATRIX: &[Row] = &[
     ("GET",  "/admin",                                                      [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/audit",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/audit.csv",                                            [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/invite",                                               [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/users",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 200]),
@@ -110,6 +111,7 @@ const MATRIX: &[Row] = &[
     ("GET",  "/verify/{code}",                                              [200, 200, 200, 200, 200, 200, 200, 200, 200]),
     // Writing, with forms and JSON of the right shape, empty where that is enough.
     ("POST", "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 422]),
+    ("POST", "/admin/invite",                                               [303, 403, 403, 403, 403, 403, 403, 403, 422]),
     ("POST", "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 422]),
     ("POST", "/api/v1/attempts/{attempt}/submit",                           [401, 200, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/api/v1/auth/token",                                          [401, 401, 401, 401, 401, 401, 401, 401, 401]),

@@ -1,6 +1,7 @@
-//! Pages reached by a link in an email, as people use them in the browser: they open
-//! in the recipient's language (errors included) whatever the browser asks for, and
-//! lead an invitee to their run.
+//! The ways people are brought in, as they use them in the browser: pages reached by
+//! a link in an email open in the recipient's language (errors included) whatever the
+//! browser asks for, and lead an invitee to their run; an administrator invites staff
+//! by email.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -10,6 +11,7 @@ use bilim::accounts::model::{Country, Role};
 use bilim::i18n::{self, Locale};
 use common::fixtures::RunBuilder;
 use common::{Browser, TestApp, PASSWORD};
+use diesel::prelude::*;
 
 const ACADEMY: &str = "Академия правоохранительных органов";
 
@@ -189,7 +191,219 @@ async fn reset_and_confirmation_links_carry_the_account_language_and_open_in_it(
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "an unknown link stays a 404");
 }
 
+fn user_count(app: &TestApp) -> i64 {
+    use bilim::db::schema::users;
+    let mut conn = app.state.pool.get().unwrap();
+    users::table.count().get_result(&mut conn).unwrap()
+}
+
+fn outbox_count(app: &TestApp) -> i64 {
+    use bilim::db::schema::outbox;
+    let mut conn = app.state.pool.get().unwrap();
+    outbox::table.count().get_result(&mut conn).unwrap()
+}
+
+/// The administrator of the app's browser and an institution.
+async fn administrator(app: &mut TestApp) -> bilim::institutions::InstitutionId {
+    let institution = app.create_institution(ACADEMY, Country::Kz);
+    app.create_user("admin@example.kz", Role::Admin, None);
+    app.sign_in("admin@example.kz", PASSWORD).await;
+    institution
+}
+
+fn audit_count(app: &TestApp, action: &str) -> i64 {
+    use bilim::db::schema::audit_events;
+    let mut conn = app.state.pool.get().unwrap();
+    audit_events::table
+        .filter(audit_events::action.eq(action))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+async fn an_administrator_invites_a_coordinator_who_sets_a_password_and_lands_at_home(mut app: TestApp) {
+    let institution = administrator(&mut app).await;
+    let overview = app.get("/admin?lang=en").await;
+    assert!(overview.select_attr("a", "href").contains(&"/admin/invite".to_owned()));
+    let form = app.get("/admin/invite?lang=en").await;
+    assert_eq!(form.status, StatusCode::OK);
+    for field in ["#name", "#email", "#role", "#institution_id", "#country", "#locale"] {
+        assert!(form.has(field), "{field}");
+    }
+    let sent = app
+        .post_form(
+            "/admin/invite?lang=en",
+            &[
+                ("name", "Айгерим Сапарова"),
+                ("email", "Aigerim.Saparova@Example.kz"),
+                ("role", "coordinator"),
+                ("institution_id", &institution.to_string()),
+                ("country", ""),
+                ("locale", "kk"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let location = sent.location();
+    assert!(location.ends_with("?invited=1"), "{location}");
+    let confirmed = app.get(&format!("{location}&lang=en")).await;
+    assert!(confirmed
+        .select(".notice[role='status']")
+        .concat()
+        .contains("The account has been created and the invitation sent"));
+
+    let invited = {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::accounts::store::find_row_by_email(&mut conn, "aigerim.saparova@example.kz")
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(invited.role, Role::Coordinator);
+    assert_eq!(invited.institution_id, Some(institution));
+    assert_eq!(invited.locale, Locale::Kk);
+    assert_eq!(audit_count(&app, "user_invited"), 1, "recorded in the audit log");
+    let mail = app.mail_to("aigerim.saparova@example.kz");
+    assert_eq!(mail.len(), 1);
+    assert_eq!(
+        mail[0].subject,
+        i18n::t_with(Locale::Kk, "mail.staff_invitation.subject", &[("site", "Bilim")])
+    );
+    assert!(mail[0].text_body.contains(&t(Locale::Kk, "roles.coordinator")));
+    let link = link_sent_to(&app, "aigerim.saparova@example.kz", "/invitation?token=");
+    assert!(link.ends_with("&lang=kk"), "{link}");
+
+    let token = app.token_sent_to("aigerim.saparova@example.kz");
+    let mut invitee = english_browser(&app);
+    assert_eq!(invitee.get(&format!("/invitation?token={token}")).await.lang(), "kk");
+    let set = invitee
+        .post_form(
+            "/invitation",
+            &[
+                ("token", &token),
+                ("password", "a strong passphrase"),
+                ("password_confirmation", "a strong passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        set.location(),
+        "/?done=password_set",
+        "no run invited her: her home page"
+    );
+    let home = invitee.get(&set.location()).await;
+    assert_eq!(home.lang(), "kk");
+    assert!(home
+        .select(".notice[role='status']")
+        .concat()
+        .contains(&t(Locale::Kk, "coordinator_flows.password_set")));
+    let signed_out = app.browser().get("/?done=password_set").await;
+    assert!(
+        !signed_out.has(".notice"),
+        "nobody signed out is told a password was set"
+    );
+}
+
+async fn an_invitation_with_a_problem_says_which_and_changes_nothing(mut app: TestApp) {
+    let institution = administrator(&mut app).await;
+    let institution = institution.to_string();
+    app.create_user("taken@example.kz", Role::Learner, None);
+    let users = user_count(&app);
+    let messages = outbox_count(&app);
+    let cases: [(&str, [&str; 6], &str, &str); 6] = [
+        (
+            "a bad address",
+            ["Ерлан Ахметов", "not-an-address", "trainer", "", "KZ", "ru"],
+            "email",
+            "",
+        ),
+        (
+            "a coordinator without an institution",
+            ["Ерлан Ахметов", "new@example.kz", "coordinator", "", "", "ru"],
+            "institution_id",
+            "Choose the institution of the coordinator or observer",
+        ),
+        (
+            "an observer without an institution",
+            ["Ерлан Ахметов", "new@example.kz", "observer", "", "", "ru"],
+            "institution_id",
+            "Choose the institution of the coordinator or observer",
+        ),
+        (
+            "a trainer without a country",
+            ["Ерлан Ахметов", "new@example.kz", "trainer", "", "", "ru"],
+            "country",
+            "Choose the trainer's country",
+        ),
+        (
+            "a role that is not invited by email",
+            ["Ерлан Ахметов", "new@example.kz", "admin", &institution, "", "ru"],
+            "role",
+            "Choose coordinator, trainer or observer",
+        ),
+        (
+            "an address that has an account",
+            [
+                "Ерлан Ахметов",
+                "Taken@example.kz",
+                "coordinator",
+                &institution,
+                "",
+                "ru",
+            ],
+            "email",
+            "An account with this email address already exists",
+        ),
+    ];
+    for (case, values, field, message) in cases {
+        let names = ["name", "email", "role", "institution_id", "country", "locale"];
+        let fields: Vec<(&str, &str)> = names.into_iter().zip(values).collect();
+        let refused = app.post_form("/admin/invite?lang=en", &fields).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{case}");
+        // The role's radios are marked as a group, on their fieldset.
+        let marked = if field == "role" {
+            "fieldset".to_owned()
+        } else {
+            format!("#{field}")
+        };
+        assert_eq!(
+            refused.select_attr(&marked, "aria-invalid"),
+            vec!["true".to_owned()],
+            "{case}: {}",
+            refused.body
+        );
+        assert!(
+            refused.select(&format!("#{field}-error")).concat().contains(message),
+            "{case}"
+        );
+        assert_eq!(
+            refused.select_attr("#email", "value"),
+            [values[1]],
+            "{case}: the form keeps what was typed"
+        );
+    }
+    assert_eq!(user_count(&app), users, "no account was created");
+    assert_eq!(outbox_count(&app), messages, "no message was queued");
+    assert_eq!(audit_count(&app, "user_invited"), 0);
+    let taken = {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::accounts::store::find_row_by_email(&mut conn, "taken@example.kz")
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(taken.role, Role::Learner, "the existing account is as it was");
+
+    let empty = app.post_form("/admin/invite?lang=en", &[]).await;
+    assert_eq!(
+        empty.select_attr(".error-summary a", "href"),
+        ["#name", "#email", "#role", "#locale"],
+        "the summary follows the form"
+    );
+}
+
 on_both_backends!(
     an_invitee_reads_the_invitation_in_their_own_language_and_lands_on_their_run,
     reset_and_confirmation_links_carry_the_account_language_and_open_in_it,
+    an_administrator_invites_a_coordinator_who_sets_a_password_and_lands_at_home,
+    an_invitation_with_a_problem_says_which_and_changes_nothing,
 );

@@ -384,6 +384,7 @@ fn every_message_is_written_in_every_language() {
             ("code", "BLM-2026-0001".to_owned()),
             ("institution", "Academy of the Ministry of Internal Affairs".to_owned()),
             ("reset", "http://localhost/password/forgot".to_owned()),
+            ("role", "Coordinator".to_owned()),
         ]
     };
     for kind in Kind::ALL {

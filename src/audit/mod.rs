@@ -32,6 +32,7 @@ crate::text_enum!(Action {
     LawAmended => "law_amended",
     GlossaryChanged => "glossary_changed",
     LanguagesChanged => "languages_changed",
+    UserInvited => "user_invited",
 });
 
 /// One privileged action about to be recorded.

@@ -48,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "admin/institutions.html",
     "admin/users.html",
     "admin/user_edit.html",
+    "admin/invite.html",
     "courses/catalogue.html",
     "courses/overview.html",
     "courses/module.html",
@@ -108,6 +109,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/registration_attempt.txt",
     "mail/authoring_digest.html",
     "mail/authoring_digest.txt",
+    "mail/staff_invitation.html",
+    "mail/staff_invitation.txt",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {
