@@ -1,7 +1,7 @@
 //! The ways people are brought in, as they use them in the browser: pages reached by
 //! a link in an email open in the recipient's language (errors included) whatever the
 //! browser asks for, and lead an invitee to their run; an administrator invites staff
-//! by email.
+//! by email; the run form's dates say which field is wrong.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -401,9 +401,95 @@ async fn an_invitation_with_a_problem_says_which_and_changes_nothing(mut app: Te
     );
 }
 
+async fn the_run_form_names_the_field_of_each_date_error_in_the_order_of_the_form(mut app: TestApp) {
+    app.with_courses("valid");
+    let institution = app.create_institution(ACADEMY, Country::Kz);
+    app.create_user("coord@example.kz", Role::Coordinator, Some(institution));
+    app.sign_in("coord@example.kz", PASSWORD).await;
+    let form = app.get("/coordinator/runs/new?lang=en").await;
+    assert_eq!(
+        form.select_attr("#starts_on, #ends_on, #enrol_by", "type"),
+        ["date", "date", "date"]
+    );
+    assert!(!form.body.contains("2026-03-05"), "no ISO hint beside the date pickers");
+    let institution = institution.to_string();
+    let refused = app
+        .post_form(
+            "/coordinator/runs/new?lang=en",
+            &[
+                ("course_id", "no-such-course"),
+                ("institution_id", &institution),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", ""),
+                ("ends_on", ""),
+                ("enrol_by", ""),
+                ("capacity", "0"),
+                ("mode", "online"),
+                ("min_attendance", "50"),
+                ("enrolment", "open"),
+                ("phase", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.select("#starts_on-error"), ["Error: Enter the start date"]);
+    assert_eq!(refused.select("#ends_on-error"), ["Error: Enter the end date"]);
+    assert_eq!(
+        refused.select("#enrol_by-error"),
+        ["Error: Enter the last day of enrolment"]
+    );
+    assert_eq!(
+        refused.select_attr(".error-summary a", "href"),
+        [
+            "#course_id",
+            "#starts_on",
+            "#ends_on",
+            "#enrol_by",
+            "#capacity",
+            "#min_attendance",
+            "#phase"
+        ],
+        "the summary lists the errors in the order of the fields"
+    );
+    let reversed = app
+        .post_form(
+            "/coordinator/runs/new?lang=en",
+            &[
+                ("course_id", "demo-course"),
+                ("institution_id", &institution),
+                ("language", "ru"),
+                ("country", "KZ"),
+                ("starts_on", "2030-05-10"),
+                ("ends_on", "2030-05-01"),
+                ("enrol_by", "2030-02-30"),
+                ("capacity", "20"),
+                ("mode", "online"),
+                ("enrolment", "open"),
+                ("phase", "national_pilot"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        reversed.select("#ends_on-error"),
+        ["Error: The end date must be on or after the start date"]
+    );
+    assert_eq!(
+        reversed.select("#enrol_by-error"),
+        ["Error: Enter the last day of enrolment as YYYY-MM-DD, like 2026-03-05"]
+    );
+    let runs: i64 = {
+        use bilim::db::schema::course_runs;
+        let mut conn = app.state.pool.get().unwrap();
+        course_runs::table.count().get_result(&mut conn).unwrap()
+    };
+    assert_eq!(runs, 0, "nothing was created");
+}
+
 on_both_backends!(
     an_invitee_reads_the_invitation_in_their_own_language_and_lands_on_their_run,
     reset_and_confirmation_links_carry_the_account_language_and_open_in_it,
     an_administrator_invites_a_coordinator_who_sets_a_password_and_lands_at_home,
     an_invitation_with_a_problem_says_which_and_changes_nothing,
+    the_run_form_names_the_field_of_each_date_error_in_the_order_of_the_form,
 );

@@ -944,9 +944,12 @@ async fn run_dates_outside_2000_to_2100_are_refused_by_field(mut app: TestApp) {
     let fields = refused.json()["fields"].clone();
     assert_eq!(
         fields["starts_on"],
-        json!("Enter a date between the years 2000 and 2100")
+        json!("The start date must be between the years 2000 and 2100")
     );
-    assert_eq!(fields["ends_on"], json!("Enter a date between the years 2000 and 2100"));
+    assert_eq!(
+        fields["ends_on"],
+        json!("The end date must be between the years 2000 and 2100")
+    );
     let runs = app
         .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
         .await

@@ -289,7 +289,9 @@ async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_f
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     for message in [
-        "Enter a date as YYYY-MM-DD",
+        "Enter the start date as YYYY-MM-DD",
+        "Enter the end date",
+        "Enter the last day of enrolment",
         "Enter the number of places",
         "Choose how the run is delivered",
         "Enter an enrolment key",
