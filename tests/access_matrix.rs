@@ -133,6 +133,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/attempts/{attempt}",                                         [303, 303, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/coordinator/runs/new",                                       [303, 403, 403, 403, 403, 422, 422, 403, 422]),
     ("POST", "/coordinator/runs/{run}/bulk",                                [303, 403, 403, 403, 403, 400, 404, 403, 400]),
+    ("POST", "/coordinator/runs/{run}/bulk/apply",                          [303, 403, 403, 403, 403, 422, 404, 403, 422]),
     ("POST", "/coordinator/runs/{run}/edit",                                [303, 403, 403, 403, 403, 422, 404, 403, 422]),
     ("POST", "/coordinator/runs/{run}/trainers",                            [303, 403, 403, 403, 403, 422, 404, 403, 422]),
     ("POST", "/courses/{course}/quizzes/{quiz}/attempts",                   [303, 303, 303, 303, 303, 303, 303, 403, 303]),

@@ -1,7 +1,7 @@
-//! The ways people are brought in, as they use them in the browser: pages reached by
-//! a link in an email open in the recipient's language (errors included) whatever the
-//! browser asks for, and lead an invitee to their run; an administrator invites staff
-//! by email; the run form's dates say which field is wrong.
+//! The ways people are brought in and enrolled, as they use them in the browser: pages
+//! reached by a link in an email open in the recipient's language and lead an invitee
+//! to their run; an administrator invites staff by email; the run form's dates say
+//! which field is wrong; a checked CSV file is applied by its check alone.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
@@ -45,25 +45,60 @@ fn english_browser(app: &TestApp) -> Browser {
 fn multipart(token: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----bilim-test-boundary";
     let mut body = Vec::new();
-    for (name, value) in [("csrf_token", token), ("action", "apply")] {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n").as_bytes(),
+    );
     body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"group.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
-/// Enrols the group in `file` on the run's page, as the coordinator signed in to
-/// `browser`.
-async fn enrol_from_file(browser: &mut Browser, run: i64, file: &str) -> common::TestResponse {
+/// Checks `file` on the run's page, as the coordinator signed in to `browser`.
+async fn check(browser: &mut Browser, run: i64, file: &str) -> common::TestResponse {
     let token = browser.csrf_token().await;
     let (content_type, body) = multipart(&token, file.as_bytes());
     browser
         .post_raw(&format!("/coordinator/runs/{run}/bulk?lang=en"), &content_type, body)
         .await
+}
+
+/// The id of the kept check the page's "apply" form names, if it offers one.
+fn check_id(page: &common::TestResponse) -> Option<String> {
+    page.select_attr("form[action*='/bulk/apply'] input[name='check']", "value")
+        .into_iter()
+        .next()
+}
+
+async fn apply(browser: &mut Browser, run: i64, check: &str) -> common::TestResponse {
+    browser
+        .post_form(
+            &format!("/coordinator/runs/{run}/bulk/apply?lang=en"),
+            &[("check", check)],
+        )
+        .await
+}
+
+fn enrolment_count(app: &TestApp, run: i64) -> i64 {
+    use bilim::db::schema::enrolments;
+    let mut conn = app.state.pool.get().unwrap();
+    enrolments::table
+        .filter(enrolments::run_id.eq(run))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
+}
+
+fn user_count(app: &TestApp) -> i64 {
+    use bilim::db::schema::users;
+    let mut conn = app.state.pool.get().unwrap();
+    users::table.count().get_result(&mut conn).unwrap()
+}
+
+fn outbox_count(app: &TestApp) -> i64 {
+    use bilim::db::schema::outbox;
+    let mut conn = app.state.pool.get().unwrap();
+    outbox::table.count().get_result(&mut conn).unwrap()
 }
 
 /// A run of the academy, its coordinator signed in to the app's browser.
@@ -79,7 +114,8 @@ async fn an_invitee_reads_the_invitation_in_their_own_language_and_lands_on_thei
     let (_, run) = coordinator_with_run(&mut app).await;
     let file =
         "email;full name;category;position;language\nnew.officer@example.uz;Akmal Karimov;investigator;Tergovchi;uz\n";
-    let applied = enrol_from_file(&mut app, run, file).await;
+    let checked = check(&mut app, run, file).await;
+    let applied = apply(&mut app, run, &check_id(&checked).expect("a clean check")).await;
     assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
 
     let link = link_sent_to(&app, "new.officer@example.uz", "/invitation?token=");
@@ -189,18 +225,6 @@ async fn reset_and_confirmation_links_carry_the_account_language_and_open_in_it(
     assert!(confirmed.body.contains(&t(Locale::Kk, "recovery.verified_title")));
     let unknown = other.get("/verify-email?token=not-a-token").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "an unknown link stays a 404");
-}
-
-fn user_count(app: &TestApp) -> i64 {
-    use bilim::db::schema::users;
-    let mut conn = app.state.pool.get().unwrap();
-    users::table.count().get_result(&mut conn).unwrap()
-}
-
-fn outbox_count(app: &TestApp) -> i64 {
-    use bilim::db::schema::outbox;
-    let mut conn = app.state.pool.get().unwrap();
-    outbox::table.count().get_result(&mut conn).unwrap()
 }
 
 /// The administrator of the app's browser and an institution.
@@ -486,10 +510,133 @@ async fn the_run_form_names_the_field_of_each_date_error_in_the_order_of_the_for
     assert_eq!(runs, 0, "nothing was created");
 }
 
+async fn a_checked_file_is_applied_by_its_check_alone_and_its_rows_say_what_was_done(mut app: TestApp) {
+    let (institution, run) = coordinator_with_run(&mut app).await;
+    app.create_user("own@example.kz", Role::Learner, Some(institution));
+    let page = app.get(&format!("/coordinator/runs/{run}?lang=en")).await;
+    assert_eq!(check_id(&page), None, "nothing to apply before a check");
+    assert_eq!(
+        page.select_attr("form[action$='/bulk#upload'] button", "class"),
+        ["button"],
+        "checking is the main action"
+    );
+
+    let bad = "email;full name;category;position;language\nnew.one@example.kz;Ерлан Жумабеков;investigator;Следователь;kk\nbroken-address;Someone;judge;;ru\n";
+    let refused = check(&mut app, run, bad).await;
+    assert!(refused.body.contains("Some rows have errors"));
+    assert_eq!(
+        check_id(&refused),
+        None,
+        "a file with errors is not offered for applying"
+    );
+    assert_eq!(
+        refused.select_attr("form[action$='/bulk#upload'] button", "class"),
+        ["button"]
+    );
+
+    let good = "email;full name;category;position;language\nnew.one@example.kz;Ерлан Жумабеков;investigator;Следователь;kk\nown@example.kz;;;;\n";
+    let users = user_count(&app);
+    let checked = check(&mut app, run, good).await;
+    let id = check_id(&checked).expect("a clean check is kept");
+    assert_eq!(
+        checked.select("form[action*='/bulk/apply'] button"),
+        ["Apply 2 rows from the file"]
+    );
+    assert_eq!(
+        checked.select_attr("form[action$='/bulk#upload'] button", "class"),
+        ["button button--secondary"],
+        "applying is the main action now"
+    );
+    assert_eq!(
+        (enrolment_count(&app, run), user_count(&app)),
+        (0, users),
+        "a check writes nothing"
+    );
+
+    let applied = apply(&mut app, run, &id).await;
+    assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+    assert!(applied
+        .select(".notice[role='status']")
+        .concat()
+        .contains("The file has been applied"));
+    assert_eq!(
+        applied.select("td.bulk-result"),
+        [
+            "Account created and enrolled; an email asks them to set a password",
+            "Enrolled"
+        ]
+    );
+    assert!(!applied.body.contains("will be"), "the rows say what was done");
+    assert_eq!(enrolment_count(&app, run), 2);
+    assert_eq!(user_count(&app), users + 1);
+
+    let messages = outbox_count(&app);
+    let again = apply(&mut app, run, &id).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a check is applied once"
+    );
+    assert!(again.body.contains("This check has expired, has already been applied"));
+    assert_eq!((enrolment_count(&app, run), outbox_count(&app)), (2, messages));
+}
+
+async fn a_check_cannot_be_applied_by_someone_else_or_after_a_day(mut app: TestApp) {
+    let (institution, run) = coordinator_with_run(&mut app).await;
+    app.create_user("colleague@example.kz", Role::Coordinator, Some(institution));
+    let file =
+        "email;full name;category;position;language\nnew.one@example.kz;Ерлан Жумабеков;investigator;Следователь;kk\n";
+    let checked = check(&mut app, run, file).await;
+    let id = check_id(&checked).unwrap();
+
+    let mut colleague = app.signed_in("colleague@example.kz").await;
+    let refused = apply(&mut colleague, run, &id).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .select(".error-summary")
+        .concat()
+        .contains("made by someone else"));
+    let unknown = apply(&mut app, run, "0123456789abcdef0123456789abcdef").await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    {
+        use bilim::db::schema::bulk_checks;
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(bulk_checks::table.find(&id))
+            .set(bulk_checks::created_at.eq(chrono::Utc::now().naive_utc() - chrono::Duration::hours(25)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let expired = apply(&mut app, run, &id).await;
+    assert_eq!(expired.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(enrolment_count(&app, run), 0, "nothing was written");
+    assert!(app.mail_to("new.one@example.kz").is_empty());
+
+    let russian = app
+        .post_form(
+            &format!("/coordinator/runs/{run}/bulk/apply?lang=ru"),
+            &[("check", &id)],
+        )
+        .await;
+    assert!(russian
+        .select(".error-summary")
+        .concat()
+        .contains(&t(Locale::Ru, "coordinator_flows.check_expired")));
+    let checked_again = check(&mut app, run, file).await;
+    let kept: i64 = {
+        use bilim::db::schema::bulk_checks;
+        let mut conn = app.state.pool.get().unwrap();
+        bulk_checks::table.count().get_result(&mut conn).unwrap()
+    };
+    assert!(check_id(&checked_again).is_some());
+    assert_eq!(kept, 1, "the expired check was deleted when a new one was kept");
+}
+
 on_both_backends!(
     an_invitee_reads_the_invitation_in_their_own_language_and_lands_on_their_run,
     reset_and_confirmation_links_carry_the_account_language_and_open_in_it,
     an_administrator_invites_a_coordinator_who_sets_a_password_and_lands_at_home,
     an_invitation_with_a_problem_says_which_and_changes_nothing,
     the_run_form_names_the_field_of_each_date_error_in_the_order_of_the_form,
+    a_checked_file_is_applied_by_its_check_alone_and_its_rows_say_what_was_done,
+    a_check_cannot_be_applied_by_someone_else_or_after_a_day,
 );
