@@ -62,6 +62,15 @@ impl FieldErrors {
         }
     }
 
+    /// The same errors in the order of `fields`, the order a form shows its fields, so
+    /// the error summary reads as the form does; fields not named keep their order,
+    /// after the others.
+    pub fn in_order(mut self, fields: &[&str]) -> Self {
+        self.0
+            .sort_by_key(|error| fields.iter().position(|f| *f == error.field).unwrap_or(fields.len()));
+        self
+    }
+
     /// The same errors with `from` called `to`: for a page with several forms whose
     /// fields share a name in the model (each form's comment box has its own id).
     pub fn renamed(mut self, from: &str, to: &'static str) -> Self {

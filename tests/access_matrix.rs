@@ -48,6 +48,7 @@ const MATRIX: &[Row] = &[
     ("GET",  "/admin",                                                      [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/audit",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/audit.csv",                                            [303, 403, 403, 403, 403, 403, 403, 403, 200]),
+    ("GET",  "/admin/invite",                                               [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/institutions/{id}",                                    [303, 403, 403, 403, 403, 403, 403, 403, 200]),
     ("GET",  "/admin/users",                                                [303, 403, 403, 403, 403, 403, 403, 403, 200]),
@@ -114,6 +115,8 @@ const MATRIX: &[Row] = &[
     ("POST", "/admin/institutions",                                         [303, 403, 403, 403, 403, 403, 403, 403, 422]),
     // Empty fields clear the signatory: a valid post.
     ("POST", "/admin/institutions/{id}",                                    [303, 403, 403, 403, 403, 403, 403, 403, 303]),
+
+    ("POST", "/admin/invite",                                               [303, 403, 403, 403, 403, 403, 403, 403, 422]),
     ("POST", "/admin/users/{id}",                                           [303, 403, 403, 403, 403, 403, 403, 403, 422]),
     ("POST", "/api/v1/attempts/{attempt}/submit",                           [401, 200, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/api/v1/auth/token",                                          [401, 401, 401, 401, 401, 401, 401, 401, 401]),
@@ -135,6 +138,7 @@ const MATRIX: &[Row] = &[
     ("POST", "/attempts/{attempt}",                                         [303, 303, 404, 404, 404, 404, 404, 404, 404]),
     ("POST", "/coordinator/runs/new",                                       [303, 403, 403, 403, 403, 422, 422, 403, 422]),
     ("POST", "/coordinator/runs/{run}/bulk",                                [303, 403, 403, 403, 403, 400, 404, 403, 400]),
+    ("POST", "/coordinator/runs/{run}/bulk/apply",                          [303, 403, 403, 403, 403, 422, 404, 403, 422]),
     ("POST", "/coordinator/runs/{run}/edit",                                [303, 403, 403, 403, 403, 422, 404, 403, 422]),
     ("POST", "/coordinator/runs/{run}/trainers",                            [303, 403, 403, 403, 403, 422, 404, 403, 422]),
     ("POST", "/courses/{course}/quizzes/{quiz}/attempts",                   [303, 303, 303, 303, 303, 303, 303, 403, 303]),

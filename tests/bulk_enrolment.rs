@@ -160,7 +160,20 @@ async fn a_coordinator_enrols_only_learners_of_their_institution_and_invites_eve
     assert!(enrolments(&app, run).is_empty(), "a preview writes nothing");
 
     let applied = upload(&mut app, &setup.coordinator, run, false, file.as_bytes()).await;
-    assert_eq!(applied.json()["rows"], rows, "applying does what the preview said");
+    assert_eq!(
+        statuses(&applied),
+        statuses(&preview),
+        "applying does what the preview said"
+    );
+    let done = applied.json()["rows"].clone();
+    assert_eq!(
+        done[1]["message"], "Запись на поток подтверждена",
+        "and each row then says what was done"
+    );
+    assert_eq!(
+        done[2]["message"],
+        "Приглашение отправлено по почте: запись — после его принятия"
+    );
     assert_eq!(user_count(&app), before + 1);
     assert_eq!(
         enrolments(&app, run),

@@ -88,7 +88,7 @@ fn queue(app: &TestApp, to: &str) {
                     ("course", "Электронные доказательства".into()),
                     ("starts", "5 марта".into()),
                 ],
-                link: Some(app.state.mail.link("/runs/1")),
+                link: Some(app.state.mail.link("/runs/1", Locale::Ru)),
                 dedupe_key: None,
             },
         )

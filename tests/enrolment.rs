@@ -722,7 +722,20 @@ async fn a_bulk_upload_is_previewed_row_by_row_and_nothing_is_written_until_it_i
     assert_eq!(user_count(&app), before, "a preview writes nothing");
 
     let applied = bulk(&mut app, &setup, run, false, GROUP.as_bytes().to_vec()).await;
-    assert_eq!(applied.json()["rows"], rows, "applying returns the same rows");
+    let done = applied.json()["rows"].clone();
+    let outcome = |rows: &serde_json::Value| -> Vec<(serde_json::Value, serde_json::Value, serde_json::Value)> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["line"].clone(), r["email"].clone(), r["status"].clone()))
+            .collect()
+    };
+    assert_eq!(
+        outcome(&done),
+        outcome(&rows),
+        "applying does to each row what the check said"
+    );
+    assert_ne!(done[0]["message"], rows[0]["message"], "and says it has done it");
     assert_eq!(user_count(&app), before + 2);
     let listed = app
         .api(
@@ -944,9 +957,12 @@ async fn run_dates_outside_2000_to_2100_are_refused_by_field(mut app: TestApp) {
     let fields = refused.json()["fields"].clone();
     assert_eq!(
         fields["starts_on"],
-        json!("Enter a date between the years 2000 and 2100")
+        json!("The start date must be between the years 2000 and 2100")
     );
-    assert_eq!(fields["ends_on"], json!("Enter a date between the years 2000 and 2100"));
+    assert_eq!(
+        fields["ends_on"],
+        json!("The end date must be between the years 2000 and 2100")
+    );
     let runs = app
         .api(Method::GET, "/api/v1/runs", Some(&setup.coordinator), None)
         .await

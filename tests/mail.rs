@@ -29,7 +29,7 @@ fn queue(app: &TestApp, to: &str, locale: Locale) {
                     ("course", "Электронные доказательства".into()),
                     ("starts", "5 марта 2026 г.".into()),
                 ],
-                link: Some(app.state.mail.link("/runs/1")),
+                link: Some(app.state.mail.link("/runs/1", locale)),
                 dedupe_key: None,
             },
         )
@@ -59,10 +59,10 @@ async fn a_message_is_written_in_the_recipients_language_as_text_and_html(app: T
         .load(&mut conn)
         .unwrap();
     assert_eq!(rows[0].0, "Вы записаны на курс «Электронные доказательства»");
-    assert!(rows[0].1.starts_with("Здравствуйте, Гульнара!") && rows[0].1.contains("http://localhost/runs/1"));
+    assert!(rows[0].1.starts_with("Здравствуйте, Гульнара!") && rows[0].1.contains("http://localhost/runs/1?lang=ru"));
     let html = Html::parse(&rows[0].2);
     assert_eq!(html.select("html")[0].attr("lang"), Some("ru"));
-    assert!(!html.select("a[href='http://localhost/runs/1']").is_empty());
+    assert!(!html.select("a[href='http://localhost/runs/1?lang=ru']").is_empty());
     assert_eq!(rows[1].0, "You are enrolled in “Электронные доказательства”");
 }
 
@@ -384,6 +384,7 @@ fn every_message_is_written_in_every_language() {
             ("code", "BLM-2026-0001".to_owned()),
             ("institution", "Academy of the Ministry of Internal Affairs".to_owned()),
             ("reset", "http://localhost/password/forgot".to_owned()),
+            ("role", "Coordinator".to_owned()),
         ]
     };
     for kind in Kind::ALL {

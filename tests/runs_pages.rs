@@ -236,6 +236,10 @@ async fn another_institutions_coordinator_can_neither_see_nor_change_a_run(mut a
         ),
         (format!("/runs/{run}/attendance/days/{day}"), vec![("present", "1")]),
         (format!("/runs/{run}/attendance/days/{day}/delete"), vec![]),
+        (
+            format!("{location}/bulk/apply"),
+            vec![("check", "0123456789abcdef0123456789abcdef")],
+        ),
     ];
     for (path, fields) in &forms {
         let refused = stranger.post_form(path, fields).await;
@@ -289,7 +293,9 @@ async fn a_coordinator_creates_a_run_with_the_form_and_errors_are_shown_beside_f
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     for message in [
-        "Enter a date as YYYY-MM-DD",
+        "Enter the start date as YYYY-MM-DD",
+        "Enter the end date",
+        "Enter the last day of enrolment",
         "Enter the number of places",
         "Choose how the run is delivered",
         "Enter an enrolment key",
@@ -372,18 +378,44 @@ async fn a_coordinator_uploads_a_group_checks_it_and_enrols_everyone(mut app: Te
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
     assert!(preview.body.contains("Some rows have errors") && preview.body.contains("correct format"));
     let fixed = "email;full name;category;position;language\nnew.officer@example.kz;Ерлан Жумабеков;investigator;Investigator;kk\n";
-    let (content_type, body) = multipart(&token, "apply", fixed.as_bytes());
-    let applied = app
+    let (content_type, body) = multipart(&token, "preview", fixed.as_bytes());
+    let checked = app
         .post_raw(&format!("/coordinator/runs/{run}/bulk?lang=en"), &content_type, body)
+        .await;
+    let check = checked
+        .select_attr("form[action*='/bulk/apply'] input[name='check']", "value")
+        .concat();
+    assert!(
+        !check.is_empty(),
+        "a clean check is offered for applying: {}",
+        checked.body
+    );
+    let applied = app
+        .post_form(
+            &format!("/coordinator/runs/{run}/bulk/apply?lang=en"),
+            &[("check", &check)],
+        )
         .await;
     assert!(applied.body.contains("The file has been applied"), "{}", applied.body);
     let manage = app.get(&format!("{location}?lang=en")).await;
     assert!(manage.body.contains("Ерлан Жумабеков") && manage.body.contains("Enrolled"));
-    let (content_type, body) = multipart("forged-token-forged-token-forged-token", "apply", fixed.as_bytes());
+    let (content_type, body) = multipart("forged-token-forged-token-forged-token", "preview", fixed.as_bytes());
     assert_eq!(
         app.post_raw(&format!("/coordinator/runs/{run}/bulk"), &content_type, body)
             .await
             .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post_form_without_token(
+            &format!("/coordinator/runs/{run}/bulk/apply"),
+            &[
+                ("csrf_token", "forged-token-forged-token-forged-token"),
+                ("check", &check)
+            ],
+        )
+        .await
+        .status,
         StatusCode::FORBIDDEN
     );
 

@@ -5,7 +5,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::guard::Admin;
-use crate::accounts::model::{Role, User, UserId};
+use crate::accounts::invite::{self, InviteInput};
+use crate::accounts::model::{Country, Role, User, UserId};
 use crate::accounts::personal_data;
 use crate::accounts::service::{self, RoleChangeInput};
 use crate::accounts::store::{self, UserFilter, PAGE_SIZE};
@@ -25,7 +26,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/users/{id}", web::get().to(user_page))
         .route("/admin/users/{id}", web::post().to(update_user))
         .route("/admin/users/{id}/erase", web::post().to(erase_user))
-        .route("/admin/users/{id}/languages", web::post().to(update_languages));
+        .route("/admin/users/{id}/languages", web::post().to(update_languages))
+        .route("/admin/invite", web::get().to(invite_page))
+        .route("/admin/invite", web::post().to(invite));
 }
 
 #[derive(Serialize)]
@@ -181,7 +184,7 @@ struct UserEditPage<'a> {
     form: &'a RoleChangeInput,
     roles: Vec<(String, String)>,
     institutions: Vec<Institution>,
-    /// The notice after an action: "saved" or "erased".
+    /// The notice after an action: "saved", "erased", "invited"…
     notice: Option<&'static str>,
     /// An erased account offers no second erasure.
     erased: bool,
@@ -238,6 +241,7 @@ pub struct SavedQuery {
     saved: Option<String>,
     erased: Option<String>,
     languages: Option<String>,
+    invited: Option<String>,
 }
 
 async fn user_page(
@@ -249,6 +253,7 @@ async fn user_page(
 ) -> AppResult<HttpResponse> {
     let user = find_user(&state, path_id(&path)?).await?;
     let notice = match (&query.saved, &query.erased, &query.languages) {
+        _ if query.invited.is_some() => Some("coordinator_flows.invited"),
         (_, Some(_), _) => Some("admin.user_erased"),
         (_, None, Some(_)) => Some("admin.languages_saved"),
         (Some(_), None, None) => Some("admin.user_saved"),
@@ -335,6 +340,92 @@ async fn update_languages(
         Err(AppError::Invalid(errors)) => {
             user_form_page(&state, &ctx, &user, &role_form(&user), Some(&errors), None).await
         }
+        Err(other) => Err(other),
+    }
+}
+
+/// One option of the invitation form's lists.
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// What `admin/invite.html` shows.
+#[derive(Serialize)]
+struct InvitePage<'a> {
+    form: &'a InviteInput,
+    roles: Vec<Choice>,
+    institutions: Vec<Choice>,
+    countries: Vec<Choice>,
+    locales: Vec<Choice>,
+}
+
+async fn invite_form(
+    state: &AppState,
+    ctx: &RequestContext,
+    form: &InviteInput,
+    errors: Option<&FieldErrors>,
+) -> AppResult<HttpResponse> {
+    let locale = ctx.locale;
+    let all_institutions = state.db(institutions::list).await?;
+    let page = InvitePage {
+        form,
+        roles: invite::ROLES
+            .iter()
+            .map(|r| Choice {
+                value: r.code().to_owned(),
+                label: i18n::t(locale, &format!("roles.{}", r.code())),
+            })
+            .collect(),
+        institutions: all_institutions
+            .into_iter()
+            .map(|i| Choice {
+                value: i.id.to_string(),
+                label: i.name,
+            })
+            .collect(),
+        countries: Country::ALL
+            .iter()
+            .map(|c| Choice {
+                value: c.code().to_owned(),
+                label: i18n::t(locale, &format!("countries.{}", c.code())),
+            })
+            .collect(),
+        locales: Locale::ALL
+            .iter()
+            .map(|l| Choice {
+                value: l.code().to_owned(),
+                label: l.native_name().to_owned(),
+            })
+            .collect(),
+    };
+    render::form_view(state, ctx, "admin/invite.html", &page, errors)
+}
+
+async fn invite_page(state: web::Data<AppState>, ctx: RequestContext, _: Admin) -> AppResult<HttpResponse> {
+    let form = InviteInput {
+        // The message is in the administrator's language unless they choose another.
+        locale: ctx.locale.code().to_owned(),
+        ..InviteInput::default()
+    };
+    invite_form(&state, &ctx, &form, None).await
+}
+
+/// Creates the account and sends the invitation, then shows the new account's page
+/// with a confirmation; a problem shows the form again with nothing changed.
+async fn invite(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    CsrfForm(form): CsrfForm<InviteInput>,
+    Admin(actor): Admin,
+) -> AppResult<HttpResponse> {
+    let input = form.clone();
+    let mail = state.mail.clone();
+    let outcome = state.db(move |conn| invite::invite(conn, &mail, &actor, &input)).await;
+    match outcome {
+        Ok(id) => Ok(see_other(format!("/admin/users/{id}?invited=1"))),
+        Err(AppError::Invalid(errors)) => invite_form(&state, &ctx, &form, Some(&errors)).await,
         Err(other) => Err(other),
     }
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod guard;
+pub mod invite;
 pub mod model;
 pub mod password;
 pub mod password_policy;

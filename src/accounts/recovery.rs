@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::User;
 use super::tokens::{self, Purpose};
-use super::web::signed_in_response;
+use super::web::{signed_in_response, with_cookie};
 use super::{password, store};
 use crate::accounts::model::UserId;
 use crate::accounts::password_policy::{self, MAX_CHARS as PASSWORD_MAX_CHARS, MIN_CHARS as PASSWORD_MIN_CHARS};
@@ -17,7 +17,7 @@ use crate::db::{self, DbConnection};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Email, Kind, MailSettings};
 use crate::validation::{self, FieldErrors};
-use crate::web::context::RequestContext;
+use crate::web::context::{self, RequestContext};
 use crate::web::forms::CsrfForm;
 use crate::web::render;
 
@@ -39,7 +39,7 @@ pub fn send_verification(conn: &mut DbConnection, mail: &MailSettings, user: &Us
         &Email::to_user(
             user,
             Kind::VerifyEmail,
-            mail.link(&format!("/verify-email?token={token}")),
+            mail.link(&format!("/verify-email?token={token}"), user.locale),
         ),
     )
 }
@@ -50,8 +50,8 @@ pub fn send_registration_attempt(conn: &mut DbConnection, mail: &MailSettings, o
     mail.queue(
         conn,
         &Email {
-            args: vec![("reset", mail.link("/password/forgot"))],
-            ..Email::to_user(owner, Kind::RegistrationAttempt, mail.link("/login"))
+            args: vec![("reset", mail.link("/password/forgot", owner.locale))],
+            ..Email::to_user(owner, Kind::RegistrationAttempt, mail.link("/login", owner.locale))
         },
     )
 }
@@ -115,7 +115,7 @@ async fn forgot(
                     &Email::to_user(
                         &user,
                         Kind::PasswordReset,
-                        mail.link(&format!("/password/reset?token={token}")),
+                        mail.link(&format!("/password/reset?token={token}"), user.locale),
                     ),
                 )
             })
@@ -139,12 +139,16 @@ pub struct NewPasswordForm {
 }
 
 /// Whose valid token this is; a 404 otherwise, counted against the client's address.
-async fn token_owner(state: &AppState, req: &HttpRequest, token: &str, purpose: Purpose) -> AppResult<UserId> {
+async fn token_owner(state: &AppState, req: &HttpRequest, token: &str, purpose: Purpose) -> AppResult<User> {
     let token = token.to_owned();
-    super::throttle::look_up_token(state, req, move |conn| {
+    let owner: UserId = super::throttle::look_up_token(state, req, move |conn| {
         tokens::peek(conn, &token, purpose, Utc::now().naive_utc())
     })
-    .await
+    .await?;
+    state
+        .db(move |conn| store::find(conn, owner))
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Where each kind of set-password link posts, and the words of its page.
@@ -191,8 +195,14 @@ async fn reset_page(
     ctx: RequestContext,
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
-    token_owner(&state, &req, &query.token, Purpose::PasswordReset).await?;
-    password_form(&state, &ctx, Purpose::PasswordReset, &query.token, None)
+    let owner = token_owner(&state, &req, &query.token, Purpose::PasswordReset).await?;
+    password_form(
+        &state,
+        &ctx.for_reader(owner.locale),
+        Purpose::PasswordReset,
+        &query.token,
+        None,
+    )
 }
 
 async fn invitation_page(
@@ -201,8 +211,14 @@ async fn invitation_page(
     ctx: RequestContext,
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
-    token_owner(&state, &req, &query.token, Purpose::Invitation).await?;
-    password_form(&state, &ctx, Purpose::Invitation, &query.token, None)
+    let owner = token_owner(&state, &req, &query.token, Purpose::Invitation).await?;
+    password_form(
+        &state,
+        &ctx.for_reader(owner.locale),
+        Purpose::Invitation,
+        &query.token,
+        None,
+    )
 }
 
 /// Sets a new password with a one-time token and signs the user in; the address is
@@ -215,10 +231,9 @@ async fn set_password_with(
     purpose: Purpose,
 ) -> AppResult<HttpResponse> {
     let owner = token_owner(state, req, &form.token, purpose).await?;
-    let owner = state
-        .db(move |conn| store::find(conn, owner))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // The page's errors and the page it leads to are in the account's language (or
+    // the one the form was shown in, which its address names).
+    let ctx = &ctx.for_reader(owner.locale);
     let mut errors = FieldErrors::new();
     password_policy::check_new(&mut errors, "password", &form.password, &[&owner.email, &owner.name]);
     if !errors.has("password") && form.password != form.password_confirmation {
@@ -247,11 +262,30 @@ async fn set_password_with(
         .db(move |conn| store::find(conn, user_id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let next = "/profile?saved=password";
-    if let Some(second_step) = crate::accounts::two_factor_web::after_password(state, &user, next).await? {
-        return Ok(second_step);
+    let next = match purpose {
+        Purpose::Invitation => {
+            let run = state
+                .db(move |conn| crate::enrolment::latest_open_enrolment_run(conn, user_id))
+                .await?;
+            landing_after_invitation(run)
+        }
+        _ => "/profile?saved=password".to_owned(),
+    };
+    let in_language = context::lang_cookie(state, ctx.locale);
+    if let Some(second_step) = crate::accounts::two_factor_web::after_password(state, &user, &next).await? {
+        return with_cookie(second_step, &in_language);
     }
-    signed_in_response(state, user_id, version, next)
+    with_cookie(signed_in_response(state, user_id, version, &next)?, &in_language)
+}
+
+/// Where an invitee goes once their password is set: the run they were invited to
+/// (the latest they hold, wait for or are asked to answer), with a notice, or their
+/// home page when no run invited them (a staff member an administrator invited).
+fn landing_after_invitation(run: Option<crate::enrolment::RunId>) -> String {
+    match run {
+        Some(run) => format!("/runs/{run}?done=invitation_accepted"),
+        None => "/?done=password_set".to_owned(),
+    }
 }
 
 async fn reset(
@@ -279,13 +313,16 @@ async fn verify_email(
     query: web::Query<TokenQuery>,
 ) -> AppResult<HttpResponse> {
     let token = query.into_inner().token;
-    super::throttle::look_up_token(&state, &req, move |conn| {
+    let owner = super::throttle::look_up_token(&state, &req, move |conn| {
         let now = Utc::now().naive_utc();
         let Some(user_id) = tokens::redeem(conn, &token, Purpose::VerifyEmail, now)? else {
             return Ok(None);
         };
-        store::mark_email_verified(conn, user_id, now).map(Some)
+        store::mark_email_verified(conn, user_id, now)?;
+        store::find(conn, user_id)
     })
     .await?;
-    render::view(&state, &ctx, "accounts/verified.html", &render::LayoutOnly {})
+    let ctx = ctx.for_reader(owner.locale);
+    let page = render::view(&state, &ctx, "accounts/verified.html", &render::LayoutOnly {})?;
+    with_cookie(page, &context::lang_cookie(&state, ctx.locale))
 }

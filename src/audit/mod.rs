@@ -33,6 +33,8 @@ crate::text_enum!(Action {
     GlossaryChanged => "glossary_changed",
     LanguagesChanged => "languages_changed",
     InstitutionChanged => "institution_changed",
+
+    UserInvited => "user_invited",
 });
 
 /// One privileged action about to be recorded.

@@ -213,7 +213,7 @@ pub fn email_of(digest: &Digest, mail: &MailSettings, now: NaiveDateTime) -> Ema
             }
             let where_ = format!("{} — {} ({text})", item.heading, item.cell.text.module);
             let label = i18n::t_with(locale, item.reason.key(), &[("section", &where_)]);
-            format!("{label}\t{}", mail.link(&item.cell.editor_path()))
+            format!("{label}\t{}", mail.link(&item.cell.editor_path(), locale))
         })
         .collect();
     let more = digest.items.len().saturating_sub(MAX_LINKS);
@@ -236,9 +236,9 @@ pub fn email_of(digest: &Digest, mail: &MailSettings, now: NaiveDateTime) -> Ema
                     i18n::t_with(locale, "mail.authoring_digest.more", &[("more", &more.to_string())])
                 },
             ),
-            ("more_link", mail.link("/authoring")),
+            ("more_link", mail.link("/authoring", locale)),
         ],
-        link: Some(mail.link("/authoring")),
+        link: Some(mail.link("/authoring", locale)),
         dedupe_key: Some(format!("authoring-digest-{}-{}", day_of(now), digest.user.id.get())),
     }
 }

@@ -574,7 +574,11 @@ pub fn queue_issued_notices(
                         ("code", certificate.code.clone()),
                     ],
                     dedupe_key: Some(format!("certificate-issued-{}", certificate.code)),
-                    ..Email::to_user(&holder, mail::Kind::CertificateIssued, mail.link("/certificates"))
+                    ..Email::to_user(
+                        &holder,
+                        mail::Kind::CertificateIssued,
+                        mail.link("/certificates", holder.locale),
+                    )
                 },
             )?;
             queued += 1;

@@ -352,6 +352,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    bulk_checks (id) {
+        id -> Text,
+        run_id -> BigInt,
+        uploader_id -> BigInt,
+        content -> Text,
+        row_count -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     user_tokens (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -486,6 +497,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrolments,
     enrolment_events,
     user_tokens,
+    bulk_checks,
     outbox,
     course_completions,
     certificates,

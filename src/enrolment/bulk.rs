@@ -13,7 +13,9 @@
 //! `,` and `;` separators are both accepted, since spreadsheet programs in the region
 //! save with `;`.
 
-use chrono::Utc;
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use rand::RngCore;
 use serde::Serialize;
 
 use super::model::{RunRow, Status};
@@ -22,6 +24,7 @@ use super::runs::lock_run;
 use crate::accounts::model::{Category, Gender, Role, User, UserId};
 use crate::accounts::service::AdminCreatedUser;
 use crate::accounts::{password, service, store, tokens};
+use crate::db::schema::bulk_checks;
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 use crate::i18n::{self, label, Locale};
@@ -206,16 +209,25 @@ fn check_row(record: &csv::StringRecord, line: usize, locale: Locale) -> Row {
     }
 }
 
-/// The file's rows, each checked on its own. A file that cannot be read at all is a
-/// localised `400` (`413` when too large), not a row.
-fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
+/// The file's text: a localised `400` for what is not text, `413` when too large.
+fn read(bytes: &[u8]) -> Result<String, AppError> {
     if bytes.len() > MAX_BYTES {
         return Err(AppError::PayloadTooLarge);
     }
     if is_binary(bytes) {
         return Err(AppError::BadRequest("bulk.unreadable"));
     }
-    let text = decode(bytes);
+    Ok(decode(bytes))
+}
+
+/// The file's rows, each checked on its own. A file that cannot be read at all is a
+/// localised `400` (`413` when too large), not a row.
+fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
+    parse_text(&read(bytes)?, locale)
+}
+
+/// The rows of a file's text (see [`parse`]).
+fn parse_text(text: &str, locale: Locale) -> Result<Vec<Row>, AppError> {
     if text.trim().is_empty() {
         return Err(AppError::BadRequest("bulk.empty"));
     }
@@ -227,7 +239,7 @@ fn parse(bytes: &[u8], locale: Locale) -> Result<Vec<Row>, AppError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(delimiter(&text))
+        .delimiter(delimiter(text))
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -404,7 +416,17 @@ pub fn apply(
     bytes: &[u8],
     locale: Locale,
 ) -> Result<BulkOutcome, AppError> {
-    let rows = parse(bytes, locale)?;
+    apply_rows(conn, mail_settings, uploader, run, parse(bytes, locale)?, locale)
+}
+
+fn apply_rows(
+    conn: &mut DbConnection,
+    mail_settings: &MailSettings,
+    uploader: &User,
+    run: &RunRow,
+    rows: Vec<Row>,
+    locale: Locale,
+) -> Result<BulkOutcome, AppError> {
     db::write_transaction(conn, |conn| {
         lock_run(conn, run.id)?;
         let planned = assess(conn, uploader, run, &rows, locale)?;
@@ -432,15 +454,15 @@ pub fn apply(
                 },
                 other => other,
             };
-            match action {
-                Action::Enrol(id) => {
-                    places::enrol_by_manager(conn, mail_settings, uploader, run, id)?;
-                }
+            let written = match action {
+                Action::Enrol(id) => Some(places::enrol_by_manager(conn, mail_settings, uploader, run, id)?.status),
                 Action::Invite(id) => {
                     places::invite(conn, mail_settings, uploader, run, id)?;
+                    None
                 }
-                Action::Create | Action::Nothing => {}
-            }
+                Action::Create | Action::Nothing => None,
+            };
+            outcome.message = done_message(locale, &outcome, written);
             outcomes.push(outcome);
         }
         outcomes.sort_by_key(|outcome| outcome.line);
@@ -448,6 +470,120 @@ pub fn apply(
             rows: outcomes,
             applied: true,
         })
+    })
+}
+
+/// What a written row's result says: what was done, no longer what will be
+/// (`enrolled`, the status an enrolment was given).
+fn done_message(locale: Locale, outcome: &RowOutcome, enrolled: Option<Status>) -> String {
+    let waitlisted = enrolled == Some(Status::Waitlisted);
+    let key = match outcome.status {
+        RowStatus::New if waitlisted => "coordinator_flows.done_created_waitlisted",
+        RowStatus::New => "coordinator_flows.done_created",
+        RowStatus::Enrol if waitlisted => "coordinator_flows.done_waitlisted",
+        RowStatus::Enrol => "coordinator_flows.done_enrolled",
+        RowStatus::Invite => "coordinator_flows.done_invited",
+        RowStatus::AlreadyInvited => "coordinator_flows.done_already_invited",
+        RowStatus::Declined => "coordinator_flows.done_declined",
+        // The status the message names is the one it already had.
+        RowStatus::AlreadyEnrolled | RowStatus::Error => return outcome.message.clone(),
+    };
+    i18n::t(locale, key)
+}
+
+/// How long a checked file is kept for applying.
+pub const CHECK_HOURS: i64 = 24;
+
+/// A checked file: each row's outcome and, when no row is an error, the id under
+/// which the file is kept for applying.
+pub struct Check {
+    pub rows: Vec<RowOutcome>,
+    pub kept: Option<String>,
+}
+
+/// Checks the file as [`preview`] does and, when no row is an error, keeps its text
+/// for [`CHECK_HOURS`] under a new random id bound to `uploader` and `run`, so that
+/// applying it needs no second upload. Checks older than that are deleted here.
+pub fn check_and_keep(
+    conn: &mut DbConnection,
+    uploader: &User,
+    run: &RunRow,
+    bytes: &[u8],
+    locale: Locale,
+    now: NaiveDateTime,
+) -> Result<Check, AppError> {
+    let text = read(bytes)?;
+    let rows = parse_text(&text, locale)?;
+    let rows: Vec<RowOutcome> = assess(conn, uploader, run, &rows, locale)?
+        .into_iter()
+        .map(|(outcome, _)| outcome)
+        .collect();
+    if rows.iter().any(|r| r.status == RowStatus::Error) {
+        return Ok(Check { rows, kept: None });
+    }
+    // PostgreSQL keeps no NUL in text; no clean CSV file has one.
+    if text.contains('\0') {
+        return Err(AppError::BadRequest("bulk.unreadable"));
+    }
+    let mut random = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut random);
+    let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let row_count = i32::try_from(rows.len()).unwrap_or(i32::MAX);
+    db::write_transaction(conn, |conn| {
+        diesel::delete(bulk_checks::table.filter(bulk_checks::created_at.lt(now - Duration::hours(CHECK_HOURS))))
+            .execute(conn)?;
+        diesel::insert_into(bulk_checks::table)
+            .values((
+                bulk_checks::id.eq(&id),
+                bulk_checks::run_id.eq(run.id),
+                bulk_checks::uploader_id.eq(uploader.id),
+                bulk_checks::content.eq(&text),
+                bulk_checks::row_count.eq(row_count),
+                bulk_checks::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok::<_, AppError>(())
+    })?;
+    Ok(Check { rows, kept: Some(id) })
+}
+
+/// Applies a file kept by [`check_and_keep`]: exactly the rows that were checked, each
+/// written as [`apply`] writes it. `None` when `uploader` kept no such check for `run`
+/// in the last [`CHECK_HOURS`] (expired, applied already, or someone else's). An
+/// applied check is deleted.
+pub fn apply_kept(
+    conn: &mut DbConnection,
+    mail_settings: &MailSettings,
+    uploader: &User,
+    run: &RunRow,
+    check: &str,
+    locale: Locale,
+    now: NaiveDateTime,
+) -> Result<Option<BulkOutcome>, AppError> {
+    db::write_transaction(conn, |conn| {
+        let content: Option<String> = bulk_checks::table
+            .find(check)
+            .filter(bulk_checks::run_id.eq(run.id))
+            .filter(bulk_checks::uploader_id.eq(uploader.id))
+            .filter(bulk_checks::created_at.ge(now - Duration::hours(CHECK_HOURS)))
+            .select(bulk_checks::content)
+            .first(conn)
+            .optional()?;
+        let Some(content) = content else {
+            return Ok(None);
+        };
+        let outcome = apply_rows(
+            conn,
+            mail_settings,
+            uploader,
+            run,
+            parse_text(&content, locale)?,
+            locale,
+        )?;
+        if outcome.applied {
+            diesel::delete(bulk_checks::table.find(check)).execute(conn)?;
+        }
+        Ok(Some(outcome))
     })
 }
 
@@ -498,7 +634,7 @@ fn create_invited(
             locale,
             kind: mail::Kind::Invitation,
             args: vec![],
-            link: Some(mail_settings.link(&format!("/invitation?token={token}"))),
+            link: Some(mail_settings.link(&format!("/invitation?token={token}"), locale)),
             dedupe_key: Some(format!("invitation-{id}")),
         },
     )?;

@@ -138,19 +138,65 @@ pub struct RunFields {
 /// (year -262143, say) is a typing slip or a probe, and some databases cannot store it.
 const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
+/// The messages of a date field, each naming the field, so that three empty dates
+/// give three messages one can tell apart: missing, not a date, outside [`YEARS`].
+fn date_messages(field: &str) -> [&'static str; 3] {
+    match field {
+        "starts_on" => [
+            "coordinator_flows.starts_on_missing",
+            "coordinator_flows.starts_on_invalid",
+            "coordinator_flows.starts_on_out_of_range",
+        ],
+        "ends_on" => [
+            "coordinator_flows.ends_on_missing",
+            "coordinator_flows.ends_on_invalid",
+            "coordinator_flows.ends_on_out_of_range",
+        ],
+        _ => [
+            "coordinator_flows.enrol_by_missing",
+            "coordinator_flows.enrol_by_invalid",
+            "coordinator_flows.enrol_by_out_of_range",
+        ],
+    }
+}
+
 fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
+    let [missing, invalid, out_of_range] = date_messages(field);
+    if value.trim().is_empty() {
+        errors.add(field, missing);
+        return None;
+    }
     match NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d") {
         Ok(date) if YEARS.contains(&chrono::Datelike::year(&date)) => Some(date),
         Ok(_) => {
-            errors.add(field, "runs.date_out_of_range");
+            errors.add(field, out_of_range);
             None
         }
         Err(_) => {
-            errors.add(field, "runs.date_invalid");
+            errors.add(field, invalid);
             None
         }
     }
 }
+
+/// The run form's fields in the order it shows them, which its error summary follows.
+const FIELD_ORDER: [&str; 15] = [
+    "course_id",
+    "institution_id",
+    "language",
+    "country",
+    "starts_on",
+    "ends_on",
+    "enrol_by",
+    "opens_early",
+    "capacity",
+    "mode",
+    "min_attendance",
+    "enrolment",
+    "key",
+    "phase",
+    "categories",
+];
 
 /// The first, last and closing day of enrolment, when all three are dates in order.
 struct RunDates {
@@ -257,6 +303,7 @@ pub fn check_run(conn: &mut DbConnection, input: &RunInput) -> AppResult<RunFiel
         }
         other => other,
     };
+    let errors = errors.in_order(&FIELD_ORDER);
     let (Some(institution_id), Some(language), Some(country), Some(dates)) = (institution_id, language, country, dates)
     else {
         return Err(errors.into());

@@ -32,6 +32,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/coordinator/runs/{run}/edit", web::get().to(edit_run_page))
         .route("/coordinator/runs/{run}/edit", web::post().to(edit_run))
         .route("/coordinator/runs/{run}/bulk", web::post().to(bulk_upload))
+        .route("/coordinator/runs/{run}/bulk/apply", web::post().to(bulk_apply))
         .route("/coordinator/runs/{run}/trainers", web::post().to(add_trainer))
         .route(
             "/coordinator/runs/{run}/trainers/{user}/remove",
@@ -236,6 +237,8 @@ struct EnrolmentLine {
 struct ManageOutcome {
     /// A checked CSV file: its rows, and whether they were applied.
     upload: Option<BulkOutcome>,
+    /// The id under which a file checked without errors is kept for applying.
+    kept: Option<String>,
     upload_error: Option<String>,
     trainer_email: String,
     trainer_errors: Option<FieldErrors>,
@@ -254,6 +257,10 @@ struct ManagePage {
     preview: Option<Vec<bulk::RowOutcome>>,
     applied: bool,
     preview_has_errors: bool,
+    /// The kept check the "apply" form names, offered only after a check without errors.
+    check_id: Option<String>,
+    /// "Enrol the 12 people in the file", the label of that form's button.
+    apply_label: Option<String>,
     upload_error: Option<String>,
     notice: Option<String>,
 }
@@ -291,6 +298,11 @@ async fn manage_page(
         trainer_email: outcome.trainer_email,
         preview_has_errors: outcome.upload.as_ref().is_some_and(BulkOutcome::has_errors),
         applied: outcome.upload.as_ref().is_some_and(|upload| upload.applied),
+        apply_label: outcome.kept.as_ref().and(outcome.upload.as_ref()).map(|upload| {
+            let count = i64::try_from(upload.rows.len()).unwrap_or(i64::MAX);
+            i18n::t_count(locale, "coordinator_flows.apply_rows", count, &[])
+        }),
+        check_id: outcome.kept,
         preview: outcome.upload.map(|upload| upload.rows),
         upload_error: outcome.upload_error,
         notice: outcome.notice,
@@ -407,10 +419,9 @@ async fn reject(
     Ok(see_other(format!("/coordinator/runs/{}?done=rejected", row.run_id)))
 }
 
-/// The upload form as sent: its CSRF token, the button pressed and the file.
+/// The upload form as sent: its CSRF token and the file.
 struct Upload {
     csrf_token: String,
-    action: String,
     file: Vec<u8>,
 }
 
@@ -421,7 +432,6 @@ struct Upload {
 async fn read_upload(ctx: &RequestContext, mut payload: Multipart) -> AppResult<Upload> {
     let mut upload = Upload {
         csrf_token: String::new(),
-        action: String::new(),
         file: Vec::new(),
     };
     let mut first = true;
@@ -457,10 +467,8 @@ async fn read_upload(ctx: &RequestContext, mut payload: Multipart) -> AppResult<
             first = false;
             continue;
         }
-        match name.as_str() {
-            "action" => upload.action = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => upload.file = bytes,
-            _ => {}
+        if name == "file" {
+            upload.file = bytes;
         }
     }
     if first {
@@ -469,6 +477,9 @@ async fn read_upload(ctx: &RequestContext, mut payload: Multipart) -> AppResult<
     Ok(upload)
 }
 
+/// Checks an uploaded file and shows each row's outcome. A file without errors is
+/// kept for a day, and the page offers to apply it by its id alone; nothing is written
+/// to enrolments here.
 async fn bulk_upload(
     state: web::Data<AppState>,
     ctx: RequestContext,
@@ -484,22 +495,17 @@ async fn bulk_upload(
         .await?;
     let upload = read_upload(&ctx, payload).await?;
     let locale = ctx.locale;
-    let mail = state.mail.clone();
-    let apply = upload.action == "apply";
     let manager = user.clone();
-    let outcome = state
+    let checked = state
         .db(move |conn| {
             let run = super::find_run_for_manager(conn, &manager, run_id)?;
-            if apply {
-                bulk::apply(conn, &mail, &manager, &run, &upload.file, locale)
-            } else {
-                bulk::preview(conn, &manager, &run, &upload.file, locale).map(BulkOutcome::preview)
-            }
+            bulk::check_and_keep(conn, &manager, &run, &upload.file, locale, Utc::now().naive_utc())
         })
         .await;
-    let outcome = match outcome {
-        Ok(upload) => ManageOutcome {
-            upload: Some(upload),
+    let outcome = match checked {
+        Ok(check) => ManageOutcome {
+            upload: Some(BulkOutcome::preview(check.rows)),
+            kept: check.kept,
             ..ManageOutcome::default()
         },
         Err(AppError::BadRequest(key)) => ManageOutcome {
@@ -507,6 +513,57 @@ async fn bulk_upload(
             ..ManageOutcome::default()
         },
         Err(error) => return Err(error),
+    };
+    manage_page(&state, &ctx, user, run_id, outcome).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ApplyForm {
+    /// The id of the kept check to apply.
+    check: String,
+}
+
+/// Applies a file checked before, named by its kept check: exactly the rows that were
+/// checked. A check that has expired, was applied already or is another coordinator's
+/// is refused with a localised message (422) and nothing is written.
+async fn bulk_apply(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    path: web::Path<String>,
+    CsrfForm(form): CsrfForm<ApplyForm>,
+    Manager(user): Manager,
+) -> AppResult<HttpResponse> {
+    let run_id: RunId = path_id(&path)?;
+    let locale = ctx.locale;
+    let mail = state.mail.clone();
+    let manager = user.clone();
+    let applied = state
+        .db(move |conn| {
+            let run = super::find_run_for_manager(conn, &manager, run_id)?;
+            bulk::apply_kept(
+                conn,
+                &mail,
+                &manager,
+                &run,
+                form.check.trim(),
+                locale,
+                Utc::now().naive_utc(),
+            )
+        })
+        .await?;
+    let Some(upload) = applied else {
+        let outcome = ManageOutcome {
+            upload_error: Some(i18n::t(locale, "coordinator_flows.check_expired")),
+            ..ManageOutcome::default()
+        };
+        let mut page = manage_page(&state, &ctx, user, run_id, outcome).await?;
+        *page.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(page);
+    };
+    let outcome = ManageOutcome {
+        upload: Some(upload),
+        ..ManageOutcome::default()
     };
     manage_page(&state, &ctx, user, run_id, outcome).await
 }

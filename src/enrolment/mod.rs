@@ -38,7 +38,7 @@ pub use model::{
 pub use notices::queue_start_reminders;
 pub use places::{
     accept, admitted_learners, approve, decline, enrol_by_manager, enrolments_of_run, enrolments_of_user, invite,
-    mark_completed, record_activity, reject, self_enrol, self_enrol_limited, withdraw,
+    latest_open_enrolment_run, mark_completed, record_activity, reject, self_enrol, self_enrol_limited, withdraw,
 };
 pub use runs::{
     courses_running_on, create_run, enrolled_count, enrolled_counts, find_run, find_run_for_manager, find_runs,

@@ -18,7 +18,8 @@ struct RunMessage<'a> {
     run: &'a RunRow,
     kind: mail::Kind,
     args: Vec<(&'static str, String)>,
-    link: String,
+    /// The page the message links to; the link carries the learner's language.
+    path: String,
     dedupe_key: Option<String>,
 }
 
@@ -34,7 +35,7 @@ fn queue_to(conn: &mut DbConnection, mail: &MailSettings, user: &User, message: 
         &Email {
             args,
             dedupe_key: message.dedupe_key,
-            ..Email::to_user(user, message.kind, message.link)
+            ..Email::to_user(user, message.kind, mail.link(&message.path, user.locale))
         },
     )
 }
@@ -66,7 +67,7 @@ pub(super) fn notify(
         run,
         kind,
         args: reason.map(|reason| ("reason", reason.to_owned())).into_iter().collect(),
-        link: mail.link(&format!("/runs/{}", run.id)),
+        path: format!("/runs/{}", run.id),
         dedupe_key: None,
     };
     queue_to(conn, mail, &user, message)
@@ -90,7 +91,7 @@ pub(super) fn notify_invited(
         run,
         kind: mail::Kind::EnrolmentInvited,
         args: vec![("institution", institution)],
-        link: mail.link(&format!("/runs/{}", run.id)),
+        path: format!("/runs/{}", run.id),
         dedupe_key: None,
     };
     queue_to(conn, mail, &user, message)
@@ -123,7 +124,7 @@ pub fn queue_start_reminders(conn: &mut DbConnection, mail: &MailSettings, now: 
                     run: &run,
                     kind: mail::Kind::RunStartingSoon,
                     args: Vec::new(),
-                    link: mail.link(&format!("/courses/{}", run.course_id)),
+                    path: format!("/courses/{}", run.course_id),
                     dedupe_key: Some(format!("run-{}-start-{}", run.id, user.id)),
                 };
                 queue_to(conn, mail, &user, message)?;

@@ -475,6 +475,15 @@ pub fn enrolments_of_user(conn: &mut DbConnection, user_id: UserId) -> AppResult
         .load(conn)?)
 }
 
+/// The run of the user's latest enrolment that holds, waits for or asks them to
+/// answer about a place: the run an invitation to set a password was sent for.
+pub fn latest_open_enrolment_run(conn: &mut DbConnection, user_id: UserId) -> AppResult<Option<RunId>> {
+    Ok(enrolments_of_user(conn, user_id)?
+        .into_iter()
+        .find(|e| e.status.is_active() || e.status == Status::Invited)
+        .map(|e| e.run_id))
+}
+
 /// A run's enrolments with their learners, grouped by status and the longest waiting
 /// first.
 pub fn enrolments_of_run(conn: &mut DbConnection, run_id: RunId) -> AppResult<Vec<EnrolmentOfRun>> {

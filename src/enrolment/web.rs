@@ -108,6 +108,7 @@ fn done_notice(done: Option<&str>) -> Option<&'static str> {
         "waitlisted" => Some("run_page.done_waitlisted"),
         "withdrawn" => Some("run_page.done_withdrawn"),
         "declined" => Some("run_page.done_declined"),
+        "invitation_accepted" => Some("coordinator_flows.invitation_accepted"),
         _ => None,
     }
 }
@@ -199,6 +200,7 @@ async fn run_page(
                 active: enrolment.as_ref().is_some_and(|e| e.status.is_active()),
                 invited: enrolment.as_ref().is_some_and(|e| e.status == Status::Invited),
                 error,
+                notice,
             })
         })
         .await?;

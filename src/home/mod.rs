@@ -30,18 +30,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// role's sections otherwise.
 #[derive(Serialize, Default)]
 struct HomePage {
+    /// The confirmation of the action that led here (`?done=password_set` after an
+    /// invitee without a run set their password).
+    notice: Option<String>,
     learner: Option<LearnerHome>,
     trainer: Option<TrainerHome>,
     coordinator: Option<CoordinatorHome>,
     admin: Option<AdminHome>,
 }
 
-async fn home(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<HttpResponse> {
+async fn home(
+    state: web::Data<AppState>,
+    ctx: RequestContext,
+    query: web::Query<crate::web::DoneQuery>,
+) -> AppResult<HttpResponse> {
     let Some(user) = ctx.user.clone() else {
         return render::view(&state, &ctx, "home.html", &HomePage::default());
     };
     let locale = ctx.locale;
-    let page = state
+    // Only signed-in readers have set a password; anyone else sees the page plainly.
+    let notice = (query.done.as_deref() == Some("password_set")).then(|| ctx.t("coordinator_flows.password_set"));
+    let mut page = state
         .db(move |conn| {
             let today = Utc::now().date_naive();
             let mut page = HomePage::default();
@@ -59,6 +68,7 @@ async fn home(state: web::Data<AppState>, ctx: RequestContext) -> AppResult<Http
             Ok(page)
         })
         .await?;
+    page.notice = notice;
     render::view(&state, &ctx, "home.html", &page)
 }
 
@@ -82,7 +92,8 @@ struct Study {
 /// The one thing the page suggests doing next in a course.
 #[derive(Serialize)]
 struct NextStep {
-    /// "continue", "start", "quiz" or "remaining": which wording the page uses.
+    /// "continue", "start", "quiz", "awaiting" (grading) or "remaining": which wording
+    /// the page uses.
     kind: &'static str,
     title: String,
     href: String,
@@ -235,8 +246,10 @@ fn next_step(
         if required.contains(&quiz.id)
             && !crate::certificates::completion::has_passed(conn, user.id, course_id, &quiz.id)?
         {
+            // Answers a trainer still has to grade: nothing to do but wait.
+            let awaiting = crate::certificates::completion::awaits_grading(conn, user.id, course_id, &quiz.id)?;
             return Ok(Some(NextStep {
-                kind: "quiz",
+                kind: if awaiting { "awaiting" } else { "quiz" },
                 title: quiz.title(locale),
                 href: format!("/courses/{course_id}/quizzes/{}", quiz.id),
             }));

@@ -47,10 +47,11 @@ pub enum Kind {
     CertificateIssued,
     RegistrationAttempt,
     AuthoringDigest,
+    StaffInvitation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::VerifyEmail,
         Kind::Invitation,
         Kind::PasswordReset,
@@ -64,6 +65,7 @@ impl Kind {
         Kind::CertificateIssued,
         Kind::RegistrationAttempt,
         Kind::AuthoringDigest,
+        Kind::StaffInvitation,
     ];
 
     /// Names the message's templates, `templates/mail/<key>.txt` and `.html`, which
@@ -83,6 +85,7 @@ impl Kind {
             Kind::CertificateIssued => "certificate_issued",
             Kind::RegistrationAttempt => "registration_attempt",
             Kind::AuthoringDigest => "authoring_digest",
+            Kind::StaffInvitation => "staff_invitation",
         }
     }
 
@@ -102,6 +105,7 @@ impl Kind {
             Kind::CertificateIssued => "mail.certificate_issued.subject",
             Kind::RegistrationAttempt => "mail.registration_attempt.subject",
             Kind::AuthoringDigest => "mail.authoring_digest.subject",
+            Kind::StaffInvitation => "mail.staff_invitation.subject",
         }
     }
 }
@@ -478,8 +482,16 @@ impl MailSettings {
         Ok(Rendered { subject, text, html })
     }
 
-    pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.public_url)
+    /// The address of `path` on this site for a reader of `locale`: it carries
+    /// `lang=`, so the page it opens is in the recipient's language whatever their
+    /// browser asks for (and the switcher's cookie remembers it).
+    pub fn link(&self, path: &str, locale: Locale) -> String {
+        let (path, fragment) = match path.split_once('#') {
+            Some((path, fragment)) => (path, format!("#{fragment}")),
+            None => (path, String::new()),
+        };
+        let separator = if path.contains('?') { '&' } else { '?' };
+        format!("{}{path}{separator}lang={}{fragment}", self.public_url, locale.code())
     }
 }
 

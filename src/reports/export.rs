@@ -1,11 +1,11 @@
 //! Report tables as downloads. CSV is UTF-8 with a byte-order mark, so that
-//! spreadsheet programs open Cyrillic and Uzbek/Turkmen Latin correctly; XLSX keeps
-//! figures as numbers.
+//! spreadsheet programs open Cyrillic and Uzbek/Turkmen Latin correctly, separated by
+//! `;` with figures as plain numbers; XLSX keeps figures as numbers.
 
 use actix_web::HttpResponse;
 use chrono::Utc;
 
-use super::tables::{Figure, Table};
+use super::tables::{Cell, Figure, Table};
 use crate::error::AppResult;
 use crate::web::export::{self, export_failed};
 
@@ -51,14 +51,46 @@ impl FileType {
     }
 }
 
+/// Separated by `;`, figures as plain numbers in the reader's decimal convention, so
+/// that spreadsheet programs of the region calculate with them: a percentage without
+/// its sign (its column's heading says "(%)"), points with an ASCII minus.
 fn csv_bytes(table: &Table) -> AppResult<Vec<u8>> {
-    export::csv_document(
-        &table.headings,
+    let percent_column = |index: usize| {
         table
             .rows
             .iter()
-            .map(|row| row.cells.iter().map(|cell| cell.text.as_str())),
+            .any(|row| matches!(row.cells.get(index).and_then(|c| c.figure), Some(Figure::Percent(_))))
+    };
+    let headings: Vec<String> = table
+        .headings
+        .iter()
+        .enumerate()
+        .map(|(index, heading)| {
+            if percent_column(index) {
+                format!("{heading} (%)")
+            } else {
+                heading.clone()
+            }
+        })
+        .collect();
+    export::csv_document_separated(
+        b';',
+        &headings,
+        table.rows.iter().map(|row| row.cells.iter().map(csv_cell)),
     )
+}
+
+/// A cell as the CSV file writes it: figures as numbers, everything else as shown.
+fn csv_cell(cell: &Cell) -> String {
+    match cell.figure {
+        Some(Figure::Percent(_)) => cell
+            .text
+            .trim_end_matches('%')
+            .trim_end_matches(['\u{a0}', ' '])
+            .to_owned(),
+        Some(Figure::Points(_)) => cell.text.replace('\u{2212}', "-"),
+        Some(Figure::Count(_)) | None => cell.text.clone(),
+    }
 }
 
 /// One worksheet with a bold heading row; figures are numbers (percentages as

@@ -54,6 +54,22 @@ impl RequestContext {
         i18n::t(self.locale, key)
     }
 
+    /// The language this request's query names (`?lang=`, as the switcher's links and
+    /// the links in messages carry it), if any.
+    pub fn chosen_locale(&self) -> Option<Locale> {
+        query_param(&self.query, "lang").and_then(|code| Locale::from_code(&code))
+    }
+
+    /// This context for a page reached by a link sent to a person: in their account's
+    /// language (`reader`), not the browser's, unless the request names one itself
+    /// (the language switcher on that page).
+    pub fn for_reader(&self, reader: Locale) -> RequestContext {
+        RequestContext {
+            locale: self.chosen_locale().unwrap_or(reader),
+            ..self.clone()
+        }
+    }
+
     /// This request's context for a page whose response starts a new session
     /// (`session`, the token its cookie carries) in place of the one the request came
     /// with: the forms' CSRF token is bound to the new session, since the browser will

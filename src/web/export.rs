@@ -11,7 +11,7 @@ pub fn export_failed(error: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("writing an export: {error}"))
 }
 
-/// A CSV document of a heading row and data rows.
+/// A CSV document of a heading row and data rows, separated by commas.
 pub fn csv_document<H, R, C>(headings: H, rows: R) -> AppResult<Vec<u8>>
 where
     H: IntoIterator,
@@ -20,7 +20,23 @@ where
     C: IntoIterator,
     C::Item: AsRef<str>,
 {
-    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    csv_document_separated(b',', headings, rows)
+}
+
+/// A CSV document whose cells are separated by `separator`: `;` for tables of figures
+/// written with a decimal comma, which spreadsheet programs set to the languages of
+/// the region read as numbers only in a file separated by semicolons.
+pub fn csv_document_separated<H, R, C>(separator: u8, headings: H, rows: R) -> AppResult<Vec<u8>>
+where
+    H: IntoIterator,
+    H::Item: AsRef<str>,
+    R: IntoIterator<Item = C>,
+    C: IntoIterator,
+    C::Item: AsRef<str>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(separator)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
     writer
         .write_record(headings.into_iter().map(|h| neutralise_formula(h.as_ref())))
         .map_err(export_failed)?;

@@ -54,6 +54,7 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "admin/institution.html",
     "admin/users.html",
     "admin/user_edit.html",
+    "admin/invite.html",
     "courses/catalogue.html",
     "courses/overview.html",
     "courses/module.html",
@@ -115,6 +116,8 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "mail/registration_attempt.txt",
     "mail/authoring_digest.html",
     "mail/authoring_digest.txt",
+    "mail/staff_invitation.html",
+    "mail/staff_invitation.txt",
 ];
 
 pub fn build_tera() -> Result<Tera, tera::Error> {

@@ -799,10 +799,19 @@ pub async fn pass_check_quiz(app: &mut TestApp, token: &str) {
     assert_eq!(result["passed"], serde_json::json!(true));
 }
 
-/// The CSV rows, without the byte-order mark.
+/// The CSV rows, without the byte-order mark, separated by `,` or `;` (whichever the
+/// heading row uses more).
 pub fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a byte-order mark")).unwrap();
-    csv::Reader::from_reader(text.as_bytes())
+    let heading = text.lines().next().unwrap_or_default();
+    let separator = if heading.matches(';').count() > heading.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    csv::ReaderBuilder::new()
+        .delimiter(separator)
+        .from_reader(text.as_bytes())
         .records()
         .map(|r| r.unwrap().iter().map(str::to_owned).collect())
         .collect()
