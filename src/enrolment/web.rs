@@ -200,7 +200,6 @@ async fn run_page(
                 active: enrolment.as_ref().is_some_and(|e| e.status.is_active()),
                 invited: enrolment.as_ref().is_some_and(|e| e.status == Status::Invited),
                 error,
-                notice,
             })
         })
         .await?;
