@@ -12,7 +12,7 @@ use super::model::{EnrolmentId, EnrolmentMode, RunId, RunRow, Status};
 use super::views::run_views;
 pub(crate) use super::views::{run_view, RunView};
 use crate::accounts::guard::SignedIn;
-use crate::accounts::model::UserId;
+use crate::accounts::model::{Role, UserId};
 use crate::app::AppState;
 use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
@@ -100,17 +100,24 @@ pub struct RunPageQuery {
 }
 
 /// The confirmation for what the learner just did on the run's page (`?done=`): the
-/// status their action led to, or their withdrawal or answer to an invitation.
-fn done_notice(done: Option<&str>) -> Option<&'static str> {
-    match done? {
-        "requested" => Some("run_page.done_requested"),
-        "enrolled" => Some("run_page.done_enrolled"),
-        "waitlisted" => Some("run_page.done_waitlisted"),
-        "withdrawn" => Some("run_page.done_withdrawn"),
-        "declined" => Some("run_page.done_declined"),
-        "invitation_accepted" => Some("coordinator_flows.invitation_accepted"),
-        _ => None,
-    }
+/// status their action led to, their withdrawal or answer to an invitation, or the
+/// invitation they accepted by setting a password. Shown only while it is still true
+/// of their enrolment, so an old or forged address never confirms what is not so.
+fn done_notice(done: Option<&str>, status: Option<Status>) -> Option<&'static str> {
+    let status = status?;
+    let (key, still_true) = match done? {
+        "requested" => ("run_page.done_requested", status == Status::Requested),
+        "enrolled" => ("run_page.done_enrolled", status == Status::Enrolled),
+        "waitlisted" => ("run_page.done_waitlisted", status == Status::Waitlisted),
+        "withdrawn" => ("run_page.done_withdrawn", status == Status::Withdrawn),
+        "declined" => ("run_page.done_declined", status == Status::Declined),
+        "invitation_accepted" => (
+            "coordinator_flows.invitation_accepted",
+            status.is_admitted() || status.is_active(),
+        ),
+        _ => return None,
+    };
+    still_true.then_some(key)
 }
 
 /// What `runs/run.html` shows.
@@ -155,7 +162,7 @@ async fn run_page(
         .as_deref()
         .filter(|e| e.starts_with("runs."))
         .map(|key| i18n::t(locale, key));
-    let notice = done_notice(query.done.as_deref()).map(|key| i18n::t(locale, key));
+    let done = query.done.clone();
     let page = state
         .db(move |conn| {
             let run = super::find_run(conn, run_id)?.ok_or(AppError::NotFound)?;
@@ -163,8 +170,12 @@ async fn run_page(
                 .into_iter()
                 .find(|e| e.run_id == run.id);
             let today = Utc::now().date_naive();
-            let visible =
-                enrolment.is_some() || super::open_to(&run, &user, today) || super::manages(&user, run.institution_id);
+            let open = super::open_to(&run, &user, today);
+            // Trainers see the runs they teach: their home page links here.
+            let visible = enrolment.is_some()
+                || open
+                || super::manages(&user, run.institution_id)
+                || super::teaches(conn, user.id, run.id)?;
             if !visible {
                 return Err(AppError::NotFound);
             }
@@ -182,12 +193,14 @@ async fn run_page(
             } else {
                 None
             };
-            let could_apply = run.enrolment != EnrolmentMode::Invitation
+            // Only learners take places; staff see the run without a form.
+            let could_apply = user.role == Role::Learner
+                && run.enrolment != EnrolmentMode::Invitation
                 && matches!(status, None | Some(Status::Withdrawn | Status::Declined));
             let enrolment_closed = could_apply && today > run.enrol_by;
             Ok(RunPage {
-                notice,
-                may_apply: could_apply && !enrolment_closed,
+                notice: done_notice(done.as_deref(), status).map(|key| i18n::t(locale, key)),
+                may_apply: could_apply && !enrolment_closed && (open || enrolment.is_some()),
                 enrolment_closed,
                 completed,
                 certificate,
