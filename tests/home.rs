@@ -158,6 +158,11 @@ async fn each_action_on_a_run_is_confirmed_and_a_held_place_is_not_offered_again
 
     let forged = app.get(&format!("/runs/{run}?done=%3Cscript%3E&lang=en")).await;
     assert!(!forged.has("[role=status]"), "only known confirmations are shown");
+    let stale = app.get(&format!("/runs/{run}?done=enrolled&lang=en")).await;
+    assert!(
+        !stale.has("[role=status]"),
+        "an address that says 'enrolled' confirms nothing while the learner has withdrawn"
+    );
 }
 
 async fn a_completed_run_links_the_certificate_instead_of_offering_a_place(mut app: TestApp) {
@@ -226,8 +231,7 @@ async fn staff_land_on_their_work(mut app: TestApp) {
     );
     assert!(home.select(".tag--attention").join(" ").contains("1 request waiting"));
     assert_eq!(home.select_attr("main a[href='/coordinator/runs']", "href").len(), 1);
-    assert!(home.select("main").join(" ").contains("1 earlier run"));
-    let _ = ended_run;
+    assert!(home.select("main").join(" ").contains("1 more course run"));
 
     app.sign_out_locally();
     let trainer = app.create_user("trainer@example.kz", Role::Trainer, None);
@@ -246,6 +250,21 @@ async fn staff_land_on_their_work(mut app: TestApp) {
     assert_eq!(
         home.select_attr(".course-card h3 a", "href"),
         vec![format!("/runs/{quiet_run}")]
+    );
+    let taught = app.get(&format!("/runs/{quiet_run}?lang=en")).await;
+    assert_eq!(
+        taught.status,
+        StatusCode::OK,
+        "the run a trainer teaches opens from their home page"
+    );
+    assert!(
+        !taught.has("form[action$='/enrol']"),
+        "a trainer is not offered a place"
+    );
+    assert_eq!(
+        app.get(&format!("/runs/{ended_run}?lang=en")).await.status,
+        StatusCode::NOT_FOUND,
+        "a closed run they do not teach stays hidden"
     );
     assert!(home
         .select("main p")

@@ -276,14 +276,14 @@ struct TrainerHome {
     /// Runs not over yet; the ones that ended are counted in `earlier`.
     runs: Vec<StaffRun>,
     earlier: usize,
-    essays_waiting: usize,
+    essays_waiting: i64,
 }
 
 fn trainer_home(conn: &mut DbConnection, user: &User, today: NaiveDate, locale: Locale) -> AppResult<TrainerHome> {
     let runs = enrolment::runs_taught_by(conn, user.id)?;
     let oversight = enrolment::oversight_of(conn, user)?;
-    let essays_waiting = crate::quizzes::essays::pending_essays(conn, &oversight)?.len();
-    let (runs, earlier) = current_first(staff_runs(conn, runs, today, locale)?);
+    let essays_waiting = crate::quizzes::essays::pending_essay_count(conn, &oversight)?;
+    let (runs, earlier) = staff_runs(conn, runs, today, locale)?;
     Ok(TrainerHome {
         runs,
         earlier,
@@ -291,23 +291,16 @@ fn trainer_home(conn: &mut DbConnection, user: &User, today: NaiveDate, locale: 
     })
 }
 
-/// The runs worth showing on a home page: the ones not over yet and any with requests
-/// waiting, oldest start first; the rest are only counted (their list is a link away).
-fn current_first(mut runs: Vec<StaffRun>) -> (Vec<StaffRun>, usize) {
-    let total = runs.len();
-    runs.retain(|r| !r.ended || r.pending_requests > 0);
-    // Requests waiting for a decision first.
-    runs.sort_by_key(|r| r.pending_requests == 0);
-    let shown = runs.len();
-    (runs, total - shown)
-}
+/// How many runs a home page lists; an administrator of a large installation finds
+/// the rest on the runs page.
+const HOME_RUNS: usize = 20;
 
 #[derive(Serialize)]
 struct CoordinatorHome {
     runs: Vec<StaffRun>,
     earlier: usize,
     pending_total: i64,
-    essays_waiting: usize,
+    essays_waiting: i64,
 }
 
 fn coordinator_home(
@@ -317,34 +310,55 @@ fn coordinator_home(
     locale: Locale,
 ) -> AppResult<CoordinatorHome> {
     let runs = enrolment::visible_runs(conn, user, today)?;
-    let (runs, earlier) = current_first(staff_runs(conn, runs, today, locale)?);
+    let (runs, earlier) = staff_runs(conn, runs, today, locale)?;
     let oversight = enrolment::oversight_of(conn, user)?;
     Ok(CoordinatorHome {
         pending_total: runs.iter().map(|r| r.pending_requests).sum(),
         runs,
         earlier,
-        essays_waiting: crate::quizzes::essays::pending_essays(conn, &oversight)?.len(),
+        essays_waiting: crate::quizzes::essays::pending_essay_count(conn, &oversight)?,
     })
 }
 
+/// The runs worth showing on a home page, with what waits in them: the ones not over
+/// yet and any with requests waiting, those with requests first, then in the order
+/// given (the latest start first); at most [`HOME_RUNS`]. The rest are only counted
+/// (the second value): their full list is a link away. Views are built only for the
+/// runs shown.
 fn staff_runs(
     conn: &mut DbConnection,
     runs: Vec<RunRow>,
     today: NaiveDate,
     locale: Locale,
-) -> AppResult<Vec<StaffRun>> {
+) -> AppResult<(Vec<StaffRun>, usize)> {
+    let total = runs.len();
     let ids: Vec<enrolment::RunId> = runs.iter().map(|r| r.id).collect();
     let pending = enrolment::requested_counts(conn, &ids)?;
-    let views = run_views(conn, &runs, locale)?;
-    Ok(runs
+    let mut shown: Vec<(RunRow, i64)> = runs
+        .into_iter()
+        .map(|run| {
+            let waiting = pending.get(&run.id).copied().unwrap_or(0);
+            (run, waiting)
+        })
+        .filter(|(run, waiting)| run.ends_on >= today || *waiting > 0)
+        .collect();
+    // A stable sort: the runs keep their order within each group.
+    shown.sort_by_key(|(_, waiting)| *waiting == 0);
+    shown.truncate(HOME_RUNS);
+    let (rows, waiting): (Vec<RunRow>, Vec<i64>) = shown.into_iter().unzip();
+    let views = run_views(conn, &rows, locale)?;
+    let staff: Vec<StaffRun> = rows
         .iter()
         .zip(views)
-        .map(|(run, view)| StaffRun {
+        .zip(waiting)
+        .map(|((run, view), pending_requests)| StaffRun {
             run: view,
-            pending_requests: pending.get(&run.id).copied().unwrap_or(0),
+            pending_requests,
             ended: run.ends_on < today,
         })
-        .collect())
+        .collect();
+    let earlier = total - staff.len();
+    Ok((staff, earlier))
 }
 
 #[derive(Serialize)]

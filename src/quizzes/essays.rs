@@ -273,12 +273,28 @@ pub struct PendingEssay {
     pub submitted_at: NaiveDateTime,
 }
 
+/// How many essays wait in the runs `oversight` covers, for the home pages: counted
+/// in the database, starting from the attempts that wait (`quiz_attempts_pending`).
+pub fn pending_essay_count(conn: &mut DbConnection, oversight: &Oversight) -> Result<i64, AppError> {
+    let mut query = attempt_responses::table
+        .inner_join(quiz_attempts::table)
+        .filter(quiz_attempts::pending_manual.eq(true))
+        .filter(attempt_responses::pending_manual.eq(true))
+        .filter(quiz_attempts::submitted_at.is_not_null())
+        .into_boxed();
+    if let Oversight::Runs(runs) = oversight {
+        query = query.filter(quiz_attempts::run_id.eq_any(runs.clone()));
+    }
+    Ok(query.count().get_result(conn)?)
+}
+
 /// The essays waiting in the runs `oversight` covers, longest waiting first, with
 /// their learners' names.
 pub fn pending_essays(conn: &mut DbConnection, oversight: &Oversight) -> Result<Vec<PendingEssay>, AppError> {
     let mut query = attempt_responses::table
         .inner_join(quiz_attempts::table)
         .inner_join(users::table.on(users::id.eq(quiz_attempts::user_id)))
+        .filter(quiz_attempts::pending_manual.eq(true))
         .filter(attempt_responses::pending_manual.eq(true))
         .filter(quiz_attempts::submitted_at.is_not_null())
         .into_boxed();
