@@ -1056,7 +1056,7 @@ async fn the_pdf_is_tagged_in_its_language_with_a_title_a_heading_and_the_qr_cod
         (
             "uz",
             "Sertifikat",
-            "Ushbu sertifikatni tekshirish sahifasiga olib boruvchi QR-kod",
+            "Ushbu sertifikatni tekshirish sahifasiga olib boruvchi QR kod",
         ),
         ("kk", "Сертификат", "Осы сертификатты тексеру бетіне апаратын QR-код"),
         (

@@ -92,6 +92,13 @@ impl Certificate {
         }
     }
 
+    /// The time zone the certificate's dates are written in wherever it is shown (the
+    /// holder's list, the PDF, the public verification page): the issuing country's,
+    /// so the three never name different days.
+    pub fn zone(&self) -> crate::accounts::time_zone::TimeZone {
+        crate::accounts::time_zone::TimeZone::of_country(crate::accounts::model::Country::from_code(&self.country))
+    }
+
     pub fn course_title(&self, locale: Locale) -> String {
         let titles: course_store::PerLanguage = course_store::parse_json(&self.course_titles);
         i18n::pick_text(&titles, locale).unwrap_or_else(|| self.course_id.clone())

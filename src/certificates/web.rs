@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::pdf::{self, CertificateText};
 use super::Validity;
 use crate::accounts::guard::{Manager, SignedIn};
-use crate::accounts::time_zone::TimeZone;
 use crate::app::AppState;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Locale};
@@ -88,7 +87,6 @@ fn validity_label(locale: Locale, validity: Validity) -> String {
 /// The learner's certificates, and for each course they study what is still missing.
 async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): SignedIn) -> AppResult<HttpResponse> {
     let locale = ctx.locale;
-    let zone = TimeZone::of_user(&user);
     let (certificates, statuses) = state
         .db(move |conn| {
             let now = super::now();
@@ -123,7 +121,7 @@ async fn mine(state: web::Data<AppState>, ctx: RequestContext, SignedIn(user): S
                 .map(|c| CertificateView {
                     code: c.code.clone(),
                     course: c.course_title(locale),
-                    issued: zone.date(locale, c.issued_at),
+                    issued: c.zone().date(locale, c.issued_at),
                     status: validity_label(locale, c.validity(now)),
                 })
                 .collect();
@@ -170,8 +168,8 @@ async fn download(
     let mut text = CertificateText {
         site_name: state.config.site_name.clone(),
         verify_url: format!("{}/verify/{}", state.config.public_url, certificate.code),
-        date: i18n::format_date(locale, certificate.issued_at.date()),
-        expires: certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
+        date: certificate.zone().date(locale, certificate.issued_at),
+        expires: certificate.expires_at.map(|e| certificate.zone().date(locale, e)),
         period,
         logo: None,
     };
@@ -216,8 +214,8 @@ async fn verify(
             validity,
             status: validity_label(locale, validity),
             course: certificate.course_title(locale),
-            issued: i18n::format_date(locale, certificate.issued_at.date()),
-            expires: certificate.expires_at.map(|e| i18n::format_date(locale, e.date())),
+            issued: certificate.zone().date(locale, certificate.issued_at),
+            expires: certificate.expires_at.map(|e| certificate.zone().date(locale, e)),
             holder: certificate.holder_name,
             issuer,
             code: certificate.code,
