@@ -138,30 +138,48 @@ pub struct RunFields {
 /// (year -262143, say) is a typing slip or a probe, and some databases cannot store it.
 const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// The messages of a date field, each naming the field, so that three empty dates
-/// give three messages one can tell apart: missing, not a date, outside [`YEARS`].
-fn date_messages(field: &str) -> [&'static str; 3] {
-    match field {
-        "starts_on" => [
-            "coordinator_flows.starts_on_missing",
-            "coordinator_flows.starts_on_invalid",
-            "coordinator_flows.starts_on_out_of_range",
-        ],
-        "ends_on" => [
-            "coordinator_flows.ends_on_missing",
-            "coordinator_flows.ends_on_invalid",
-            "coordinator_flows.ends_on_out_of_range",
-        ],
-        _ => [
-            "coordinator_flows.enrol_by_missing",
-            "coordinator_flows.enrol_by_invalid",
-            "coordinator_flows.enrol_by_out_of_range",
-        ],
+/// The run's three dates, each with its own messages so that an error names its field.
+#[derive(Clone, Copy)]
+enum RunDate {
+    StartsOn,
+    EndsOn,
+    EnrolBy,
+}
+
+impl RunDate {
+    fn field(self) -> &'static str {
+        match self {
+            RunDate::StartsOn => "starts_on",
+            RunDate::EndsOn => "ends_on",
+            RunDate::EnrolBy => "enrol_by",
+        }
+    }
+
+    /// The keys for a missing date, one that does not parse, and one out of range.
+    fn messages(self) -> [&'static str; 3] {
+        match self {
+            RunDate::StartsOn => [
+                "coordinator_flows.starts_on_missing",
+                "coordinator_flows.starts_on_invalid",
+                "coordinator_flows.starts_on_out_of_range",
+            ],
+            RunDate::EndsOn => [
+                "coordinator_flows.ends_on_missing",
+                "coordinator_flows.ends_on_invalid",
+                "coordinator_flows.ends_on_out_of_range",
+            ],
+            RunDate::EnrolBy => [
+                "coordinator_flows.enrol_by_missing",
+                "coordinator_flows.enrol_by_invalid",
+                "coordinator_flows.enrol_by_out_of_range",
+            ],
+        }
     }
 }
 
-fn parse_date(errors: &mut FieldErrors, field: &'static str, value: &str) -> Option<NaiveDate> {
-    let [missing, invalid, out_of_range] = date_messages(field);
+fn parse_date(errors: &mut FieldErrors, date: RunDate, value: &str) -> Option<NaiveDate> {
+    let field = date.field();
+    let [missing, invalid, out_of_range] = date.messages();
     if value.trim().is_empty() {
         errors.add(field, missing);
         return None;
@@ -208,9 +226,9 @@ struct RunDates {
 /// Each date must be a date; the run must not end before it starts, and enrolment
 /// must close by the first day.
 fn check_dates(errors: &mut FieldErrors, input: &RunInput) -> Option<RunDates> {
-    let starts_on = parse_date(errors, "starts_on", &input.starts_on);
-    let ends_on = parse_date(errors, "ends_on", &input.ends_on);
-    let enrol_by = parse_date(errors, "enrol_by", &input.enrol_by);
+    let starts_on = parse_date(errors, RunDate::StartsOn, &input.starts_on);
+    let ends_on = parse_date(errors, RunDate::EndsOn, &input.ends_on);
+    let enrol_by = parse_date(errors, RunDate::EnrolBy, &input.enrol_by);
     if let (Some(start), Some(end)) = (starts_on, ends_on) {
         if end < start {
             errors.add("ends_on", "runs.ends_before_start");

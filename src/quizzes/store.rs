@@ -46,7 +46,6 @@ pub fn find_quiz(conn: &mut DbConnection, course_id: &str, quiz_id: &str) -> Res
     .transpose()
 }
 
-/// A course's active quizzes, final quiz last.
 /// A course's quizzes in the order they come in it: each after its module, in the
 /// modules' order, then the final tests.
 pub fn quizzes_in_order(
@@ -62,6 +61,7 @@ pub fn quizzes_in_order(
     Ok(quizzes)
 }
 
+/// A course's active quizzes, final quiz last.
 pub fn quizzes_of(conn: &mut DbConnection, course_id: &str) -> Result<Vec<Quiz>, AppError> {
     let rows: Vec<(String, String)> = quizzes::table
         .filter(quizzes::course_id.eq(course_id))
