@@ -21,6 +21,11 @@ pub async fn other_pages(world: &World) -> TestResult {
             "course overview for visitors",
         ),
         ("/verify/NOT-A-CODE?lang=tk", "certificate not found"),
+        (
+            "/password/reset?token=not-a-token&lang=ky",
+            "password reset with a wrong link",
+        ),
+        ("/invitation?token=not-a-token&lang=tg", "invitation with a wrong link"),
         ("/no-such-page?lang=ru", "not found"),
     ] {
         b.open(path).await?;
@@ -52,6 +57,20 @@ pub async fn other_pages(world: &World) -> TestResult {
         b.open(path).await?;
         b.check_page(name).await?;
     }
+    b.open("/admin/institutions/1").await?;
+    b.check_page("an institution's signatory").await?;
+    b.fill("#signatory_name", "").await?;
+    b.fill("#signatory_position", "Akademiya boshligʻi").await?;
+    b.go("form[action='/admin/institutions/1'] button[type=submit]").await?;
+    b.check_page("an institution's signatory with errors").await?;
+    b.fill("#signatory_name", "Bahodir Rahimov").await?;
+    b.go("form[action='/admin/institutions/1'] button[type=submit]").await?;
+    b.check_page("an institution's signatory saved").await?;
+    b.open("/authoring/law/uz/new").await?;
+    b.check_page("a new law entry").await?;
+    b.go("main form[method=post] button[type=submit]").await?;
+    b.check_page("a new law entry with errors").await?;
+
     b.open("/profile").await?;
     b.fill("#name", "").await?;
     b.go("form[action='/profile'] button[type=submit]").await?;
