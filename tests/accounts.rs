@@ -26,6 +26,11 @@ async fn a_visitor_registers_signs_in_sees_the_profile_signs_out_and_signs_in_ag
     let page = app.get("/register?lang=kk").await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.lang(), "kk");
+    assert_eq!(
+        page.select("select#locale option[value=uz][lang=uz]"),
+        ["Oʻzbekcha"],
+        "each language is named in its own words, marked with its language"
+    );
 
     let created = app
         .post_form("/register", &registration("aigerim@example.kz", "kk"))

@@ -1,6 +1,7 @@
 //! `/admin` and `/admin/users`: the administrators' overview and their management of
 //! users' roles and institutions.
 
+use crate::web::forms::Choice;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -344,13 +345,6 @@ async fn update_languages(
     }
 }
 
-/// One option of the invitation form's lists.
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-}
-
 /// What `admin/invite.html` shows.
 #[derive(Serialize)]
 struct InvitePage<'a> {
@@ -373,32 +367,17 @@ async fn invite_form(
         form,
         roles: invite::ROLES
             .iter()
-            .map(|r| Choice {
-                value: r.code().to_owned(),
-                label: i18n::t(locale, &format!("roles.{}", r.code())),
-            })
+            .map(|r| Choice::new(r.code().to_owned(), i18n::t(locale, &format!("roles.{}", r.code()))))
             .collect(),
         institutions: all_institutions
             .into_iter()
-            .map(|i| Choice {
-                value: i.id.to_string(),
-                label: i.name,
-            })
+            .map(|i| Choice::new(i.id.to_string(), i.name))
             .collect(),
         countries: Country::ALL
             .iter()
-            .map(|c| Choice {
-                value: c.code().to_owned(),
-                label: i18n::t(locale, &format!("countries.{}", c.code())),
-            })
+            .map(|c| Choice::new(c.code().to_owned(), i18n::t(locale, &format!("countries.{}", c.code()))))
             .collect(),
-        locales: Locale::ALL
-            .iter()
-            .map(|l| Choice {
-                value: l.code().to_owned(),
-                label: l.native_name().to_owned(),
-            })
-            .collect(),
+        locales: Locale::ALL.iter().map(|l| Choice::language(*l)).collect(),
     };
     render::form_view(state, ctx, "admin/invite.html", &page, errors)
 }

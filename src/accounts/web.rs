@@ -1,5 +1,6 @@
 //! Account pages: register, sign in, sign out, profile, first-administrator setup.
 
+use crate::web::forms::Choice;
 use actix_web::cookie::Cookie;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -37,12 +38,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-}
-
-#[derive(Serialize)]
 struct InstitutionGroup {
     country: String,
     institutions: Vec<Choice>,
@@ -65,31 +60,19 @@ struct ProfileChoices {
 /// The choices of a value set named by its codes: `countries.KZ`, `categories.judge`…
 fn code_choices(locale: Locale, codes: impl Iterator<Item = &'static str>, names: &str) -> Vec<Choice> {
     codes
-        .map(|code| Choice {
-            value: code.into(),
-            label: i18n::t(locale, &format!("{names}.{code}")),
-        })
+        .map(|code| Choice::new(code, i18n::t(locale, &format!("{names}.{code}"))))
         .collect()
 }
 
 fn profile_choices(locale: Locale, all_institutions: &[Institution]) -> ProfileChoices {
-    let locales: Vec<Choice> = Locale::ALL
-        .iter()
-        .map(|l| Choice {
-            value: l.code().into(),
-            label: l.native_name().into(),
-        })
-        .collect();
+    let locales: Vec<Choice> = Locale::ALL.iter().map(|l| Choice::language(*l)).collect();
     let institution_groups: Vec<InstitutionGroup> = Country::ALL
         .iter()
         .filter_map(|country| {
             let institutions: Vec<Choice> = all_institutions
                 .iter()
                 .filter(|i| i.country == *country)
-                .map(|i| Choice {
-                    value: i.id.to_string(),
-                    label: i.name.clone(),
-                })
+                .map(|i| Choice::new(i.id.to_string(), i.name.clone()))
                 .collect();
             (!institutions.is_empty()).then(|| InstitutionGroup {
                 country: i18n::t(locale, &format!("countries.{}", country.code())),
@@ -97,10 +80,7 @@ fn profile_choices(locale: Locale, all_institutions: &[Institution]) -> ProfileC
             })
         })
         .collect();
-    let not_stated = Choice {
-        value: String::new(),
-        label: i18n::t(locale, "accounts.gender_not_stated"),
-    };
+    let not_stated = Choice::new(String::new(), i18n::t(locale, "accounts.gender_not_stated"));
     let genders: Vec<Choice> = std::iter::once(not_stated)
         .chain(code_choices(locale, Gender::ALL.iter().map(|g| g.code()), "genders"))
         .collect();
@@ -131,19 +111,20 @@ fn profile_input_of(user: &User) -> ProfileInput {
 /// The profile's time zones: first "as in my country", which names the zone that
 /// gives, then every zone offered.
 fn time_zone_choices(locale: Locale, user: &User) -> Vec<Choice> {
-    let automatic = Choice {
-        value: String::new(),
-        label: i18n::t_with(
+    let automatic = Choice::new(
+        String::new(),
+        i18n::t_with(
             locale,
             "time_zones.automatic",
             &[("zone", &TimeZone::of_country(user.country).label(locale))],
         ),
-    };
+    );
     std::iter::once(automatic)
-        .chain(TimeZone::ALL.iter().map(|zone| Choice {
-            value: zone.code().to_owned(),
-            label: zone.label(locale),
-        }))
+        .chain(
+            TimeZone::ALL
+                .iter()
+                .map(|zone| Choice::new(zone.code().to_owned(), zone.label(locale))),
+        )
         .collect()
 }
 

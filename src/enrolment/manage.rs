@@ -1,6 +1,7 @@
 //! Course run pages for coordinators: they create and edit runs, decide requests, add
 //! trainers and enrol groups from a CSV file.
 
+use crate::web::forms::Choice;
 use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
 use chrono::Utc;
@@ -63,18 +64,9 @@ async fn manage_list(
     render::view(&state, &ctx, "runs/manage_list.html", &ManageListPage { runs })
 }
 
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-}
-
 fn choices<T: Copy>(all: &[T], code: fn(T) -> &'static str, group: &str, locale: Locale) -> Vec<Choice> {
     all.iter()
-        .map(|v| Choice {
-            value: code(*v).to_owned(),
-            label: label(locale, group, code(*v)),
-        })
+        .map(|v| Choice::new(code(*v).to_owned(), label(locale, group, code(*v))))
         .collect()
 }
 
@@ -109,18 +101,15 @@ async fn run_form(
         .db(move |conn| {
             let courses: Vec<Choice> = course_store::active_courses(conn)?
                 .into_iter()
-                .map(|c| Choice {
-                    label: i18n::pick_text(&c.titles(), locale).unwrap_or_else(|| c.id.clone()),
-                    value: c.id,
+                .map(|c| {
+                    let label = i18n::pick_text(&c.titles(), locale).unwrap_or_else(|| c.id.clone());
+                    Choice::new(c.id, label)
                 })
                 .collect();
             let institutions: Vec<Choice> = institutions::list(conn)?
                 .into_iter()
                 .filter(|i| super::manages(&for_user, i.id))
-                .map(|i| Choice {
-                    value: i.id.to_string(),
-                    label: i.name,
-                })
+                .map(|i| Choice::new(i.id.to_string(), i.name))
                 .collect();
             Ok((courses, institutions))
         })
@@ -130,13 +119,7 @@ async fn run_form(
         editing,
         courses,
         institutions,
-        run_languages: Locale::ALL
-            .iter()
-            .map(|l| Choice {
-                value: l.code().into(),
-                label: l.native_name().into(),
-            })
-            .collect(),
+        run_languages: Locale::ALL.iter().map(|l| Choice::language(*l)).collect(),
         countries: choices(Country::ALL, Country::code, "countries", locale),
         modes: choices(Mode::ALL, Mode::code, "run_modes", locale),
         enrolment_modes: choices(EnrolmentMode::ALL, EnrolmentMode::code, "enrolment_modes", locale),

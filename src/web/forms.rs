@@ -128,3 +128,32 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
+
+/// One option of a form's list or radio buttons: the value sent, the label in the
+/// reader's language, and for a language named in its own words (Қазақша, Oʻzbekcha),
+/// that language, so the option carries `lang` and is read in its own voice.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub lang: Option<&'static str>,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Choice {
+        Choice {
+            value: value.into(),
+            label: label.into(),
+            lang: None,
+        }
+    }
+
+    /// A language as the option that chooses it: its code, its own name.
+    pub fn language(language: crate::i18n::Locale) -> Choice {
+        Choice {
+            value: language.code().to_owned(),
+            label: language.native_name().to_owned(),
+            lang: Some(language.code()),
+        }
+    }
+}
