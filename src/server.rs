@@ -83,8 +83,8 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
 /// Hourly upkeep: refreshes SQLite's planner statistics, so that report queries keep
 /// good plans as tables grow (connections are long-lived; `optimize` on open alone is
 /// not enough), settles the attendance of runs that have ended, issues the
-/// certificates that waited for their run to start, and forgets rate-limit windows of
-/// more than an hour ago.
+/// certificates that waited for their run to start, forgets checked CSV files older
+/// than a day and rate-limit windows of more than an hour ago.
 fn spawn_planner_statistics(pool: crate::db::DbPool) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("bilim-db-maintenance".into())
@@ -100,6 +100,9 @@ fn spawn_planner_statistics(pool: crate::db::DbPool) -> std::io::Result<std::thr
                 }
                 if let Err(error) = crate::certificates::issue_waiting(&mut conn, now) {
                     tracing::warn!(%error, "issuing the certificates that waited for their run's start failed");
+                }
+                if let Err(error) = crate::enrolment::bulk::forget_expired_checks(&mut conn, now) {
+                    tracing::warn!(%error, "forgetting expired CSV checks failed");
                 }
                 if let Err(error) = crate::web::rate_limit::forget_old_windows(&mut conn, now) {
                     tracing::warn!(%error, "forgetting old rate-limit windows failed");

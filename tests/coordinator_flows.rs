@@ -629,6 +629,20 @@ async fn a_check_cannot_be_applied_by_someone_else_or_after_a_day(mut app: TestA
     };
     assert!(check_id(&checked_again).is_some());
     assert_eq!(kept, 1, "the expired check was deleted when a new one was kept");
+
+    // Without any later upload, the server's hourly maintenance forgets it after a day.
+    let mut conn = app.state.pool.get().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    assert_eq!(
+        bilim::enrolment::bulk::forget_expired_checks(&mut conn, now).unwrap(),
+        0,
+        "a check of today is kept"
+    );
+    assert_eq!(
+        bilim::enrolment::bulk::forget_expired_checks(&mut conn, now + chrono::Duration::hours(25)).unwrap(),
+        1,
+        "a day later it is gone"
+    );
 }
 
 on_both_backends!(

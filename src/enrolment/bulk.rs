@@ -26,7 +26,7 @@ use crate::accounts::service::AdminCreatedUser;
 use crate::accounts::{password, service, store, tokens};
 use crate::db::schema::bulk_checks;
 use crate::db::{self, DbConnection};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::i18n::{self, label, Locale};
 use crate::mail::{self, Email, MailSettings};
 use crate::validation::{self, FieldErrors};
@@ -530,8 +530,7 @@ pub fn check_and_keep(
     let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
     let row_count = i32::try_from(rows.len()).unwrap_or(i32::MAX);
     db::write_transaction(conn, |conn| {
-        diesel::delete(bulk_checks::table.filter(bulk_checks::created_at.lt(now - Duration::hours(CHECK_HOURS))))
-            .execute(conn)?;
+        forget_expired_checks(conn, now)?;
         diesel::insert_into(bulk_checks::table)
             .values((
                 bulk_checks::id.eq(&id),
@@ -545,6 +544,16 @@ pub fn check_and_keep(
         Ok::<_, AppError>(())
     })?;
     Ok(Check { rows, kept: Some(id) })
+}
+
+/// Deletes the checked files older than [`CHECK_HOURS`]: they hold names and
+/// addresses, kept only as long as applying them may take. Called on each new check
+/// and hourly by the server's maintenance, so none outlives its day for want of uploads.
+pub fn forget_expired_checks(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> AppResult<usize> {
+    Ok(
+        diesel::delete(bulk_checks::table.filter(bulk_checks::created_at.lt(now - Duration::hours(CHECK_HOURS))))
+            .execute(conn)?,
+    )
 }
 
 /// Applies a file kept by [`check_and_keep`]: exactly the rows that were checked, each
