@@ -123,7 +123,18 @@ fn learner_home(conn: &mut DbConnection, user: &User, today: NaiveDate, locale: 
         .collect();
     let certificates = crate::certificates::of_user(conn, user.id)?;
 
-    let admitted_runs = runs_in_order(conn, admitted.iter().map(|e| e.run_id).collect())?;
+    let mut admitted_runs = runs_in_order(conn, admitted.iter().map(|e| e.run_id).collect())?;
+    // Of two runs of one course (a second round), the one under way speaks for the
+    // course, then one still to come, then the latest that ended.
+    admitted_runs.sort_by_key(|run| {
+        if run.starts_on > today {
+            1
+        } else if run.ends_on < today {
+            2
+        } else {
+            0
+        }
+    });
     let mut studies = Vec::new();
     // One course studied in two runs (a second round) shows once, its latest run.
     let mut seen_courses: Vec<String> = Vec::new();
