@@ -878,6 +878,25 @@ async fn the_pdf_names_the_institution_run_dates_hours_signatory_and_verificatio
     for wanted in [period.as_str(), "Sertifikat", "Oʻzbekiston", "Alisher Karimov"] {
         assert!(text.contains(wanted), "{wanted:?} in {text}");
     }
+
+    // The coordinator moves the run's end afterwards: the certificate keeps its period.
+    {
+        use bilim::db::schema::{certificates, course_runs};
+        use diesel::prelude::*;
+        let mut conn = app.state.pool.get().unwrap();
+        let run: i64 = certificates::table
+            .find(&code)
+            .select(certificates::run_id)
+            .first::<Option<i64>>(&mut conn)
+            .unwrap()
+            .unwrap();
+        diesel::update(course_runs::table.find(run))
+            .set(course_runs::ends_on.eq(ends + chrono::Duration::days(30)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let later = pdf_words(&app.get(&format!("/certificates/{code}.pdf?lang=uz")).await.bytes);
+    assert!(later.contains(&period), "the period of study as issued: {later}");
     if let Some(dir) = std::env::var_os("BILIM_CERTIFICATE_SAMPLES") {
         // `BILIM_CERTIFICATE_SAMPLES=dir cargo test --test certificates` keeps the PDFs
         // to look at (README's sample is one of them, drawn with pdftoppm).

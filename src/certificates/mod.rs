@@ -50,6 +50,10 @@ pub struct Certificate {
     /// for none, and for certificates issued by the installation).
     pub signatory_name: String,
     pub signatory_position: String,
+    /// The run's first and last day when the certificate was issued (none for older
+    /// certificates and those issued without a run).
+    pub period_starts: Option<chrono::NaiveDate>,
+    pub period_ends: Option<chrono::NaiveDate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -320,6 +324,8 @@ fn issue(
             certificates::expires_at.eq(expires_at),
             certificates::signatory_name.eq(&signatory.name),
             certificates::signatory_position.eq(&signatory.position),
+            certificates::period_starts.eq(run.map(|r| r.starts_on)),
+            certificates::period_ends.eq(run.map(|r| r.ends_on)),
         ))
         .execute(conn)?;
     // The system issues: a completion, not a person, decides it.

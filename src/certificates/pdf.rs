@@ -709,6 +709,8 @@ mod tests {
             revoked_by: None,
             signatory_name: "Alisher Karimov".into(),
             signatory_position: "Akademiya boshligʻi".into(),
+            period_starts: None,
+            period_ends: None,
         }
     }
 

@@ -148,22 +148,24 @@ async fn download(
 ) -> AppResult<HttpResponse> {
     let file = path.into_inner();
     let code = file.strip_suffix(".pdf").ok_or(AppError::NotFound)?.to_owned();
-    let (certificate, run) = state
+    let (certificate, period) = state
         .db(move |conn| {
             let certificate = super::find(conn, &code)?.ok_or(AppError::NotFound)?;
             if certificate.user_id != user.id && !super::may_manage(conn, &user, &certificate)? {
                 return Err(AppError::NotFound);
             }
-            // The run's dates are printed as the run has them now.
-            let run = match certificate.run_id {
-                Some(run) => crate::enrolment::find_run(conn, run)?,
-                None => None,
+            // The period as it was at issue; a certificate older than that record
+            // prints its run's dates as the run has them now.
+            let period = match (certificate.period_starts, certificate.period_ends, certificate.run_id) {
+                (Some(starts), Some(ends), _) => Some((starts, ends)),
+                (_, _, Some(run)) => crate::enrolment::find_run(conn, run)?.map(|run| (run.starts_on, run.ends_on)),
+                _ => None,
             };
-            Ok((certificate, run))
+            Ok((certificate, period))
         })
         .await?;
     let locale = query.lang.as_deref().and_then(Locale::from_code).unwrap_or(ctx.locale);
-    let period = run.map(|run| period_of(locale, &run));
+    let period = period.map(|(starts, ends)| period_of(locale, starts, ends));
     let logo_file = state.config.logo_file.clone();
     let mut text = CertificateText {
         site_name: state.config.site_name.clone(),
@@ -187,12 +189,12 @@ async fn download(
 }
 
 /// A run's first and last day as the certificate prints them; one day for a one-day run.
-fn period_of(locale: Locale, run: &crate::enrolment::RunRow) -> String {
-    let starts = i18n::format_date(locale, run.starts_on);
-    if run.ends_on == run.starts_on {
+fn period_of(locale: Locale, starts_on: chrono::NaiveDate, ends_on: chrono::NaiveDate) -> String {
+    let starts = i18n::format_date(locale, starts_on);
+    if ends_on == starts_on {
         starts
     } else {
-        format!("{starts} – {}", i18n::format_date(locale, run.ends_on))
+        format!("{starts} – {}", i18n::format_date(locale, ends_on))
     }
 }
 

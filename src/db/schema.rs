@@ -426,6 +426,8 @@ diesel::table! {
         notified_at -> Nullable<Timestamp>,
         signatory_name -> Text,
         signatory_position -> Text,
+        period_starts -> Nullable<Date>,
+        period_ends -> Nullable<Date>,
     }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE certificates DROP COLUMN period_ends, DROP COLUMN period_starts;
