@@ -397,29 +397,41 @@ pub fn outline(html: &str) -> Vec<(String, String)> {
         let Some((inner, remaining)) = body_and_rest.split_once("</h2>") else {
             break;
         };
-        let mut text = String::with_capacity(inner.len());
-        let mut in_tag = false;
-        for c in inner.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' => in_tag = false,
-                c if !in_tag => text.push(c),
-                _ => {}
-            }
-        }
-        let text = text
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&amp;", "&");
-        let text = text.trim();
+        let text = plain_text(inner);
         if !text.is_empty() {
-            headings.push((id.to_owned(), text.to_owned()));
+            headings.push((id.to_owned(), text));
         }
         rest = remaining;
     }
     headings
+}
+
+/// Rendered HTML as plain words, for lists that name a section or a question: tags
+/// are dropped (each separates words, as in "</p><p>"), the entities the renderer
+/// writes are read back, and runs of white space become one space.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

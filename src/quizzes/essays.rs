@@ -278,14 +278,28 @@ pub struct PendingEssay {
 pub fn pending_essay_count(conn: &mut DbConnection, oversight: &Oversight) -> Result<i64, AppError> {
     let mut query = attempt_responses::table
         .inner_join(quiz_attempts::table)
-        .filter(quiz_attempts::pending_manual.eq(true))
-        .filter(attempt_responses::pending_manual.eq(true))
-        .filter(quiz_attempts::submitted_at.is_not_null())
+        .filter(waiting_essays())
         .into_boxed();
     if let Oversight::Runs(runs) = oversight {
         query = query.filter(quiz_attempts::run_id.eq_any(runs.clone()));
     }
     Ok(query.count().get_result(conn)?)
+}
+
+/// An essay waits for grading: its answer and its submitted attempt both say so (the
+/// attempt's flag first, which `quiz_attempts_pending` indexes).
+#[allow(clippy::type_complexity)]
+fn waiting_essays() -> diesel::dsl::And<
+    diesel::dsl::And<
+        diesel::dsl::Eq<quiz_attempts::pending_manual, bool>,
+        diesel::dsl::Eq<attempt_responses::pending_manual, bool>,
+    >,
+    diesel::dsl::IsNotNull<quiz_attempts::submitted_at>,
+> {
+    quiz_attempts::pending_manual
+        .eq(true)
+        .and(attempt_responses::pending_manual.eq(true))
+        .and(quiz_attempts::submitted_at.is_not_null())
 }
 
 /// The essays waiting in the runs `oversight` covers, longest waiting first, with
@@ -294,9 +308,7 @@ pub fn pending_essays(conn: &mut DbConnection, oversight: &Oversight) -> Result<
     let mut query = attempt_responses::table
         .inner_join(quiz_attempts::table)
         .inner_join(users::table.on(users::id.eq(quiz_attempts::user_id)))
-        .filter(quiz_attempts::pending_manual.eq(true))
-        .filter(attempt_responses::pending_manual.eq(true))
-        .filter(quiz_attempts::submitted_at.is_not_null())
+        .filter(waiting_essays())
         .into_boxed();
     if let Oversight::Runs(runs) = oversight {
         query = query.filter(quiz_attempts::run_id.eq_any(runs.clone()));

@@ -383,28 +383,7 @@ pub const EXCERPT_CHARS: usize = 120;
 /// for lists that name a question (checking answers, the grading queue). Tags are
 /// dropped and the entities the Markdown renderer writes are read back.
 pub fn plain_excerpt(html: &str, max: usize) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                // A tag separates words ("</p><p>"): keep them apart.
-                text.push(' ');
-            }
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&nbsp;", " ")
-        .replace("&amp;", "&");
+    let text = crate::courses::markdown::plain_text(html);
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut excerpt = String::new();
     for word in words {
