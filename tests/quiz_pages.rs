@@ -413,6 +413,16 @@ async fn the_grading_list_names_course_test_and_question_and_confirms_a_grade(ap
         in_russian.contains("Объясните в двух предложениях"),
         "the question in the reader's language: {in_russian}"
     );
+    let in_kazakh = trainer.get("/teach/grading?lang=kk").await;
+    assert_eq!(
+        in_kazakh.select_attr("tbody small", "lang"),
+        ["ru"],
+        "a question shown in another language says which (no Kazakh: Russian comes next)"
+    );
+    assert!(
+        queue.select_attr("tbody small[lang]", "lang").is_empty(),
+        "in the reader's own language no lang is needed"
+    );
     let essay_page = trainer.get(&format!("/teach/grading/{id}/essay?lang=en")).await;
     let facts = essay_page.select(".summary-list dd");
     assert_eq!(

@@ -48,6 +48,8 @@ struct QueueItem {
     quiz: String,
     /// The question's opening words in the reader's language, not its id.
     question: String,
+    /// The language the question is written in, when there is none in the reader's.
+    question_lang: Option<&'static str>,
     learner: String,
     submitted: String,
 }
@@ -73,6 +75,8 @@ struct QuizNames {
     course: String,
     quiz: String,
     questions: BTreeMap<String, String>,
+    /// The language of the questions, when it is not the reader's.
+    questions_lang: Option<&'static str>,
 }
 
 /// Reads the names of a quiz in the best language of `locale` there is.
@@ -84,10 +88,12 @@ fn quiz_names(conn: &mut DbConnection, course_id: &str, quiz_id: &str, locale: L
             course,
             quiz: quiz_id.to_owned(),
             questions: BTreeMap::new(),
+            questions_lang: None,
         });
     };
     let languages = store::languages(conn, &quiz)?;
-    let questions = match i18n::best_available(&languages, locale) {
+    let language = i18n::best_available(&languages, locale);
+    let questions = match language {
         Some(language) => store::questions(conn, &quiz, language)?
             .into_iter()
             .map(|q| (q.id, views::plain_excerpt(&q.html, views::EXCERPT_CHARS)))
@@ -98,6 +104,7 @@ fn quiz_names(conn: &mut DbConnection, course_id: &str, quiz_id: &str, locale: L
         course,
         quiz: quiz.title(locale),
         questions,
+        questions_lang: language.filter(|l| *l != locale).map(|l| l.code()),
     })
 }
 
@@ -141,6 +148,7 @@ async fn grading_queue(
                 question: found
                     .and_then(|n| n.questions.get(&essay.question_id).cloned())
                     .unwrap_or_else(|| essay.question_id.clone()),
+                question_lang: found.and_then(|n| n.questions_lang),
                 attempt_id: essay.attempt_id,
                 question_id: essay.question_id,
                 course_id: essay.course_id,
