@@ -351,7 +351,52 @@ async fn a_long_module_lists_its_sections_on_the_page(mut app: TestApp) {
     }
 }
 
+fn last_activity(app: &TestApp, user: i64) -> chrono::NaiveDateTime {
+    use bilim::db::schema::module_progress;
+    use diesel::prelude::*;
+    let mut conn = app.state.pool.get().unwrap();
+    module_progress::table
+        .find((user, "demo-course", "intro"))
+        .select(module_progress::updated_at)
+        .first(&mut conn)
+        .unwrap()
+}
+
+async fn reading_a_module_records_the_learners_activity_at_most_once_an_hour(mut app: TestApp) {
+    use bilim::db::schema::module_progress;
+    use diesel::prelude::*;
+    let (institution, coordinator) = academy(&app);
+    let run = RunBuilder::new(institution, coordinator).insert(&app);
+    let learner = app.create_user("reader@example.kz", Role::Learner, None);
+    app.admit(run, learner, "enrolled");
+    app.sign_in("reader@example.kz", PASSWORD).await;
+
+    assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+    let first = last_activity(&app, learner);
+    assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+    assert_eq!(
+        last_activity(&app, learner),
+        first,
+        "a second view within the hour writes nothing"
+    );
+
+    let two_hours_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(2);
+    {
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(module_progress::table.find((learner, "demo-course", "intro")))
+            .set(module_progress::updated_at.eq(two_hours_ago))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    assert_eq!(app.get("/courses/demo-course/intro").await.status, StatusCode::OK);
+    assert!(
+        last_activity(&app, learner) > two_hours_ago + chrono::Duration::minutes(90),
+        "a view after an hour refreshes the activity reports read"
+    );
+}
+
 on_both_backends!(
+    reading_a_module_records_the_learners_activity_at_most_once_an_hour,
     a_learner_lands_on_my_learning_and_is_led_step_by_step_to_the_certificate,
     a_learner_without_a_run_is_shown_where_to_find_one,
     each_action_on_a_run_is_confirmed_and_a_held_place_is_not_offered_again,

@@ -238,15 +238,21 @@ pub fn record_start(
     module_id: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let existing: i64 = module_progress::table
-        .filter(module_progress::user_id.eq(user_id))
-        .filter(module_progress::course_id.eq(course_id))
-        .filter(module_progress::module_id.eq(module_id))
-        .count()
-        .get_result(conn)?;
-    if existing > 0 {
+    let last_activity: Option<NaiveDateTime> = module_progress::table
+        .find((user_id, course_id, module_id))
+        .select(module_progress::updated_at)
+        .first(conn)
+        .optional()?;
+    let stale = now - chrono::Duration::hours(1);
+    if let Some(last) = last_activity {
+        // Read within the hour: nothing to write. An UPDATE that changes no row still
+        // takes SQLite's write lock, which would put every page view in line behind
+        // every other write.
+        if last >= stale {
+            return Ok(());
+        }
         let refreshed = diesel::update(module_progress::table.find((user_id, course_id, module_id)))
-            .filter(module_progress::updated_at.lt(now - chrono::Duration::hours(1)))
+            .filter(module_progress::updated_at.lt(stale))
             .set(module_progress::updated_at.eq(now))
             .execute(conn)?;
         if refreshed > 0 {
