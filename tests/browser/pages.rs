@@ -57,6 +57,9 @@ pub async fn other_pages(world: &World) -> TestResult {
         b.open(path).await?;
         b.check_page(name).await?;
     }
+    b.open("/authoring/glossary/uz").await?;
+    b.go("main a[href^='/authoring/glossary/uz/']").await?;
+    b.check_page("a glossary term").await?;
     b.open("/admin/institutions/1").await?;
     b.check_page("an institution's signatory").await?;
     b.fill("#signatory_name", "").await?;
