@@ -358,6 +358,15 @@ async fn learners_are_split_by_country_category_and_phase(mut app: TestApp) {
     assert_eq!(&police[3..], ["2", "1", "1", "50,0"]);
     assert_eq!(&find("Следователь")[3..], ["1", "0", "0", "0,0"]);
     assert_eq!(&find("Прокурор")[3..], ["1", "0", "0", "0,0"]);
+
+    // In English, with a decimal point, the file is separated by commas.
+    let english = app.get("/reports/groups.csv?lang=en").await;
+    let text = String::from_utf8(english.bytes.to_vec()).unwrap();
+    let heading = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+    assert!(heading.contains(',') && !heading.contains(';'), "{heading}");
+    let rows = csv_rows(&english.bytes);
+    let police = rows.iter().find(|r| r[1] == "Police officer").unwrap();
+    assert_eq!(&police[3..], ["2", "1", "1", "50.0"]);
 }
 
 async fn stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_run_formulas(mut app: TestApp) {

@@ -1,12 +1,13 @@
 //! Report tables as downloads. CSV is UTF-8 with a byte-order mark, so that
 //! spreadsheet programs open Cyrillic and Uzbek/Turkmen Latin correctly, separated by
-//! `;` with figures as plain numbers; XLSX keeps figures as numbers.
+//! `;` (`,` for English) with figures as plain numbers; XLSX keeps figures as numbers.
 
 use actix_web::HttpResponse;
 use chrono::Utc;
 
 use super::tables::{Cell, Figure, Table};
 use crate::error::AppResult;
+use crate::i18n::Locale;
 use crate::web::export::{self, export_failed};
 
 /// A kind of file a report table downloads as.
@@ -41,9 +42,9 @@ impl FileType {
     }
 
     /// The table as a file to download, named after the table and today's date.
-    pub fn attachment(self, table: &Table) -> AppResult<HttpResponse> {
+    pub fn attachment(self, table: &Table, locale: Locale) -> AppResult<HttpResponse> {
         let bytes = match self {
-            FileType::Csv => csv_bytes(table)?,
+            FileType::Csv => csv_bytes(table, locale)?,
             FileType::Xlsx => xlsx_bytes(table)?,
         };
         let filename = format!("bilim-{}-{}.{}", table.name, Utc::now().date_naive(), self.extension());
@@ -51,10 +52,12 @@ impl FileType {
     }
 }
 
-/// Separated by `;`, figures as plain numbers in the reader's decimal convention, so
-/// that spreadsheet programs of the region calculate with them: a percentage without
-/// its sign (its column's heading says "(%)"), points with an ASCII minus.
-fn csv_bytes(table: &Table) -> AppResult<Vec<u8>> {
+/// Figures as plain numbers in the reader's decimal convention, so that spreadsheet
+/// programs calculate with them: a percentage without its sign (its column's heading
+/// says "(%)"), points with an ASCII minus. The languages of the region write a
+/// decimal comma, so their files are separated by `;`, as their spreadsheet programs
+/// expect; English, with a decimal point, by `,`.
+fn csv_bytes(table: &Table, locale: Locale) -> AppResult<Vec<u8>> {
     let percent_column = |index: usize| {
         table
             .rows
@@ -74,7 +77,7 @@ fn csv_bytes(table: &Table) -> AppResult<Vec<u8>> {
         })
         .collect();
     export::csv_document_separated(
-        b';',
+        if locale == Locale::En { b',' } else { b';' },
         &headings,
         table.rows.iter().map(|row| row.cells.iter().map(csv_cell)),
     )

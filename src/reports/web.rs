@@ -115,5 +115,5 @@ async fn export(
     let report = state
         .with_pool(move |pool| Report::build(pool, &user, days, locale, None))
         .await?;
-    file_type.attachment(&spec.build(&report, locale))
+    file_type.attachment(&spec.build(&report, locale), locale)
 }
