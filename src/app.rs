@@ -172,6 +172,7 @@ pub fn app(
     >,
 > {
     let body_timeout = state.config.body_timeout;
+    let access_log = state.config.access_log;
     let https = state.config.secure_cookies;
     App::new()
         .app_data(state)
@@ -185,7 +186,10 @@ pub fn app(
         .wrap(middleware::from_fn(crate::web::head_as_get))
         .wrap(security_headers(https))
         .wrap(middleware::Compress::default())
-        .wrap(middleware::Logger::new("%r %s %Dms"))
+        .wrap(middleware::Condition::new(
+            access_log,
+            middleware::Logger::new("%r %s %Dms"),
+        ))
         .route("/healthz", web::get().to(healthz))
         .route("/static/{name}", web::get().to(assets::static_file))
         .route("/logo", web::get().to(assets::logo))

@@ -419,6 +419,7 @@ pub fn test_config(data_dir: &std::path::Path, database: DatabaseUrl) -> Config 
         mail_from: "Bilim <no-reply@bilim.test>".into(),
         body_timeout: std::time::Duration::from_secs(30),
         require_two_factor: false,
+        access_log: false,
         trusted_proxies: bilim::web::proxies::TrustedProxies::none(),
     }
 }
