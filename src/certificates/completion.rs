@@ -45,6 +45,10 @@ pub struct CompletionRule {
 pub struct Missing {
     pub kind: &'static str,
     pub title: String,
+    /// For a test not passed yet (`quiz`, `awaiting_grading`): its id, so a page can
+    /// link it.
+    #[serde(skip)]
+    pub quiz_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -158,18 +162,6 @@ fn required_of(rule: &CompletionRule, quizzes: &[quiz_store::Quiz]) -> Vec<Strin
     })
 }
 
-/// The ids of the quizzes a learner must pass to complete the course.
-pub fn required_quizzes(conn: &mut DbConnection, course_id: &str) -> Result<Vec<String>, AppError> {
-    let course = course_store::find_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    let rule = rule_of(&course.id, &course.settings)?;
-    Ok(required_of(&rule, &quiz_store::quizzes_of(conn, course_id)?))
-}
-
-/// Whether the learner has passed the quiz (an attempt graded in full and passed).
-pub fn has_passed(conn: &mut DbConnection, user_id: UserId, course_id: &str, quiz_id: &str) -> Result<bool, AppError> {
-    Ok(best_passed(conn, user_id, course_id, quiz_id)?.is_some())
-}
-
 /// Whether a submitted, non-preview attempt of the user at a quiz waits for a trainer
 /// to grade its essays.
 pub fn awaits_grading(
@@ -217,6 +209,7 @@ pub fn evaluate(
         .map(|id| Missing {
             kind: "module",
             title: titles.get(id).cloned().unwrap_or_else(|| id.clone()),
+            quiz_id: None,
         })
         .collect();
     let quizzes = quiz_store::quizzes_of(conn, course_id)?;
@@ -238,6 +231,7 @@ pub fn evaluate(
                     .find(|q| &q.id == quiz_id)
                     .map(|q| q.title(locale))
                     .unwrap_or_else(|| quiz_id.clone()),
+                quiz_id: Some(quiz_id.clone()),
             }),
         }
     }
@@ -253,6 +247,7 @@ pub fn evaluate(
             missing.push(Missing {
                 kind: "score",
                 title: i18n::t_with(locale, "completion.min_score", &[("score", &format!("{minimum:.0}"))]),
+                quiz_id: None,
             });
         }
     }
@@ -265,6 +260,7 @@ pub fn evaluate(
             missing.push(Missing {
                 kind: "prerequisite",
                 title: i18n::t_with(locale, "completion.prerequisite", &[("course", &title)]),
+                quiz_id: None,
             });
         }
     }
@@ -308,5 +304,6 @@ fn missing_attendance(
                 ("held", &tally.held.to_string()),
             ],
         ),
+        quiz_id: None,
     }))
 }
