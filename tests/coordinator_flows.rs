@@ -36,6 +36,20 @@ fn link_sent_to(app: &TestApp, to: &str, path: &str) -> String {
 
 /// A browser whose reader's own language is English: it asks for English and
 /// remembers English from an earlier visit.
+/// Sets a password through the invitation form, as the invitee does.
+async fn set_password(invitee: &mut Browser, token: &str) -> common::TestResponse {
+    invitee
+        .post_form(
+            "/invitation",
+            &[
+                ("token", token),
+                ("password", "a strong passphrase"),
+                ("password_confirmation", "a strong passphrase"),
+            ],
+        )
+        .await
+}
+
 fn english_browser(app: &TestApp) -> Browser {
     let mut browser = app.browser().with_header("Accept-Language", "en-US,en;q=0.9");
     browser.cookies.insert("bilim_lang".into(), "en".into());
@@ -153,16 +167,7 @@ async fn an_invitee_reads_the_invitation_in_their_own_language_and_lands_on_thei
     assert!(short.title().starts_with(&t(Locale::Uz, "forms.error_prefix")));
     assert!(!short.body.contains("The password must"), "{}", short.body);
 
-    let set = invitee
-        .post_form(
-            "/invitation",
-            &[
-                ("token", &token),
-                ("password", "a strong passphrase"),
-                ("password_confirmation", "a strong passphrase"),
-            ],
-        )
-        .await;
+    let set = set_password(&mut invitee, &token).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
     assert_eq!(set.location(), format!("/runs/{run}?done=invitation_accepted"));
     assert_eq!(invitee.cookies.get("bilim_lang").map(String::as_str), Some("uz"));
@@ -299,16 +304,7 @@ async fn an_administrator_invites_a_coordinator_who_sets_a_password_and_lands_at
     let token = app.token_sent_to("aigerim.saparova@example.kz");
     let mut invitee = english_browser(&app);
     assert_eq!(invitee.get(&format!("/invitation?token={token}")).await.lang(), "kk");
-    let set = invitee
-        .post_form(
-            "/invitation",
-            &[
-                ("token", &token),
-                ("password", "a strong passphrase"),
-                ("password_confirmation", "a strong passphrase"),
-            ],
-        )
-        .await;
+    let set = set_password(&mut invitee, &token).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
     assert_eq!(
         set.location(),
