@@ -275,6 +275,15 @@ async fn a_certificate_earned_without_a_run_is_issued_by_the_installation_not_th
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(issuer_row(&page), "Bilim");
     assert!(!page.body.contains("Академия правоохранительных органов"));
+    let russian = app.get(&format!("/verify/{code}?lang=ru")).await;
+    assert_eq!(
+        russian.select("a[href^='/api/v1/certificates/'], a[href='/.well-known/jwks.json']"),
+        [
+            "документ с цифровой подписью (JWT)",
+            "открытые ключи для её проверки (JWKS)"
+        ],
+        "the public sees what the links are, not bare format names"
+    );
     let claims = credential_claims(&mut app, code).await;
     assert_eq!(claims["institution"], "Bilim");
     assert_eq!(claims["country"], "");

@@ -174,6 +174,8 @@ fn cyrillic_languages_are_written_in_cyrillic_and_latin_ones_in_latin() {
                 "PDF",
                 "UTC",
                 "JSON",
+                "JWKS",
+                "JWT",
                 "QR",
                 "Bilim",
                 "FreeOTP",
