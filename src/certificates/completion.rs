@@ -80,7 +80,7 @@ fn rule_of(course_id: &str, settings: &str) -> Result<CompletionRule, AppError> 
 
 /// Whether the learner has completed a prerequisite course: a recorded completion of
 /// it, or a certificate of it that is still valid.
-fn prerequisite_met(
+pub(crate) fn prerequisite_met(
     conn: &mut DbConnection,
     user_id: UserId,
     course_id: &str,

@@ -2,6 +2,7 @@
 //! rendering, import into the database, and the pages and API learners use.
 
 pub mod api;
+pub mod cache;
 mod checks;
 pub mod diagnostics;
 pub mod format;
@@ -28,4 +29,27 @@ pub fn import_folder(conn: &mut DbConnection, dir: &Path) -> Result<(load::Catal
     let catalogue = load::load(dir);
     let report = import::import(conn, &catalogue)?;
     Ok((catalogue, report))
+}
+
+/// Course content kept in memory for the pages that show it (see [`cache`]).
+pub struct ContentCaches {
+    pub modules: reading::ModuleCache,
+    pub catalogue: reading::CatalogueCache,
+    pub overviews: reading::OverviewCache,
+}
+
+impl ContentCaches {
+    pub fn new() -> Self {
+        ContentCaches {
+            modules: cache::Cache::new(cache::BUDGET_BYTES),
+            catalogue: cache::Cache::new(cache::BUDGET_BYTES / 16),
+            overviews: cache::Cache::new(cache::BUDGET_BYTES / 8),
+        }
+    }
+}
+
+impl Default for ContentCaches {
+    fn default() -> Self {
+        Self::new()
+    }
 }

@@ -2,11 +2,13 @@
 //! reader's language (with fallback) and country (with national adaptations).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::cache::{Cache, Generation, Shared, Weighed};
 use super::format::COUNTRIES;
 use super::law::{self, Comparison, LawBook};
 use super::store::{self, parse_json, CourseRow, ModuleRow};
@@ -69,6 +71,28 @@ fn complete_languages(modules: &[&str], texts: &BTreeMap<String, BTreeSet<String
         })
         .map(Locale::native_name)
         .collect()
+}
+
+/// The catalogue's cards, by language and audience filter.
+pub type CatalogueCache = Cache<(Locale, Option<&'static str>), Vec<CourseCard>>;
+
+impl Weighed for Vec<CourseCard> {
+    fn weight(&self) -> usize {
+        self.iter()
+            .map(|card| card.title.len() + card.summary.len() + card.audience.len() * 64 + 512)
+            .sum()
+    }
+}
+
+/// The catalogue for a reader, from `cache` while content is unchanged.
+pub fn cached_catalogue(
+    conn: &mut DbConnection,
+    cache: &CatalogueCache,
+    locale: Locale,
+    audience: Option<&'static str>,
+) -> Result<Arc<Vec<CourseCard>>, AppError> {
+    let generation = Generation::current(conn)?;
+    cache.get_or_compute(generation, &(locale, audience), || catalogue(conn, locale, audience))
 }
 
 pub fn catalogue(conn: &mut DbConnection, locale: Locale, audience: Option<&str>) -> Result<Vec<CourseCard>, AppError> {
@@ -277,43 +301,50 @@ fn study_access(
     }
 }
 
-pub fn overview(
-    conn: &mut DbConnection,
-    course_id: &str,
-    user: Option<&User>,
-    locale: Locale,
-) -> Result<CourseOverview, AppError> {
+/// What a course's overview shows that is the same for every reader in one language:
+/// computed once and kept in the content cache.
+#[derive(Debug, Clone)]
+pub struct OverviewContent {
+    course: CourseRow,
+    title: String,
+    summary: String,
+    hours: String,
+    audience: Vec<String>,
+    /// The courses to take first that are offered, by id and title.
+    prerequisites: Vec<Link>,
+    /// The modules, none of them marked completed.
+    modules: Vec<ModuleCard>,
+    quizzes: Vec<QuizLink>,
+}
+
+impl Weighed for OverviewContent {
+    fn weight(&self) -> usize {
+        let modules: usize = self
+            .modules
+            .iter()
+            .map(|m| m.title.len() + m.outcomes.iter().map(String::len).sum::<usize>() + 128)
+            .sum();
+        self.summary.len() + modules + self.quizzes.len() * 256 + 1024
+    }
+}
+
+/// Course overviews' content, by course and language.
+pub type OverviewCache = Cache<(String, Locale), OverviewContent>;
+
+fn overview_content(conn: &mut DbConnection, course_id: &str, locale: Locale) -> Result<OverviewContent, AppError> {
     let course = store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
     let modules = store::modules_of(conn, course_id)?;
     let headings = module_headings(conn, course_id, locale)?;
-    let completed = completion_dates(conn, user, course_id, locale)?;
-    let learner = user.filter(|u| !u.role.is_staff());
-    let prerequisites: Vec<Prerequisite> = match learner {
-        Some(learner) => {
-            crate::certificates::completion::prerequisites_of(conn, learner.id, &course, Utc::now().naive_utc())?
-                .into_iter()
-                .map(|(other, met)| Prerequisite {
-                    title: title_of(&other, locale),
-                    id: other.id,
-                    met: Some(met),
-                })
-                .collect()
+    let mut prerequisites = Vec::new();
+    for id in course.prerequisites() {
+        if let Some(other) = store::find_active_course(conn, &id)? {
+            prerequisites.push(Link {
+                title: title_of(&other, locale),
+                id,
+            });
         }
-        None => {
-            let mut links = Vec::new();
-            for id in course.prerequisites() {
-                if let Some(other) = store::find_active_course(conn, &id)? {
-                    links.push(Prerequisite {
-                        title: title_of(&other, locale),
-                        id,
-                        met: None,
-                    });
-                }
-            }
-            links
-        }
-    };
-    let cards: Vec<ModuleCard> = modules
+    }
+    let modules: Vec<ModuleCard> = modules
         .iter()
         .enumerate()
         .map(|(index, module)| {
@@ -327,7 +358,7 @@ pub fn overview(
                 title,
                 minutes: minutes_label(locale, module.minutes),
                 outcomes,
-                completed_on: completed.get(&module.id).cloned(),
+                completed_on: None,
             }
         })
         .collect();
@@ -351,44 +382,97 @@ pub fn overview(
             }
         })
         .collect();
+    Ok(OverviewContent {
+        title: title_of(&course, locale),
+        summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
+        hours: hours_label(locale, course.hours),
+        audience: audience_labels(locale, &course),
+        prerequisites,
+        modules,
+        quizzes,
+        course,
+    })
+}
+
+/// A course's overview for a reader (`None` for visitors): its content from `cache`
+/// while content is unchanged, and the reader's progress, prerequisites and access.
+pub fn overview(
+    conn: &mut DbConnection,
+    cache: &OverviewCache,
+    course_id: &str,
+    user: Option<&User>,
+    locale: Locale,
+) -> Result<CourseOverview, AppError> {
+    let generation = Generation::current(conn)?;
+    let content = cache.get_or_compute(generation, &(course_id.to_owned(), locale), || {
+        overview_content(conn, course_id, locale)
+    })?;
+    let completed = completion_dates(conn, user, course_id, locale)?;
+    let learner = user.filter(|u| !u.role.is_staff());
+    let now = Utc::now().naive_utc();
+    let mut prerequisites = Vec::with_capacity(content.prerequisites.len());
+    for link in &content.prerequisites {
+        let met = match learner {
+            Some(learner) => Some(crate::certificates::completion::prerequisite_met(
+                conn, learner.id, &link.id, now,
+            )?),
+            None => None,
+        };
+        prerequisites.push(Prerequisite {
+            id: link.id.clone(),
+            title: link.title.clone(),
+            met,
+        });
+    }
+    let cards: Vec<ModuleCard> = content
+        .modules
+        .iter()
+        .map(|card| ModuleCard {
+            completed_on: completed.get(&card.id).cloned(),
+            ..card.clone()
+        })
+        .collect();
     let access = match user {
         Some(user) => Some(study_access(conn, user, course_id, locale)?),
         None => None,
     };
     Ok(CourseOverview {
         access,
-        quizzes,
-        title: title_of(&course, locale),
-        summary: i18n::pick_text(&course.summaries(), locale).unwrap_or_default(),
-        hours: hours_label(locale, course.hours),
-        audience: audience_labels(locale, &course),
+        quizzes: content.quizzes.clone(),
+        title: content.title.clone(),
+        summary: content.summary.clone(),
+        hours: content.hours.clone(),
+        audience: content.audience.clone(),
         prerequisites_unmet: prerequisites.iter().any(|p| p.met == Some(false)),
         prerequisites,
         completed: cards.iter().filter(|c| c.completed_on.is_some()).count(),
         total: cards.len(),
         next_module: cards.iter().find(|c| c.completed_on.is_none()).map(|c| c.id.clone()),
         modules: cards,
-        id: course.id,
+        id: content.course.id.clone(),
     })
 }
 
 /// The country version a reader asked for with `?country=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CountryChoice<'a> {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CountryChoice {
     /// No preference: the reader's own country.
     Default,
     /// `?country=none`: the base text.
     Original,
     /// `?country=kz`: a country's version (trainers and above, or the reader's own).
-    Country(&'a str),
+    Country(&'static str),
 }
 
-impl<'a> CountryChoice<'a> {
-    pub fn parse(value: Option<&'a str>) -> CountryChoice<'a> {
+impl CountryChoice {
+    pub fn parse(value: Option<&str>) -> CountryChoice {
         match value.map(str::trim) {
             Some("none") | Some("original") => CountryChoice::Original,
-            Some(code) if COUNTRIES.contains(&code) => CountryChoice::Country(code),
-            _ => CountryChoice::Default,
+            Some(code) => COUNTRIES
+                .into_iter()
+                .find(|c| *c == code)
+                .map_or(CountryChoice::Default, CountryChoice::Country),
+            None => CountryChoice::Default,
         }
     }
 }
@@ -406,8 +490,10 @@ pub struct CountryLink {
     pub current: bool,
 }
 
+/// What a module page shows that is the same for every reader of one kind (see
+/// [`ModuleKey`]): computed once and kept in the content cache.
 #[derive(Debug, Clone, Serialize)]
-pub struct ModulePage {
+pub struct ModuleContent {
     pub course_id: String,
     pub course_title: String,
     pub module_id: String,
@@ -429,17 +515,46 @@ pub struct ModulePage {
     pub outdated_sections: Vec<String>,
     pub previous: Option<Link>,
     pub next: Option<Link>,
-    pub completed_on: Option<String>,
     /// Comparison tables of the five countries, for readers without a country.
     pub law_tables: Vec<Comparison>,
     /// The module's sections, for its "on this page" list (long modules only).
     pub sections: Vec<Link>,
-    /// Every module of the course, with ticks for the ones completed.
-    pub course_index: Vec<IndexEntry>,
+    /// Every module of the course, in order, by title.
+    #[serde(skip)]
+    pub modules: Vec<Link>,
     /// The test that follows this module, if one does.
     pub quiz_after: Option<Link>,
     /// On the last module: the course's final test, if it has one.
     pub final_quiz: Option<Link>,
+}
+
+impl Weighed for ModuleContent {
+    fn weight(&self) -> usize {
+        // The HTML is most of it; the rest is headings and links, a few KB at most.
+        self.html.len() + self.law_tables.len() * 2048 + self.modules.len() * 256 + 4096
+    }
+}
+
+/// Which readers see the same module content: the text's language and country, and
+/// the law shown, follow from these.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ModuleKey {
+    course_id: String,
+    module_id: String,
+    locale: Locale,
+    reader_country: Option<&'static str>,
+    choice: CountryChoice,
+    is_staff: bool,
+}
+
+/// A module page: the content its kind of reader sees, and this reader's progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModulePage {
+    #[serde(flatten)]
+    pub content: Shared<ModuleContent>,
+    pub completed_on: Option<String>,
+    /// Every module of the course, with ticks for the ones completed.
+    pub course_index: Vec<IndexEntry>,
 }
 
 /// A module in the course index of a module page.
@@ -465,7 +580,7 @@ fn resolve(
     keys: &[(String, String)],
     wanted: Locale,
     reader_country: Option<&str>,
-    choice: CountryChoice<'_>,
+    choice: CountryChoice,
     is_staff: bool,
 ) -> Option<Resolved> {
     let languages: Vec<Locale> = keys
@@ -505,32 +620,115 @@ fn country_name(locale: Locale, code: &str) -> String {
     i18n::t(locale, &format!("countries.{}", code.to_ascii_uppercase()))
 }
 
+/// A module page for a reader. The content comes from `cache` when a reader of the
+/// same kind has read the module since content last changed; the reader's access,
+/// progress and the time of their visit are read and written each time.
 pub fn module_page(
     conn: &mut DbConnection,
+    cache: &ModuleCache,
     course_id: &str,
     module_id: &str,
     user: &User,
     locale: Locale,
-    choice: CountryChoice<'_>,
-) -> Result<ModulePage, AppError> {
+    choice: CountryChoice,
+) -> Result<(ModulePage, Option<Visit>), AppError> {
+    let generation = Generation::current(conn)?;
+    let now = Utc::now().naive_utc();
+    // A learner in a course run reads the adaptation of the run's country.
+    let run_country = match crate::enrolment::study_country(conn, user, course_id, now.date()) {
+        // A course that is not (or no longer) offered is not found, whoever asks.
+        Err(_) if store::find_active_course(conn, course_id)?.is_none() => return Err(AppError::NotFound),
+        other => other?,
+    };
+    let key = ModuleKey {
+        course_id: course_id.to_owned(),
+        module_id: module_id.to_owned(),
+        locale,
+        reader_country: run_country.or_else(|| country_of(user)),
+        choice,
+        is_staff: user.role.is_staff(),
+    };
+    let content = cache.get_or_compute(generation, &key, || module_content(conn, &key))?;
+    let progress = store::progress_in_course(conn, user.id, course_id)?;
+    let seen = progress.iter().find(|p| p.module_id == module_id);
+    let last_activity = seen.map(|p| p.updated_at);
+    let visit = store::visit_to_record(last_activity, now).then(|| Visit {
+        user_id: user.id,
+        course_id: course_id.to_owned(),
+        module_id: module_id.to_owned(),
+        last_activity,
+        at: now,
+    });
+    let completed_on = seen
+        .and_then(|p| p.completed_at)
+        .map(|at| i18n::format_date(locale, at.date()));
+    let course_index = content
+        .modules
+        .iter()
+        .map(|m| IndexEntry {
+            id: m.id.clone(),
+            title: m.title.clone(),
+            done: progress.iter().any(|p| p.module_id == m.id && p.completed_at.is_some()),
+            current: m.id == module_id,
+        })
+        .collect();
+    let page = ModulePage {
+        content: Shared(content),
+        completed_on,
+        course_index,
+    };
+    Ok((page, visit))
+}
+
+/// A reader's visit to a module that is to be written down: the first, or the first
+/// in an hour (see `store::record_visit`). Reading a page only reads; the rare write
+/// is a step of its own, so the page's reads never wait for the write lock.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    user_id: crate::accounts::model::UserId,
+    course_id: String,
+    module_id: String,
+    last_activity: Option<chrono::NaiveDateTime>,
+    at: chrono::NaiveDateTime,
+}
+
+pub fn record_visit(conn: &mut DbConnection, visit: &Visit) -> Result<(), AppError> {
+    store::record_visit(
+        conn,
+        visit.user_id,
+        &visit.course_id,
+        &visit.module_id,
+        visit.last_activity,
+        visit.at,
+    )
+}
+
+/// Module pages' content, by kind of reader.
+pub type ModuleCache = Cache<ModuleKey, ModuleContent>;
+
+/// Works out what a kind of reader sees of a module: the version in the best language
+/// and country, its law references filled in, its headings, links and tests.
+fn module_content(conn: &mut DbConnection, key: &ModuleKey) -> Result<ModuleContent, AppError> {
+    let ModuleKey {
+        course_id,
+        module_id,
+        locale,
+        reader_country,
+        choice,
+        is_staff,
+    } = key;
+    let (locale, reader_country, choice, is_staff) = (*locale, *reader_country, *choice, *is_staff);
     let course = store::find_active_course(conn, course_id)?.ok_or(AppError::NotFound)?;
-    crate::enrolment::may_study(conn, user, course_id, Utc::now().date_naive())?;
     let modules = store::modules_of(conn, course_id)?;
     let index = modules
         .iter()
-        .position(|m| m.id == module_id)
+        .position(|m| m.id == *module_id)
         .ok_or(AppError::NotFound)?;
     let keys: Vec<(String, String)> = module_versions::table
         .filter(module_versions::course_id.eq(course_id))
         .filter(module_versions::module_id.eq(module_id))
         .select((module_versions::language, module_versions::country))
         .load(conn)?;
-    let is_staff = user.role.is_staff();
-    // A learner in a course run reads the adaptation of the run's country.
-    let reader_country = match crate::enrolment::run_country_for(conn, user.id, course_id)? {
-        Some(country) => Some(country),
-        None => country_of(user),
-    };
     let resolved = resolve(&keys, locale, reader_country, choice, is_staff).ok_or(AppError::NotFound)?;
     let version = store::find_version(conn, course_id, module_id, resolved.language.code(), &resolved.country)?
         .ok_or(AppError::NotFound)?;
@@ -541,7 +739,6 @@ pub fn module_page(
     // reader's (or previewed) country, else a comparison of all five.
     let law_country = match (resolved.country.as_str(), choice) {
         ("", CountryChoice::Country(code)) if is_staff => Some(code),
-        ("", CountryChoice::Original) => reader_country,
         ("", _) => reader_country,
         (country, _) => COUNTRIES.into_iter().find(|c| *c == country),
     };
@@ -552,25 +749,7 @@ pub fn module_page(
         Vec::new()
     };
 
-    let now = Utc::now().naive_utc();
-    store::record_start(conn, user.id, course_id, module_id, now)?;
-    let progress = store::progress_in_course(conn, user.id, course_id)?;
-    let completed_on = progress
-        .iter()
-        .find(|p| p.module_id == module_id)
-        .and_then(|p| p.completed_at)
-        .map(|at| i18n::format_date(locale, at.date()));
-
     let headings = module_headings(conn, course_id, locale)?;
-    let course_index = modules
-        .iter()
-        .map(|m| IndexEntry {
-            id: m.id.clone(),
-            title: headings.get(&m.id).map(|h| h.0.clone()).unwrap_or_else(|| m.id.clone()),
-            done: progress.iter().any(|p| p.module_id == m.id && p.completed_at.is_some()),
-            current: m.id == module_id,
-        })
-        .collect();
     let outline = super::markdown::outline(&html);
     let sections = if outline.len() >= OUTLINE_FROM_SECTIONS {
         outline.into_iter().map(|(id, title)| Link { id, title }).collect()
@@ -585,7 +764,7 @@ pub fn module_page(
     };
     let quiz_after = quizzes
         .iter()
-        .find(|q| q.settings.after_module.as_deref() == Some(module_id) && !pre_tests.contains(&q.id.as_str()))
+        .find(|q| q.settings.after_module.as_deref() == Some(module_id.as_str()) && !pre_tests.contains(&q.id.as_str()))
         .map(quiz_link);
     let is_last = index + 1 == modules.len();
     let final_quiz = if is_last {
@@ -638,10 +817,10 @@ pub fn module_page(
     } else {
         Vec::new()
     };
-    Ok(ModulePage {
+    Ok(ModuleContent {
         course_title: title_of(&course, locale),
         course_id: course.id.clone(),
-        module_id: module_id.to_owned(),
+        module_id: module_id.clone(),
         number: index + 1,
         total: modules.len(),
         title: version.title.clone(),
@@ -667,10 +846,15 @@ pub fn module_page(
         },
         previous: neighbour(&modules, index.checked_sub(1), &headings),
         next: neighbour(&modules, Some(index + 1), &headings),
-        completed_on,
         law_tables,
         sections,
-        course_index,
+        modules: modules
+            .iter()
+            .map(|m| Link {
+                id: m.id.clone(),
+                title: headings.get(&m.id).map(|h| h.0.clone()).unwrap_or_else(|| m.id.clone()),
+            })
+            .collect(),
         quiz_after,
         final_quiz,
     })

@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use super::cache::Shared;
 use super::format::AUDIENCES;
 use super::reading::{self, CountryChoice, CourseCard, CourseOverview, ModulePage};
 use crate::accounts::guard::SignedIn;
@@ -38,7 +39,7 @@ struct Choice {
 /// What `courses/catalogue.html` shows.
 #[derive(Serialize)]
 struct CataloguePage {
-    courses: Vec<CourseCard>,
+    courses: Shared<Vec<CourseCard>>,
     audiences: Vec<Choice>,
     filter_audience: &'static str,
 }
@@ -62,7 +63,10 @@ async fn catalogue(
 ) -> AppResult<HttpResponse> {
     let audience = AUDIENCES.into_iter().find(|a| *a == query.audience.trim());
     let locale = ctx.locale;
-    let cards = state.db(move |conn| reading::catalogue(conn, locale, audience)).await?;
+    let cached = state.clone();
+    let cards = state
+        .db_read(move |conn| reading::cached_catalogue(conn, &cached.content.catalogue, locale, audience))
+        .await?;
     let audiences: Vec<Choice> = AUDIENCES
         .into_iter()
         .map(|a| Choice {
@@ -71,7 +75,7 @@ async fn catalogue(
         })
         .collect();
     let page = CataloguePage {
-        courses: cards,
+        courses: Shared(cards),
         audiences,
         filter_audience: audience.unwrap_or(""),
     };
@@ -82,8 +86,9 @@ async fn overview(state: web::Data<AppState>, ctx: RequestContext, path: web::Pa
     let course_id = path.into_inner();
     let user = ctx.user.clone();
     let locale = ctx.locale;
+    let cached = state.clone();
     let course = state
-        .db(move |conn| reading::overview(conn, &course_id, user.as_ref(), locale))
+        .db_read(move |conn| reading::overview(conn, &cached.content.overviews, &course_id, user.as_ref(), locale))
         .await?;
     render::view(&state, &ctx, "courses/overview.html", &OverviewPage { course })
 }
@@ -104,12 +109,24 @@ async fn module(
     let (course_id, module_id) = path.into_inner();
     let locale = ctx.locale;
     let country = query.into_inner().country;
-    let module = state
-        .db(move |conn| {
+    let cached = state.clone();
+    let (module, visit) = state
+        .db_read(move |conn| {
             let choice = CountryChoice::parse(country.as_deref());
-            reading::module_page(conn, &course_id, &module_id, &user, locale, choice)
+            reading::module_page(
+                conn,
+                &cached.content.modules,
+                &course_id,
+                &module_id,
+                &user,
+                locale,
+                choice,
+            )
         })
         .await?;
+    if let Some(visit) = visit {
+        state.db(move |conn| reading::record_visit(conn, &visit)).await?;
+    }
     render::view(&state, &ctx, "courses/module.html", &ModuleView { module })
 }
 

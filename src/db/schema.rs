@@ -36,6 +36,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    content_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     settings (name) {
         name -> Text,
         value -> Text,

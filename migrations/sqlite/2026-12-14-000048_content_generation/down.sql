@@ -1,0 +1,16 @@
+DROP TRIGGER courses_insert_content;
+DROP TRIGGER courses_update_content;
+DROP TRIGGER courses_delete_content;
+DROP TRIGGER course_modules_insert_content;
+DROP TRIGGER course_modules_update_content;
+DROP TRIGGER course_modules_delete_content;
+DROP TRIGGER module_versions_insert_content;
+DROP TRIGGER module_versions_update_content;
+DROP TRIGGER module_versions_delete_content;
+DROP TRIGGER law_entries_insert_content;
+DROP TRIGGER law_entries_update_content;
+DROP TRIGGER law_entries_delete_content;
+DROP TRIGGER quizzes_insert_content;
+DROP TRIGGER quizzes_update_content;
+DROP TRIGGER quizzes_delete_content;
+DROP TABLE content_generation;
