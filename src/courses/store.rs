@@ -243,14 +243,33 @@ pub fn record_start(
         .select(module_progress::updated_at)
         .first(conn)
         .optional()?;
+    record_visit(conn, user_id, course_id, module_id, last_activity, now)
+}
+
+/// Whether a visit to a module last active at `last_activity` (`None`: never opened)
+/// is to be written down at `now`: the first visit, and then at most once an hour.
+pub fn visit_to_record(last_activity: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    last_activity.is_none_or(|last| last < now - chrono::Duration::hours(1))
+}
+
+/// [`record_start`] for a caller that has read the module's progress already:
+/// `last_activity` is its `updated_at`, `None` if it has none.
+pub fn record_visit(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    course_id: &str,
+    module_id: &str,
+    last_activity: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    // Read within the hour: nothing to write. An UPDATE that changes no row still
+    // takes SQLite's write lock, which would put every page view in line behind
+    // every other write.
+    if !visit_to_record(last_activity, now) {
+        return Ok(());
+    }
     let stale = now - chrono::Duration::hours(1);
-    if let Some(last) = last_activity {
-        // Read within the hour: nothing to write. An UPDATE that changes no row still
-        // takes SQLite's write lock, which would put every page view in line behind
-        // every other write.
-        if last >= stale {
-            return Ok(());
-        }
+    if last_activity.is_some() {
         let refreshed = diesel::update(module_progress::table.find((user_id, course_id, module_id)))
             .filter(module_progress::updated_at.lt(stale))
             .set(module_progress::updated_at.eq(now))

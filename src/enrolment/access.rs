@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::model::{RunId, RunRow, ADMITTED};
+use super::model::{RunId, RunRow, Status, ADMITTED};
 use crate::accounts::model::{Role, User, UserId};
 use crate::db::schema::{course_runs, enrolments, run_trainers};
 use crate::db::DbConnection;
@@ -63,19 +63,20 @@ pub fn latest_admitted_run(conn: &mut DbConnection, user_id: UserId, course_id: 
         .inner_join(enrolments::table.on(enrolments::run_id.eq(course_runs::id)))
         .filter(enrolments::user_id.eq(user_id))
         .filter(course_runs::course_id.eq(course_id))
-        .filter(enrolments::status.eq_any(ADMITTED))
+        .filter(admitted_status())
         .order((course_runs::starts_on.desc(), course_runs::id.desc()))
         .select(RunRow::as_select())
         .first(conn)
         .optional()?)
 }
 
-/// The country whose national adaptation a learner reads: that of their latest run
-/// of the course.
-pub fn run_country_for(conn: &mut DbConnection, user_id: UserId, course_id: &str) -> AppResult<Option<&'static str>> {
-    Ok(latest_admitted_run(conn, user_id, course_id)?
-        .as_ref()
-        .and_then(RunRow::adaptation_country))
+/// Enrolments that admit to a run ([`ADMITTED`]), as a condition diesel keeps prepared:
+/// `eq_any` would be prepared again at every query, and this one runs on every page
+/// of a course.
+fn admitted_status(
+) -> diesel::dsl::Or<diesel::dsl::Eq<enrolments::status, Status>, diesel::dsl::Eq<enrolments::status, Status>> {
+    let [first, second] = ADMITTED;
+    enrolments::status.eq(first).or(enrolments::status.eq(second))
 }
 
 /// The learner's runs of a course to which they are admitted, the latest first.
@@ -84,7 +85,7 @@ fn admitted_runs(conn: &mut DbConnection, user_id: UserId, course_id: &str) -> A
         .inner_join(enrolments::table.on(enrolments::run_id.eq(course_runs::id)))
         .filter(enrolments::user_id.eq(user_id))
         .filter(course_runs::course_id.eq(course_id))
-        .filter(enrolments::status.eq_any(ADMITTED))
+        .filter(admitted_status())
         .order((course_runs::starts_on.desc(), course_runs::id.desc()))
         .select(RunRow::as_select())
         .load(conn)?)
@@ -116,15 +117,36 @@ pub fn may_study(conn: &mut DbConnection, user: &User, course_id: &str, today: N
     if user.role.is_staff() {
         return Ok(());
     }
+    let admitted = admitted_runs(conn, user.id, course_id)?;
+    admission(conn, course_id, &admitted, today)
+}
+
+/// [`may_study`], and the country whose national adaptation the reader reads: that of
+/// their latest run of the course, if they are in one. One query for a learner in a
+/// run that is open.
+pub fn study_country(
+    conn: &mut DbConnection,
+    user: &User,
+    course_id: &str,
+    today: NaiveDate,
+) -> AppResult<Option<&'static str>> {
+    let admitted = admitted_runs(conn, user.id, course_id)?;
+    if !user.role.is_staff() {
+        admission(conn, course_id, &admitted, today)?;
+    }
+    Ok(admitted.first().and_then(RunRow::adaptation_country))
+}
+
+/// The rule of [`may_study`] for a learner admitted to `admitted` (latest first).
+fn admission(conn: &mut DbConnection, course_id: &str, admitted: &[RunRow], today: NaiveDate) -> AppResult<()> {
+    if admitted.iter().any(|run| run.is_open_for_study(today)) {
+        return Ok(());
+    }
     let runs: i64 = course_runs::table
         .filter(course_runs::course_id.eq(course_id))
         .count()
         .get_result(conn)?;
     if runs == 0 {
-        return Ok(());
-    }
-    let admitted = admitted_runs(conn, user.id, course_id)?;
-    if admitted.iter().any(|run| run.is_open_for_study(today)) {
         return Ok(());
     }
     match admitted.iter().map(|run| run.starts_on).min() {

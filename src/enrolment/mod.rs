@@ -29,7 +29,7 @@ mod trainers;
 pub(crate) mod views;
 pub mod web;
 
-pub use access::{certifying_run, latest_admitted_run, manages, may_study, oversight_of, run_country_for, Oversight};
+pub use access::{certifying_run, latest_admitted_run, manages, may_study, oversight_of, study_country, Oversight};
 pub use input::{check_run, input_of, RunFields, RunInput};
 pub use model::{
     Categories, EnrolmentId, EnrolmentMode, EnrolmentOfRun, EnrolmentRow, Mode, Person, Phase, RunId, RunJson, RunRow,
