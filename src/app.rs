@@ -33,6 +33,10 @@ pub struct AppState {
     pub password_slots: tokio::sync::Semaphore,
     pub mail: crate::mail::MailSettings,
     pub signing: crate::certificates::keys::SigningKeys,
+    /// Flushes SQLite's log before a request that wrote is answered (group commit).
+    pub durability: Arc<crate::db::durability::Durability>,
+    /// Rendered course content, shared by this instance's workers.
+    pub content: courses::ContentCaches,
 }
 
 impl AppState {
@@ -51,6 +55,7 @@ impl AppState {
         let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
             .context("cannot read or create the certificate signing key")?;
         let proxies = config.trusted_proxies.clone();
+        let durability = Arc::new(crate::db::durability::Durability::for_database(&config.database));
         Ok(AppState {
             signing,
             mail,
@@ -61,6 +66,8 @@ impl AppState {
             assets: assets::Assets::new(),
             limits: rate_limit::RateLimits::new(proxies),
             password_slots: tokio::sync::Semaphore::new(password_slots()),
+            content: courses::ContentCaches::new(),
+            durability,
         })
     }
 
@@ -113,8 +120,32 @@ impl AppState {
         let Some(subject) = token.and_then(|t| session::verify(&self.config.secret, &t)) else {
             return Ok(None);
         };
-        let user = self.db(move |conn| store::find(conn, subject.user_id)).await?;
+        let user = self.db_read(move |conn| store::find(conn, subject.user_id)).await?;
         Ok(user.filter(|u| u.token_version == subject.token_version))
+    }
+
+    /// Runs work that only reads. On SQLite, with a connection free at once, it runs
+    /// right here on the worker: a read by key takes microseconds, while a hop to the
+    /// blocking pool and back costs two thread switches, more than the read itself.
+    /// Otherwise, and always on PostgreSQL (a round trip over the network), it runs on
+    /// the blocking pool as [`AppState::db`] does. Work that may write, or wait on a
+    /// lock, belongs in [`AppState::db`].
+    pub async fn db_read<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Sqlite {
+            if let Some(mut conn) = self.pool.try_get() {
+                return work(&mut conn);
+            }
+        }
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
     }
 
     /// Runs work that takes connections from the pool itself (several at once, say) on
@@ -129,16 +160,26 @@ impl AppState {
     }
 
     /// Runs database work on the blocking thread pool, never on an async worker: a
-    /// pooled connection may wait, and SQLite calls block.
+    /// pooled connection may wait, and SQLite calls block. What the work wrote is on
+    /// disk before this returns, so a response never acknowledges what a power cut
+    /// could take back (see `db::durability`).
     pub async fn db<T, F>(&self, work: F) -> AppResult<T>
     where
         F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let durability = Arc::clone(&self.durability);
         web::block(move || {
             let mut conn = pool.get()?;
-            work(&mut conn)
+            let before = durability.mark(&mut conn)?;
+            let outcome = work(&mut conn);
+            let wrote = durability.wrote_since(&mut conn, before)?;
+            drop(conn);
+            if wrote {
+                durability.wait_for_disk()?;
+            }
+            outcome
         })
         .await?
     }

@@ -9,9 +9,16 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::demo;
 
+/// The database pool's size: connections open at once.
+const POOL_SIZE: u32 = 16;
+
+/// Blocking threads of each of actix's workers (one a core): together about as many
+/// as the pool has connections.
+const BLOCKING_THREADS_PER_WORKER: usize = 8;
+
 /// Opens the database named by the configuration and brings its schema up to date.
 pub fn open_database(config: &Config) -> anyhow::Result<DbPool> {
-    let pool = db::connect(&config.database, 16)?;
+    let pool = db::connect(&config.database, POOL_SIZE)?;
     let mut conn = pool.get().context("cannot connect to the database")?;
     let applied = db::migrate(&mut conn)?;
     if applied > 0 {
@@ -73,6 +80,10 @@ pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
     tracing::info!(%bind, database = backend.name(), "Bilim is listening");
     println!("Bilim is running on http://{bind} ({} database)", backend.name());
     HttpServer::new(move || crate::app::app(state.clone()))
+        // Database work runs on these threads and waits for one of the pool's
+        // connections, so more threads than connections only wait, each keeping its
+        // own stack and allocator cache (actix's default is 512 a worker).
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         .bind(&bind)
         .with_context(|| format!("cannot listen on {bind}"))?
         .run()
