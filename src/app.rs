@@ -42,7 +42,7 @@ pub struct AppState {
 impl AppState {
     /// Builds what every request shares. Fails on templates that do not compile, a
     /// mail sender address that does not parse, or a signing key that cannot be read
-    /// or written.
+    /// or stored in the database.
     pub fn new(pool: DbPool, backend: Backend, config: Config) -> anyhow::Result<Self> {
         let tera = Arc::new(render::build_tera().context("the page templates do not compile")?);
         let mail = crate::mail::MailSettings::new(
@@ -52,8 +52,10 @@ impl AppState {
             Arc::clone(&tera),
         )
         .map_err(|e| anyhow::anyhow!("BILIM_MAIL_FROM is not a usable sender: {e}"))?;
-        let signing = crate::certificates::keys::SigningKeys::load_or_create(&config.data_dir)
+        let mut conn = pool.get().context("cannot connect to the database")?;
+        let signing = crate::certificates::keys::SigningKeys::load_or_create(&mut conn, &config.data_dir)
             .context("cannot read or create the certificate signing key")?;
+        drop(conn);
         let proxies = config.trusted_proxies.clone();
         let durability = Arc::new(crate::db::durability::Durability::for_database(&config.database));
         Ok(AppState {

@@ -1220,6 +1220,70 @@ async fn the_signed_credential_checks_against_the_published_key_and_fails_when_t
     assert_eq!(app.get("/api/v1/certificates/NOPE").await.status, StatusCode::NOT_FOUND);
 }
 
+/// Behind a load balancer a holder may fetch the credential from one instance and
+/// the keys from another: every instance over the database signs with the one key
+/// kept there, even an instance whose data directory holds a key of its own from
+/// before the key moved into the database.
+async fn a_credential_signed_by_one_instance_checks_against_the_keys_another_publishes(mut app: TestApp) {
+    let token = completed_learner(&mut app, "two@example.kz", "Aigerim Sultanova", Locale::En).await;
+    let code = app
+        .api(Method::GET, "/api/v1/me/certificates", Some(&token), None)
+        .await
+        .json()[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let jwt = app.get(&format!("/api/v1/certificates/{code}")).await.body;
+    let mut other = app.another_instance().await;
+    let jwks = other.get("/.well-known/jwks.json").await.json();
+    assert_eq!(
+        jwks,
+        app.get("/.well-known/jwks.json").await.json(),
+        "both instances publish the same key"
+    );
+    let decoding = jsonwebtoken::DecodingKey::from_ed_components(jwks["keys"][0]["x"].as_str().unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<Value>(&jwt, &decoding, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["jti"], json!(code));
+
+    // An instance started with a key file of its own, as older versions made one per
+    // data directory, uses the database's key all the same.
+    let data_dir = tempfile::tempdir().unwrap();
+    std::fs::write(data_dir.path().join("certificate-signing.key"), [7u8; 32]).unwrap();
+    let mut config = app.state.config.clone();
+    config.data_dir = data_dir.path().to_path_buf();
+    let state = bilim::app::AppState::new(app.state.pool.clone(), app.backend, config).unwrap();
+    assert_eq!(state.signing.jwks(), jwks);
+    let signed_there = state.signing.sign(&claims).unwrap();
+    assert!(jsonwebtoken::decode::<Value>(&signed_there, &decoding, &validation).is_ok());
+}
+
+/// An installation upgraded from a version that kept the signing key in the data
+/// directory only goes on signing with that key, so the credentials it issued
+/// before still check against the keys it publishes.
+async fn an_upgraded_installation_keeps_the_signing_key_its_data_directory_held(app: TestApp) {
+    let seed = [7u8; 32];
+    std::fs::write(app.data_dir.path().join("certificate-signing.key"), seed).unwrap();
+    // The database as the earlier version left it: no key in it.
+    bilim::db::settings::remove(&mut app.state.pool.get().unwrap(), "certificate_signing_key").unwrap();
+    let state = bilim::app::AppState::new(app.state.pool.clone(), app.backend, app.state.config.clone()).unwrap();
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    assert_eq!(
+        state.signing.jwks()["keys"][0]["x"],
+        json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public))
+    );
+    let mut other = app.another_instance().await;
+    assert_eq!(
+        other.get("/.well-known/jwks.json").await.json(),
+        state.signing.jwks(),
+        "and every other instance signs with it too"
+    );
+}
+
 async fn coordinators_revoke_their_institutions_certificates_only(mut app: TestApp) {
     let token = completed_learner(&mut app, "revoked@example.kz", "Нуржан Абенов", Locale::Ru).await;
     let code = app
@@ -1488,6 +1552,8 @@ on_both_backends!(
     an_svg_logo_is_left_off_the_certificate_which_is_still_issued,
     anyone_can_verify_a_certificate_and_an_unknown_code_reveals_nothing,
     the_signed_credential_checks_against_the_published_key_and_fails_when_tampered,
+    a_credential_signed_by_one_instance_checks_against_the_keys_another_publishes,
+    an_upgraded_installation_keeps_the_signing_key_its_data_directory_held,
     coordinators_revoke_their_institutions_certificates_only,
     an_expired_certificate_is_renewed_by_completing_a_new_run,
     a_revoked_certificate_is_renewed_by_completing_a_new_run,

@@ -74,3 +74,38 @@ fn sqlite_connections_have_foreign_keys_wal_and_a_busy_timeout() {
     assert_eq!(read(&mut conn, "SELECT journal_mode FROM pragma_journal_mode"), "wal");
     assert_eq!(read(&mut conn, "SELECT timeout FROM pragma_busy_timeout"), "10000");
 }
+
+/// Two instances starting on an empty database both store a setting no one has
+/// stored yet (the first administrator's setup token, say): the one that waits for
+/// the other's row replaces it instead of failing on its key, which stopped the
+/// second instance's start.
+#[test]
+#[cfg_attr(not(postgres_tests), ignore = "LMS_TEST_POSTGRES_URL is not set")]
+fn two_instances_storing_the_same_new_setting_at_once_both_succeed() {
+    use diesel::Connection;
+    let (url, _database) = common::fresh_postgres();
+    let pool = db::connect(&DatabaseUrl::parse(&url).unwrap(), 2).unwrap();
+    db::migrate(&mut pool.get().unwrap()).unwrap();
+    let mut first = pool.get().unwrap();
+    let mut second = pool.get().unwrap();
+    let other = first
+        .transaction::<_, diesel::result::Error, _>(|first| {
+            db::settings::set(first, "setup_token_sha256", "first")?;
+            // The second writes while the first's row is not yet committed, and waits.
+            let other = std::thread::spawn(move || {
+                second.transaction::<_, diesel::result::Error, _>(|second| {
+                    db::settings::set(second, "setup_token_sha256", "second")
+                })
+            });
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(other)
+        })
+        .unwrap();
+    other.join().unwrap().expect("the second instance's write succeeds");
+    assert_eq!(
+        db::settings::get(&mut pool.get().unwrap(), "setup_token_sha256")
+            .unwrap()
+            .as_deref(),
+        Some("second")
+    );
+}

@@ -106,19 +106,9 @@ fn claim_day(conn: &mut DbConnection, now: NaiveDateTime) -> AppResult<Option<Op
                 .execute(conn)?
                     == 1
             }
-            None => {
-                // The first day: another instance may insert the row at the same time;
-                // its row is left alone (no unique-key error), and only the instance
-                // whose insert wrote it has the day.
-                let insert = diesel::insert_into(settings::table)
-                    .values((settings::name.eq(DAY_SETTING), settings::value.eq(&today)))
-                    .on_conflict_do_nothing();
-                let inserted = match conn {
-                    DbConnection::Sqlite(sqlite) => insert.execute(sqlite)?,
-                    DbConnection::Postgresql(pg) => insert.execute(pg)?,
-                };
-                inserted == 1
-            }
+            // The first day: another instance may insert the row at the same time;
+            // only the instance whose insert wrote it has the day.
+            None => db::settings::set_if_absent(conn, DAY_SETTING, &today)?,
         };
         Ok(claimed.then_some(last))
     })

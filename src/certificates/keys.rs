@@ -1,6 +1,8 @@
-//! The Ed25519 key that signs certificates as JWTs (EdDSA). It is generated on first
-//! start and kept in the data directory; its public half is published at
-//! `/.well-known/jwks.json`, so anyone can check a certificate offline.
+//! The Ed25519 key that signs certificates as JWTs (EdDSA). It is kept in the
+//! database, so that every instance over one database signs with the same key and
+//! publishes the same public half at `/.well-known/jwks.json`, where anyone can check a
+//! certificate offline: a credential signed by one instance verifies against the keys
+//! another serves.
 
 use std::path::Path;
 
@@ -13,9 +15,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::{settings, DbConnection};
 use crate::error::AppError;
 
+/// Where versions before the key moved into the database kept it. A key found there
+/// becomes the installation's key if the database has none yet, so certificates
+/// already issued keep verifying.
 const KEY_FILE: &str = "certificate-signing.key";
+/// The settings row holding the key's 32-byte seed, in base64.
+const KEY_SETTING: &str = "certificate_signing_key";
 
 pub struct SigningKeys {
     encoding: EncodingKey,
@@ -32,27 +40,65 @@ impl std::fmt::Debug for SigningKeys {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("cannot read or write the certificate signing key {0}: {1}")]
+    #[error("cannot read the certificate signing key {0}: {1}")]
     File(String, std::io::Error),
     #[error("the certificate signing key in {0} is damaged")]
     Damaged(String),
+    #[error("cannot read or store the certificate signing key in the database: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+fn encode(seed: &[u8; 32]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(seed)
+}
+
+fn decode(text: &str) -> Option<[u8; 32]> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .ok()?
+        .try_into()
+        .ok()
 }
 
 impl SigningKeys {
-    /// Loads the key from the data directory, creating it on first start.
-    pub fn load_or_create(data_dir: &Path) -> Result<SigningKeys, KeyError> {
-        let path = data_dir.join(KEY_FILE);
-        let shown = path.display().to_string();
-        let seed: [u8; 32] = if path.exists() {
-            let bytes = std::fs::read(&path).map_err(|e| KeyError::File(shown.clone(), e))?;
-            bytes.try_into().map_err(|_| KeyError::Damaged(shown.clone()))?
+    /// The installation's key from the database. On the first start it is stored
+    /// there: the key an earlier version left in `<data dir>/certificate-signing.key`,
+    /// or a new one. Instances starting together each offer theirs, and all use the
+    /// one stored first.
+    pub fn load_or_create(conn: &mut DbConnection, data_dir: &Path) -> Result<SigningKeys, KeyError> {
+        let file = data_dir.join(KEY_FILE);
+        let from_file = if file.exists() {
+            let shown = file.display().to_string();
+            let bytes = std::fs::read(&file).map_err(|e| KeyError::File(shown.clone(), e))?;
+            Some(<[u8; 32]>::try_from(bytes).map_err(|_| KeyError::Damaged(shown))?)
         } else {
-            let mut seed = [0u8; 32];
-            rand::thread_rng().fill_bytes(&mut seed);
-            crate::config::write_private_file(&path, &seed).map_err(|e| KeyError::File(shown.clone(), e))?;
-            seed
+            None
         };
-        let signing = SigningKey::from_bytes(&seed);
+        if settings::get(conn, KEY_SETTING)?.is_none() {
+            let offered = from_file.unwrap_or_else(|| {
+                let mut seed = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut seed);
+                seed
+            });
+            if settings::set_if_absent(conn, KEY_SETTING, &encode(&offered))? && from_file.is_some() {
+                tracing::info!(file = %file.display(), "the certificate signing key moved into the database");
+            }
+        }
+        let stored = settings::get(conn, KEY_SETTING)?.unwrap_or_default();
+        let seed = decode(&stored).ok_or_else(|| KeyError::Damaged(format!("the setting {KEY_SETTING}")))?;
+        if from_file.is_some_and(|own| own != seed) {
+            tracing::warn!(
+                file = %file.display(),
+                "this data directory's certificate signing key is not the one in the database and is no longer \
+                 used: credentials signed with it before verify again once fetched anew"
+            );
+        }
+        Self::from_seed(&seed, KEY_SETTING)
+    }
+
+    fn from_seed(seed: &[u8; 32], shown: &str) -> Result<SigningKeys, KeyError> {
+        let shown = shown.to_owned();
+        let signing = SigningKey::from_bytes(seed);
         let der = signing.to_pkcs8_der().map_err(|_| KeyError::Damaged(shown.clone()))?;
         let public = signing.verifying_key().to_bytes();
         let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public);
