@@ -1,8 +1,11 @@
-//! The reports dashboard at programme scale on SQLite: 100,000 learners, each in two
-//! of 200 runs (of the five shipped courses) at 50 institutions, 1,000,000 module
-//! progress records and 200,000 quiz attempts.
+//! The reports dashboard at programme scale: 100,000 learners, each in two of 200 runs
+//! (of the five shipped courses) at 50 institutions, 1,000,000 module progress records
+//! and 200,000 quiz attempts.
 //! `cargo bench --bench reports` prints how long the administrator's dashboard (every
-//! run) and a coordinator's (one institution) take to compute.
+//! run) and a coordinator's (one institution) take to compute on SQLite and, when
+//! `LMS_TEST_POSTGRES_URL` is set, on PostgreSQL too, in a database of its own made
+//! for the run (`bilim_bench_reports`, dropped afterwards unless `BILIM_BENCH_KEEP` is
+//! set, so that its query plans can be read; a kept database is used again).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::Path;
@@ -31,10 +34,13 @@ fn now() -> NaiveDateTime {
 /// The shipped courses and their module ids.
 type Courses = Vec<(String, Vec<String>)>;
 
-fn seed(conn: &mut diesel::SqliteConnection, courses: &Courses) {
-    let started = Instant::now();
+/// Writes the learners, runs, enrolments, progress and attempts in one transaction on
+/// either backend's connection (batch inserts need the backend's own connection).
+macro_rules! seed_on {
+    ($conn:expr, $courses:expr) => {{
+    let courses: &Courses = $courses;
     let today = Utc::now().date_naive();
-    conn.transaction::<_, diesel::result::Error, _>(|conn| {
+    $conn.transaction::<_, diesel::result::Error, _>(|conn| {
         for i in 0..INSTITUTIONS {
             diesel::insert_into(institutions::table)
                 .values((
@@ -159,6 +165,15 @@ fn seed(conn: &mut diesel::SqliteConnection, courses: &Courses) {
         Ok(())
     })
     .expect("seed");
+    }};
+}
+
+fn seed(conn: &mut DbConnection, courses: &Courses) {
+    let started = Instant::now();
+    match conn {
+        DbConnection::Sqlite(sqlite) => seed_on!(sqlite, courses),
+        DbConnection::Postgresql(pg) => seed_on!(pg, courses),
+    }
     eprintln!(
         "seeded {LEARNERS} learners, {} progress records, {} attempts in {:.1?}",
         LEARNERS * 2 * MODULES_PER_COURSE as i64,
@@ -239,13 +254,10 @@ fn dashboard(pool: &DbPool, user: &User) -> usize {
         + usize::try_from(report.stalled_total).unwrap()
 }
 
-fn bench(c: &mut Criterion) {
-    // BILIM_BENCH_DB keeps the seeded database for a look at query plans.
-    let dir = tempfile::tempdir().unwrap();
-    let path = std::env::var("BILIM_BENCH_DB").map_or_else(|_| dir.path().join("bench.db"), Into::into);
-    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+/// Opens (and on first use seeds) the benchmark's database at `url`.
+fn prepare(url: &DatabaseUrl) -> DbPool {
     // The page runs its groupings at once, each on a connection of its own.
-    let pool = db::connect(&url, 4).unwrap();
+    let pool = db::connect(url, 4).unwrap();
     let mut conn = pool.get().unwrap();
     db::migrate(&mut conn).unwrap();
     let seeded: i64 = users::table.count().get_result(&mut *conn).unwrap();
@@ -253,23 +265,90 @@ fn bench(c: &mut Criterion) {
         let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("courses");
         bilim::courses::import_folder(&mut conn, &shipped).unwrap();
         let courses = shipped_courses(&mut conn);
-        let DbConnection::Sqlite(sqlite) = &mut *conn else {
-            panic!("the benchmark runs on SQLite")
-        };
-        seed(sqlite, &courses);
+        seed(&mut conn, &courses);
     }
-    // What a running server does: refresh the query planner's statistics.
+    // What a running server does: SQLite's planner statistics are refreshed hourly,
+    // PostgreSQL's autovacuum analyses and vacuums a table after bulk writes.
     db::optimize(&mut conn).unwrap();
-    drop(conn);
-    let mut group = c.benchmark_group("reports dashboard, 100k learners, 1M progress records");
+    if let DbConnection::Postgresql(pg) = &mut *conn {
+        diesel::sql_query("VACUUM ANALYZE").execute(pg).unwrap();
+    }
+    pool
+}
+
+fn measure(c: &mut Criterion, backend: &str, pool: &DbPool) {
+    let mut group = c.benchmark_group(format!("reports dashboard on {backend}, 100k learners, 1M progress records"));
     group.sample_size(10);
     let admin = reader(Role::Admin, None);
-    group.bench_function("administrator: all 200 runs", |b| b.iter(|| dashboard(&pool, &admin)));
+    group.bench_function("administrator: all 200 runs", |b| b.iter(|| dashboard(pool, &admin)));
     let coordinator = reader(Role::Coordinator, Some(1));
     group.bench_function("coordinator: one institution", |b| {
-        b.iter(|| dashboard(&pool, &coordinator))
+        b.iter(|| dashboard(pool, &coordinator))
     });
     group.finish();
+}
+
+/// The benchmark's PostgreSQL database, dropped when done unless `BILIM_BENCH_KEEP`
+/// is set.
+struct PgBenchDatabase {
+    admin_url: String,
+    keep: bool,
+}
+
+const PG_DATABASE: &str = "bilim_bench_reports";
+
+impl PgBenchDatabase {
+    fn open(base: &str) -> (PgBenchDatabase, DatabaseUrl) {
+        let (prefix, _) = base.rsplit_once('/').expect("a postgres URL ending in a database name");
+        let admin_url = format!("{prefix}/postgres");
+        let keep = std::env::var_os("BILIM_BENCH_KEEP").is_some();
+        let mut admin = diesel::PgConnection::establish(&admin_url).unwrap();
+        let exists: i64 = diesel::dsl::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "(SELECT COUNT(*) FROM pg_database WHERE datname = '{PG_DATABASE}')"
+        )))
+        .get_result(&mut admin)
+        .unwrap();
+        if exists > 0 && !keep {
+            diesel::sql_query(format!("DROP DATABASE {PG_DATABASE} WITH (FORCE)"))
+                .execute(&mut admin)
+                .unwrap();
+        }
+        if exists == 0 || !keep {
+            diesel::sql_query(format!("CREATE DATABASE {PG_DATABASE}"))
+                .execute(&mut admin)
+                .unwrap();
+        }
+        let url = DatabaseUrl::parse(&format!("{prefix}/{PG_DATABASE}")).unwrap();
+        (PgBenchDatabase { admin_url, keep }, url)
+    }
+}
+
+impl Drop for PgBenchDatabase {
+    fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
+        if let Ok(mut admin) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    // BILIM_BENCH_DB keeps the seeded SQLite database for a look at query plans.
+    let dir = tempfile::tempdir().unwrap();
+    let path = std::env::var("BILIM_BENCH_DB").map_or_else(|_| dir.path().join("bench.db"), Into::into);
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let pool = prepare(&url);
+    measure(c, "SQLite", &pool);
+    drop(pool);
+    if let Some(base) = std::env::var("LMS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        let (database, url) = PgBenchDatabase::open(&base);
+        let pool = prepare(&url);
+        measure(c, "PostgreSQL", &pool);
+        drop(pool);
+        drop(database);
+    }
 }
 
 criterion_group!(benches, bench);
