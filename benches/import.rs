@@ -25,7 +25,12 @@ const COURSES: usize = 20;
 const MODULES: usize = 50;
 const SECTIONS: usize = 5;
 /// Concepts of the shipped `_law` files the modules cite.
-const CONCEPTS: [&str; 4] = ["unauthorised_access", "fraud", "data_interference", "system_interference"];
+const CONCEPTS: [&str; 4] = [
+    "unauthorised_access",
+    "fraud",
+    "data_interference",
+    "system_interference",
+];
 
 /// Words for the generated prose, per language, so that each text has the letters and
 /// lengths of real text in its script.
@@ -106,7 +111,9 @@ fn sentence(language: &str, seed: usize, n: usize) -> String {
     let mut out = String::new();
     let mut state = seed.wrapping_mul(2_654_435_761).wrapping_add(12_345);
     for i in 0..n {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let word = words[(state >> 33) % words.len()];
         if i == 0 {
             let mut chars = word.chars();
@@ -307,10 +314,7 @@ fn generate(dir: &Path) {
                 }
             }
             let body = &russian[russian.find("\n+++\n").unwrap() + 5..];
-            write(
-                &module_dir.join("national/kz/ru.md"),
-                &adaptation(course, module, body),
-            );
+            write(&module_dir.join("national/kz/ru.md"), &adaptation(course, module, body));
             write(
                 &module_dir.join("checklist.txt"),
                 &format!("{}\n", paragraph("en", course * 1_000 + module)),
@@ -358,7 +362,9 @@ fn import_folder(label: &str, conn: &mut DbConnection, courses: &Path) -> (load:
         .map(ToString::to_string)
         .collect();
     assert!(errors.is_empty(), "the folder has errors:\n{}", errors.join("\n"));
-    let report = timed(&format!("{label}: import"), || import::import(conn, &catalogue).unwrap());
+    let report = timed(&format!("{label}: import"), || {
+        import::import(conn, &catalogue).unwrap()
+    });
     (catalogue, report)
 }
 
@@ -374,7 +380,10 @@ fn start_up() -> Duration {
         .arg("serve")
         .env("BILIM_DATA_DIR", data.path())
         .env("BILIM_BIND", address.to_string())
-        .env("BILIM_COURSES_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("courses"))
+        .env(
+            "BILIM_COURSES_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("courses"),
+        )
         .env("BILIM_LOG", "warn")
         .env_remove("DATABASE_URL")
         .env_remove("BILIM_SECRET")

@@ -21,7 +21,9 @@ fn shipped_banks() -> Vec<String> {
     let mut paths = Vec::new();
     for course in std::fs::read_dir(&courses).unwrap() {
         let quizzes = course.unwrap().path().join("quizzes");
-        let Ok(entries) = std::fs::read_dir(&quizzes) else { continue };
+        let Ok(entries) = std::fs::read_dir(&quizzes) else {
+            continue;
+        };
         for quiz in entries {
             for file in std::fs::read_dir(quiz.unwrap().path()).unwrap() {
                 let path = file.unwrap().path();

@@ -38,133 +38,134 @@ type Courses = Vec<(String, Vec<String>)>;
 /// either backend's connection (batch inserts need the backend's own connection).
 macro_rules! seed_on {
     ($conn:expr, $courses:expr) => {{
-    let courses: &Courses = $courses;
-    let today = Utc::now().date_naive();
-    $conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        for i in 0..INSTITUTIONS {
-            diesel::insert_into(institutions::table)
-                .values((
-                    institutions::name.eq(format!("Institution {i}")),
-                    institutions::country.eq(Country::ALL[(i % 5) as usize].code()),
-                    institutions::created_at.eq(now()),
-                ))
-                .execute(conn)?;
-        }
-        let categories = [Category::PoliceOfficer, Category::Investigator, Category::Prosecutor];
-        let ids: Vec<i64> = (1..=LEARNERS).collect();
-        for chunk in ids.chunks(BATCH) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|&i| {
-                    (
-                        users::email.eq(format!("learner{i}@example.kz")),
-                        users::name.eq(format!("Слушатель {i}")),
-                        users::password_hash.eq("!"),
-                        users::role.eq(Role::Learner.code()),
-                        users::category.eq(categories[(i % 3) as usize].code()),
-                        users::gender.eq([Some("female"), Some("male"), None][(i % 3) as usize]),
-                        users::locale.eq("ru"),
-                        users::created_at.eq(now()),
-                        users::updated_at.eq(now()),
-                    )
-                })
-                .collect();
-            diesel::insert_into(users::table).values(&rows).execute(conn)?;
-        }
-        for run in 0..RUNS {
-            diesel::insert_into(course_runs::table)
-                .values((
-                    course_runs::course_id.eq(&course_of(courses, run + 1).0),
-                    course_runs::institution_id.eq(run % INSTITUTIONS + 1),
-                    course_runs::language.eq("ru"),
-                    course_runs::country.eq(Country::ALL[(run % 5) as usize].code()),
-                    course_runs::starts_on.eq(today - Duration::days(run % 60)),
-                    // A third of the runs have ended: the courses delivered.
-                    course_runs::ends_on.eq(if run % 3 == 0 {
-                        today - Duration::days(1)
-                    } else {
-                        today + Duration::days(30)
-                    }),
-                    course_runs::enrol_by.eq(today - Duration::days(run % 60)),
-                    course_runs::capacity.eq(1_000),
-                    course_runs::mode.eq("online"),
-                    course_runs::enrolment.eq("approval"),
-                    course_runs::phase.eq([
-                        "national_pilot",
-                        "second_national_round",
-                        "training_of_trainers",
-                        "thematic",
-                    ][(run % 4) as usize]),
-                    course_runs::categories.eq(""),
-                    course_runs::created_by.eq(1_i64),
-                    course_runs::created_at.eq(now()),
-                    course_runs::updated_at.eq(now()),
-                ))
-                .execute(conn)?;
-        }
-        for chunk in ids.chunks(BATCH) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
-                .map(|(i, run)| {
-                    (
-                        enrolments::run_id.eq(run),
-                        enrolments::user_id.eq(i),
-                        enrolments::status.eq(if (i + run) % 4 == 0 { "completed" } else { "enrolled" }),
-                        enrolments::created_at.eq(now()),
-                        enrolments::updated_at.eq(now()),
-                        enrolments::last_activity_at.eq(Some(now() - Duration::days(days_since_study(i)))),
-                    )
-                })
-                .collect();
-            diesel::insert_into(enrolments::table).values(&rows).execute(conn)?;
-            let rows: Vec<_> = chunk
-                .iter()
-                .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
-                .flat_map(|(i, run)| (0..MODULES_PER_COURSE).map(move |m| (i, run, m)))
-                .map(|(i, run, m)| {
-                    let (course, modules) = course_of(courses, run);
-                    let at = now() - Duration::days((i + m as i64) % 45);
-                    debug_assert!(days_since_study(i) <= (i + m as i64) % 45);
-                    (
-                        module_progress::user_id.eq(i),
-                        module_progress::course_id.eq(course.clone()),
-                        module_progress::module_id.eq(modules[m].clone()),
-                        module_progress::started_at.eq(at),
-                        module_progress::updated_at.eq(at),
-                    )
-                })
-                .collect();
-            for rows in rows.chunks(BATCH) {
-                diesel::insert_into(module_progress::table).values(rows).execute(conn)?;
-            }
-            let rows: Vec<_> = chunk
-                .iter()
-                .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
-                .map(|(i, run)| {
-                    let percent = ((i * 7 + run * 31) % 101) as f64;
-                    (
-                        quiz_attempts::user_id.eq(i),
-                        quiz_attempts::course_id.eq(course_of(courses, run).0.clone()),
-                        quiz_attempts::quiz_id.eq("final"),
-                        quiz_attempts::language.eq("ru"),
-                        quiz_attempts::is_preview.eq(false),
-                        quiz_attempts::questions.eq("[]"),
-                        quiz_attempts::settings.eq("{}"),
-                        quiz_attempts::started_at.eq(now()),
-                        quiz_attempts::submitted_at.eq(Some(now())),
-                        quiz_attempts::percent.eq(Some(percent)),
-                        quiz_attempts::passed.eq(Some(percent >= 60.0)),
-                        quiz_attempts::pending_manual.eq(false),
-                        quiz_attempts::run_id.eq(Some(run)),
-                    )
-                })
-                .collect();
-            diesel::insert_into(quiz_attempts::table).values(&rows).execute(conn)?;
-        }
-        Ok(())
-    })
-    .expect("seed");
+        let courses: &Courses = $courses;
+        let today = Utc::now().date_naive();
+        $conn
+            .transaction::<_, diesel::result::Error, _>(|conn| {
+                for i in 0..INSTITUTIONS {
+                    diesel::insert_into(institutions::table)
+                        .values((
+                            institutions::name.eq(format!("Institution {i}")),
+                            institutions::country.eq(Country::ALL[(i % 5) as usize].code()),
+                            institutions::created_at.eq(now()),
+                        ))
+                        .execute(conn)?;
+                }
+                let categories = [Category::PoliceOfficer, Category::Investigator, Category::Prosecutor];
+                let ids: Vec<i64> = (1..=LEARNERS).collect();
+                for chunk in ids.chunks(BATCH) {
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .map(|&i| {
+                            (
+                                users::email.eq(format!("learner{i}@example.kz")),
+                                users::name.eq(format!("Слушатель {i}")),
+                                users::password_hash.eq("!"),
+                                users::role.eq(Role::Learner.code()),
+                                users::category.eq(categories[(i % 3) as usize].code()),
+                                users::gender.eq([Some("female"), Some("male"), None][(i % 3) as usize]),
+                                users::locale.eq("ru"),
+                                users::created_at.eq(now()),
+                                users::updated_at.eq(now()),
+                            )
+                        })
+                        .collect();
+                    diesel::insert_into(users::table).values(&rows).execute(conn)?;
+                }
+                for run in 0..RUNS {
+                    diesel::insert_into(course_runs::table)
+                        .values((
+                            course_runs::course_id.eq(&course_of(courses, run + 1).0),
+                            course_runs::institution_id.eq(run % INSTITUTIONS + 1),
+                            course_runs::language.eq("ru"),
+                            course_runs::country.eq(Country::ALL[(run % 5) as usize].code()),
+                            course_runs::starts_on.eq(today - Duration::days(run % 60)),
+                            // A third of the runs have ended: the courses delivered.
+                            course_runs::ends_on.eq(if run % 3 == 0 {
+                                today - Duration::days(1)
+                            } else {
+                                today + Duration::days(30)
+                            }),
+                            course_runs::enrol_by.eq(today - Duration::days(run % 60)),
+                            course_runs::capacity.eq(1_000),
+                            course_runs::mode.eq("online"),
+                            course_runs::enrolment.eq("approval"),
+                            course_runs::phase.eq([
+                                "national_pilot",
+                                "second_national_round",
+                                "training_of_trainers",
+                                "thematic",
+                            ][(run % 4) as usize]),
+                            course_runs::categories.eq(""),
+                            course_runs::created_by.eq(1_i64),
+                            course_runs::created_at.eq(now()),
+                            course_runs::updated_at.eq(now()),
+                        ))
+                        .execute(conn)?;
+                }
+                for chunk in ids.chunks(BATCH) {
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
+                        .map(|(i, run)| {
+                            (
+                                enrolments::run_id.eq(run),
+                                enrolments::user_id.eq(i),
+                                enrolments::status.eq(if (i + run) % 4 == 0 { "completed" } else { "enrolled" }),
+                                enrolments::created_at.eq(now()),
+                                enrolments::updated_at.eq(now()),
+                                enrolments::last_activity_at.eq(Some(now() - Duration::days(days_since_study(i)))),
+                            )
+                        })
+                        .collect();
+                    diesel::insert_into(enrolments::table).values(&rows).execute(conn)?;
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
+                        .flat_map(|(i, run)| (0..MODULES_PER_COURSE).map(move |m| (i, run, m)))
+                        .map(|(i, run, m)| {
+                            let (course, modules) = course_of(courses, run);
+                            let at = now() - Duration::days((i + m as i64) % 45);
+                            debug_assert!(days_since_study(i) <= (i + m as i64) % 45);
+                            (
+                                module_progress::user_id.eq(i),
+                                module_progress::course_id.eq(course.clone()),
+                                module_progress::module_id.eq(modules[m].clone()),
+                                module_progress::started_at.eq(at),
+                                module_progress::updated_at.eq(at),
+                            )
+                        })
+                        .collect();
+                    for rows in rows.chunks(BATCH) {
+                        diesel::insert_into(module_progress::table).values(rows).execute(conn)?;
+                    }
+                    let rows: Vec<_> = chunk
+                        .iter()
+                        .flat_map(|&i| [(i, first_run(i)), (i, first_run(i) % RUNS + 1)])
+                        .map(|(i, run)| {
+                            let percent = ((i * 7 + run * 31) % 101) as f64;
+                            (
+                                quiz_attempts::user_id.eq(i),
+                                quiz_attempts::course_id.eq(course_of(courses, run).0.clone()),
+                                quiz_attempts::quiz_id.eq("final"),
+                                quiz_attempts::language.eq("ru"),
+                                quiz_attempts::is_preview.eq(false),
+                                quiz_attempts::questions.eq("[]"),
+                                quiz_attempts::settings.eq("{}"),
+                                quiz_attempts::started_at.eq(now()),
+                                quiz_attempts::submitted_at.eq(Some(now())),
+                                quiz_attempts::percent.eq(Some(percent)),
+                                quiz_attempts::passed.eq(Some(percent >= 60.0)),
+                                quiz_attempts::pending_manual.eq(false),
+                                quiz_attempts::run_id.eq(Some(run)),
+                            )
+                        })
+                        .collect();
+                    diesel::insert_into(quiz_attempts::table).values(&rows).execute(conn)?;
+                }
+                Ok(())
+            })
+            .expect("seed");
     }};
 }
 
@@ -277,7 +278,9 @@ fn prepare(url: &DatabaseUrl) -> DbPool {
 }
 
 fn measure(c: &mut Criterion, backend: &str, pool: &DbPool) {
-    let mut group = c.benchmark_group(format!("reports dashboard on {backend}, 100k learners, 1M progress records"));
+    let mut group = c.benchmark_group(format!(
+        "reports dashboard on {backend}, 100k learners, 1M progress records"
+    ));
     group.sample_size(10);
     let admin = reader(Role::Admin, None);
     group.bench_function("administrator: all 200 runs", |b| b.iter(|| dashboard(pool, &admin)));
@@ -329,7 +332,8 @@ impl Drop for PgBenchDatabase {
             return;
         }
         if let Ok(mut admin) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")).execute(&mut admin);
+            let _ =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")).execute(&mut admin);
         }
     }
 }
