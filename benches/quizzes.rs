@@ -40,7 +40,7 @@ fn shipped_banks() -> Vec<String> {
 /// A response to `question`: the right one for even `n`, a wrong one for odd `n`, so
 /// that both the matching and the failing branches are graded.
 fn response(question: &Question, n: usize) -> Option<Response> {
-    let right = n % 2 == 0;
+    let right = n.is_multiple_of(2);
     Some(match &question.kind {
         Kind::Single { choices } => {
             let best = choices.iter().position(|c| c.weight >= 100.0).unwrap_or(0);
