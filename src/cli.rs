@@ -255,7 +255,7 @@ fn run_courses(command: CoursesCommand) -> anyhow::Result<ExitCode> {
             let config = Config::from_env()?;
             let pool = server::open_database(&config)?;
             let mut conn = pool.get()?;
-            let report = courses::import::import(&mut conn, &catalogue).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = import_with_progress_bar(&mut conn, &catalogue).map_err(|e| anyhow::anyhow!("{e}"))?;
             print_import_report(&report);
             Ok(ExitCode::SUCCESS)
         }
@@ -315,6 +315,29 @@ fn convert_quiz(file: &std::path::Path) -> anyhow::Result<ExitCode> {
         conversion.unsupported.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Imports a checked catalogue with a progress bar on standard error. indicatif draws
+/// nothing when standard error is not a terminal, so logs, pipes and tests get the
+/// report alone.
+pub fn import_with_progress_bar(
+    conn: &mut crate::db::DbConnection,
+    catalogue: &Catalogue,
+) -> Result<courses::import::ImportReport, AppError> {
+    let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    let style = indicatif::ProgressStyle::with_template("{msg:32!} [{bar:40}] {pos}/{len} modules, {eta} left")
+        .map(|style| style.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    let result = courses::import::import_with_progress(conn, catalogue, &mut |progress| {
+        bar.set_length(u64::try_from(progress.total).unwrap_or(u64::MAX));
+        bar.set_position(u64::try_from(progress.done).unwrap_or(u64::MAX));
+        if bar.message() != progress.course {
+            bar.set_message(progress.course.to_owned());
+        }
+    });
+    bar.finish_and_clear();
+    result
 }
 
 pub fn print_import_report(report: &courses::import::ImportReport) {

@@ -42,7 +42,7 @@ fn import_courses(config: &Config, conn: &mut crate::db::DbConnection) {
             tracing::error!("{diagnostic}");
         }
     }
-    match crate::courses::import::import(conn, &catalogue) {
+    match crate::cli::import_with_progress_bar(conn, &catalogue) {
         Ok(report) => crate::cli::print_import_report(&report),
         Err(error) => tracing::error!(%error, "importing the courses failed"),
     }

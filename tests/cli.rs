@@ -349,6 +349,12 @@ fn courses_import_loads_a_folder_and_importing_it_again_changes_nothing() {
     };
     let first = import();
     assert!(first.status.success(), "{}", stderr(&first));
+    // Standard error is not a terminal here: no progress bar is drawn into it.
+    assert!(
+        !stderr(&first).contains("modules") && !stderr(&first).contains('\u{1b}'),
+        "{}",
+        stderr(&first)
+    );
     assert!(
         stdout(&first).contains("imported demo-course (revision 1)")
             && stdout(&first).contains("imported other-course (revision 1)"),

@@ -42,6 +42,43 @@ async fn importing_twice_makes_no_new_revision_and_a_change_makes_one_keeping_pr
     );
 }
 
+async fn an_import_reports_its_progress_module_by_module_and_counts_unchanged_courses_at_once(app: TestApp) {
+    let dir = app.copy_courses("valid");
+    let catalogue = bilim::courses::load::load(&dir);
+    let import = |seen: &mut Vec<(usize, usize, String)>| {
+        let mut conn = app.state.pool.get().unwrap();
+        bilim::courses::import::import_with_progress(&mut conn, &catalogue, &mut |p| {
+            seen.push((p.done, p.total, p.course.to_owned()))
+        })
+        .unwrap()
+    };
+    let mut first = Vec::new();
+    let report = import(&mut first);
+    assert_eq!(report.imported.len(), 2);
+    // Two modules of demo-course, then the one of other-course, each counted once
+    // imported; the count never goes back.
+    let total = 3;
+    assert_eq!(first.first(), Some(&(0, total, "demo-course".to_owned())));
+    assert_eq!(first.last(), Some(&(total, total, "other-course".to_owned())));
+    assert!(first.windows(2).all(|w| w[0].0 <= w[1].0), "{first:?}");
+    for done in 1..=total {
+        assert!(first.iter().any(|(d, ..)| *d == done), "{done} of {first:?}");
+    }
+
+    let mut again = Vec::new();
+    let report = import(&mut again);
+    assert_eq!(report.unchanged.len(), 2);
+    assert_eq!(
+        again,
+        [
+            (0, total, "demo-course".to_owned()),
+            (2, total, "demo-course".to_owned()),
+            (3, total, "other-course".to_owned())
+        ],
+        "unchanged courses count all their modules at once"
+    );
+}
+
 async fn a_course_removed_from_the_folder_leaves_the_catalogue_but_keeps_progress(mut app: TestApp) {
     let dir = app.with_courses("valid");
     app.sign_in_as("keeper@example.kz", Role::Learner, None).await;
@@ -429,6 +466,7 @@ async fn a_learner_who_may_not_read_a_module_cannot_download_its_files_either(mu
 }
 
 on_both_backends!(
+    an_import_reports_its_progress_module_by_module_and_counts_unchanged_courses_at_once,
     a_learner_who_may_not_read_a_module_cannot_download_its_files_either,
     importing_twice_makes_no_new_revision_and_a_change_makes_one_keeping_progress,
     a_course_removed_from_the_folder_leaves_the_catalogue_but_keeps_progress,

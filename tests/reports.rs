@@ -369,6 +369,64 @@ async fn learners_are_split_by_country_category_and_phase(mut app: TestApp) {
     assert_eq!(&police[3..], ["2", "1", "1", "50.0"]);
 }
 
+async fn a_shortened_stalled_list_is_the_start_of_the_full_one_ties_and_all(app: TestApp) {
+    fixture(&app);
+    let run = {
+        let mut conn = app.state.pool.get().unwrap();
+        course_runs::table
+            .order(course_runs::id.asc())
+            .select(course_runs::id)
+            .first::<i64>(&mut conn)
+            .unwrap()
+    };
+    // Beside the fixture's two stalled learners of run A (never studied; 30 days ago):
+    // one more who never studied, and three silent since the very same moment, so
+    // that names and then enrolments decide between them.
+    learner(&app, "boris@example.kz", "Борис Ли", "investigator", run, "enrolled");
+    let same_moment = now() - Duration::days(20);
+    for (email, name) in [
+        ("vera@example.kz", "Вера Ким"),
+        ("aliya@example.kz", "Алия Нур"),
+        ("aliya2@example.kz", "Алия Нур"),
+    ] {
+        let id = learner(&app, email, name, "prosecutor", run, "enrolled");
+        let mut conn = app.state.pool.get().unwrap();
+        diesel::update(bilim::db::schema::enrolments::table.filter(bilim::db::schema::enrolments::user_id.eq(id)))
+            .set(bilim::db::schema::enrolments::last_activity_at.eq(Some(same_moment)))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    let mut conn = app.state.pool.get().unwrap();
+    let runs: Vec<bilim::enrolment::RunRow> = course_runs::table
+        .select(bilim::enrolment::RunRow::as_select())
+        .load(&mut conn)
+        .unwrap();
+    let since = now() - Duration::days(14);
+    let stalled = |conn: &mut bilim::db::DbConnection, limit| {
+        bilim::reports::stalled_learners(conn, &runs, today(), since, limit).unwrap()
+    };
+    let (all, total) = stalled(&mut conn, None);
+    let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Борис Ли",
+            "Ерлан Омаров",
+            "=HYPERLINK(\"x\")",
+            "Алия Нур",
+            "Алия Нур",
+            "Вера Ким"
+        ]
+    );
+    assert_eq!(total, 6);
+    for limit in 0..=7 {
+        let (shown, counted) = stalled(&mut conn, Some(limit));
+        let expected = &all[..usize::try_from(limit).unwrap().min(all.len())];
+        assert_eq!(shown, expected, "the first {limit}");
+        assert_eq!(counted, total);
+    }
+}
+
 async fn stalled_learners_are_listed_longest_silence_first_and_csv_cells_cannot_run_formulas(mut app: TestApp) {
     let f = fixture(&app);
     app.sign_in(f.coordinator_a, PASSWORD).await;
@@ -893,6 +951,7 @@ async fn observers_cannot_subtract_a_small_run_or_group_from_a_total(app: TestAp
 }
 
 on_both_backends!(
+    a_shortened_stalled_list_is_the_start_of_the_full_one_ties_and_all,
     observers_see_no_mean_score_of_fewer_than_five_people_until_five_have_taken_the_test,
     observers_cannot_subtract_a_small_run_or_group_from_a_total,
     the_run_report_matches_the_hand_computed_figures,

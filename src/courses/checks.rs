@@ -186,7 +186,10 @@ pub(super) fn check_body(
     diagnostics: &mut Diagnostics,
 ) {
     let ids: Vec<String> = text.split.sections.iter().map(|s| s.id.clone()).collect();
-    let rendered = markdown::render(&text.body, language, &ids, links);
+    let rendered = markdown::render_unsanitized(&text.body, language, &ids, links);
+    // The cleaned HTML is made only for an anchor that is not a heading's.
+    let cleaned = std::cell::OnceCell::new();
+    let cleaned_html = || cleaned.get_or_init(|| markdown::sanitize(&rendered.html));
     let line_at = |offset: usize| text.body_first_line + format::line_of_offset(&text.body, offset) - 1;
     for reference in &rendered.law_references {
         if !concepts.contains(&reference.concept) {
@@ -214,7 +217,7 @@ pub(super) fn check_body(
                 let known = rendered.heading_ids.iter().any(|h| h == anchor)
                     || extra_anchors.iter().any(|h| h == anchor)
                     || anchor.starts_with("fn")
-                    || rendered.html.contains(&format!("id=\"{anchor}\""));
+                    || cleaned_html().contains(&format!("id=\"{anchor}\""));
                 if !known {
                     diagnostics.error(
                         &text.path,

@@ -75,13 +75,47 @@ fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
+/// How far an import has got, for whoever shows it (the command line draws a bar);
+/// the library itself shows nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress<'a> {
+    /// Modules imported, found unchanged or skipped so far.
+    pub done: usize,
+    /// Modules of every course in the folder.
+    pub total: usize,
+    /// The course being imported.
+    pub course: &'a str,
+}
+
 /// Imports every course of the catalogue that has no errors. Instances starting
 /// together import one after the other.
 pub fn import(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {
-    locks::while_held(conn, Lock::CourseImport, |conn| import_locked(conn, catalogue))
+    import_with_progress(conn, catalogue, &mut |_| {})
 }
 
-fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<ImportReport, AppError> {
+/// [`import`], calling `progress` once before the first course and after every module.
+pub fn import_with_progress(
+    conn: &mut DbConnection,
+    catalogue: &Catalogue,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<ImportReport, AppError> {
+    locks::while_held(conn, Lock::CourseImport, |conn| {
+        import_locked(conn, catalogue, progress)
+    })
+}
+
+fn import_locked(
+    conn: &mut DbConnection,
+    catalogue: &Catalogue,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<ImportReport, AppError> {
+    let total = catalogue.courses.iter().map(|c| c.modules.len()).sum();
+    let mut done = 0;
+    progress(Progress {
+        done,
+        total,
+        course: catalogue.courses.first().map(|c| c.id.as_str()).unwrap_or_default(),
+    });
     let mut report = ImportReport::default();
     let law_has_errors = catalogue.diagnostics.all().iter().any(|d| {
         d.severity == super::diagnostics::Severity::Error && d.path.components().any(|c| c.as_os_str() == "_law")
@@ -96,14 +130,28 @@ fn import_locked(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<Impor
         db::write_transaction(conn, |conn| import_glossaries(conn, catalogue))?;
     }
     for course in &catalogue.courses {
+        let before = done;
         if catalogue.diagnostics.has_errors_under(&course.dir) {
             report.skipped.push(course.id.clone());
-            continue;
+        } else {
+            let mut module_done = |modules: usize| {
+                progress(Progress {
+                    done: before + modules,
+                    total,
+                    course: &course.id,
+                })
+            };
+            match db::write_transaction(conn, |conn| import_course(conn, course, &mut module_done))? {
+                Some(revision) => report.imported.push((course.id.clone(), revision)),
+                None => report.unchanged.push(course.id.clone()),
+            }
         }
-        match db::write_transaction(conn, |conn| import_course(conn, course))? {
-            Some(revision) => report.imported.push((course.id.clone(), revision)),
-            None => report.unchanged.push(course.id.clone()),
-        }
+        done = before + course.modules.len();
+        progress(Progress {
+            done,
+            total,
+            course: &course.id,
+        });
     }
     let present: BTreeSet<&str> = catalogue.courses.iter().map(|c| c.id.as_str()).collect();
     let active: Vec<String> = courses::table
@@ -277,7 +325,12 @@ fn import_glossaries(conn: &mut DbConnection, catalogue: &Catalogue) -> Result<(
 }
 
 /// Imports one course; `Some(revision)` when it changed, `None` when it had not.
-fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Option<i32>, AppError> {
+/// `module_done` is told how many of its modules are imported so far.
+fn import_course(
+    conn: &mut DbConnection,
+    course: &LoadedCourse,
+    module_done: &mut dyn FnMut(usize),
+) -> Result<Option<i32>, AppError> {
     let now = Utc::now().naive_utc();
     let existing: Option<(String, i32, bool)> = courses::table
         .find(&course.id)
@@ -326,7 +379,7 @@ fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Optio
             course_revisions::imported_at.eq(now),
         ))
         .execute(conn)?;
-    import_modules(conn, course, revision)?;
+    import_modules(conn, course, revision, module_done)?;
     crate::quizzes::import::import_quizzes(conn, &course.id, &course.quizzes)?;
     // Publication comes from the courses folder (at start or `bilim courses import`),
     // so the system is the actor.
@@ -343,14 +396,19 @@ fn import_course(conn: &mut DbConnection, course: &LoadedCourse) -> Result<Optio
     Ok(Some(revision))
 }
 
-fn import_modules(conn: &mut DbConnection, course: &LoadedCourse, revision: i32) -> Result<(), AppError> {
+fn import_modules(
+    conn: &mut DbConnection,
+    course: &LoadedCourse,
+    revision: i32,
+    module_done: &mut dyn FnMut(usize),
+) -> Result<(), AppError> {
     let now = Utc::now().naive_utc();
     diesel::update(course_modules::table.filter(course_modules::course_id.eq(&course.id)))
         .set(course_modules::active.eq(false))
         .execute(conn)?;
-    for (position, module) in course.modules.iter().enumerate() {
+    for (index, module) in course.modules.iter().enumerate() {
         let minutes = module.primary().map(|t| t.front.minutes).unwrap_or(0);
-        let position = i32::try_from(position).unwrap_or(i32::MAX);
+        let position = i32::try_from(index).unwrap_or(i32::MAX);
         let minutes = i32::try_from(minutes).unwrap_or(i32::MAX);
         let key = course_modules::table.find((&course.id, &module.id));
         let updated = diesel::update(key)
@@ -373,6 +431,7 @@ fn import_modules(conn: &mut DbConnection, course: &LoadedCourse, revision: i32)
         }
         import_versions(conn, course, module, revision, now)?;
         import_files(conn, course, module)?;
+        module_done(index + 1);
     }
     Ok(())
 }

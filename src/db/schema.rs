@@ -517,6 +517,8 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     enrolments::run_id,
     enrolments::user_id,
     enrolments::status,
+    certificates::run_id,
+    quiz_attempts::run_id,
     quiz_attempts::quiz_id,
     quiz_attempts::course_id,
     course_runs::country,

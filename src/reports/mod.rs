@@ -20,7 +20,7 @@ use crate::accounts::model::UserId;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use diesel::dsl::{avg, count, count_star};
+use diesel::dsl::{avg, case_when, count, count_star, sum};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -61,33 +61,52 @@ pub fn compute(
     let runs = {
         let mut conn = pool.get()?;
         let runs = runs_in_scope(&mut conn, user)?;
-        let admitted = admitted_counts(&mut conn, &runs)?;
+        // Only observers' reports leave small runs out; the others need no count first.
+        let admitted = match audience {
+            privacy::Audience::Aggregates => admitted_counts(&mut conn, &runs)?,
+            privacy::Audience::Everything => BTreeMap::new(),
+        };
         privacy::runs_counted_for(audience, runs, &admitted)
     };
     let lists_stalled = audience.sees_people();
+    // How many different people are behind each mean decides only what observers may
+    // see (see `privacy`); the other readers' reports are spared counting them.
+    let count_people = audience == privacy::Audience::Aggregates;
     let runs = &runs;
     std::thread::scope(|scope| {
-        let by_run = scope.spawn(move || -> Result<_, AppError> {
+        // One pass over the admitted enrolments and their learners' categories gives
+        // the runs' enrolled and completed counts and the groups' alike.
+        let enrolled = scope.spawn(move || -> Result<_, AppError> {
             let mut conn = pool.get()?;
-            let figures = run_figures(&mut conn, runs, since)?;
+            let counts = enrolment_counts(&mut conn, runs)?;
+            let groups = group_figures(&mut conn, runs, &counts)?;
+            Ok((counts, groups))
+        });
+        let scores = scope.spawn(move || score_figures(&mut *pool.get()?, runs, count_people));
+        let gains = scope.spawn(move || gain_figures(&mut *pool.get()?, runs, count_people));
+        let (activity, trainers, trained, stalled) = {
+            let mut conn = pool.get()?;
+            let activity = activity_counts(&mut conn, runs, since)?;
+            let trainers = trainers_certified(&mut conn, runs)?;
+            let trained = trained(&mut conn, runs)?;
             let stalled = if lists_stalled {
                 stalled_learners(&mut conn, runs, now.date(), since, stalled_limit)?
             } else {
                 (Vec::new(), 0)
             };
-            Ok((figures, stalled))
-        });
-        let groups = scope.spawn(move || group_figures(&mut *pool.get()?, runs));
-        let gains = scope.spawn(move || gain_figures(&mut *pool.get()?, runs));
-        let (trainers, trained) = {
-            let mut conn = pool.get()?;
-            (trainers_certified(&mut conn, runs)?, trained(&mut conn, runs)?)
+            (activity, trainers, trained, stalled)
         };
-        let ((figures, course_takers), (stalled, stalled_total)) = joined(by_run)?;
+        let (counts, groups) = joined(enrolled)?;
+        let (scores, course_takers) = joined(scores)?;
+        let (stalled, stalled_total) = stalled;
         Ok(Figures {
-            runs: runs.iter().cloned().zip(figures).collect(),
+            runs: runs
+                .iter()
+                .cloned()
+                .zip(run_figures(runs, &counts, &activity, scores))
+                .collect(),
             course_takers,
-            groups: joined(groups)?,
+            groups,
             gains: joined(gains)?,
             trainers,
             trained,
@@ -140,12 +159,14 @@ pub struct RunFigures {
     pub scored_attempts: i64,
     pub pre_test_attempts: i64,
     pub post_test_attempts: i64,
-    /// The different people behind `average_score`, `pre_test` and `post_test`.
+    /// The different people behind `average_score`, `pre_test` and `post_test`;
+    /// counted for observers' reports only (zero in the others).
     pub takers: Takers,
 }
 
 /// How many different people took the quizzes behind each score mean of a run or a
-/// course: what decides whether an observer may see the mean.
+/// course: what decides whether an observer may see the mean. Only observers'
+/// reports count them; the others, which show every mean, leave them at zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Takers {
     /// People with a submitted attempt at a quiz other than a pre-test.
@@ -172,65 +193,75 @@ pub fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
-/// Figures for each of `runs`, and the people behind each course's score means over
-/// them; `since` is the start of the activity window.
-pub fn run_figures(
-    conn: &mut DbConnection,
-    runs: &[RunRow],
-    since: NaiveDateTime,
-) -> Result<(Vec<RunFigures>, BTreeMap<String, Takers>), AppError> {
+/// Admitted learners of one run with one status and professional category, as
+/// (run, status, category, count).
+type EnrolmentCount = (i64, String, String, i64);
+
+/// Admitted learners of `runs` by run, status and the learner's category.
+fn enrolment_counts(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<EnrolmentCount>, AppError> {
     let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
-    let mut figures: BTreeMap<i64, RunFigures> = ids
-        .iter()
-        .map(|&run_id| {
-            (
-                run_id,
-                RunFigures {
-                    run_id,
-                    ..RunFigures::default()
-                },
-            )
-        })
-        .collect();
-    for (run_id, status, count) in status_counts(conn, &ids)? {
-        if let Some(f) = figures.get_mut(&run_id) {
+    Ok(enrolments::table
+        .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
+        .filter(enrolments::run_id.eq_any(&ids))
+        .filter(enrolments::status.eq_any(ADMITTED))
+        .group_by((enrolments::run_id, enrolments::status, users::category))
+        .select((enrolments::run_id, enrolments::status, users::category, count_star()))
+        .load(conn)?)
+}
+
+/// Per run, by run id: admitted learners active since the window began, and
+/// certificates issued and not revoked.
+struct ActivityCounts {
+    active: BTreeMap<i64, i64>,
+    certified: BTreeMap<i64, i64>,
+}
+
+fn activity_counts(conn: &mut DbConnection, runs: &[RunRow], since: NaiveDateTime) -> Result<ActivityCounts, AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
+    Ok(ActivityCounts {
+        active: active_counts(conn, &ids, since)?.into_iter().collect(),
+        certified: certified_counts(conn, &ids)?.into_iter().collect(),
+    })
+}
+
+/// The figures of each of `runs`, in order: their counts added to their score
+/// figures (`scores`, by run id).
+fn run_figures(
+    runs: &[RunRow],
+    counts: &[EnrolmentCount],
+    activity: &ActivityCounts,
+    mut scores: BTreeMap<i64, RunFigures>,
+) -> Vec<RunFigures> {
+    for (run_id, status, _, count) in counts {
+        if let Some(f) = scores.get_mut(run_id) {
             f.enrolled += count;
             if status == Status::Completed.code() {
                 f.completed += count;
             }
         }
     }
-    for (run_id, count) in certified_counts(conn, &ids)? {
-        if let Some(f) = figures.get_mut(&run_id) {
-            f.certified = count;
-        }
-    }
-    for (run_id, count) in active_counts(conn, &ids, since)? {
-        if let Some(f) = figures.get_mut(&run_id) {
-            f.active = count;
-        }
-    }
-    let course_takers = add_scores(conn, runs, &mut figures)?;
-    Ok((ids.iter().filter_map(|id| figures.remove(id)).collect(), course_takers))
+    runs.iter()
+        .map(|run| {
+            let run_id = run.id.get();
+            let mut f = scores.remove(&run_id).unwrap_or_default();
+            f.run_id = run_id;
+            f.active = activity.active.get(&run_id).copied().unwrap_or(0);
+            f.certified = activity.certified.get(&run_id).copied().unwrap_or(0);
+            f
+        })
+        .collect()
 }
 
 /// Admitted learners per run, by run id.
 fn admitted_counts(conn: &mut DbConnection, runs: &[RunRow]) -> Result<BTreeMap<i64, i64>, AppError> {
     let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
-    let mut counts = BTreeMap::new();
-    for (run_id, _, count) in status_counts(conn, &ids)? {
-        *counts.entry(run_id).or_insert(0) += count;
-    }
-    Ok(counts)
-}
-
-fn status_counts(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<(i64, String, i64)>, AppError> {
-    Ok(enrolments::table
-        .filter(enrolments::run_id.eq_any(ids))
+    let rows: Vec<(i64, i64)> = enrolments::table
+        .filter(enrolments::run_id.eq_any(&ids))
         .filter(enrolments::status.eq_any(ADMITTED))
-        .group_by((enrolments::run_id, enrolments::status))
-        .select((enrolments::run_id, enrolments::status, count_star()))
-        .load(conn)?)
+        .group_by(enrolments::run_id)
+        .select((enrolments::run_id, count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }
 
 fn certified_counts(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
@@ -287,13 +318,19 @@ fn pre_test_pairs(conn: &mut DbConnection, course_id: &str) -> Result<Vec<(Strin
         .collect())
 }
 
-/// Adds each run's score means and the people behind them to `figures`; returns the
-/// people behind each course's means over all of `runs`.
-fn add_scores(
+/// The people behind each course's score means, by course id.
+type CourseTakers = BTreeMap<String, Takers>;
+
+/// The score means of each of `runs` and, with `count_people`, the people behind
+/// them, by run id (in [`RunFigures`] with only those figures set), and the people
+/// behind each course's means over all of `runs`.
+fn score_figures(
     conn: &mut DbConnection,
     runs: &[RunRow],
-    figures: &mut BTreeMap<i64, RunFigures>,
-) -> Result<BTreeMap<String, Takers>, AppError> {
+    count_people: bool,
+) -> Result<(BTreeMap<i64, RunFigures>, CourseTakers), AppError> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
+    let means = quiz_means(conn, &ids)?;
     let mut runs_by_course: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for run in runs {
         runs_by_course
@@ -301,33 +338,21 @@ fn add_scores(
             .or_default()
             .push(run.id.get());
     }
+    let mut figures = BTreeMap::new();
     let mut course_takers = BTreeMap::new();
     for (course_id, run_ids) in runs_by_course {
         let pairs = pre_test_pairs(conn, course_id)?;
-        let means = quiz_means(conn, &run_ids)?;
         let is_pre_test = |quiz: &str| pairs.iter().any(|(pre, _)| pre == quiz);
         let is_post_test = |quiz: &str| pairs.iter().any(|(_, post)| post == quiz);
-        let quizzes_taken = |keep: &dyn Fn(&str) -> bool| -> Vec<String> {
-            let ids: std::collections::BTreeSet<&str> = means
-                .iter()
-                .map(|(_, quiz, ..)| quiz.as_str())
-                .filter(|q| keep(q))
-                .collect();
-            ids.into_iter().map(str::to_owned).collect()
+        let pre_tests: Vec<String> = pairs.iter().map(|(pre, _)| pre.clone()).collect();
+        let post_tests: Vec<String> = pairs.iter().map(|(_, post)| post.clone()).collect();
+        let (by_run, together) = if count_people {
+            takers(conn, &run_ids, &pre_tests, &post_tests)?
+        } else {
+            (BTreeMap::new(), Takers::default())
         };
-        let (scored_by_run, scored) = takers(conn, &run_ids, &quizzes_taken(&|q| !is_pre_test(q)))?;
-        let (pre_by_run, pre_test) = takers(conn, &run_ids, &quizzes_taken(&is_pre_test))?;
-        let (post_by_run, post_test) = takers(conn, &run_ids, &quizzes_taken(&is_post_test))?;
-        course_takers.insert(
-            course_id.to_owned(),
-            Takers {
-                scored,
-                pre_test,
-                post_test,
-            },
-        );
+        course_takers.insert(course_id.to_owned(), together);
         for run_id in run_ids {
-            let Some(f) = figures.get_mut(&run_id) else { continue };
             let of_run: Vec<(&str, f64, i64)> = means
                 .iter()
                 .filter(|(id, ..)| *id == run_id)
@@ -336,54 +361,75 @@ fn add_scores(
             let scored: Vec<_> = of_run.iter().filter(|(q, ..)| !is_pre_test(q)).copied().collect();
             let pre: Vec<_> = of_run.iter().filter(|(q, ..)| is_pre_test(q)).copied().collect();
             let post: Vec<_> = of_run.iter().filter(|(q, ..)| is_post_test(q)).copied().collect();
-            (f.average_score, f.scored_attempts) = (weighted_mean(scored.iter()), attempts(&scored));
-            (f.pre_test, f.pre_test_attempts) = (weighted_mean(pre.iter()), attempts(&pre));
-            (f.post_test, f.post_test_attempts) = (weighted_mean(post.iter()), attempts(&post));
-            let of = |by_run: &BTreeMap<i64, i64>| by_run.get(&run_id).copied().unwrap_or(0);
-            f.takers = Takers {
-                scored: of(&scored_by_run),
-                pre_test: of(&pre_by_run),
-                post_test: of(&post_by_run),
+            let f = RunFigures {
+                run_id,
+                average_score: weighted_mean(scored.iter()),
+                scored_attempts: attempts(&scored),
+                pre_test: weighted_mean(pre.iter()),
+                pre_test_attempts: attempts(&pre),
+                post_test: weighted_mean(post.iter()),
+                post_test_attempts: attempts(&post),
+                takers: by_run.get(&run_id).copied().unwrap_or_default(),
+                ..RunFigures::default()
             };
+            figures.insert(run_id, f);
         }
     }
-    Ok(course_takers)
+    Ok((figures, course_takers))
 }
 
-/// How many different people have a submitted, scored attempt (not a preview) at one
-/// of `quiz_ids` in each of `run_ids`, by run id, and in all of them together: the
-/// people behind the means [`quiz_means`] gives.
+/// How many different people have a submitted, scored attempt (not a preview) in each
+/// of `run_ids`, by run id, and in all of them together: at a quiz other than the
+/// pre-tests `pre_tests`, at one of them, and at one of the final quizzes
+/// `post_tests`; the people behind the means [`quiz_means`] gives. Two passes over
+/// the attempts count all three.
 fn takers(
     conn: &mut DbConnection,
     run_ids: &[i64],
-    quiz_ids: &[String],
-) -> Result<(BTreeMap<i64, i64>, i64), AppError> {
-    if quiz_ids.is_empty() {
-        return Ok((BTreeMap::new(), 0));
-    }
+    pre_tests: &[String],
+    post_tests: &[String],
+) -> Result<(BTreeMap<i64, Takers>, Takers), AppError> {
     let scored = || {
         quiz_attempts::table
             .filter(quiz_attempts::run_id.eq_any(run_ids))
-            .filter(quiz_attempts::quiz_id.eq_any(quiz_ids))
             .filter(quiz_attempts::submitted_at.is_not_null())
             .filter(quiz_attempts::is_preview.eq(false))
             .filter(quiz_attempts::percent.is_not_null())
     };
-    let by_run: Vec<(Option<i64>, i64)> = scored()
+    let people = || {
+        (
+            count(case_when(
+                quiz_attempts::quiz_id.ne_all(pre_tests),
+                quiz_attempts::user_id,
+            ))
+            .aggregate_distinct(),
+            count(case_when(
+                quiz_attempts::quiz_id.eq_any(pre_tests),
+                quiz_attempts::user_id,
+            ))
+            .aggregate_distinct(),
+            count(case_when(
+                quiz_attempts::quiz_id.eq_any(post_tests),
+                quiz_attempts::user_id,
+            ))
+            .aggregate_distinct(),
+        )
+    };
+    let by_run: Vec<(Option<i64>, (i64, i64, i64))> = scored()
         .group_by(quiz_attempts::run_id)
-        .select((
-            quiz_attempts::run_id,
-            count(quiz_attempts::user_id).aggregate_distinct(),
-        ))
+        .select((quiz_attempts::run_id, people()))
         .load(conn)?;
-    let together: i64 = scored()
-        .select(count(quiz_attempts::user_id).aggregate_distinct())
-        .get_result(conn)?;
+    let together: (i64, i64, i64) = scored().select(people()).get_result(conn)?;
+    let takers = |(scored, pre_test, post_test): (i64, i64, i64)| Takers {
+        scored,
+        pre_test,
+        post_test,
+    };
     let by_run = by_run
         .into_iter()
-        .filter_map(|(run, people)| Some((run?, people)))
+        .filter_map(|(run, people)| Some((run?, takers(people))))
         .collect();
-    Ok((by_run, together))
+    Ok((by_run, takers(together)))
 }
 
 fn attempts(rows: &[(&str, f64, i64)]) -> i64 {
@@ -418,60 +464,53 @@ impl GroupFigures {
 type GroupKey = (String, String, String);
 
 /// Learners of `runs` split by the run's country, the learner's category and the
-/// run's programme phase.
-pub fn group_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<GroupFigures>, AppError> {
+/// run's programme phase, from their admitted learners counted by
+/// [`enrolment_counts`] and their certificates.
+fn group_figures(
+    conn: &mut DbConnection,
+    runs: &[RunRow],
+    counts: &[EnrolmentCount],
+) -> Result<Vec<GroupFigures>, AppError> {
     let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
-    let statuses: Vec<(String, String, String, String, i64)> = enrolments::table
-        .inner_join(course_runs::table.on(course_runs::id.eq(enrolments::run_id)))
-        .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
-        .filter(enrolments::run_id.eq_any(&ids))
-        .filter(enrolments::status.eq_any(ADMITTED))
-        .group_by((
-            course_runs::country,
-            users::category,
-            course_runs::phase,
-            enrolments::status,
-        ))
-        .select((
-            course_runs::country,
-            users::category,
-            course_runs::phase,
-            enrolments::status,
-            count_star(),
-        ))
-        .load(conn)?;
-    let certified: Vec<(String, String, String, i64)> = certificates::table
-        .inner_join(course_runs::table.on(certificates::run_id.eq(course_runs::id.nullable())))
+    let certified: Vec<(Option<i64>, String, i64)> = certificates::table
         .inner_join(users::table.on(users::id.eq(certificates::user_id)))
-        .filter(course_runs::id.eq_any(&ids))
+        .filter(certificates::run_id.eq_any(&ids))
         .filter(certificates::revoked_at.is_null())
-        .group_by((course_runs::country, users::category, course_runs::phase))
-        .select((course_runs::country, users::category, course_runs::phase, count_star()))
+        .group_by((certificates::run_id, users::category))
+        .select((certificates::run_id, users::category, count_star()))
         .load(conn)?;
+    let run_of: BTreeMap<i64, &RunRow> = runs.iter().map(|r| (r.id.get(), r)).collect();
+    let key = |run_id: i64, category: &str| -> Option<GroupKey> {
+        let run = run_of.get(&run_id)?;
+        Some((
+            run.country.code().to_owned(),
+            category.to_owned(),
+            run.phase.code().to_owned(),
+        ))
+    };
     let mut merged: BTreeMap<GroupKey, GroupFigures> = BTreeMap::new();
-    for (country, category, phase, status, count) in statuses {
-        let key = (country.clone(), category.clone(), phase.clone());
-        let entry = merged.entry(key).or_insert_with(|| new_group(country, category, phase));
+    for (run_id, status, category, count) in counts {
+        let Some(key) = key(*run_id, category) else { continue };
+        let entry = merged.entry(key).or_insert_with_key(new_group);
         entry.enrolled += count;
         if status == Status::Completed.code() {
             entry.completed += count;
         }
     }
-    for (country, category, phase, count) in certified {
-        let key = (country.clone(), category.clone(), phase.clone());
-        merged
-            .entry(key)
-            .or_insert_with(|| new_group(country, category, phase))
-            .certified += count;
+    for (run_id, category, count) in certified {
+        let Some(key) = run_id.and_then(|run_id| key(run_id, &category)) else {
+            continue;
+        };
+        merged.entry(key).or_insert_with_key(new_group).certified += count;
     }
     Ok(merged.into_values().collect())
 }
 
-fn new_group(country: String, category: String, phase: String) -> GroupFigures {
+fn new_group((country, category, phase): &GroupKey) -> GroupFigures {
     GroupFigures {
-        country,
-        category,
-        phase,
+        country: country.clone(),
+        category: category.clone(),
+        phase: phase.clone(),
         ..GroupFigures::default()
     }
 }
@@ -512,15 +551,44 @@ pub fn stalled_learners(
             )
     };
     let total: i64 = stalled().count().get_result(conn)?;
-    let rows: Vec<(i64, UserId, String, String, Option<NaiveDateTime>)> = stalled()
+    let limit = limit.unwrap_or(i64::MAX);
+    // The silence of the last learner listed: only learners silent at least that long
+    // are joined to their names and sorted, not every stalled learner.
+    let last_listed: Option<Option<NaiveDateTime>> = if limit < total {
+        stalled()
+            .order((
+                enrolments::last_activity_at.is_not_null(),
+                enrolments::last_activity_at.asc(),
+            ))
+            .select(enrolments::last_activity_at)
+            .offset((limit - 1).max(0))
+            .first(conn)
+            .optional()?
+    } else {
+        None
+    };
+    let mut query = stalled()
         .inner_join(users::table.on(users::id.eq(enrolments::user_id)))
+        .into_boxed();
+    match last_listed {
+        Some(Some(at)) => {
+            query = query.filter(
+                enrolments::last_activity_at
+                    .is_null()
+                    .or(enrolments::last_activity_at.le(at)),
+            )
+        }
+        Some(None) => query = query.filter(enrolments::last_activity_at.is_null()),
+        None => {}
+    }
+    let rows: Vec<(i64, UserId, String, String, Option<NaiveDateTime>)> = query
         .order((
             enrolments::last_activity_at.is_not_null(),
             enrolments::last_activity_at.asc(),
             users::name.asc(),
             enrolments::id.asc(),
         ))
-        .limit(limit.unwrap_or(i64::MAX))
+        .limit(limit)
         .select((
             enrolments::run_id,
             enrolments::user_id,
@@ -558,7 +626,8 @@ pub struct GainFigures {
     pub pre_tests: i64,
     pub post_tests: i64,
     /// At least this many different people took the pre-test, and the final test:
-    /// what decides whether an observer may see the group.
+    /// what decides whether an observer may see the group (counted for observers'
+    /// reports only, zero in the others).
     pub pre_takers: i64,
     pub post_takers: i64,
 }
@@ -576,39 +645,76 @@ type GroupQuizMean = (String, String, String, String, Option<f64>, i64, i64);
 type MeansByGroup<'a> = BTreeMap<(String, String), Vec<(&'a str, f64, i64)>>;
 
 /// Knowledge gain per country of the run and professional category of the learner,
-/// from the attempts taken in `runs`: one grouped query, then the pre-test and final
-/// quiz of each course picked out of its rows.
-pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<GainFigures>, AppError> {
+/// from the attempts taken in `runs` at the pre-tests and final quizzes of their
+/// courses; with `count_people`, how many different people took each.
+pub fn gain_figures(
+    conn: &mut DbConnection,
+    runs: &[RunRow],
+    count_people: bool,
+) -> Result<Vec<GainFigures>, AppError> {
     let ids: Vec<i64> = runs.iter().map(|r| r.id.get()).collect();
-    let rows: Vec<GroupQuizMean> = quiz_attempts::table
-        .inner_join(course_runs::table.on(quiz_attempts::run_id.eq(course_runs::id.nullable())))
+    let mut pairs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for run in runs {
+        if !pairs.contains_key(&run.course_id) {
+            pairs.insert(run.course_id.clone(), pre_test_pairs(conn, &run.course_id)?);
+        }
+    }
+    // Only the attempts at pre-tests and their final quizzes count, not the checks
+    // after each module: the query reads no more of them.
+    let paired: std::collections::BTreeSet<String> = pairs
+        .values()
+        .flatten()
+        .flat_map(|(pre, post)| [pre.clone(), post.clone()])
+        .collect();
+    if paired.is_empty() {
+        return Ok(Vec::new());
+    }
+    let paired: Vec<String> = paired.into_iter().collect();
+    // Scores are summed per run, quiz and category, in the order of the attempts'
+    // index, and the runs of a country added up here: grouping every attempt by
+    // country, category, course and quiz at once costs the database a sort of them all.
+    let sums: Vec<RunQuizSum> = quiz_attempts::table
         .inner_join(users::table.on(users::id.eq(quiz_attempts::user_id)))
-        .filter(course_runs::id.eq_any(&ids))
+        .filter(quiz_attempts::run_id.eq_any(&ids))
+        .filter(quiz_attempts::quiz_id.eq_any(&paired))
         .filter(quiz_attempts::submitted_at.is_not_null())
         .filter(quiz_attempts::is_preview.eq(false))
         .filter(quiz_attempts::percent.is_not_null())
-        .group_by((
-            course_runs::country,
-            users::category,
-            quiz_attempts::course_id,
-            quiz_attempts::quiz_id,
-        ))
+        .group_by((quiz_attempts::run_id, quiz_attempts::quiz_id, users::category))
         .select((
-            course_runs::country,
-            users::category,
-            quiz_attempts::course_id,
+            quiz_attempts::run_id,
             quiz_attempts::quiz_id,
-            avg(quiz_attempts::percent),
+            users::category,
+            sum(quiz_attempts::percent),
             count_star(),
-            count(quiz_attempts::user_id).aggregate_distinct(),
         ))
         .load(conn)?;
-    let mut pairs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for course_id in rows.iter().map(|row| &row.2) {
-        if !pairs.contains_key(course_id) {
-            pairs.insert(course_id.clone(), pre_test_pairs(conn, course_id)?);
-        }
+    let run_of: BTreeMap<i64, &RunRow> = runs.iter().map(|r| (r.id.get(), r)).collect();
+    let mut totals: BTreeMap<GroupQuiz, (f64, i64)> = BTreeMap::new();
+    for (run_id, quiz_id, category, total, n) in sums {
+        let (Some(run), Some(total)) = (run_id.and_then(|id| run_of.get(&id)), total) else {
+            continue;
+        };
+        let key = (run.country.code().to_owned(), category, run.course_id.clone(), quiz_id);
+        let entry = totals.entry(key).or_default();
+        entry.0 += total;
+        entry.1 += n;
     }
+    let people = if count_people {
+        people_per_group(conn, &ids, &paired)?
+    } else {
+        BTreeMap::new()
+    };
+    #[allow(clippy::cast_precision_loss)]
+    let rows: Vec<GroupQuizMean> = totals
+        .into_iter()
+        .map(|(key, (total, n))| {
+            let people = people.get(&key).copied().unwrap_or(0);
+            let (country, category, course_id, quiz_id) = key;
+            let mean = (n > 0).then(|| total / n as f64);
+            (country, category, course_id, quiz_id, mean, n, people)
+        })
+        .collect();
     let mut pre: MeansByGroup<'_> = BTreeMap::new();
     let mut post: MeansByGroup<'_> = BTreeMap::new();
     // The most takers of any one quiz: a lower bound of the people behind each side.
@@ -649,6 +755,47 @@ pub fn gain_figures(conn: &mut DbConnection, runs: &[RunRow]) -> Result<Vec<Gain
                 category: key.1,
             }
         })
+        .collect())
+}
+
+/// (country, category, course, quiz).
+type GroupQuiz = (String, String, String, String);
+
+/// (run, quiz, learner's category, sum of the scores, attempts).
+type RunQuizSum = (Option<i64>, String, String, Option<f64>, i64);
+
+/// How many different people took each of `quiz_ids` in `run_ids`, per country of the
+/// run and category of the learner.
+fn people_per_group(
+    conn: &mut DbConnection,
+    run_ids: &[i64],
+    quiz_ids: &[String],
+) -> Result<BTreeMap<GroupQuiz, i64>, AppError> {
+    let rows: Vec<(String, String, String, String, i64)> = quiz_attempts::table
+        .inner_join(course_runs::table.on(quiz_attempts::run_id.eq(course_runs::id.nullable())))
+        .inner_join(users::table.on(users::id.eq(quiz_attempts::user_id)))
+        .filter(course_runs::id.eq_any(run_ids))
+        .filter(quiz_attempts::quiz_id.eq_any(quiz_ids))
+        .filter(quiz_attempts::submitted_at.is_not_null())
+        .filter(quiz_attempts::is_preview.eq(false))
+        .filter(quiz_attempts::percent.is_not_null())
+        .group_by((
+            course_runs::country,
+            users::category,
+            quiz_attempts::course_id,
+            quiz_attempts::quiz_id,
+        ))
+        .select((
+            course_runs::country,
+            users::category,
+            quiz_attempts::course_id,
+            quiz_attempts::quiz_id,
+            count(quiz_attempts::user_id).aggregate_distinct(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(country, category, course, quiz, people)| ((country, category, course, quiz), people))
         .collect())
 }
 
